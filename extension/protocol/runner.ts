@@ -1,0 +1,71 @@
+// Runner state and events: what the store persists, what `pipewright run --json` prints, what the
+// views subscribe to. Defined once here and imported by every part.
+import type { NodeParams, PipelineNode } from './pipeline';
+
+export type NodeState = 'pending' | 'queued' | 'running' | 'done' | 'error' | 'killed';
+
+export const NODE_STATES: readonly NodeState[] = ['pending', 'queued', 'running', 'done', 'error', 'killed'];
+
+/** Counts of Exec nodes by state, as Conducto's P/Q/R/D/E/K. */
+export type StateCounts = Record<NodeState, number>;
+
+/** Why an execution ended without an exit code of its own choosing. */
+export type EndReason = 'oom' | 'time limit' | 'killed' | 'runner stopped' | 'sleep' | 'error';
+
+export interface ExecutionRecord {
+  id: string;
+  path: string;
+  /** The command and params exactly as run (a later modify does not change history). */
+  command: string;
+  params: NodeParams;
+  image: string;
+  startedAt: number;
+  endedAt?: number;
+  exitCode?: number | null;
+  reason?: EndReason;
+  /** Human detail for the reason or for an engine error. */
+  message?: string;
+  peakMemoryBytes?: number | null;
+  /** Files in the pipeline's folder, relative to it. */
+  logFile: string;
+  stderrFile: string;
+  containerId?: string;
+  /** Set when the node asked for more cpu than the machine has and ran with less. */
+  cpuClamped?: number;
+}
+
+export type PipelineStatus = 'active' | 'sleeping';
+
+export interface PipelineSummary {
+  id: string;
+  name: string;
+  file: string;
+  createdAt: number;
+  lastUsedAt: number;
+  status: PipelineStatus;
+  autorun: boolean;
+  rootState: NodeState;
+  counts: StateCounts;
+}
+
+/** Changes a user can make to a node's command or params before a reset. */
+export type NodeModification = { command?: string } & Partial<Pick<NodeParams, 'cpu' | 'gpu' | 'mem' | 'env' | 'max_time' | 'image' | 'skip'>>;
+
+export type RunnerEvent =
+  | { type: 'created'; pipeline: string; time: number; name: string; file: string }
+  | { type: 'state'; pipeline: string; time: number; path: string; state: NodeState; skipped?: boolean }
+  | { type: 'execution-start'; pipeline: string; time: number; path: string; execution: ExecutionRecord }
+  | { type: 'execution-end'; pipeline: string; time: number; path: string; state: NodeState; execution: ExecutionRecord }
+  /** Live output (stdout and stderr as they interleave); the execution's log file keeps every byte. */
+  | { type: 'log'; pipeline: string; time: number; path: string; execution: string; text: string }
+  | { type: 'skip'; pipeline: string; time: number; path: string; skipped: boolean }
+  | { type: 'reset'; pipeline: string; time: number; path: string }
+  | { type: 'modify'; pipeline: string; time: number; path: string; changes: NodeModification }
+  | { type: 'nodes-added'; pipeline: string; time: number; under: string; nodes: PipelineNode[] }
+  | { type: 'autorun'; pipeline: string; time: number; autorun: boolean }
+  | { type: 'sleep'; pipeline: string; time: number }
+  | { type: 'wake'; pipeline: string; time: number }
+  | { type: 'image'; pipeline: string; time: number; kind: 'pull' | 'build'; image: string; message: string }
+  | { type: 'notice'; pipeline: string; time: number; path?: string; message: string };
+
+export type RunnerEventType = RunnerEvent['type'];

@@ -1,0 +1,203 @@
+// From a node's Image(...) to an image a container can be created from: the named (or default)
+// image, pulled if missing; or an image built from the user's Dockerfile and/or generated from
+// install_packages / install_pip / copy_dir, cached under a tag derived from its content.
+import type Dockerode from 'dockerode';
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import type { ImageSpec } from '../../protocol/pipeline';
+import { buildImage } from './build';
+import { collectContext, toTarEntries, type ContextEntry } from './buildContext';
+import { COPY_DIR_CONTEXT_PREFIX, COPY_DIR_TARGET, fromImages, generateDockerfile } from './dockerfile';
+import { computeImageKey, imageTagForKey, type ImageRecipe } from './imageKey';
+import type { ImageProgress } from './progress';
+import { ensureLocalImage, inspectImageId } from './pull';
+import { SharedWork } from './shared';
+import type { TarEntry } from './tar';
+
+export type { ImageProgress } from './progress';
+export { ImageBuildError, ImageUnavailableError } from './errors';
+
+export interface ResolvedImage {
+  /** A tag or id to create containers from. */
+  name: string;
+  /** Where copy_dir landed in the image, else null. */
+  workdir: string | null;
+  /** True when this call (or the call it joined) built the image. */
+  built: boolean;
+  /** True when this call (or the call it joined) pulled an image. */
+  pulled: boolean;
+}
+
+export interface ResolveImageOptions {
+  /** For nodes whose Image names none. */
+  defaultImage: string;
+  /** Resolves relative paths in the spec (they should be absolute already). */
+  definitionDir: string;
+  onProgress?: (event: ImageProgress) => void;
+  signal?: AbortSignal;
+  /** Per metadata request (inspect). Default 30 s. */
+  timeoutMs?: number;
+  /** For a whole pull or build. Default 60 min: installs can be slow, but must not hang forever. */
+  buildTimeoutMs?: number;
+}
+
+/** Labels on every image we build, so they can be listed and pruned (`label=pipewright.recipe`). */
+export const RECIPE_LABEL = 'pipewright.recipe';
+
+const sharedByEngine = new WeakMap<Dockerode, SharedWork<unknown, ImageProgress>>();
+
+function sharedFor(docker: Dockerode): SharedWork<unknown, ImageProgress> {
+  let shared = sharedByEngine.get(docker);
+  if (!shared) sharedByEngine.set(docker, (shared = new SharedWork()));
+  return shared;
+}
+
+/** True when the spec asks for a build rather than just an image name. */
+export function needsBuild(spec: ImageSpec | null): boolean {
+  return !!spec && !!(spec.dockerfile || spec.dockerfile_text || spec.copy_dir || spec.install_packages?.length || spec.install_pip?.length);
+}
+
+export async function resolveImage(docker: Dockerode, spec: ImageSpec | null, opts: ResolveImageOptions): Promise<ResolvedImage> {
+  const ctx: Ctx = {
+    docker,
+    opts,
+    timeoutMs: opts.timeoutMs ?? 30_000,
+    buildTimeoutMs: opts.buildTimeoutMs ?? 60 * 60_000,
+    shared: sharedFor(docker),
+    pulled: false,
+    built: false,
+  };
+  const base = spec?.name || opts.defaultImage;
+
+  if (!spec || !needsBuild(spec)) {
+    await ensureImage(ctx, base, spec?.name ? 'node' : 'default');
+    return { name: base, workdir: null, built: false, pulled: ctx.pulled };
+  }
+
+  let from: { ref: string; id: string; label: string };
+  if (spec.dockerfile || spec.dockerfile_text) {
+    // The user's Dockerfile decides its own FROM; `name` is not used with it.
+    const built = await buildUserDockerfile(ctx, spec);
+    if (!spec.copy_dir && !spec.install_packages?.length && !spec.install_pip?.length) {
+      return { name: built.tag, workdir: null, built: ctx.built, pulled: ctx.pulled };
+    }
+    from = { ref: built.id, id: built.id, label: built.tag };
+  } else {
+    const id = await ensureImage(ctx, base, spec.name ? 'node' : 'default');
+    from = { ref: id, id, label: base };
+  }
+
+  const tag = await buildGenerated(ctx, spec, from);
+  return { name: tag, workdir: spec.copy_dir ? COPY_DIR_TARGET : null, built: ctx.built, pulled: ctx.pulled };
+}
+
+interface Ctx {
+  docker: Dockerode;
+  opts: ResolveImageOptions;
+  timeoutMs: number;
+  buildTimeoutMs: number;
+  shared: SharedWork<unknown, ImageProgress>;
+  pulled: boolean;
+  built: boolean;
+}
+
+async function ensureImage(ctx: Ctx, name: string, whose: 'node' | 'default' | 'dockerfile'): Promise<string> {
+  const hint =
+    whose === 'default'
+      ? 'Build or load it locally (docker build / docker load), or set PIPEWRIGHT_DEFAULT_IMAGE (or pass --image) to an image this engine has.'
+      : whose === 'node'
+        ? "Build or load it locally (docker build / docker load), or name an image this engine has in the node's Image(name=...). PIPEWRIGHT_DEFAULT_IMAGE / --image set the default image."
+        : 'It is named in a FROM line of the Dockerfile; build or load it locally (docker build / docker load), or change the FROM.';
+  const image = await ensureLocalImage(ctx.docker, name, {
+    onProgress: ctx.opts.onProgress,
+    signal: ctx.opts.signal,
+    timeoutMs: ctx.timeoutMs,
+    pullTimeoutMs: ctx.buildTimeoutMs,
+    hint,
+    shared: ctx.shared,
+  });
+  if (image.pulled) ctx.pulled = true;
+  return image.id;
+}
+
+function hostPath(ctx: Ctx, path: string): string {
+  return isAbsolute(path) ? path : resolve(ctx.opts.definitionDir, path);
+}
+
+async function buildUserDockerfile(ctx: Ctx, spec: ImageSpec): Promise<{ tag: string; id: string }> {
+  const dockerfilePath = spec.dockerfile ? hostPath(ctx, spec.dockerfile) : null;
+  const text = spec.dockerfile_text ?? (await readFile(dockerfilePath!, 'utf8').catch((error: Error) => {
+    throw new Error(`Dockerfile ${dockerfilePath} cannot be read: ${error.message}`, { cause: error });
+  }));
+  // Like `docker build -f X` with no context argument: the Dockerfile's folder.
+  const contextDir = spec.context ? hostPath(ctx, spec.context) : dockerfilePath ? dirname(dockerfilePath) : null;
+  const files = contextDir ? await collectContext(contextDir) : [];
+
+  // A Dockerfile inside the context keeps its own name (as `docker build` sends it); any other
+  // (dockerfile_text, or one outside the context) is added under a name of ours.
+  let dockerfileName = '.pipewright.Dockerfile';
+  if (dockerfilePath && contextDir) {
+    const rel = relative(contextDir, dockerfilePath);
+    if (rel && !rel.startsWith('..') && !isAbsolute(rel)) dockerfileName = rel.split(sep).join('/');
+  }
+  const withoutDockerfile = files.filter((f) => f.path !== dockerfileName);
+
+  // Pull what the FROMs need up front: a missing base then gets the same clear error as a missing
+  // image, and its id goes into the key, so rebuilding the base rebuilds this image.
+  const bases: string[] = [];
+  for (const ref of fromImages(text)) bases.push(`${ref}@${await ensureImage(ctx, ref, 'dockerfile')}`);
+
+  const recipe: ImageRecipe = { bases, dockerfileName, dockerfile: text, files: [{ prefix: '', entries: withoutDockerfile }] };
+  const entries: TarEntry[] = [...toTarEntries(withoutDockerfile), dockerfileEntry(dockerfileName, text)];
+  return buildCached(ctx, recipe, entries, `Dockerfile ${dockerfilePath ?? '(dockerfile_text)'}`);
+}
+
+async function buildGenerated(ctx: Ctx, spec: ImageSpec, from: { ref: string; id: string; label: string }): Promise<string> {
+  const copyDir = spec.copy_dir ? hostPath(ctx, spec.copy_dir) : null;
+  const files: ContextEntry[] = copyDir ? await collectContext(copyDir) : [];
+  const dockerfile = generateDockerfile(from.ref, from.label, {
+    installPackages: spec.install_packages ?? [],
+    installPip: spec.install_pip ?? [],
+    copyDir: !!copyDir,
+  });
+  const recipe: ImageRecipe = { bases: [from.id], dockerfileName: 'Dockerfile', dockerfile, files: [{ prefix: COPY_DIR_CONTEXT_PREFIX, entries: files }] };
+  const entries: TarEntry[] = [dockerfileEntry('Dockerfile', dockerfile)];
+  if (copyDir) {
+    // The folder itself, so that COPY works (and copies nothing) when everything in it is ignored.
+    entries.push({ name: COPY_DIR_CONTEXT_PREFIX, type: 'dir', mode: 0o755, mtime: Math.floor(Date.now() / 1000) });
+    entries.push(...toTarEntries(files, COPY_DIR_CONTEXT_PREFIX));
+  }
+  return (await buildCached(ctx, recipe, entries, from.label)).tag;
+}
+
+/** Builds unless an image with the recipe's tag exists; one build per recipe at a time. */
+async function buildCached(ctx: Ctx, recipe: ImageRecipe, entries: TarEntry[], baseLabel: string): Promise<{ tag: string; id: string }> {
+  const key = await computeImageKey(recipe);
+  const tag = imageTagForKey(key);
+  const existing = await inspectImageId(ctx.docker, tag, ctx.timeoutMs, ctx.opts.signal);
+  if (existing) return { tag, id: existing };
+  const result = (await ctx.shared.run(
+    `build\0${key}`,
+    async (signal, emit) => {
+      const again = await inspectImageId(ctx.docker, tag, ctx.timeoutMs, signal);
+      if (again) return { id: again, built: false };
+      const id = await buildImage(ctx.docker, {
+        tag,
+        dockerfile: recipe.dockerfileName,
+        entries,
+        labels: { [RECIPE_LABEL]: key, 'pipewright.base': baseLabel.slice(0, 200) },
+        timeoutMs: ctx.buildTimeoutMs,
+        signal,
+        emit,
+      });
+      return { id, built: true };
+    },
+    { signal: ctx.opts.signal, onProgress: ctx.opts.onProgress, what: `Building ${tag}` },
+  )) as { id: string; built: boolean };
+  if (result.built) ctx.built = true;
+  return { tag, id: result.id };
+}
+
+function dockerfileEntry(name: string, text: string): TarEntry {
+  return { name, type: 'file', mode: 0o644, mtime: Math.floor(Date.now() / 1000), content: Buffer.from(text, 'utf8') };
+}

@@ -1,0 +1,239 @@
+import { childPath, parentPath, type NodeParams, type ParamName, type PipelineNode } from '../../protocol/pipeline';
+import { NODE_STATES, type ExecutionRecord, type NodeState, type StateCounts } from '../../protocol/runner';
+import { inheritParams } from './inheritParams';
+
+export function emptyCounts(): StateCounts {
+  return { pending: 0, queued: 0, running: 0, done: 0, error: 0, killed: 0 };
+}
+
+/** One node of a pipeline instance with its run-time state. */
+export class RunNode {
+  readonly children: RunNode[] = [];
+  /** Exec: own state. Containers: derived from `childCounts`. */
+  state: NodeState = 'pending';
+  skipped = false;
+  /** Containers: how many children are in each state as their parent sees them. */
+  readonly childCounts: StateCounts = emptyCounts();
+  /** Exec nodes below (or this one) by state: Conducto's P/Q/R/D/E/K. */
+  readonly leafCounts: StateCounts = emptyCounts();
+  /** Scheduling: this container may start children. */
+  activated = false;
+  /** Scheduling: first child not yet looked at. */
+  cursor = 0;
+  /** Parallel: children whose DAG parents have not finished yet. */
+  waiting: RunNode[] = [];
+  readonly executions: ExecutionRecord[] = [];
+
+  constructor(
+    public spec: PipelineNode,
+    readonly parent: RunNode | null,
+    readonly indexInParent: number,
+  ) {}
+
+  get path(): string {
+    return this.spec.path;
+  }
+  get isLeaf(): boolean {
+    return this.spec.type === 'Exec';
+  }
+  get params(): NodeParams {
+    return this.spec.params;
+  }
+
+  /** The state this node contributes to its parent: skipped counts as done, suppressed errors too. */
+  get viewState(): NodeState {
+    if (this.skipped) return 'done';
+    if (this.spec.params.suppress_errors && (this.state === 'error' || this.state === 'killed')) return 'done';
+    return this.state;
+  }
+}
+
+/** Derives a container's state from its children's view states. */
+export function deriveState(counts: StateCounts): NodeState {
+  if (counts.running) return 'running';
+  if (counts.queued) return 'queued';
+  if (counts.error) return 'error';
+  if (counts.killed) return 'killed';
+  if (counts.pending) return 'pending';
+  return 'done';
+}
+
+/** Listener for state changes, to persist and publish them. */
+export type StateListener = (node: RunNode, state: NodeState) => void;
+
+/**
+ * The node tree of a pipeline instance. Keeps every container's child counts current in O(depth) per
+ * change, so deriving states stays cheap at a million nodes.
+ */
+export class RunTree {
+  readonly byPath = new Map<string, RunNode>();
+  readonly root: RunNode;
+  onState: StateListener = () => {};
+  /** Containers whose children changed; the scheduler drains it. */
+  readonly dirty = new Set<RunNode>();
+
+  constructor(nodes: readonly PipelineNode[]) {
+    const first = nodes[0];
+    if (!first) throw new Error('a pipeline needs at least a root node');
+    this.root = new RunNode(first, null, 0);
+    this.byPath.set(first.path, this.root);
+    this.addNodes(nodes.slice(1));
+    this.recount(this.root);
+  }
+
+  get(path: string): RunNode {
+    const node = this.byPath.get(path);
+    if (!node) throw new Error(`no node ${path} in this pipeline`);
+    return node;
+  }
+
+  /** Adds nodes (depth-first, parents before children) under existing ones. */
+  private addNodes(nodes: readonly PipelineNode[]): RunNode[] {
+    const added: RunNode[] = [];
+    for (const spec of nodes) {
+      const parentP = parentPath(spec.path);
+      const parent = parentP === null ? undefined : this.byPath.get(parentP);
+      if (!parent) throw new Error(`node ${spec.path} comes before its parent`);
+      if (this.byPath.has(spec.path)) throw new Error(`duplicate node ${spec.path}`);
+      const node = new RunNode(spec, parent, parent.children.length);
+      parent.children.push(node);
+      this.byPath.set(spec.path, node);
+      if (spec.params.skip) node.skipped = true;
+      added.push(node);
+    }
+    return added;
+  }
+
+  /** Grafts a generated pipeline (a Lazy's output) under `under`; returns the nodes as added. */
+  graft(under: RunNode, generated: readonly PipelineNode[]): PipelineNode[] {
+    const specs = resolveGenerated(under, generated);
+    this.replaceChildren(under, specs);
+    return specs;
+  }
+
+  /** Replaces a container's children with nodes whose paths and params are final (replay too). */
+  replaceChildren(under: RunNode, specs: readonly PipelineNode[]): void {
+    for (const child of under.children) this.removeSubtree(child);
+    under.children.length = 0;
+    under.cursor = 0;
+    under.waiting = [];
+    this.addNodes(specs);
+    this.recount(under);
+  }
+
+  private removeSubtree(node: RunNode): void {
+    this.byPath.delete(node.path);
+    for (const child of node.children) this.removeSubtree(child);
+  }
+
+  /** Rebuilds the counts of a subtree from scratch and pushes the difference up. */
+  recount(node: RunNode): void {
+    const before = { ...node.leafCounts };
+    const oldView = node.viewState;
+    const walk = (n: RunNode) => {
+      if (n.isLeaf) {
+        Object.assign(n.leafCounts, emptyCounts());
+        n.leafCounts[n.state] = 1;
+        return;
+      }
+      Object.assign(n.childCounts, emptyCounts());
+      Object.assign(n.leafCounts, emptyCounts());
+      for (const child of n.children) {
+        walk(child);
+        n.childCounts[child.viewState]++;
+        for (const s of NODE_STATES) n.leafCounts[s] += child.leafCounts[s];
+      }
+      n.state = deriveState(n.childCounts);
+    };
+    walk(node);
+    const up = node.parent;
+    for (const s of NODE_STATES) {
+      const delta = node.leafCounts[s] - before[s];
+      if (delta) for (let p = up; p; p = p.parent) p.leafCounts[s] += delta;
+    }
+    if (up) this.childViewChanged(node, oldView);
+  }
+
+  /** Sets an Exec node's state and keeps every ancestor's counts and state current. */
+  setLeafState(leaf: RunNode, state: NodeState): void {
+    if (!leaf.isLeaf) throw new Error(`${leaf.path} is not an Exec node`);
+    if (leaf.state === state) return;
+    const oldView = leaf.viewState;
+    for (let p: RunNode | null = leaf; p; p = p.parent) {
+      p.leafCounts[leaf.state]--;
+      p.leafCounts[state]++;
+    }
+    leaf.state = state;
+    this.onState(leaf, state);
+    this.childViewChanged(leaf, oldView);
+  }
+
+  setSkipped(node: RunNode, skipped: boolean): void {
+    if (node.skipped === skipped) return;
+    const oldView = node.viewState;
+    node.skipped = skipped;
+    this.childViewChanged(node, oldView);
+  }
+
+  /** A child's view state may have changed: update its parent's counts, state, and so on up. */
+  private childViewChanged(child: RunNode, oldView: NodeState): void {
+    let node = child;
+    let before = oldView;
+    for (let parent = node.parent; parent; parent = parent.parent) {
+      const after = node.viewState;
+      if (after === before) return;
+      parent.childCounts[before]--;
+      parent.childCounts[after]++;
+      this.dirty.add(parent);
+      const parentBefore = parent.viewState;
+      const derived = deriveState(parent.childCounts);
+      if (derived === parent.state) return;
+      parent.state = derived;
+      this.onState(parent, derived);
+      node = parent;
+      before = parentBefore;
+    }
+  }
+
+  /** Every Exec node in a subtree, depth-first. */
+  *leaves(node: RunNode): Generator<RunNode> {
+    const stack = [node];
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (n.isLeaf) yield n;
+      else for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
+    }
+  }
+
+  /** Is this node, or an ancestor, skipped? */
+  isSkipped(node: RunNode): boolean {
+    for (let n: RunNode | null = node; n; n = n.parent) if (n.skipped) return true;
+    return false;
+  }
+
+  /** Applies changed params to a node and re-derives what its descendants inherit. */
+  updateParams(node: RunNode, params: NodeParams, set: readonly ParamName[]): void {
+    node.spec = { ...node.spec, params, set: [...set] };
+    const push = (n: RunNode) => {
+      for (const child of n.children) {
+        child.spec = { ...child.spec, params: inheritParams(n.params, child.params, child.spec.set ?? []) };
+        push(child);
+      }
+    };
+    push(node);
+  }
+}
+
+/** Moves a generated pipeline under a node: paths prefixed, params inherited from that node. */
+export function resolveGenerated(under: RunNode, generated: readonly PipelineNode[]): PipelineNode[] {
+  const [genRoot, ...rest] = generated;
+  if (!genRoot) return [];
+  const prefix = (path: string) => (path === '/' ? under.path : childPath(under.path, path.slice(1)));
+  const effective = new Map<string, NodeParams>([[genRoot.path, under.params]]);
+  return rest.map((spec) => {
+    const parentParams = effective.get(parentPath(spec.path) ?? '/') ?? under.params;
+    const params = inheritParams(parentParams, spec.params, spec.set ?? []);
+    effective.set(spec.path, params);
+    return { ...spec, path: prefix(spec.path), params, parents: spec.parents.map(prefix) };
+  });
+}

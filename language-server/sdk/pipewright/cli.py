@@ -1,0 +1,125 @@
+"""The command line shared by `python3 -m pipewright FILE ...` and `python FILE ...` (co.main)."""
+import io
+import json
+import os
+import sys
+
+from . import dag, export, handoff, loader, pretty, report
+from .errors import DefinitionError
+from .node import Node
+
+USAGE = """\
+usage: pipewright FILE [FUNC] [--ARG=VALUE ...] [--json] [--list] [--errors=json]
+       python FILE [FUNC] [--ARG=VALUE ...] [--json] [--local | --run]   (files calling co.main)
+
+Prints the tree of the pipeline FUNC returns (default: co.main's default, else the module's root
+node), or its pipeline JSON with --json. A FUNC returning something else prints that value.
+  --list          the file's pipelines as a JSON array of {"name", "line", "default"}
+  --errors=json   after `FILE:LINE: message`, a last stderr line {"error": {...}}
+  --local, --run  run the pipeline with the Pipewright CLI (node cli.js run ...)
+Exit status: 0, 2 for a usage error, 3 for an error in the definition.
+With $PIPEWRIGHT_NODE_OUTPUT set, a pipeline is also written there as JSON (Lazy's Generate)."""
+
+EXIT_USAGE = 2
+EXIT_DEFINITION = 3
+
+
+class Options:
+    def __init__(self):
+        self.func = None
+        self.args = []
+        self.json = self.list = self.run = self.help = self.errors_json = False
+
+
+def parse_options(argv):
+    """Our flags out of argv; the rest is FUNC (first bare word) and FUNC's arguments."""
+    opts, rest = Options(), []
+    for token in argv:
+        if token == "--json":
+            opts.json = True
+        elif token == "--list":
+            opts.list = True
+        elif token in ("--errors=json", "--errors=text"):
+            opts.errors_json = token == "--errors=json"
+        elif token in ("--local", "--run"):
+            opts.run = True
+        elif token in ("-h", "--help"):
+            opts.help = True
+        else:
+            rest.append(token)
+    if rest and not rest[0].startswith("-"):
+        opts.func = rest.pop(0)
+    opts.args = rest
+    return opts
+
+
+def _stdout():
+    """A UTF-8 text stream on stdout with a large buffer (the tree or JSON may be huge)."""
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # already a text stream (e.g. redirected in tests)
+        return sys.stdout, False
+    return io.TextIOWrapper(buffer, encoding="utf-8", newline="\n", write_through=False), True
+
+
+def output(root, name, file, as_json):
+    dag.check(root)  # parents= errors are reported before anything is printed
+    target = os.environ.get("PIPEWRIGHT_NODE_OUTPUT")
+    if target:
+        with open(target, "w", encoding="utf-8") as f:
+            export.write_pipeline(root, f, name, file)
+    out, wrapped = _stdout()
+    try:
+        if as_json:
+            export.write_pipeline(root, out, name, file)
+        else:
+            pretty.write_tree(root, out)
+    finally:
+        out.flush()
+        if wrapped:
+            out.detach()
+
+
+def run(get_definition, opts, file):
+    """Evaluate and print; returns the exit status."""
+    if opts.help:
+        print(USAGE)
+        return 0
+    try:
+        definition = get_definition()
+        if opts.list:
+            print(json.dumps(loader.list_pipelines(definition)))
+            return 0
+        if opts.run:
+            sys.stderr.write("pipewright: %s\n" % handoff.run_with_cli(definition.file, opts.func,
+                                                                         opts.args))
+            return EXIT_USAGE
+        name, result, func = loader.pick(definition, opts.func, opts.args)
+        if isinstance(result, Node):
+            output(result, name, definition.file, opts.json)
+        elif opts.json:
+            code = getattr(func, "__code__", None)
+            raise DefinitionError("%s() returned %s, not a pipeline node" % (
+                name, type(result).__name__), code.co_filename if code else definition.file,
+                code.co_firstlineno if code else 1)
+        elif result is not None:
+            print(result)
+        return 0
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except Exception as e:  # the user's code may raise anything; report it at the user's line
+        report.report(e, file, opts.errors_json)
+        return EXIT_DEFINITION
+
+
+def main(argv=None):
+    """`python3 -m pipewright FILE [FUNC] ...`; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        (sys.stdout if argv else sys.stderr).write(USAGE + "\n")
+        return 0 if argv else EXIT_USAGE
+    file, opts = os.path.abspath(argv[0]), parse_options(argv[1:])
+    if not os.path.isfile(file):
+        sys.stderr.write("pipewright: no such file: %s\n" % argv[0])
+        return EXIT_USAGE
+    return run(lambda: loader.load(file), opts, file)

@@ -1,0 +1,98 @@
+"""Node params: names, defaults, which are inherited, and validation of user values."""
+import re
+
+from .errors import DefinitionError
+from .image import Image
+
+# JSON order of params (docs/pipeline-json.md).
+ORDER = ("cpu", "gpu", "mem", "env", "image", "requires_docker", "max_time",
+         "container_reuse_context", "skip", "suppress_errors", "stop_on_error",
+         "max_concurrent", "doc", "title", "tags")
+RANK = {name: i for i, name in enumerate(ORDER)}
+
+DEFAULTS = {
+    "cpu": 1, "gpu": 0, "mem": 2, "env": {}, "image": None, "requires_docker": False,
+    "max_time": 14400, "container_reuse_context": None, "skip": False,
+    "suppress_errors": False, "stop_on_error": True, "max_concurrent": None,
+    "doc": None, "title": None, "tags": [],
+}
+
+# Looked up through the parents when not set (env is merged parent -> child).
+INHERITED = frozenset(ORDER[:8])
+
+# Params every node type accepts; stop_on_error and max_concurrent belong to some types only.
+COMMON = frozenset(ORDER) - {"stop_on_error", "max_concurrent"}
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
+
+
+def _is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _whole(seconds):
+    return int(seconds) if float(seconds).is_integer() else seconds
+
+
+def parse_max_time(value):
+    """Seconds from 90, 90.5, "90", "30m", "4h", "1d", "1h30m"; None when unparsable."""
+    if _is_number(value):
+        return _whole(value) if value > 0 else None
+    if not isinstance(value, str):
+        return None
+    text = value.strip().lower()
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        seconds = float(text)
+    elif text and re.fullmatch(r"(?:\d+(?:\.\d+)?\s*[smhd]\s*)+", text):
+        seconds = sum(float(n) * _UNITS[u] for n, u in _DURATION.findall(text))
+    else:
+        return None
+    return _whole(seconds) if seconds > 0 else None
+
+
+def _fail(name, value, expected):
+    raise DefinitionError("%s=%r is invalid: expected %s" % (name, value, expected))
+
+
+def validate(name, value):
+    """The stored form of a param value; raises DefinitionError on a bad one (None = not set)."""
+    if name == "cpu":
+        if not _is_number(value) or value < 0:
+            _fail(name, value, "a number >= 0")
+    elif name == "gpu":
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            _fail(name, value, "an integer >= 0")
+    elif name == "mem":
+        if not _is_number(value) or value <= 0:
+            _fail(name, value, "a number > 0 (GB)")
+    elif name == "env":
+        if not isinstance(value, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            _fail(name, value, "a dict of str to str")
+        return dict(value)
+    elif name == "image":
+        if isinstance(value, str):
+            return Image(value)
+        if not isinstance(value, Image):
+            _fail(name, value, "an image name (str) or co.Image")
+    elif name in ("requires_docker", "skip", "suppress_errors", "stop_on_error"):
+        if not isinstance(value, bool):
+            _fail(name, value, "True or False")
+    elif name == "max_time":
+        seconds = parse_max_time(value)
+        if seconds is None:
+            _fail(name, value, 'seconds > 0 or a duration such as "30m", "4h", "1d", "1h30m"')
+        return seconds
+    elif name == "max_concurrent":
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            _fail(name, value, "an integer >= 1")
+    elif name in ("container_reuse_context", "doc", "title"):
+        if not isinstance(value, str):
+            _fail(name, value, "a string")
+    elif name == "tags":
+        if isinstance(value, str) or not isinstance(value, (list, tuple)) or not all(
+                isinstance(t, str) for t in value):
+            _fail(name, value, "a list of strings")
+        return list(value)
+    return value

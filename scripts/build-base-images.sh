@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Build Pipewright's offline base images from Debian packages and `docker
+# import` them, since no container registry is reachable:
+#   pipewright/busybox:latest  static busybox + applet symlinks (tiny, fast)
+#   pipewright/python:latest   debootstrap minbase + python3, GNU parallel, procps
+# Each image carries a label with a hash of its recipe; an image whose label
+# matches is skipped, so re-runs are fast and a changed recipe rebuilds.
+#   --force   rebuild both regardless
+# Env: PIPEWRIGHT_DEBIAN_MIRROR overrides the mirror debootstrap uses.
+set -euo pipefail
+here=$(dirname "${BASH_SOURCE[0]}")
+. "$here/lib-docker.sh"
+
+force=0
+case "${1:-}" in
+  --force) force=1 ;;
+  "") ;;
+  *) pw_die "usage: $0 [--force]" ;;
+esac
+
+SUITE=bookworm
+PY_PACKAGES=python3,parallel,procps
+LABEL=io.pipewright.recipe
+IMG_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+"$here/ensure-docker.sh"
+pw_lock base-images
+
+# All temp dirs live under one root removed on exit. Unmount anything left
+# mounted inside (debootstrap mounts proc/sys in the target and may not undo it
+# on failure) and never cross filesystems, so the host's /proc is never touched.
+WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/pipewright-images.XXXXXX")
+cleanup() {
+  awk -v w="$WORK" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r |
+    while read -r m; do pw_as_root umount -l "$m" || true; done
+  pw_as_root rm -rf --one-file-system "$WORK"
+}
+trap cleanup EXIT
+
+# Recipe hash = source of the build + import functions, the constants they
+# use and the image CMD; editing any of them rebuilds that image.
+recipe_hash() { # build-fn cmd-json
+  { declare -f "$1" import_rootfs; echo "$SUITE $PY_PACKAGES $IMG_PATH $2"; } |
+    sha256sum | cut -c1-16
+}
+
+up_to_date() { # image hash
+  [ "$force" = 0 ] &&
+    [ "$(docker image inspect -f "{{index .Config.Labels \"$LABEL\"}}" "$1" 2>/dev/null)" = "$2" ]
+}
+
+# Pack a rootfs as root-owned files (as root: some files are mode 0600) and
+# import it with image config set via --change.
+import_rootfs() { # dir image hash cmd-json [extra --change args...]
+  local dir=$1 image=$2 hash=$3 cmd=$4; shift 4
+  pw_as_root tar --numeric-owner -C "$dir" -cf - . |
+    docker import \
+      --change "ENV PATH=$IMG_PATH" \
+      --change "CMD $cmd" \
+      --change "ENV LANG=C.UTF-8" \
+      --change "LABEL $LABEL=$hash" \
+      "$@" - "$image" >/dev/null
+}
+
+build_busybox() { # dir
+  local dir=$1 bb
+  dpkg-query -W -f '${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' ||
+    pw_apt_install busybox-static
+  bb=$(dpkg -L busybox-static | grep -m1 '/bin/busybox$')
+  mkdir -p "$dir"/{bin,sbin,usr/bin,usr/sbin,etc,root,proc,sys,dev,tmp,var/tmp}
+  chmod 1777 "$dir/tmp" "$dir/var/tmp"
+  cp "$bb" "$dir/bin/busybox"
+  # One symlink per applet at its canonical path (bin/sh, usr/bin/head, ...).
+  "$dir/bin/busybox" --list-full | while read -r applet; do
+    [ -e "$dir/$applet" ] || ln -s /bin/busybox "$dir/$applet"
+  done
+  printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' \
+    'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >"$dir/etc/passwd"
+  printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >"$dir/etc/group"
+}
+
+# First URI apt is configured with that serves $SUITE (one-line *.list and
+# deb822 *.sources formats); deb.debian.org otherwise (e.g. on Ubuntu hosts).
+debian_mirror() {
+  local m=${PIPEWRIGHT_DEBIAN_MIRROR:-}
+  if [ -z "$m" ]; then
+    m=$( { cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+             awk -v s="$SUITE" '$1 == "deb" { sub(/\[[^]]*\] */, ""); if ($3 == s) { print $2; exit } }'
+           awk -v s="$SUITE" '
+             FNR == 1 && NR > 1 { if (ok && uri) { print uri; exit } ok = 0; uri = "" }
+             /^[ \t]*$/ { if (ok && uri) { print uri; exit } ok = 0; uri = "" }
+             tolower($1) == "uris:" { uri = $2 }
+             tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i == s) ok = 1 }
+             END { if (ok && uri) print uri }' /etc/apt/sources.list.d/*.sources 2>/dev/null
+         } | head -n1)
+  fi
+  echo "${m:-http://deb.debian.org/debian}"
+}
+
+build_python() { # dir
+  local dir=$1 mirror keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+  local need=()
+  command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+  [ -r "$keyring" ] || need+=(debian-archive-keyring)
+  [ "${#need[@]}" = 0 ] || pw_apt_install "${need[@]}"
+  mirror=$(debian_mirror)
+  pw_log "python: debootstrap $SUITE from $mirror"
+  # A persistent .deb cache makes rebuilds (--force, recipe change) quicker.
+  pw_as_root mkdir -p /var/cache/pipewright/debootstrap
+  pw_as_root debootstrap --variant=minbase --include="$PY_PACKAGES" \
+    --keyring="$keyring" --cache-dir=/var/cache/pipewright/debootstrap \
+    "$SUITE" "$dir" "$mirror" >"$WORK/debootstrap.log" 2>&1 || {
+      tail -n 20 "$WORK/debootstrap.log" >&2; pw_die "debootstrap failed"; }
+  # Keep it small: no apt caches/lists, docs, manpages or message catalogs
+  # (C.UTF-8 is built into glibc). Don't leak host identity (docker
+  # bind-mounts its own resolv.conf/hostname anyway).
+  pw_as_root sh -c 'cd "$1" && rm -rf var/cache/apt/*.bin var/cache/apt/archives/*.deb \
+      var/lib/apt/lists/* var/log/* usr/share/doc/* usr/share/man/* usr/share/info/* \
+      usr/share/locale/* \
+      && : >etc/resolv.conf && : >etc/hostname' sh "$dir"
+}
+
+# name image build-fn cmd-json verify-command...
+ensure_image() {
+  local name=$1 image=$2 fn=$3 cmd=$4 hash t0 t1; shift 4
+  hash=$(recipe_hash "$fn" "$cmd")
+  if up_to_date "$image" "$hash"; then return 0; fi
+  t0=$(pw_now_ms)
+  mkdir "$WORK/$name"
+  "$fn" "$WORK/$name"
+  pw_log "$name: rootfs built in $(pw_since "$t0")"
+  t1=$(pw_now_ms)
+  import_rootfs "$WORK/$name" "$image" "$hash" "$cmd"
+  pw_log "$name: imported in $(pw_since "$t1")"
+  pw_as_root rm -rf --one-file-system "${WORK:?}/$name"
+  t1=$(pw_now_ms)
+  docker run --rm "$image" "$@" >/dev/null ||
+    pw_die "$name: verification failed: docker run --rm $image $*"
+  pw_log "$name: verified in $(pw_since "$t1"); $image $(docker image inspect -f '{{.Size}}' "$image" |
+    awk '{ printf "%.1f MB", $1 / 1e6 }'), total $(pw_since "$t0")"
+  # The replaced image is left untagged; drop it so rebuilds don't pile up.
+  docker image prune -f --filter "label=$LABEL" >/dev/null 2>&1 || true
+}
+
+ensure_image busybox pipewright/busybox:latest build_busybox '["/bin/sh"]' \
+  sh -c 'echo ok | gzip | gzip -d | grep -q ok && head -c 10 /dev/zero | dd of=/dev/null 2>/dev/null && sleep 0'
+ensure_image python pipewright/python:latest build_python '["python3"]' \
+  sh -c 'python3 -c "import json, inspect, shlex, runpy, resource; print(1)" &&
+         parallel --version >/dev/null && echo x | gzip | gzip -d >/dev/null && ps >/dev/null'

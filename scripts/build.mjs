@@ -1,0 +1,33 @@
+// Bundles every entry point into dist/ and copies the Python SDK beside them (dist/sdk).
+import * as esbuild from 'esbuild';
+import { cpSync, mkdirSync, rmSync, chmodSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const production = process.argv.includes('--production');
+const dist = join(root, 'dist');
+
+const common = {
+  bundle: true,
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'warning',
+  absWorkingDir: root,
+};
+// ssh2's optional native addons are required inside try/catch: left out, they fail softly.
+const nodeTarget = { ...common, platform: 'node', format: 'cjs', target: 'node20', external: ['*.node'] };
+
+rmSync(join(dist, 'sdk'), { recursive: true, force: true });
+mkdirSync(dist, { recursive: true });
+await Promise.all([
+  esbuild.build({ ...nodeTarget, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', '*.node'] }),
+  esbuild.build({ ...nodeTarget, entryPoints: ['language-server/server.ts'], outfile: 'dist/server.js' }),
+  esbuild.build({ ...nodeTarget, entryPoints: ['extension/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+  esbuild.build({ ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js' }),
+]);
+chmodSync(join(dist, 'cli.js'), 0o755);
+cpSync(join(root, 'language-server', 'sdk'), join(dist, 'sdk'), {
+  recursive: true,
+  filter: (src) => !/__pycache__|\.pyc$/.test(src),
+});

@@ -1,0 +1,51 @@
+# Shared helpers for scripts/ensure-docker.sh, scripts/build-base-images.sh
+# and bench/docker_baseline.sh. Source it; it defines functions only.
+# shellcheck shell=bash
+
+pw_log() { printf '%s\n' "$*" >&2; }
+pw_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Milliseconds since the epoch, and a human "1.23s" since a given stamp.
+pw_now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+pw_since() {
+  local ms=$(( $(pw_now_ms) - $1 ))
+  printf '%d.%02ds' $(( ms / 1000 )) $(( ms % 1000 / 10 ))
+}
+
+# Run a command as root: directly if we are root, else via non-interactive
+# sudo (CI runners have passwordless sudo; a password prompt would hang).
+pw_as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo -n "$@"
+  else
+    pw_die "need root for: $*"
+  fi
+}
+
+# Install Debian packages quietly. DPkg::Lock::Timeout waits for another apt
+# run (e.g. unattended-upgrades or a parallel CI step) instead of failing.
+pw_apt_install() {
+  pw_log "installing with apt: $*"
+  pw_as_root env DEBIAN_FRONTEND=noninteractive \
+    apt-get -qq -o DPkg::Lock::Timeout=600 update >/dev/null
+  pw_as_root env DEBIAN_FRONTEND=noninteractive \
+    apt-get -qq -y -o DPkg::Lock::Timeout=600 --no-install-recommends \
+    install "$@" >/dev/null
+}
+
+# True when the engine (as selected by DOCKER_HOST / the CLI) answers.
+# `timeout` keeps a hung daemon from hanging the caller.
+pw_docker_ok() {
+  command -v docker >/dev/null 2>&1 &&
+    timeout 15 docker info >/dev/null 2>&1
+}
+
+# Serialise concurrent runs (npm test and npm run demo may start together).
+# Usage: pw_lock NAME  — holds the lock until the calling script exits.
+pw_lock() {
+  local f="${TMPDIR:-/tmp}/pipewright-$1.lock"
+  exec 9>>"$f"
+  flock 9
+}

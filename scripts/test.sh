@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# `npm test`: every suite, from a fresh machine. Installs what it needs (npm packages, the Docker
+# engine, the offline base images), then runs the SDK, unit and Docker suites.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-node-deps.sh
+bash scripts/ensure-docker.sh
+bash scripts/build-base-images.sh
+npx tsc -p . --noEmit
+node scripts/build.mjs
+echo "== Python SDK (unittest)"
+python3 -m unittest discover -s test/sdk -t .
+echo "== TypeScript: unit and Docker suites (node:test)"
+export PIPEWRIGHT_TEST_IMAGE=pipewright/python:latest
+node --import tsx --test --test-concurrency=1 --test-reporter=spec test/unit/*.test.ts test/docker/*.test.ts

@@ -1,0 +1,116 @@
+"""The pipeline JSON layout (docs/pipeline-json.md) and the tree text."""
+import json
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sdk_helpers as h  # noqa: E402
+
+import pipewright as co  # noqa: E402
+from pipewright import export  # noqa: E402
+
+
+def sample():
+    root = co.Serial()
+    root["B"] = co.Parallel()
+    root["A"] = co.Exec("echo a")  # added after B: order of addition, not of names
+    root["B/y"] = co.Serial()
+    root["B/x"] = co.Exec('echo "x"\necho ünï')
+    root["B/y/z"] = co.Exec("echo z")
+    root["L"] = co.Lazy("conducto gen.py", node_type=co.Serial)
+    return root
+
+
+class Layout(unittest.TestCase):
+    def test_lines(self):
+        text = export.pipeline_json(sample(), "run", "/abs/p.py")
+        lines = text.rstrip("\n").split("\n")
+        self.assertEqual(lines[0],
+                         '{"pipewright": 1, "name": "run", "file": "/abs/p.py", "nodes": [')
+        self.assertEqual(lines[-1], "]}")
+        body = lines[1:-1]
+        for line in body[:-1]:
+            self.assertTrue(line.endswith("},"), line)
+        self.assertTrue(body[-1].endswith("}") and not body[-1].endswith(","))
+        nodes = [json.loads(line.rstrip(",")) for line in body]
+        self.assertEqual(nodes, json.loads(text)["nodes"])
+
+    def test_header_and_depth_first_order(self):
+        document = json.loads(export.pipeline_json(sample(), "run", "/abs/p.py"))
+        self.assertEqual((document["pipewright"], document["name"], document["file"]),
+                         (1, "run", "/abs/p.py"))
+        self.assertEqual([n["path"] for n in document["nodes"]],
+                         ["/", "/B", "/B/y", "/B/y/z", "/B/x", "/A", "/L", "/L/Generate",
+                          "/L/Execute"])
+        nodes = {n["path"]: n for n in document["nodes"]}
+        self.assertEqual(nodes["/B/x"]["command"], 'echo "x"\necho ünï')
+        self.assertNotIn("command", nodes["/B"])
+        self.assertEqual(nodes["/L"]["type"], "Lazy")
+        self.assertEqual(nodes["/L/Execute"]["lazy"], {"node_type": "Serial"})
+        self.assertNotIn("lazy", nodes["/L/Generate"])
+        for node in document["nodes"]:
+            keys = ["path", "type"] + (["command"] if node["type"] == "Exec" else []) + \
+                ["params", "set", "parents", "source"] + (["lazy"] if "lazy" in node else [])
+            self.assertEqual(list(node), keys)
+            self.assertEqual(node["source"]["file"], os.path.abspath(__file__))
+            self.assertIsInstance(node["source"]["line"], int)
+
+    def test_sources_are_the_creating_lines(self):
+        g = h.define("import conducto as co\nroot = co.Serial()\nroot['a'] = co.Lazy("
+                     "'conducto x.py')\n", filename="/virtual/src.py")
+        nodes = json.loads(g["root"].to_json())["nodes"]
+        self.assertEqual([n["source"] for n in nodes],
+                         [{"file": "/virtual/src.py", "line": 2}] +
+                         [{"file": "/virtual/src.py", "line": 3}] * 3)
+
+    def test_many_chunks(self):
+        # Node counts around the writer's chunk size must still give valid JSON.
+        for count in (export._CHUNK - 2, export._CHUNK - 1, export._CHUNK, 2 * export._CHUNK):
+            root = co.Parallel()
+            for i in range(count):
+                root["n%d" % i] = co.Exec("true")
+            document = json.loads(root.to_json())
+            self.assertEqual(len(document["nodes"]), count + 1)
+
+    def test_root_alone(self):
+        document = json.loads(co.Serial().to_json())
+        self.assertEqual([n["path"] for n in document["nodes"]], ["/"])
+
+
+class TreeText(unittest.TestCase):
+    def test_nested_continuations(self):
+        self.assertEqual(sample().pretty(), "\n".join([
+            "/",
+            "├─0 B",
+            "│ ├─ y",
+            "│ │ └─0 z   echo z",
+            '│ └─ x   echo "x"\\necho ünï',
+            "├─1 A   echo a",
+            "└─2 L",
+            "  ├─0 Generate   conducto gen.py",
+            "  └─1 Execute",
+        ]))
+
+    def test_exec_root(self):
+        self.assertEqual(co.Exec("echo hi").pretty(), "/   echo hi")
+
+
+class NodeApi(unittest.TestCase):
+    def test_mapping(self):
+        root = sample()
+        self.assertEqual(list(root), ["B", "A", "L"])
+        self.assertEqual(len(root), 3)
+        self.assertEqual(list(root.children), ["B", "A", "L"])
+        self.assertIs(root["B/y/z"].parent, root["B/y"])
+        self.assertEqual(root["B/y/z"].path(), "/B/y/z")
+        self.assertEqual(root["B/y/z"].name, "z")
+        self.assertIn("B/x", root)
+        self.assertNotIn("B/q", root)
+        with self.assertRaises(KeyError):
+            root["nope"]
+        self.assertEqual([k for k, _ in root["B"].items()], ["y", "x"])
+
+
+if __name__ == "__main__":
+    unittest.main()

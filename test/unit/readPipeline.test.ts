@@ -1,0 +1,45 @@
+import { strict as assert } from 'node:assert';
+import { Readable } from 'node:stream';
+import { test } from 'node:test';
+import { parsePipeline, PipelineFormatError, readPipelineStream } from '../../extension/protocol/readPipeline';
+import { node } from '../helpers/nodes';
+
+function streamed(nodes: object[], header = '{"pipewright": 1, "name": "run", "file": "/x/p.py", "nodes": ['): string {
+  return [header, ...nodes.map((n, i) => JSON.stringify(n) + (i < nodes.length - 1 ? ',' : '')), ']}', ''].join('\n');
+}
+
+test('reads the line-per-node layout, which is also plain JSON', async () => {
+  const text = streamed([node('/', 'Serial'), node('/a', 'Exec', 'echo a')]);
+  const doc = await readPipelineStream(Readable.from([text]));
+  assert.equal(doc.name, 'run');
+  assert.deepEqual(doc.nodes.map((n) => n.path), ['/', '/a']);
+  assert.deepEqual(parsePipeline(text), doc);
+});
+
+test('reads input split at arbitrary chunk boundaries', async () => {
+  const text = streamed([node('/', 'Parallel'), ...Array.from({ length: 50 }, (_, i) => node(`/n${i}`, 'Exec', `echo ${i}`))]);
+  const chunks: string[] = [];
+  for (let i = 0; i < text.length; i += 7) chunks.push(text.slice(i, i + 7));
+  const doc = await readPipelineStream(Readable.from(chunks));
+  assert.equal(doc.nodes.length, 51);
+});
+
+test('accepts a pretty-printed document', async () => {
+  const text = JSON.stringify({ pipewright: 1, name: 'x', file: '/x', nodes: [node('/', 'Serial')] }, null, 2);
+  assert.equal((await readPipelineStream(Readable.from([text]))).nodes.length, 1);
+});
+
+test('refuses an unknown format version, naming the place', async () => {
+  const text = streamed([node('/', 'Serial')], '{"pipewright": 99, "name": "run", "file": "/x/p.py", "nodes": [');
+  await assert.rejects(readPipelineStream(Readable.from([text]), 'p.json'), /p\.json:1: unsupported pipeline format version 99/);
+});
+
+test('refuses a truncated document', async () => {
+  const text = streamed([node('/', 'Serial'), node('/a', 'Exec', 'true')]).replace(']}\n', '');
+  await assert.rejects(readPipelineStream(Readable.from([text])), /truncated document/);
+});
+
+test('names the line of a bad node', async () => {
+  const text = streamed([node('/', 'Serial'), { path: '/a', type: 'Exec', params: {} }]);
+  await assert.rejects(readPipelineStream(Readable.from([text]), 'p.json'), (err: Error) => err instanceof PipelineFormatError && /p\.json:3: Exec node \/a has no command/.test(err.message));
+});

@@ -25,7 +25,7 @@ def test_service(url:str=None, num_tests=1) -> co.Parallel:
         url = "https://example.com/look_up_url_at_runtime"
     output = co.Parallel()
     for i in range(num_tests):
-        output[f"RunTest_{i}"] = co.Exec(f"Testing deployment at {url}")
+        output[f"RunTest_{i}"] = co.Exec(f"echo Testing deployment at {url}")
     return output
 
 

@@ -48,8 +48,6 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
   private readonly running = new Map<RunNode, RunningExec>();
   /** Running leaves a reset or sleep stopped: they go back to pending, not killed. */
   private readonly returnToPending = new Set<RunNode>();
-  private pendingEvents: RunnerEvent[] = [];
-  private flushScheduled = false;
   private execSeq = 0;
   private settleWaiters: (() => void)[] = [];
   private replaying = false;
@@ -233,7 +231,6 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     await this.settled();
     await this.executorInstance?.shutdown();
     this.inbox.close();
-    this.flush();
     this.log.close();
     this.ctx.store.touch(this.id);
     this.ctx.store.saveSummary(this.summary());
@@ -331,7 +328,6 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
       }
     }
     this.emitEvent({ type: 'execution-end', pipeline: this.id, time: execution.endedAt!, path: leaf.path, state, execution: { ...execution } });
-    this.flush();
     this.scheduler.release(leaf);
     this.tree.setLeafState(leaf, state);
     this.scheduler.pump();
@@ -408,24 +404,11 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
 
   // ---- events and the log ---------------------------------------------------------------
 
+  /** Persisted events reach the log before any listener hears of them: a crash cannot lose one. */
   private emitEvent(event: RunnerEvent, persist = PERSISTED.has(event.type)): void {
     if (this.replaying) return;
-    if (persist) {
-      this.pendingEvents.push(event);
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    }
+    if (persist) this.log.append([event]);
     this.emit('event', event);
-  }
-
-  /** Writes batched events; execution results are flushed at once so a crash cannot lose them. */
-  private flush(): void {
-    this.flushScheduled = false;
-    const events = this.pendingEvents;
-    this.pendingEvents = [];
-    this.log.append(events);
   }
 
   private async replay(): Promise<void> {

@@ -129,7 +129,7 @@ class Subprocess(unittest.TestCase):
         self.assertEqual(document["name"], "test_service")
         self.assertEqual([n["path"] for n in document["nodes"]], ["/", "/RunTest_0", "/RunTest_1"])
         self.assertEqual(result.stdout.splitlines()[0], "/")
-        self.assertIn("RunTest_1   Testing deployment at https://example.com/", result.stdout)
+        self.assertIn("RunTest_1   echo Testing deployment at https://example.com/", result.stdout)
 
     def test_private_function_refused(self):
         with h.TempDir() as d:

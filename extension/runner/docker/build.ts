@@ -30,10 +30,11 @@ export async function buildImage(docker: Dockerode, request: BuildRequest): Prom
   let errorEvent: EngineEvent | null = null;
   let imageId: string | null = null;
   request.emit({ kind: 'build', image: tag, message: `Building ${tag}` });
+  const archive = tarStream(request.entries);
   try {
     await withTimeout(
       async (signal) => {
-        const stream = await docker.buildImage(tarStream(request.entries), {
+        const stream = await docker.buildImage(archive, {
           t: tag,
           dockerfile: request.dockerfile,
           labels: request.labels,
@@ -72,6 +73,9 @@ export async function buildImage(docker: Dockerode, request: BuildRequest): Prom
       throw new ImageBuildError(`${what} failed: ${engineMessage(error)}`, log.step, log.tail(), { cause: error });
     }
     throw explainDockerError(error, dockerEndpoint(docker));
+  } finally {
+    // pipe() does not destroy its source when the request dies: close the file being read.
+    archive.destroy();
   }
   for (const line of log.flush()) request.emit({ kind: 'build', image: tag, message: line });
   const failed = errorEvent as EngineEvent | null;

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { ImageSpec } from '../../protocol/pipeline';
 import { buildImage } from './build';
+import { dockerEndpoint } from './connect';
 import { collectContext, toTarEntries, type ContextEntry } from './buildContext';
 import { COPY_DIR_CONTEXT_PREFIX, COPY_DIR_TARGET, fromImages, generateDockerfile } from './dockerfile';
 import { computeImageKey, imageTagForKey, type ImageRecipe } from './imageKey';
@@ -44,11 +45,13 @@ export interface ResolveImageOptions {
 /** Labels on every image we build, so they can be listed and pruned (`label=pipewright.recipe`). */
 export const RECIPE_LABEL = 'pipewright.recipe';
 
-const sharedByEngine = new WeakMap<Dockerode, SharedWork<unknown, ImageProgress>>();
+// Keyed by endpoint rather than client, so that two clients of one engine still share builds.
+const sharedByEngine = new Map<string, SharedWork<unknown, ImageProgress>>();
 
 function sharedFor(docker: Dockerode): SharedWork<unknown, ImageProgress> {
-  let shared = sharedByEngine.get(docker);
-  if (!shared) sharedByEngine.set(docker, (shared = new SharedWork()));
+  const endpoint = dockerEndpoint(docker);
+  let shared = sharedByEngine.get(endpoint);
+  if (!shared) sharedByEngine.set(endpoint, (shared = new SharedWork()));
   return shared;
 }
 

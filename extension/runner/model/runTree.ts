@@ -104,15 +104,26 @@ export class RunTree {
     return added;
   }
 
-  /** Grafts a generated pipeline (a Lazy's output) under `under`; returns the nodes as added. */
+  /**
+   * Grafts a generated pipeline (a Lazy's output) under `under`: the generated root's type and own
+   * params go to `under`, its children become `under`'s. Returns the nodes as added.
+   */
   graft(under: RunNode, generated: readonly PipelineNode[]): PipelineNode[] {
+    const [genRoot] = generated;
+    if (!genRoot) return [];
+    const set = [...new Set([...(under.spec.set ?? []), ...(genRoot.set ?? [])])];
+    under.spec = { ...under.spec, type: genRoot.type, params: inheritParams(under.params, genRoot.params, genRoot.set ?? []), set };
     const specs = resolveGenerated(under, generated);
     this.replaceChildren(under, specs);
-    return specs;
+    return [under.spec, ...specs];
   }
 
   /** Replaces a container's children with nodes whose paths and params are final (replay too). */
   replaceChildren(under: RunNode, specs: readonly PipelineNode[]): void {
+    if (specs[0]?.path === under.path) {
+      under.spec = specs[0];
+      specs = specs.slice(1);
+    }
     for (const child of under.children) this.removeSubtree(child);
     under.children.length = 0;
     under.cursor = 0;
@@ -224,7 +235,7 @@ export class RunTree {
   }
 }
 
-/** Moves a generated pipeline under a node: paths prefixed, params inherited from that node. */
+/** Moves a generated pipeline's descendants under a node: paths prefixed, params inherited from it. */
 export function resolveGenerated(under: RunNode, generated: readonly PipelineNode[]): PipelineNode[] {
   const [genRoot, ...rest] = generated;
   if (!genRoot) return [];

@@ -4,10 +4,11 @@
     root = co.Serial()
     root["Build"] = co.Exec("make")
 """
+from . import data
 from .errors import DefinitionError
 from .image import Image
 from .main import main
 from .node import Exec, Lazy, Node, Parallel, Serial
 
-__all__ = ["DefinitionError", "Exec", "Image", "Lazy", "Node", "Parallel", "Serial", "main"]
+__all__ = ["data", "DefinitionError", "Exec", "Image", "Lazy", "Node", "Parallel", "Serial", "main"]
 __version__ = "0.1.0"

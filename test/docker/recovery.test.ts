@@ -1,0 +1,121 @@
+// History, control and crash safety: reset, modify, sleep/wake, and a runner killed with -9.
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, test } from 'node:test';
+import type { RunnerEvent } from '../../extension/protocol/runner';
+import { PipelineRun } from '../../extension/runner/pipelineRun';
+import { Harness, lastLog, leftoverContainers, TEST_IMAGE } from '../helpers/runnerHarness';
+
+const repo = path.resolve(__dirname, '..', '..');
+const h = new Harness();
+const ids: string[] = [];
+after(async () => {
+  const ctx = await h.context();
+  await h.dispose();
+  assert.deepEqual(await leftoverContainers(ctx, ids), [], 'every container is removed');
+});
+
+test('reset runs a node again and keeps its earlier executions', async () => {
+  const file = h.write('reset.py', `import conducto as co\nroot = co.Serial()\nroot["count"] = co.Exec("date +%s%N")\nroot["after"] = co.Exec("echo after")\n`);
+  const { run } = await h.run(file);
+  ids.push(run.id);
+  const first = lastLog(run, '/count');
+  run.reset('/count');
+  await run.settled();
+  const node = run.tree.get('/count');
+  assert.equal(node.executions.length, 2);
+  assert.equal(node.state, 'done');
+  assert.notEqual(lastLog(run, '/count'), first);
+  assert.equal(run.tree.get('/after').executions.length, 1, 'a reset reruns the subtree, not its siblings');
+  await run.close();
+});
+
+test('modify then reset: the node reruns with its new command and cpu; history keeps the old ones', async () => {
+  const file = h.write('modify.py', `import conducto as co\nroot = co.Serial(cpu=1)\nroot["work"] = co.Exec("echo before")\n`);
+  const { run } = await h.run(file);
+  ids.push(run.id);
+  run.modify('/work', { command: 'echo after; nproc', cpu: 2 });
+  run.reset('/work');
+  await run.settled();
+  const [one, two] = run.tree.get('/work').executions;
+  assert.equal(one!.command, 'echo before');
+  assert.equal(one!.params.cpu, 1);
+  assert.equal(two!.command, 'echo after; nproc');
+  assert.equal(two!.params.cpu, 2);
+  assert.match(lastLog(run, '/work'), /^after\n/);
+  assert.throws(() => run.modify('/work', { cpu: -1 }), /\/work: cpu must be a number >= 0/);
+  await run.close();
+});
+
+test('the store replays a closed pipeline exactly; sleep stops containers and wake continues', async () => {
+  const file = h.write('sleepwake.py', `import conducto as co\nroot = co.Serial()\nroot["a"] = co.Exec("echo a")\nroot["b"] = co.Exec("sleep 30")\nroot["c"] = co.Exec("echo c")\n`);
+  const { run } = await h.create(file);
+  ids.push(run.id);
+  run.setAutorun(true);
+  while (run.tree.get('/b').state !== 'running' || !run.tree.get('/b').executions[0]?.containerId) await new Promise((r) => setTimeout(r, 50));
+  await run.sleep();
+  assert.equal(run.status, 'sleeping');
+  assert.equal(run.tree.get('/b').state, 'pending', 'a node stopped by sleep runs again on wake');
+  assert.deepEqual(await leftoverContainers(await h.context(), [run.id]), []);
+  await run.close();
+
+  const ctx = await h.context();
+  const reopened = h.track(await PipelineRun.open(run.id, ctx));
+  assert.equal(reopened.status, 'sleeping');
+  assert.equal(reopened.tree.get('/a').state, 'done');
+  assert.equal(reopened.tree.get('/a').executions.length, 1);
+  reopened.modify('/b', { command: 'echo b' });
+  reopened.wake();
+  await reopened.settled();
+  assert.equal(reopened.tree.root.state, 'done');
+  assert.equal(reopened.tree.get('/b').executions.length, 2);
+  assert.equal(reopened.tree.get('/b').executions[0]!.reason, 'sleep');
+  await reopened.close();
+});
+
+test('crash safety: after kill -9 of the runner, the next start re-attaches to live containers and loses nothing', async () => {
+  const file = h.write(
+    'crash.py',
+    `import conducto as co
+root = co.Parallel()
+root["quick"] = co.Exec("echo quick")
+root["survivor"] = co.Exec("sleep 4; echo finished after the crash")
+root["orphan"] = co.Exec("sleep 60")
+`,
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repo, 'extension/cli/main.ts'), 'run', file, '--json', '--store', h.storeRoot], {
+    cwd: repo,
+    env: { ...process.env, PIPEWRIGHT_DEFAULT_IMAGE: TEST_IMAGE },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const started = new Map<string, string>();
+  let pipeline = '';
+  let quickDone = false;
+  for await (const line of createInterface({ input: child.stdout })) {
+    const event = JSON.parse(line) as RunnerEvent;
+    pipeline = event.pipeline;
+    if (event.type === 'execution-start') started.set(event.path, event.execution.containerId!);
+    if (event.type === 'execution-end' && event.path === '/quick') quickDone = true;
+    if (started.has('/survivor') && started.has('/orphan') && quickDone) break;
+  }
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.once('exit', resolve));
+  ids.push(pipeline);
+  const ctx = await h.context();
+  // One container disappears while no runner watches it.
+  await ctx.docker.getContainer(started.get('/orphan')!).remove({ force: true });
+
+  const run = h.track(await PipelineRun.open(pipeline, ctx));
+  await run.settled();
+  assert.equal(run.tree.get('/quick').state, 'done', 'a result finished before the crash is kept');
+  assert.equal(run.tree.get('/quick').executions.length, 1);
+  assert.equal(run.tree.get('/survivor').state, 'done', 'the live container was re-attached');
+  assert.equal(run.tree.get('/survivor').executions.length, 1);
+  assert.equal(lastLog(run, '/survivor'), 'finished after the crash\n');
+  const orphan = run.tree.get('/orphan').executions[0]!;
+  assert.equal(run.tree.get('/orphan').state, 'killed');
+  assert.equal(orphan.reason, 'runner stopped');
+  await run.close();
+});

@@ -1,0 +1,86 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { RunnerEvent } from '../../extension/protocol/runner';
+import { LABELS } from '../../extension/runner/executor/containerConfig';
+import { PipelineRun } from '../../extension/runner/pipelineRun';
+import { createRunContext, type EngineRunContext, type RunContextOptions } from '../../extension/runner/runContext';
+import { evaluateDefinition } from '../../extension/sdk/evaluateDefinition';
+
+/** The image the offline tests run in (built by scripts/build-base-images.sh). */
+export const TEST_IMAGE = process.env.PIPEWRIGHT_TEST_IMAGE || 'pipewright/python:latest';
+export const BUSYBOX_IMAGE = 'pipewright/busybox:latest';
+
+/** A scratch folder with a store and room for definition files; removed by `dispose`. */
+export class Harness {
+  readonly dir = mkdtempSync(path.join(os.tmpdir(), 'pipewright-test-'));
+  readonly storeRoot = path.join(this.dir, 'store');
+  private readonly runs: PipelineRun[] = [];
+
+  async context(options: RunContextOptions = {}): Promise<EngineRunContext> {
+    return createRunContext({ storeRoot: this.storeRoot, defaultImage: TEST_IMAGE, workerIdleMs: 2000, ...options });
+  }
+
+  /** Writes a definition file (Python source) into the scratch folder. */
+  write(name: string, source: string): string {
+    const file = path.join(this.dir, 'defs', name);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, source);
+    return file;
+  }
+
+  /** Evaluates a definition with the real SDK and makes a pipeline instance of it. */
+  async create(file: string, options: RunContextOptions & { func?: string; args?: string[] } = {}): Promise<{ run: PipelineRun; events: RunnerEvent[] }> {
+    const doc = await evaluateDefinition(file, { func: options.func, args: options.args });
+    const run = PipelineRun.create(doc, await this.context(options));
+    this.runs.push(run);
+    const events: RunnerEvent[] = [];
+    run.on('event', (e) => events.push(e));
+    return { run, events };
+  }
+
+  /** Creates, runs to the end and returns the instance with every event it emitted. */
+  async run(file: string, options: RunContextOptions & { func?: string; args?: string[] } = {}) {
+    const created = await this.create(file, options);
+    created.run.setAutorun(true);
+    await created.run.settled();
+    return created;
+  }
+
+  track(run: PipelineRun): PipelineRun {
+    this.runs.push(run);
+    return run;
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(this.runs.map((r) => r.close().catch(() => undefined)));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Containers the runner made for the given pipelines (or any pipeline), still on the engine. */
+export async function leftoverContainers(ctx: EngineRunContext, ids?: string[]): Promise<string[]> {
+  const list = await ctx.docker.listContainers({ all: true, filters: { label: [LABELS.pipeline] } });
+  return list.filter((c) => !ids || ids.includes(c.Labels[LABELS.pipeline] ?? '')).map((c) => `${c.Names[0]} (${c.Labels[LABELS.pipeline]})`);
+}
+
+/** The text of a node's latest log. */
+export function lastLog(run: PipelineRun, nodePath: string): string {
+  const node = run.tree.get(nodePath);
+  const execution = node.executions[node.executions.length - 1];
+  if (!execution) return '';
+  return require('node:fs').readFileSync(run.logFile(execution), 'utf8') as string;
+}
+
+/** Most Exec nodes running at the same time, from a run's events. */
+export function maxConcurrentRunning(events: RunnerEvent[], isLeaf: (path: string) => boolean): number {
+  const running = new Set<string>();
+  let max = 0;
+  for (const e of events) {
+    if (e.type !== 'state' || !isLeaf(e.path)) continue;
+    if (e.state === 'running') running.add(e.path);
+    else running.delete(e.path);
+    max = Math.max(max, running.size);
+  }
+  return max;
+}

@@ -2,6 +2,7 @@ import { DefinitionFailure } from '../sdk/evaluateDefinition';
 import { UsageError } from './args';
 import * as pipelines from './commands/pipelines';
 import { runCommand, runUsage } from './commands/run';
+import { sdkCommand, sdkUsage } from './commands/sdk';
 import { treeCommand, treeUsage } from './commands/tree';
 import { processIO, type CliIO } from './io';
 
@@ -18,11 +19,12 @@ const commands: Record<string, Command> = {
   unskip: pipelines.unskipCommand,
   kill: pipelines.killCommand,
   start: pipelines.startCommand,
+  sdk: sdkCommand,
 };
 
 const usage = [
   'usage:',
-  ...[treeUsage, runUsage, pipelines.listUsage, pipelines.showUsage, pipelines.logsUsage, pipelines.resetUsage, pipelines.skipUsage, pipelines.unskipUsage, pipelines.killUsage, pipelines.startUsage].map((u) => `  ${u}`),
+  ...[treeUsage, runUsage, pipelines.listUsage, pipelines.showUsage, pipelines.logsUsage, pipelines.resetUsage, pipelines.skipUsage, pipelines.unskipUsage, pipelines.killUsage, pipelines.startUsage, sdkUsage].map((u) => `  ${u}`),
   'common: --store DIR (default $PIPEWRIGHT_HOME or ~/.pipewright), --cpus N / --mem GB (resource budget)',
 ].join('\n');
 

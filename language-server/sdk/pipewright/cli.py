@@ -16,7 +16,8 @@ Prints the tree of the pipeline FUNC returns (default: co.main's default, else t
 node), or its pipeline JSON with --json. A FUNC returning something else prints that value.
   --list          the file's pipelines as a JSON array of {"name", "line", "default"}
   --errors=json   after `FILE:LINE: message`, a last stderr line {"error": {...}}
-  --local, --run  run the pipeline with the Pipewright CLI (node cli.js run ...)
+  --local         make a pipeline instance with the Pipewright CLI, Run toggle off
+  --run           make it and run it to the end (node cli.js run ...)
 Exit status: 0, 2 for a usage error, 3 for an error in the definition.
 With $PIPEWRIGHT_NODE_OUTPUT set, a pipeline is also written there as JSON (Lazy's Generate)."""
 
@@ -41,8 +42,10 @@ def parse_options(argv):
             opts.list = True
         elif token in ("--errors=json", "--errors=text"):
             opts.errors_json = token == "--errors=json"
-        elif token in ("--local", "--run"):
-            opts.run = True
+        elif token == "--local":
+            opts.run = opts.run or "pending"
+        elif token == "--run":
+            opts.run = "run"
         elif token in ("-h", "--help"):
             opts.help = True
         else:
@@ -91,8 +94,10 @@ def run(get_definition, opts, file):
             print(json.dumps(loader.list_pipelines(definition)))
             return 0
         if opts.run:
+            # As in Conducto: --local makes the pipeline (Run toggle off), --run also runs it.
+            extra = ["--pending"] if opts.run == "pending" else []
             sys.stderr.write("pipewright: %s\n" % handoff.run_with_cli(definition.file, opts.func,
-                                                                         opts.args))
+                                                                         list(opts.args) + extra))
             return EXIT_USAGE
         name, result, func = loader.pick(definition, opts.func, opts.args)
         if isinstance(result, Node):

@@ -1,0 +1,104 @@
+// The `pipewright` CLI driving the runner headless, as CI users do.
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, test } from 'node:test';
+import type { RunnerEvent } from '../../extension/protocol/runner';
+import { cli, cliJs, ensureBuilt, repo } from '../helpers/cli';
+import { TEST_IMAGE } from '../helpers/runnerHarness';
+
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'pipewright-cli-run-'));
+const store = path.join(scratch, 'store');
+const env = { PIPEWRIGHT_HOME: store, PIPEWRIGHT_DEFAULT_IMAGE: TEST_IMAGE, PIPEWRIGHT_CLI: cliJs };
+before(ensureBuilt);
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+function define(name: string, source: string): string {
+  const file = path.join(scratch, name);
+  writeFileSync(file, source);
+  return file;
+}
+
+const twoStep = define('two_step.py', 'import conducto as co\n\ndef run() -> co.Serial:\n    root = co.Serial()\n    root["hello"] = co.Exec("echo hello from $PIPEWRIGHT_NODE_PATH")\n    root["world"] = co.Exec("echo world")\n    return root\n\nif __name__ == "__main__":\n    co.main(default=run)\n');
+
+test('run --json: JSON lines naming the pipeline and each node by path and state; exit 0 when done', async () => {
+  const result = await cli(['run', twoStep, '--json'], env);
+  assert.equal(result.code, 0, result.stderr);
+  const events = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as RunnerEvent & { state?: string });
+  const id = events[0]!.pipeline;
+  assert.match(id, /^[a-z]+(-[a-z]+)+$/, 'a short readable name');
+  assert.ok(events.every((e) => e.pipeline === id));
+  const states = events.filter((e) => e.type === 'state').map((e) => `${(e as { path: string }).path}:${e.state}`);
+  for (const expected of ['/hello:running', '/hello:done', '/world:done', '/:done']) assert.ok(states.includes(expected), `${expected} in ${states.join(' ')}`);
+  assert.deepEqual(events[events.length - 1]!.type, 'finished');
+
+  const list = await cli(['list'], env);
+  assert.match(list.stdout, new RegExp(`^${id} .* done .*two_step\\.py`, 'm'));
+  const show = await cli(['show', id], env);
+  assert.match(show.stdout, /├─0 hello {2}✔ done/);
+  const logs = await cli(['logs', id, '/hello'], env);
+  assert.equal(logs.stdout, 'hello from /hello\n');
+
+  const reset = await cli(['reset', id, '/world'], env);
+  assert.equal(reset.code, 0, reset.stderr);
+  const shown = JSON.parse((await cli(['show', id, '--json'], env)).stdout) as { nodes: { path: string; executions: unknown[] }[] };
+  assert.equal(shown.nodes.find((n) => n.path === '/world')!.executions.length, 2, 'reset keeps the first execution');
+  assert.equal(shown.nodes.find((n) => n.path === '/hello')!.executions.length, 1);
+});
+
+test('run exits 1 when the root fails, and prints why', async () => {
+  const file = define('fails.py', 'import conducto as co\nroot = co.Serial()\nroot["bad"] = co.Exec("exit 4")\n');
+  const result = await cli(['run', file], env);
+  assert.equal(result.code, 1);
+  assert.match(result.stdout, /error {3}\/bad \(exit 4\)/);
+});
+
+test('a definition error stops before anything runs: FILE:LINE: message, exit 3', async () => {
+  const file = define('bad_param.py', 'import conducto as co\nroot = co.Serial()\nroot["x"] = co.Exec("true", cpu=-1)\n');
+  const result = await cli(['run', file], env);
+  assert.equal(result.code, 3);
+  assert.match(result.stderr, /bad_param\.py:3: .*cpu/);
+});
+
+test('python pipeline.py --local makes a pending pipeline; pipewright start runs it', async () => {
+  const local = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    const sdk = path.join(repo, 'language-server', 'sdk');
+    const child = spawn('python3', [twoStep, '--local'], { env: { ...process.env, ...env, PYTHONPATH: sdk }, cwd: repo });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('close', (code) => resolve({ code, out }));
+  });
+  assert.equal(local.code, 0, local.out);
+  const id = /pipeline (\S+) created, pending/.exec(local.out)?.[1];
+  assert.ok(id, local.out);
+  assert.match((await cli(['show', id], env)).stdout, /run off[\s\S]*hello {2}· pending/);
+  const start = await cli(['start', id], env);
+  assert.equal(start.code, 0, start.stderr);
+  assert.match((await cli(['show', id], env)).stdout, /world {2}✔ done/);
+});
+
+test('kill and skip reach the process that is running the pipeline', async () => {
+  const file = define('slow.py', 'import conducto as co\nroot = co.Parallel()\nroot["slow"] = co.Exec("sleep 60")\nroot["later"] = co.Exec("echo later", parents=["slow"])\n');
+  const child = spawn(process.execPath, [cliJs, 'run', file, '--json'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let id = '';
+  const lines = createInterface({ input: child.stdout });
+  for await (const line of lines) {
+    const event = JSON.parse(line) as RunnerEvent;
+    id = event.pipeline;
+    if (event.type === 'execution-start' && event.path === '/slow') break;
+  }
+  const skip = await cli(['skip', id, '/later'], env);
+  assert.equal(skip.code, 0, skip.stderr);
+  assert.match(skip.stdout, /sent to the process running/);
+  const kill = await cli(['kill', id, '/slow'], env);
+  assert.equal(kill.code, 0, kill.stderr);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 1, 'the root ends killed, not done');
+  const shown = JSON.parse((await cli(['show', id, '--json'], env)).stdout) as { nodes: { path: string; state: string; skipped: boolean }[] };
+  assert.equal(shown.nodes.find((n) => n.path === '/slow')!.state, 'killed');
+  assert.equal(shown.nodes.find((n) => n.path === '/later')!.skipped, true);
+});

@@ -1,0 +1,109 @@
+// The scheduler's decisions without Docker: a fake "executor" finishes nodes when told to.
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import type { NodeState } from '../../extension/protocol/runner';
+import { RunTree, type RunNode } from '../../extension/runner/model/runTree';
+import { ResourceBudget } from '../../extension/runner/scheduler/resourceBudget';
+import { Scheduler } from '../../extension/runner/scheduler/scheduler';
+import { node } from '../helpers/nodes';
+import type { PipelineNode } from '../../extension/protocol/pipeline';
+
+function harness(nodes: PipelineNode[], budget = { cpu: 100, mem: 100 }) {
+  const tree = new RunTree(nodes);
+  const started: string[] = [];
+  const scheduler = new Scheduler(tree, new ResourceBudget(budget), (leaf) => started.push(leaf.path));
+  const finish = (path: string, state: NodeState = 'done') => {
+    const leaf = tree.get(path);
+    scheduler.release(leaf);
+    tree.setLeafState(leaf, state);
+    scheduler.pump();
+  };
+  return { tree, scheduler, started, finish };
+}
+
+test('Serial starts one child at a time and stops at an error', () => {
+  const { scheduler, started, finish, tree } = harness([node('/', 'Serial'), node('/a', 'Exec', 'a'), node('/b', 'Exec', 'b'), node('/c', 'Exec', 'c')]);
+  scheduler.setAutorun(true);
+  assert.deepEqual(started, ['/a']);
+  finish('/a');
+  assert.deepEqual(started, ['/a', '/b']);
+  finish('/b', 'error');
+  assert.deepEqual(started, ['/a', '/b']);
+  assert.equal(tree.root.state, 'error');
+  assert.equal(tree.get('/c').state, 'pending');
+});
+
+test('Parallel starts all children, DAG children after their parents', () => {
+  const { scheduler, started, finish } = harness([
+    node('/', 'Parallel'),
+    node('/a', 'Exec', 'a'),
+    node('/b', 'Exec', 'b', {}, ['/a']),
+    node('/c', 'Exec', 'c'),
+  ]);
+  scheduler.setAutorun(true);
+  assert.deepEqual(started, ['/a', '/c']);
+  finish('/c');
+  assert.deepEqual(started, ['/a', '/c']);
+  finish('/a');
+  assert.deepEqual(started, ['/a', '/c', '/b']);
+});
+
+test('resources: a node waits queued until cpu frees up; an oversize node runs alone', () => {
+  const { scheduler, started, finish, tree } = harness(
+    [node('/', 'Parallel'), node('/a', 'Exec', 'a', { cpu: 2 }), node('/b', 'Exec', 'b', { cpu: 2 }), node('/big', 'Exec', 'big', { cpu: 8 }), node('/c', 'Exec', 'c', { cpu: 1 })],
+    { cpu: 4, mem: 100 },
+  );
+  scheduler.setAutorun(true);
+  assert.deepEqual(started, ['/a', '/b']);
+  assert.equal(tree.get('/big').state, 'queued');
+  assert.equal(tree.get('/c').state, 'queued', 'FIFO: a smaller node does not jump the queue');
+  finish('/a');
+  assert.deepEqual(started, ['/a', '/b'], 'the oversize node waits for the machine to be idle');
+  finish('/b');
+  assert.deepEqual(started, ['/a', '/b', '/big']);
+  finish('/big');
+  assert.deepEqual(started, ['/a', '/b', '/big', '/c']);
+});
+
+test('max_concurrent caps a Parallel', () => {
+  const kids = Array.from({ length: 5 }, (_, i) => node(`/n${i}`, 'Exec', 'x'));
+  const { scheduler, started, finish } = harness([node('/', 'Parallel', undefined, { max_concurrent: 2 }), ...kids]);
+  scheduler.setAutorun(true);
+  assert.deepEqual(started, ['/n0', '/n1']);
+  finish('/n1');
+  assert.deepEqual(started, ['/n0', '/n1', '/n2']);
+});
+
+test('derived states and counts follow the children; suppress_errors and skip count as done', () => {
+  const { scheduler, finish, tree } = harness([
+    node('/', 'Serial'),
+    node('/p', 'Parallel'),
+    node('/p/x', 'Exec', 'x', { suppress_errors: true }),
+    node('/p/y', 'Exec', 'y'),
+    node('/z', 'Exec', 'z', { skip: true }),
+  ]);
+  scheduler.setAutorun(true);
+  assert.equal(tree.get('/p').state, 'running');
+  assert.deepEqual(tree.root.leafCounts, { pending: 1, queued: 0, running: 2, done: 0, error: 0, killed: 0 });
+  finish('/p/x', 'error');
+  finish('/p/y');
+  assert.equal(tree.get('/p').state, 'done');
+  assert.equal(tree.root.state, 'done');
+  assert.equal(tree.get('/z').executions.length, 0);
+});
+
+test('a million-node tree builds and schedules wave after wave', () => {
+  const nodes: PipelineNode[] = [node('/', 'Serial')];
+  for (let p = 0; p < 1000; p++) {
+    nodes.push(node(`/p${p}`, 'Parallel'));
+    for (let e = 0; e < 1000; e++) nodes.push(node(`/p${p}/e${e}`, 'Exec', 'true'));
+  }
+  const { scheduler, started, finish } = harness(nodes, { cpu: 4, mem: 100 });
+  scheduler.setAutorun(true);
+  assert.equal(started.length, 4);
+  for (let i = 0; i < 2000; i++) finish(started[i]!);
+  assert.equal(started.length, 2004);
+  assert.equal(started[2003], '/p2/e3', 'the Serial moved on to the third Parallel in order');
+});
+
+export type { RunNode };

@@ -6,6 +6,7 @@
 # Output lines are stable for grep, e.g.  "docker run --rm: 270 ms/node"
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source-path=SCRIPTDIR/.. source=scripts/lib-docker.sh
 . "$root/scripts/lib-docker.sh"
 
 n=${1:-${N:-50}}

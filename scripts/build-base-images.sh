@@ -9,6 +9,7 @@
 # Env: PIPEWRIGHT_DEBIAN_MIRROR overrides the mirror debootstrap uses.
 set -euo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
+# shellcheck source-path=SCRIPTDIR
 . "$here/lib-docker.sh"
 
 force=0
@@ -18,8 +19,6 @@ case "${1:-}" in
   *) pw_die "usage: $0 [--force]" ;;
 esac
 
-SUITE=bookworm
-PY_PACKAGES=python3,parallel,procps
 LABEL=io.pipewright.recipe
 IMG_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
@@ -37,10 +36,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Recipe hash = source of the build + import functions, the constants they
-# use and the image CMD; editing any of them rebuilds that image.
+# Recipe hash = source of the build function (recipe constants live inside it)
+# and of import_rootfs, plus PATH and CMD; editing any of them rebuilds.
 recipe_hash() { # build-fn cmd-json
-  { declare -f "$1" import_rootfs; echo "$SUITE $PY_PACKAGES $IMG_PATH $2"; } |
+  { declare -f "$1" import_rootfs; echo "$IMG_PATH $2"; } |
     sha256sum | cut -c1-16
 }
 
@@ -79,14 +78,14 @@ build_busybox() { # dir
   printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >"$dir/etc/group"
 }
 
-# First URI apt is configured with that serves $SUITE (one-line *.list and
+# First URI apt is configured with that serves the suite (one-line *.list and
 # deb822 *.sources formats); deb.debian.org otherwise (e.g. on Ubuntu hosts).
-debian_mirror() {
+debian_mirror() { # suite
   local m=${PIPEWRIGHT_DEBIAN_MIRROR:-}
   if [ -z "$m" ]; then
     m=$( { cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-             awk -v s="$SUITE" '$1 == "deb" { sub(/\[[^]]*\] */, ""); if ($3 == s) { print $2; exit } }'
-           awk -v s="$SUITE" '
+             awk -v s="$1" '$1 == "deb" { sub(/\[[^]]*\] */, ""); if ($3 == s) { print $2; exit } }'
+           awk -v s="$1" '
              FNR == 1 && NR > 1 { if (ok && uri) { print uri; exit } ok = 0; uri = "" }
              /^[ \t]*$/ { if (ok && uri) { print uri; exit } ok = 0; uri = "" }
              tolower($1) == "uris:" { uri = $2 }
@@ -98,22 +97,24 @@ debian_mirror() {
 }
 
 build_python() { # dir
+  local suite=bookworm pkgs=python3,parallel,procps
   local dir=$1 mirror keyring=/usr/share/keyrings/debian-archive-keyring.gpg
   local need=()
   command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
   [ -r "$keyring" ] || need+=(debian-archive-keyring)
   [ "${#need[@]}" = 0 ] || pw_apt_install "${need[@]}"
-  mirror=$(debian_mirror)
-  pw_log "python: debootstrap $SUITE from $mirror"
+  mirror=$(debian_mirror "$suite")
+  pw_log "python: debootstrap $suite from $mirror"
   # A persistent .deb cache makes rebuilds (--force, recipe change) quicker.
   pw_as_root mkdir -p /var/cache/pipewright/debootstrap
-  pw_as_root debootstrap --variant=minbase --include="$PY_PACKAGES" \
+  pw_as_root debootstrap --variant=minbase --include="$pkgs" \
     --keyring="$keyring" --cache-dir=/var/cache/pipewright/debootstrap \
-    "$SUITE" "$dir" "$mirror" >"$WORK/debootstrap.log" 2>&1 || {
+    "$suite" "$dir" "$mirror" >"$WORK/debootstrap.log" 2>&1 || {
       tail -n 20 "$WORK/debootstrap.log" >&2; pw_die "debootstrap failed"; }
   # Keep it small: no apt caches/lists, docs, manpages or message catalogs
   # (C.UTF-8 is built into glibc). Don't leak host identity (docker
   # bind-mounts its own resolv.conf/hostname anyway).
+  # shellcheck disable=SC2016
   pw_as_root sh -c 'cd "$1" && rm -rf var/cache/apt/*.bin var/cache/apt/archives/*.deb \
       var/lib/apt/lists/* var/log/* usr/share/doc/* usr/share/man/* usr/share/info/* \
       usr/share/locale/* \
@@ -122,28 +123,42 @@ build_python() { # dir
 
 # name image build-fn cmd-json verify-command...
 ensure_image() {
-  local name=$1 image=$2 fn=$3 cmd=$4 hash t0 t1; shift 4
+  local name=$1 image=$2 fn=$3 cmd=$4 hash t0 t1 old candidate; shift 4
   hash=$(recipe_hash "$fn" "$cmd")
   if up_to_date "$image" "$hash"; then return 0; fi
+  old=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null) || true
   t0=$(pw_now_ms)
   mkdir "$WORK/$name"
   "$fn" "$WORK/$name"
   pw_log "$name: rootfs built in $(pw_since "$t0")"
+  # Import under a candidate tag and only move $image once it passes, so a
+  # broken build never carries the "up to date" label under the real name.
   t1=$(pw_now_ms)
-  import_rootfs "$WORK/$name" "$image" "$hash" "$cmd"
+  candidate="${image%:*}:build-$hash"
+  import_rootfs "$WORK/$name" "$candidate" "$hash" "$cmd"
   pw_log "$name: imported in $(pw_since "$t1")"
   pw_as_root rm -rf --one-file-system "${WORK:?}/$name"
   t1=$(pw_now_ms)
-  docker run --rm "$image" "$@" >/dev/null ||
-    pw_die "$name: verification failed: docker run --rm $image $*"
+  if ! docker run --rm "$candidate" "$@" >/dev/null; then
+    docker rmi "$candidate" >/dev/null 2>&1 || true
+    pw_die "$name: verification failed: docker run --rm $candidate $*"
+  fi
+  docker tag "$candidate" "$image"
+  docker rmi "$candidate" >/dev/null
   pw_log "$name: verified in $(pw_since "$t1"); $image $(docker image inspect -f '{{.Size}}' "$image" |
     awk '{ printf "%.1f MB", $1 / 1e6 }'), total $(pw_since "$t0")"
-  # The replaced image is left untagged; drop it so rebuilds don't pile up.
-  docker image prune -f --filter "label=$LABEL" >/dev/null 2>&1 || true
+  # Drop the replaced image so rebuilds don't pile up; this fails harmlessly
+  # while containers or derived images still use it.
+  if [ -n "$old" ] && [ "$old" != "$(docker image inspect -f '{{.Id}}' "$image")" ]; then
+    docker rmi "$old" >/dev/null 2>&1 || true
+  fi
 }
 
+# busybox sh runs applets even without their symlinks, so check those with which.
+# shellcheck disable=SC2016
 ensure_image busybox pipewright/busybox:latest build_busybox '["/bin/sh"]' \
-  sh -c 'echo ok | gzip | gzip -d | grep -q ok && head -c 10 /dev/zero | dd of=/dev/null 2>/dev/null && sleep 0'
+  sh -c 'for a in sh echo cat gzip sleep head dd true; do which "$a" >/dev/null || exit 1; done
+         echo ok | gzip | gzip -d | grep -q ok && head -c 10 /dev/zero | dd of=/dev/null 2>/dev/null'
 ensure_image python pipewright/python:latest build_python '["python3"]' \
   sh -c 'python3 -c "import json, inspect, shlex, runpy, resource; print(1)" &&
          parallel --version >/dev/null && echo x | gzip | gzip -d >/dev/null && ps >/dev/null'

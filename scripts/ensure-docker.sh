@@ -4,6 +4,7 @@
 # if needed and starts dockerd in the background so it outlives this script.
 #   --check   also print storage driver / cgroup info and try resource limits
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/lib-docker.sh"
 
 check=0
@@ -51,7 +52,9 @@ start_detached() {
   pw_log "starting dockerd in the background (log: $LOG)"
   # setsid+nohup detach it from our session so it survives this script and CI
   # step boundaries; the log is appended so earlier failures stay visible.
-  pw_as_root sh -c 'setsid nohup dockerd -H "unix://$1" >>"$2" 2>&1 </dev/null &' \
+  # 9>&- : the daemon must not inherit our lock fd, or it holds it forever.
+  # shellcheck disable=SC2016
+  pw_as_root sh -c 'setsid nohup dockerd -H "unix://$1" >>"$2" 2>&1 </dev/null 9>&- &' \
     sh "$sock" "$LOG"
 }
 
@@ -71,12 +74,14 @@ deadline=$(( SECONDS + WAIT_S ))
 until DOCKER_HOST="unix://$sock" pw_docker_ok; do
   if [ "$SECONDS" -ge "$deadline" ]; then
     pw_log "---- last lines of $LOG ----"
-    tail -n 25 "$LOG" >&2 2>/dev/null || true
+    tail -n 15 "$LOG" >&2 2>/dev/null || true
     pw_log "----"
+    pid=$(pgrep -x dockerd | paste -sd ' ') || true
+    [ -z "$pid" ] || pw_log "note: dockerd is running (pid $pid) but not answering on $sock; check DOCKER_HOST."
     pw_die "Docker did not come up within ${WAIT_S}s on $sock.
 Start it by hand, then re-run this script:
-  sudo systemctl start docker        # machines with systemd
-  sudo dockerd >$LOG 2>&1 &          # containers / CI without systemd
+  with systemd:     sudo systemctl start docker
+  without systemd:  sudo sh -c 'dockerd >$LOG 2>&1 &'
 If you are not root, also: sudo usermod -aG docker \$USER (then log in again)."
   fi
   sleep 0.5

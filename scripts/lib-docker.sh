@@ -43,9 +43,10 @@ pw_docker_ok() {
 }
 
 # Serialise concurrent runs (npm test and npm run demo may start together).
-# Usage: pw_lock NAME  — holds the lock until the calling script exits.
+# Usage: pw_lock NAME  — holds the lock (fd 9) until the calling script exits.
+# Long-lived children must close fd 9 (`9>&-`) or they keep the lock held.
 pw_lock() {
   local f="${TMPDIR:-/tmp}/pipewright-$1.lock"
   exec 9>>"$f"
-  flock 9
+  flock -w 900 9 || pw_die "timed out waiting for $f (held by: $(fuser "$f" 2>/dev/null || echo '?'))"
 }

@@ -370,7 +370,8 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     const inside = (leaf: RunNode) => leaf === node || leaf.path.startsWith(node.path === '/' ? '/' : `${node.path}/`);
     for (const leaf of this.scheduler.dequeue(inside)) {
       this.tree.setLeafState(leaf, after);
-      if (after === 'killed') this.emitEvent({ type: 'state', pipeline: this.id, time: Date.now(), path: leaf.path, state: 'killed' }, true);
+      // No execution records this end, so the log needs it (listeners heard it from the tree).
+      if (after === 'killed') this.log.append([{ type: 'state', pipeline: this.id, time: Date.now(), path: leaf.path, state: 'killed' }]);
     }
     for (const [leaf, exec] of this.running) {
       if (!inside(leaf)) continue;

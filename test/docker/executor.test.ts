@@ -1,25 +1,18 @@
 // How Exec nodes end, for real: limits, kills, output, bad input.
 import { strict as assert } from 'node:assert';
 import { readFileSync, statSync } from 'node:fs';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DockerUnavailableError } from '../../extension/runner/docker/errors';
 import { createRunContext } from '../../extension/runner/runContext';
-import { Harness, lastLog, leftoverContainers, BUSYBOX_IMAGE } from '../helpers/runnerHarness';
+import { dockerSuite, lastLog, BUSYBOX_IMAGE } from '../helpers/runnerHarness';
 
-const h = new Harness();
-const ids: string[] = [];
-after(async () => {
-  const ctx = await h.context();
-  await h.dispose();
-  assert.deepEqual(await leftoverContainers(ctx, ids), [], 'every container is removed');
-});
+const h = dockerSuite();
 
 test('max_time: a node over its time limit is killed with the reason "time limit"', async () => {
   const file = h.write('timeout.py', `import conducto as co\nroot = co.Serial()\nroot["slow"] = co.Exec("echo started; sleep 60", max_time=2)\n`);
   const started = Date.now();
   const { run } = await h.run(file);
-  ids.push(run.id);
   const execution = run.tree.get('/slow').executions[0]!;
   assert.equal(run.tree.get('/slow').state, 'error');
   assert.equal(execution.reason, 'time limit');
@@ -32,7 +25,6 @@ test('max_time: a node over its time limit is killed with the reason "time limit
 test('out of memory: a node over its mem limit is reported as OOM', async () => {
   const file = h.write('oom.py', `import conducto as co\nroot = co.Serial()\nroot["hog"] = co.Exec("python3 -c 'b = bytearray(400 * 2**20); print(len(b))'", mem=0.125)\nroot["fine"] = co.Exec("echo fine", mem=0.125)\n`);
   const { run } = await h.run(file);
-  ids.push(run.id);
   const execution = run.tree.get('/hog').executions[0]!;
   assert.equal(run.tree.get('/hog').state, 'error');
   assert.equal(execution.reason, 'oom');
@@ -44,7 +36,6 @@ test('out of memory: a node over its mem limit is reported as OOM', async () => 
 test('kill: a running node is stopped on request and marked killed', async () => {
   const file = h.write('kill.py', `import conducto as co\nroot = co.Parallel()\nroot["long"] = co.Exec("sleep 60")\nroot["short"] = co.Exec("echo short")\n`);
   const { run } = await h.create(file);
-  ids.push(run.id);
   run.setAutorun(true);
   while (run.tree.get('/long').executions.length === 0 || !run.tree.get('/long').executions[0]!.containerId) await sleep(50);
   run.kill('/long');
@@ -59,7 +50,6 @@ test('kill: a running node is stopped on request and marked killed', async () =>
 test('output: non-UTF-8 bytes are kept exactly; stderr is kept apart too', async () => {
   const file = h.write('bytes.py', `import conducto as co\nroot = co.Serial()\nroot["raw"] = co.Exec("printf 'a\\\\377\\\\376b\\\\n'; printf 'oops\\\\n' >&2")\n`);
   const { run } = await h.run(file);
-  ids.push(run.id);
   const execution = run.tree.get('/raw').executions[0]!;
   const bytes = readFileSync(run.logFile(execution));
   assert.ok(bytes.includes(Buffer.from([0x61, 0xff, 0xfe, 0x62, 0x0a])), `raw bytes kept: ${bytes.toString('hex')}`);
@@ -75,7 +65,6 @@ test('output: 1 GB of output goes to the log file without growing the runner', a
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
   let live = 0;
   const { run } = await h.create(file);
-  ids.push(run.id);
   run.on('event', (e) => {
     if (e.type === 'log') live += e.text.length;
   });
@@ -93,7 +82,6 @@ test('output: 1 GB of output goes to the log file without growing the runner', a
 test('a command that does not exist fails with 127 and the shell says so', async () => {
   const file = h.write('notfound.py', `import conducto as co\nroot = co.Serial()\nroot["typo"] = co.Exec("definitely-not-a-command --flag")\n`);
   const { run } = await h.run(file);
-  ids.push(run.id);
   assert.equal(run.tree.get('/typo').executions[0]!.exitCode, 127);
   assert.match(lastLog(run, '/typo'), /definitely-not-a-command: not found/);
   await run.close();
@@ -102,7 +90,6 @@ test('a command that does not exist fails with 127 and the shell says so', async
 test('an image that is missing and cannot be pulled fails the node with a clear message', async () => {
   const file = h.write('noimage.py', `import conducto as co\nroot = co.Serial()\nroot["x"] = co.Exec("true", image="pipewright-test/does-not-exist:1")\n`);
   const { run } = await h.run(file);
-  ids.push(run.id);
   const execution = run.tree.get('/x').executions[0]!;
   assert.equal(run.tree.get('/x').state, 'error');
   assert.equal(execution.reason, 'error');
@@ -138,7 +125,6 @@ root["consume"] = co.Exec(consume)
 `,
   );
   const { run } = await h.run(file);
-  ids.push(run.id);
   assert.equal(run.tree.root.state, 'done');
   assert.equal(lastLog(run, '/shell'), '42\n');
   assert.equal(lastLog(run, '/consume'), 'got 42\n');

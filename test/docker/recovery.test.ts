@@ -3,24 +3,17 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import type { RunnerEvent } from '../../extension/protocol/runner';
 import { PipelineRun } from '../../extension/runner/pipelineRun';
-import { Harness, lastLog, leftoverContainers, TEST_IMAGE } from '../helpers/runnerHarness';
+import { dockerSuite, lastLog, leftoverContainers, TEST_IMAGE } from '../helpers/runnerHarness';
 
 const repo = path.resolve(__dirname, '..', '..');
-const h = new Harness();
-const ids: string[] = [];
-after(async () => {
-  const ctx = await h.context();
-  await h.dispose();
-  assert.deepEqual(await leftoverContainers(ctx, ids), [], 'every container is removed');
-});
+const h = dockerSuite();
 
 test('reset runs a node again and keeps its earlier executions', async () => {
   const file = h.write('reset.py', `import conducto as co\nroot = co.Serial()\nroot["count"] = co.Exec("date +%s%N")\nroot["after"] = co.Exec("echo after")\n`);
   const { run } = await h.run(file);
-  ids.push(run.id);
   const first = lastLog(run, '/count');
   run.reset('/count');
   await run.settled();
@@ -35,7 +28,6 @@ test('reset runs a node again and keeps its earlier executions', async () => {
 test('modify then reset: the node reruns with its new command and cpu; history keeps the old ones', async () => {
   const file = h.write('modify.py', `import conducto as co\nroot = co.Serial(cpu=1)\nroot["work"] = co.Exec("echo before")\n`);
   const { run } = await h.run(file);
-  ids.push(run.id);
   run.modify('/work', { command: 'echo after; nproc', cpu: 2 });
   run.reset('/work');
   await run.settled();
@@ -52,7 +44,6 @@ test('modify then reset: the node reruns with its new command and cpu; history k
 test('the store replays a closed pipeline exactly; sleep stops containers and wake continues', async () => {
   const file = h.write('sleepwake.py', `import conducto as co\nroot = co.Serial()\nroot["a"] = co.Exec("echo a")\nroot["b"] = co.Exec("sleep 30")\nroot["c"] = co.Exec("echo c")\n`);
   const { run } = await h.create(file);
-  ids.push(run.id);
   run.setAutorun(true);
   while (run.tree.get('/b').state !== 'running' || !run.tree.get('/b').executions[0]?.containerId) await new Promise((r) => setTimeout(r, 50));
   await run.sleep();
@@ -102,7 +93,6 @@ root["orphan"] = co.Exec("sleep 60")
   }
   child.kill('SIGKILL');
   await new Promise((resolve) => child.once('exit', resolve));
-  ids.push(pipeline);
   const ctx = await h.context();
   // One container disappears while no runner watches it.
   await ctx.docker.getContainer(started.get('/orphan')!).remove({ force: true });

@@ -1,15 +1,9 @@
 // Scheduling semantics against the real engine: order, failures, skip, resources, scale.
 import { strict as assert } from 'node:assert';
-import { after, test } from 'node:test';
-import { Harness, lastLog, leftoverContainers, maxConcurrentRunning } from '../helpers/runnerHarness';
+import { test } from 'node:test';
+import { dockerSuite, lastLog, maxConcurrentRunning } from '../helpers/runnerHarness';
 
-const h = new Harness();
-const ids: string[] = [];
-after(async () => {
-  const ctx = await h.context();
-  await h.dispose();
-  assert.deepEqual(await leftoverContainers(ctx, ids), [], 'every container is removed');
-});
+const h = dockerSuite();
 
 test('Serial stops at the first error; the rest stay pending', async () => {
   const file = h.write(
@@ -22,7 +16,6 @@ root["three"] = co.Exec("echo three")
 `,
   );
   const { run } = await h.run(file);
-  ids.push(run.id);
   assert.equal(run.tree.get('/one').state, 'done');
   assert.equal(run.tree.get('/two').state, 'error');
   assert.equal(run.tree.get('/two').executions[0]!.exitCode, 3);
@@ -43,7 +36,6 @@ root["after"] = co.Exec("echo after")
 `,
   );
   const { run } = await h.run(file);
-  ids.push(run.id);
   assert.equal(run.tree.get('/after').state, 'done');
   assert.equal(run.tree.root.state, 'error');
   await run.close();
@@ -63,7 +55,6 @@ root["after_bad"] = co.Exec("echo after bad", parents=["bad"])
 `,
   );
   const { run } = await h.run(file);
-  ids.push(run.id);
   assert.equal(run.tree.get('/ok').state, 'done');
   assert.equal(run.tree.get('/bad').state, 'error');
   assert.equal(run.tree.get('/skipped').executions.length, 0);
@@ -86,7 +77,6 @@ root["b"] = co.Exec("echo b")
 `,
   );
   const { run } = await h.create(file);
-  ids.push(run.id);
   run.skip('/b', true);
   run.setAutorun(true);
   await run.settled();
@@ -107,7 +97,6 @@ for i in range(5):
 
 test('resource queueing: with 10 cores five cpu=2 nodes run at once', async () => {
   const { run, events } = await h.run(h.write('race10.py', race), { budget: { cpu: 10, mem: 64 } });
-  ids.push(run.id);
   assert.equal(run.tree.root.state, 'done');
   assert.equal(maxConcurrentRunning(events, (p) => p !== '/'), 5);
   await run.close();
@@ -115,7 +104,6 @@ test('resource queueing: with 10 cores five cpu=2 nodes run at once', async () =
 
 test('resource queueing: with 4 cores two run at once and the rest wait queued', async () => {
   const { run, events } = await h.run(h.write('race4.py', race), { budget: { cpu: 4, mem: 64 } });
-  ids.push(run.id);
   assert.equal(run.tree.root.state, 'done');
   assert.equal(maxConcurrentRunning(events, (p) => p !== '/'), 2);
   const queuedWhileOthersRan = events.some((e) => e.type === 'state' && e.path === '/worker 4' && e.state === 'queued');
@@ -133,7 +121,6 @@ for i in range(6):
 `,
   );
   const { run, events } = await h.run(file, { budget: { cpu: 10, mem: 64 } });
-  ids.push(run.id);
   assert.equal(run.tree.root.state, 'done');
   assert.equal(maxConcurrentRunning(events, (p) => p !== '/'), 2);
   await run.close();
@@ -149,7 +136,6 @@ for i in range(1000):
 `,
   );
   const { run } = await h.run(file, { budget: { cpu: 2, mem: 8 } });
-  ids.push(run.id);
   const failures = Array.from({ length: 1000 }, (_, i) => i).filter((i) => i % 97 === 0).length;
   assert.deepEqual(run.tree.root.leafCounts, { pending: 0, queued: 0, running: 0, done: 1000 - failures, error: failures, killed: 0 });
   assert.equal(run.tree.root.state, 'error');

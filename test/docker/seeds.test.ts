@@ -1,21 +1,14 @@
 // The seed pipelines, run in real containers on the real engine.
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
-import { after, test } from 'node:test';
-import { Harness, lastLog, leftoverContainers } from '../helpers/runnerHarness';
+import { test } from 'node:test';
+import { dockerSuite, lastLog } from '../helpers/runnerHarness';
 
 const examples = path.resolve(__dirname, '..', '..', 'examples');
-const h = new Harness();
-const ids: string[] = [];
-after(async () => {
-  const ctx = await h.context();
-  await h.dispose();
-  assert.deepEqual(await leftoverContainers(ctx, ids), [], 'every container is removed');
-});
+const h = dockerSuite();
 
 test('build and test: every node runs and the root is done', async () => {
   const { run } = await h.run(path.join(examples, 'build_and_test.py'));
-  ids.push(run.id);
   assert.equal(run.tree.root.state, 'done');
   assert.deepEqual(run.tree.root.leafCounts, { pending: 0, queued: 0, running: 0, done: 4, error: 0, killed: 0 });
   assert.match(lastLog(run, '/Test/backend'), /run test for backend/);
@@ -24,7 +17,6 @@ test('build and test: every node runs and the root is done', async () => {
 
 test('inheritance: Node1 runs with the parent cpu=2 and LOG_LEVEL=1', async () => {
   const { run } = await h.run(path.join(examples, 'inheritance.py'));
-  ids.push(run.id);
   assert.equal(run.tree.root.state, 'done');
   assert.equal(lastLog(run, '/Node1').trim(), 'I run with 2 cores, and with LOG_LEVEL=1');
   const execution = run.tree.get('/Node1').executions[0]!;
@@ -34,7 +26,6 @@ test('inheritance: Node1 runs with the parent cpu=2 and LOG_LEVEL=1', async () =
 
 test('Leibniz: the callables run in their container and print pi', async () => {
   const { run } = await h.run(path.join(examples, 'leibniz.py'), { args: ['--n=100000'] });
-  ids.push(run.id);
   assert.equal(run.tree.root.state, 'done');
   for (const node of ['/Leibniz1', '/Leibniz2']) assert.match(lastLog(run, node), /^3\.1415\d+/);
   await run.close();
@@ -63,7 +54,6 @@ if __name__ == "__main__":
 `,
   );
   const { run, events } = await h.run(file);
-  ids.push(run.id);
   assert.equal(run.tree.root.state, 'done');
   const execute = run.tree.get('/Test/Execute');
   assert.equal(execute.spec.type, 'Parallel');

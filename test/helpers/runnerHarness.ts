@@ -1,4 +1,6 @@
+import { strict as assert } from 'node:assert';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { after } from 'node:test';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RunnerEvent } from '../../extension/protocol/runner';
@@ -47,6 +49,11 @@ export class Harness {
     return created;
   }
 
+  /** Ids of every pipeline this harness made or opened. */
+  get pipelineIds(): string[] {
+    return this.runs.map((r) => r.id);
+  }
+
   track(run: PipelineRun): PipelineRun {
     this.runs.push(run);
     return run;
@@ -56,6 +63,21 @@ export class Harness {
     await Promise.all(this.runs.map((r) => r.close().catch(() => undefined)));
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A harness for one test file: afterwards its runs are closed, its scratch folder removed, and no
+ * container of its pipelines may be left on the engine.
+ */
+export function dockerSuite(): Harness {
+  const h = new Harness();
+  after(async () => {
+    const ctx = await h.context();
+    const ids = h.pipelineIds;
+    await h.dispose();
+    assert.deepEqual(await leftoverContainers(ctx, ids), [], 'every container is removed');
+  });
+  return h;
 }
 
 /** Containers the runner made for the given pipelines (or any pipeline), still on the engine. */

@@ -115,6 +115,23 @@ interface PipewrightResult {
   budget: string;
   evalMs: number;
   pipelineId: string;
+  /** Medians (ms) of where one node's time goes (one-at-a-time runs only). */
+  breakdown: Breakdown | null;
+}
+
+interface Breakdown {
+  /** The previous node's end (execution-end event) → this node handed to its worker (execution-start, just before the FIFO write): scheduler, job script write, pool, watchers. */
+  dispatch: number;
+  /** execution-start → execution-end: FIFO write, the job in the container (sh, tee, mv), inotify, exit/cgroup reads. */
+  roundTrip: number;
+}
+
+/** Wall-clock ms with sub-ms precision, comparable with file mtimes. */
+const now = () => performance.timeOrigin + performance.now();
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor(sorted.length / 2)]! : NaN;
 }
 
 class Bench {
@@ -128,7 +145,7 @@ class Bench {
   }
 
   /** Writes a definition, evaluates it with the real SDK, runs it to the end through the runner. */
-  async measure(label: string, source: string, expected: number): Promise<PipewrightResult> {
+  async measure(label: string, source: string, expected: number, withBreakdown = false): Promise<PipewrightResult> {
     const file = path.join(this.dir, 'defs', `${label}.py`);
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, source);
@@ -138,12 +155,12 @@ class Bench {
     const pipeline = PipelineRun.create(doc, this.ctx);
     this.runs.push(pipeline);
     const events: { t: number; e: RunnerEvent }[] = [];
-    pipeline.on('event', (e) => events.push({ t: performance.now(), e }));
+    pipeline.on('event', (e) => events.push({ t: now(), e }));
 
-    const t0 = performance.now();
+    const t0 = now();
     pipeline.setAutorun(true);
     await pipeline.settled();
-    const wallMs = performance.now() - t0;
+    const wallMs = now() - t0;
 
     const counts = pipeline.tree.root.leafCounts;
     if (counts.done !== expected) {
@@ -168,6 +185,7 @@ class Bench {
     const skip = Math.min(containers.size, ends.length - 2);
     const steadyPerNodeMs = ends.length - skip >= 2 ? (ends[ends.length - 1]! - ends[skip]!) / (ends.length - 1 - skip) : null;
     const b = this.ctx.budget;
+    const breakdown = withBreakdown ? this.breakdown(events) : null;
     return {
       label,
       nodes: expected,
@@ -179,7 +197,33 @@ class Bench {
       budget: `cpu ${b.cpu}, mem ${b.mem} GB`,
       evalMs,
       pipelineId: pipeline.id,
+      breakdown,
     };
+  }
+
+  /**
+   * For a run of one node at a time: where each node's latency goes, from event times. (File times
+   * in the exec folder would split the round trip further, but ext4 stamps them with the coarse
+   * kernel clock, one tick = several ms: too coarse here.)
+   */
+  private breakdown(events: { t: number; e: RunnerEvent }[]): Breakdown {
+    const start = new Map<string, number>();
+    const end = new Map<string, number>();
+    const order: string[] = [];
+    for (const { t, e } of events) {
+      if (e.type === 'execution-start') {
+        start.set(e.execution.id, t);
+        order.push(e.execution.id);
+      }
+      if (e.type === 'execution-end') end.set(e.execution.id, t);
+    }
+    const dispatch: number[] = [];
+    const roundTrip: number[] = [];
+    order.forEach((id, i) => {
+      if (i > 0) dispatch.push(start.get(id)! - end.get(order[i - 1]!)!);
+      roundTrip.push(end.get(id)! - start.get(id)!);
+    });
+    return { dispatch: median(dispatch), roundTrip: median(roundTrip.slice(1)) };
   }
 
   /** Runner containers still on the engine: these pipelines' (mine) and any pipeline's (all). */
@@ -189,8 +233,23 @@ class Bench {
     return { mine: list.filter((c) => ids.has(c.Labels[LABELS.pipeline] ?? '')).map((c) => c.Names[0] ?? c.Id), all: list.length };
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.runs.map((r) => r.close().catch((err: Error) => console.error(`closing ${r.id}: ${err.message}`))));
+  private closing: Promise<void> | undefined;
+
+  /**
+   * Closes every run (once, however often called). `abort` first kills what is queued or running:
+   * PipelineRun.close() alone lets the queue run to its end before it resolves.
+   */
+  close(abort = false): Promise<void> {
+    if (abort) {
+      for (const r of this.runs) {
+        try {
+          r.kill('/');
+        } catch {
+          // already closed
+        }
+      }
+    }
+    return (this.closing ??= Promise.all(this.runs.map((r) => r.close().catch((err: Error) => console.error(`closing ${r.id}: ${err.message}`)))).then(() => undefined));
   }
 
   dispose(): void {
@@ -217,7 +276,20 @@ for i in range(${n}):
 function printResult(r: PipewrightResult): void {
   const steady = r.steadyPerNodeMs === null ? '' : `, steady ${fmt(r.steadyPerNodeMs)} ms/node`;
   console.log(`pipewright ${r.label}: ${fmt(r.perNodeMs)} ms/node (${r.nodes} nodes in ${fmt(r.wallMs)} ms${steady}; workers ${r.workers}, max running ${r.maxRunning}; budget ${r.budget}; SDK evaluation ${fmt(r.evalMs)} ms)`);
+  const b = r.breakdown;
+  if (b) console.log(`pipewright ${r.label} breakdown (median ms/node): dispatch ${fmt(b.dispatch)} (runner: end of one node -> next handed to its worker), round trip ${fmt(b.roundTrip)} (FIFO -> job in the container -> exit file seen)`);
 }
+
+/** Undone on Ctrl-C / SIGTERM, newest first: the exec baseline's container, the runs and the temp store. */
+const cleanups: (() => Promise<unknown>)[] = [];
+const onSignal = () => {
+  void (async () => {
+    for (const undo of cleanups.reverse()) await undo().catch(() => undefined);
+    process.exit(130);
+  })();
+};
+process.once('SIGINT', onSignal);
+process.once('SIGTERM', onSignal);
 
 async function main(): Promise<number> {
   const opts = parseArgs(process.argv.slice(2));
@@ -226,7 +298,10 @@ async function main(): Promise<number> {
   await docker('image', 'inspect', '-f', '{{.Id}}', opts.image).catch(() => {
     throw new Error(`image ${opts.image} is not on the engine (bash scripts/build-base-images.sh)`);
   });
+  const busy = (await docker('ps', '-q', '--filter', `label=${LABELS.pipeline}`)).split('\n').filter(Boolean).length;
+  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
   console.log(`# runner overhead: image=${opts.image} engine=${version} cores=${os.cpus().length} node=${process.version} date=${new Date().toISOString()}`);
+  console.log(`# load average ${load}; ${busy} other runner containers running (figures are noisy on a busy machine)`);
 
   // A. docker run, one container per node.
   const runMs = await meanMs(opts.runs, () => docker('run', '--rm', opts.image, 'true'));
@@ -235,11 +310,13 @@ async function main(): Promise<number> {
   // B. docker exec into one long-lived container.
   const name = `pipewright-bench-exec-${process.pid}`;
   let execMs: number;
+  cleanups.push(() => docker('rm', '-f', name).catch(() => ''));
   await docker('run', '-d', '--rm', '--name', name, '--label', 'pipewright.bench=1', opts.image, 'sleep', '3600');
   try {
     execMs = await meanMs(opts.execs, () => docker('exec', name, 'true'));
   } finally {
     await docker('rm', '-f', name).catch(() => undefined);
+    cleanups.pop();
   }
   console.log(`docker exec: ${fmt(execMs)} ms/exec (n=${opts.execs}, sequential)`);
 
@@ -247,21 +324,17 @@ async function main(): Promise<number> {
   const bench = new Bench();
   let failed = false;
   const results: Record<'parallel' | 'parallelQuarter' | 'serial', PipewrightResult | undefined> = { parallel: undefined, parallelQuarter: undefined, serial: undefined };
-  const onSignal = () => {
-    void bench.close().finally(() => {
-      bench.dispose();
-      process.exit(130);
-    });
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  cleanups.push(async () => {
+    await bench.close(true);
+    bench.dispose();
+  });
   try {
     await bench.init(opts.image);
     results.parallel = await bench.measure('parallel', parallelDefinition(opts.image, opts.nodes, ''), opts.nodes);
     printResult(results.parallel);
     results.parallelQuarter = await bench.measure('parallel-cpu0.25', parallelDefinition(opts.image, opts.nodes, ', cpu=0.25, mem=0.25'), opts.nodes);
     printResult(results.parallelQuarter);
-    results.serial = await bench.measure('serial', serialDefinition(opts.image, opts.serial), opts.serial);
+    results.serial = await bench.measure('serial', serialDefinition(opts.image, opts.serial), opts.serial, true);
     printResult(results.serial);
   } catch (err) {
     failed = true;
@@ -272,8 +345,7 @@ async function main(): Promise<number> {
     console.log(`leftover containers (label ${LABELS.pipeline}): ${left.mine.length} of this run${left.mine.length ? ` [${left.mine.join(', ')}]` : ''}; ${left.all} on the engine in all`);
     if (left.mine.length) failed = true;
     bench.dispose();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    cleanups.pop();
   }
 
   const { parallel, parallelQuarter, serial } = results;

@@ -1,6 +1,6 @@
 // Bundles every entry point into dist/ and copies the Python SDK beside them (dist/sdk).
 import * as esbuild from 'esbuild';
-import { cpSync, mkdirSync, rmSync, chmodSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,7 +18,6 @@ const common = {
 // ssh2's optional native addons are required inside try/catch: left out, they fail softly.
 const nodeTarget = { ...common, platform: 'node', format: 'cjs', target: 'node20', external: ['*.node'] };
 
-rmSync(join(dist, 'sdk'), { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 await Promise.all([
   esbuild.build({ ...nodeTarget, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', '*.node'] }),
@@ -27,7 +26,15 @@ await Promise.all([
   esbuild.build({ ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js' }),
 ]);
 chmodSync(join(dist, 'cli.js'), 0o755);
-cpSync(join(root, 'language-server', 'sdk'), join(dist, 'sdk'), {
+// Running containers bind-mount dist/sdk: build beside it and swap, never leave it missing.
+const fresh = join(dist, 'sdk.new');
+const stale = join(dist, 'sdk.old');
+rmSync(fresh, { recursive: true, force: true });
+rmSync(stale, { recursive: true, force: true });
+cpSync(join(root, 'language-server', 'sdk'), fresh, {
   recursive: true,
   filter: (src) => !/__pycache__|\.pyc$/.test(src),
 });
+if (existsSync(join(dist, 'sdk'))) renameSync(join(dist, 'sdk'), stale);
+renameSync(fresh, join(dist, 'sdk'));
+rmSync(stale, { recursive: true, force: true });

@@ -19,13 +19,14 @@ const commands: Record<string, Command> = {
   unskip: pipelines.unskipCommand,
   kill: pipelines.killCommand,
   start: pipelines.startCommand,
+  modify: pipelines.modifyCommand,
   sdk: sdkCommand,
 };
 
 const usage = [
   'usage:',
-  ...[treeUsage, runUsage, pipelines.listUsage, pipelines.showUsage, pipelines.logsUsage, pipelines.resetUsage, pipelines.skipUsage, pipelines.unskipUsage, pipelines.killUsage, pipelines.startUsage, sdkUsage].map((u) => `  ${u}`),
-  'common: --store DIR (default $PIPEWRIGHT_HOME or ~/.pipewright), --cpus N / --mem GB (resource budget)',
+  ...[treeUsage, runUsage, pipelines.listUsage, pipelines.showUsage, pipelines.logsUsage, pipelines.resetUsage, pipelines.skipUsage, pipelines.unskipUsage, pipelines.killUsage, pipelines.startUsage, pipelines.modifyUsage, sdkUsage].map((u) => `  ${u}`),
+  'common: --store DIR (default $PIPEWRIGHT_HOME or ~/.pipewright), --cpus N / --memory GB (resource budget)',
 ].join('\n');
 
 export async function runCli(argv: readonly string[], io: CliIO = processIO): Promise<number> {

@@ -20,7 +20,7 @@ export function runnerOptions(args: ParsedArgs, io: CliIO): RunContextOptions {
   return {
     defaultImage: typeof image === 'string' ? image : undefined,
     storeRoot: typeof store === 'string' ? store : undefined,
-    budget: { cpu: number('cpus'), mem: number('mem') },
+    budget: { cpu: number('cpus'), mem: number('memory') },
     onImageProgress: (line) => io.err(`${line}\n`),
   };
 }
@@ -55,6 +55,10 @@ export async function runToEnd(run: PipelineRun, json: boolean, io: CliIO, start
   try {
     start();
     await run.settled();
+  } catch (err) {
+    // A refused operation (bad modification, unknown node): let go of the pipeline, then report.
+    await run.close();
+    throw err;
   } finally {
     live?.stop();
     process.off('SIGINT', stopSignals);

@@ -227,6 +227,9 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
 
   /** Stops the worker containers and lets go of the store (the instance stays on disk). */
   async close(): Promise<void> {
+    // Nothing new may start while closing; queued nodes go back to pending (not persisted).
+    this.scheduler.autorun = false;
+    for (const leaf of this.scheduler.dequeue(() => true)) this.tree.setLeafState(leaf, 'pending');
     for (const exec of this.running.values()) exec.kill('runner stopped');
     await this.settled();
     await this.executorInstance?.shutdown();

@@ -42,10 +42,18 @@ test('run --json: JSON lines naming the pipeline and each node by path and state
   const logs = await cli(['logs', id, '/hello'], env);
   assert.equal(logs.stdout, 'hello from /hello\n');
 
+  const modify = await cli(['modify', id, '/world', '--command', 'echo modified world', '--cpu', '0.5', '--reset'], env);
+  assert.equal(modify.code, 0, modify.stderr);
+  assert.equal((await cli(['logs', id, '/world'], env)).stdout, 'modified world\n');
+  const refused = await cli(['modify', id, '/world', '--mem', '-2'], env);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /\/world: mem must be a number of GB > 0/);
+
   const reset = await cli(['reset', id, '/world'], env);
   assert.equal(reset.code, 0, reset.stderr);
   const shown = JSON.parse((await cli(['show', id, '--json'], env)).stdout) as { nodes: { path: string; executions: unknown[] }[] };
-  assert.equal(shown.nodes.find((n) => n.path === '/world')!.executions.length, 2, 'reset keeps the first execution');
+  const world = shown.nodes.find((n) => n.path === '/world')! as unknown as { executions: { command: string; params: { cpu: number } }[] };
+  assert.deepEqual(world.executions.map((e) => [e.command, e.params.cpu]), [['echo world', 1], ['echo modified world', 0.5], ['echo modified world', 0.5]], 'history keeps every execution as run');
   assert.equal(shown.nodes.find((n) => n.path === '/hello')!.executions.length, 1);
 });
 

@@ -1,5 +1,6 @@
 import { readFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
+import type { NodeModification } from '../../protocol/runner';
 import type { ControlRequest } from '../../runner/store/controlInbox';
 import { ControlInbox } from '../../runner/store/controlInbox';
 import { PipelineRun } from '../../runner/pipelineRun';
@@ -68,35 +69,72 @@ export async function logsCommand(argv: readonly string[], io: CliIO): Promise<n
   return 0;
 }
 
-/** reset/skip/unskip/kill/start: asks the live owner, or opens the pipeline here and runs it to the end. */
-function controlCommand(usage: string, request: (nodePath: string) => ControlRequest, needsPath = true) {
+/** reset/skip/unskip/kill/start/modify: asks the live owner, or opens the pipeline here and runs it to the end. */
+function controlCommand(usage: string, requests: (nodePath: string, args: ParsedArgs) => ControlRequest[], needsPath = true, valueFlags: string[] = []) {
   return async (argv: readonly string[], io: CliIO): Promise<number> => {
-    const args = parseArgs(argv, ['json'], ['store', 'image', 'cpus', 'mem']);
+    const args = parseArgs(argv, ['json', 'reset'], ['store', 'image', 'cpus', 'memory', ...valueFlags]);
     const [id, nodePath] = args.positionals;
     if (!id || (needsPath && !nodePath)) throw new UsageError(usage);
     const store = storeFrom(args);
-    const req = request(nodePath ?? '/');
+    const reqs = requests(nodePath ?? '/', args);
     if (store.liveOwner(id)) {
-      const reply = await new ControlInbox(store.dir(id)).send(req);
-      if (!reply.ok) throw new Error(reply.error ?? 'refused');
-      io.out(`${req.op} sent to the process running ${id}\n`);
+      const inbox = new ControlInbox(store.dir(id));
+      for (const req of reqs) {
+        const reply = await inbox.send(req);
+        if (!reply.ok) throw new Error(reply.error ?? 'refused');
+      }
+      io.out(`${reqs.map((r) => r.op).join(' and ')} sent to the process running ${id}\n`);
       return 0;
     }
     if (!store.exists(id)) throw new Error(`no pipeline "${id}" in ${store.root}`);
     const ctx = await createRunContext({ ...runnerOptions(args, io), storeRoot: typeof args.flags.get('store') === 'string' ? (args.flags.get('store') as string) : undefined });
     const run = await PipelineRun.open(id, ctx);
     if (run.status === 'sleeping') run.wake();
-    return runToEnd(run, args.flags.has('json'), io, () => run.control(req));
+    return runToEnd(run, args.flags.has('json'), io, () => reqs.forEach((req) => run.control(req)));
   };
 }
 
 export const resetUsage = 'pipewright reset ID PATH';
-export const resetCommand = controlCommand(resetUsage, (p) => ({ op: 'reset', path: p }));
+export const resetCommand = controlCommand(resetUsage, (p) => [{ op: 'reset', path: p }]);
 export const skipUsage = 'pipewright skip ID PATH';
-export const skipCommand = controlCommand(skipUsage, (p) => ({ op: 'skip', path: p, skipped: true }));
+export const skipCommand = controlCommand(skipUsage, (p) => [{ op: 'skip', path: p, skipped: true }]);
 export const unskipUsage = 'pipewright unskip ID PATH';
-export const unskipCommand = controlCommand(unskipUsage, (p) => ({ op: 'skip', path: p, skipped: false }));
+export const unskipCommand = controlCommand(unskipUsage, (p) => [{ op: 'skip', path: p, skipped: false }]);
 export const killUsage = 'pipewright kill ID PATH';
-export const killCommand = controlCommand(killUsage, (p) => ({ op: 'kill', path: p }));
+export const killCommand = controlCommand(killUsage, (p) => [{ op: 'kill', path: p }]);
 export const startUsage = 'pipewright start ID';
-export const startCommand = controlCommand(startUsage, () => ({ op: 'autorun', on: true }), false);
+export const startCommand = controlCommand(startUsage, () => [{ op: 'autorun', on: true }], false);
+
+const MODIFY_FLAGS = ['command', 'cpu', 'gpu', 'mem', 'max-time'];
+export const modifyUsage = 'pipewright modify ID PATH [--command CMD] [--cpu N] [--gpu N] [--mem GB] [--max-time S] [--reset]';
+/** Changes a node's command or params (validated by the runner); --reset runs it again with them. */
+export const modifyCommand = controlCommand(
+  modifyUsage,
+  (p, args) => {
+    const changes: NodeModification = {};
+    const value = (name: string) => args.flags.get(name);
+    const number = (name: string) => {
+      const v = value(name);
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} needs a number, got ${String(v)}`);
+      return n;
+    };
+    const command = value('command');
+    if (typeof command === 'string') changes.command = command;
+    const cpu = number('cpu');
+    if (cpu !== undefined) changes.cpu = cpu;
+    const gpu = number('gpu');
+    if (gpu !== undefined) changes.gpu = gpu;
+    const mem = number('mem');
+    if (mem !== undefined) changes.mem = mem;
+    const maxTime = number('max-time');
+    if (maxTime !== undefined) changes.max_time = maxTime;
+    if (!Object.keys(changes).length) throw new UsageError(`nothing to change: ${modifyUsage}`);
+    const reqs: ControlRequest[] = [{ op: 'modify', path: p, changes }];
+    if (args.flags.has('reset')) reqs.push({ op: 'reset', path: p });
+    return reqs;
+  },
+  true,
+  MODIFY_FLAGS,
+);

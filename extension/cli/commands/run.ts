@@ -6,11 +6,11 @@ import { parseArgs, UsageError } from '../args';
 import type { CliIO } from '../io';
 import { runToEnd, runnerOptions } from '../runToEnd';
 
-export const runUsage = 'pipewright run FILE [FUNC] [--arg=v ...] [--image IMG] [--json] [--pending] [--cpus N] [--mem GB]';
+export const runUsage = 'pipewright run FILE [FUNC] [--arg=v ...] [--image IMG] [--json] [--pending] [--cpus N] [--memory GB]';
 
 /** Evaluates a definition, makes a pipeline instance of it and runs it to the end. */
 export async function runCommand(argv: readonly string[], io: CliIO): Promise<number> {
-  const args = parseArgs(argv, ['json', 'pending'], ['image', 'cpus', 'mem', 'store']);
+  const args = parseArgs(argv, ['json', 'pending'], ['image', 'cpus', 'memory', 'store']);
   const [file, func, ...extra] = args.positionals;
   if (!file || extra.length) throw new UsageError(runUsage);
   const doc = await evaluateDefinition(file, { func, args: args.passthrough });

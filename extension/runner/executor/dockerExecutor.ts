@@ -119,7 +119,7 @@ export class DockerExecutor {
   }
 
   private async follow(worker: Worker, req: ExecRequest, { onLog, onStart }: { onLog?: OnLog; onStart?: (containerId: string) => void }, setKill: (stop: () => void) => void, killReason: () => EndReason | undefined): Promise<ExecOutcome> {
-    const cgroup = CgroupMemory.forContainer(worker.id);
+    const cgroup = (worker.cgroup ??= CgroupMemory.forContainer(worker.id));
     cgroup.resetPeak();
     const oomBefore = cgroup.oomKills();
     const watcher = this.watcher(req.execDir);

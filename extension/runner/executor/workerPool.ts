@@ -2,6 +2,7 @@ import type Dockerode from 'dockerode';
 import { constants, existsSync, openSync, writeSync, closeSync } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { CgroupMemory } from './cgroupMemory';
 import { cpuLimit, LABELS, workerContainerConfig, workerKey } from './containerConfig';
 import type { ExecRequest } from './execRequest';
 
@@ -16,6 +17,8 @@ export interface Worker {
   /** Resolves when the container stops, with what the engine says about it. */
   readonly exited: Promise<{ oomKilled: boolean; exitCode: number | null }>;
   idleSince: number;
+  /** Its memory cgroup on the host, looked up once. */
+  cgroup?: CgroupMemory;
 }
 
 const READY_TIMEOUT_MS = 30_000;

@@ -16,10 +16,13 @@ export function workerLoopScript(): string {
   return [
     `d=${d}; ctl="$d/$PIPEWRIGHT_WORKER.fifo"`,
     `rm -f "$ctl"; mkfifo "$ctl" || exit 97`,
+    // Held open read-write for the worker's life: the runner's non-blocking open never finds the
+    // FIFO without a reader between two jobs.
+    `exec 4<>"$ctl"`,
     `while :; do`,
-    `  id=""; read -r id < "$ctl" || true`,
+    `  id=""; read -r id <&4 || true`,
     `  case "$id" in ""|*/*) continue;; exit) break;; esac`,
-    `  { { sh "$d/$id.sh" 2>&1 1>&3 3>&-; echo $? > "$d/$id.status"; } | tee "$d/$id.err" >&3 3>&-; } 3>"$d/$id.log"`,
+    `  { { sh "$d/$id.sh" 2>&1 1>&3 3>&- 4<&-; echo $? > "$d/$id.status"; } | tee "$d/$id.err" >&3 3>&- 4<&-; } 3>"$d/$id.log"`,
     `  mv "$d/$id.status" "$d/$id.exit"`,
     `done`,
   ].join('\n');

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `npm run bench`: every benchmark, in order, after making sure of what they need (npm packages,
+# the Docker engine, the offline base images). See bench/README.md for what each prints and the goals.
+#   bench/run.sh [--no-baseline] [-- ARGS for runner_overhead.ts]
+# Env: BASELINE_N (docker_baseline.sh iterations, default 20).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+baseline=1
+while [ $# -gt 0 ]; do
+  case $1 in
+  --no-baseline) baseline=0 ;;
+  --) shift; break ;;
+  *) echo "usage: bench/run.sh [--no-baseline] [-- runner_overhead.ts args]" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+bash scripts/ensure-node-deps.sh
+bash scripts/ensure-docker.sh
+bash scripts/build-base-images.sh
+
+status=0
+echo "== SDK export: 1,000,000 Exec nodes (bench/sdk_export.py; goal <= 20 s, <= 2 GB)"
+python3 bench/sdk_export.py || status=1
+
+if [ "$baseline" = 1 ]; then
+  echo "== Docker baseline (bench/docker_baseline.sh ${BASELINE_N:-20})"
+  bash bench/docker_baseline.sh "${BASELINE_N:-20}" || status=1
+fi
+
+echo "== Runner overhead (bench/runner_overhead.ts; goal >= 10x below docker run per node)"
+node --import tsx bench/runner_overhead.ts "$@" || status=1
+
+exit "$status"

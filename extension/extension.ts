@@ -1,26 +1,44 @@
 import * as vscode from 'vscode';
-import { renderTree } from './pipeline/renderTree';
-import { DefinitionFailure, evaluateDefinition } from './sdk/evaluateDefinition';
+import { PipewrightLanguageClient } from './client/languageClient';
+import { registerNodeCommands, registerPipelineCommands } from './commands/nodeCommands';
+import { registerRunCommands } from './commands/runCommands';
+import { FailedNodeDiagnostics } from './problems/failedNodeDiagnostics';
+import { PIPELINES_VIEW } from './protocol/lsp';
+import { RunManager } from './runs/runManager';
+import { ImageProgress, RunStatusBar } from './statusBar/runStatusBar';
+import { DefinitionIndex } from './treeViews/definitionIndex';
+import { PipelinesTreeProvider } from './treeViews/pipelinesTree';
 
-// Activation only wires commands; the language client, tree view and runner land in later issues.
+let runs: RunManager | undefined;
+
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('Pipewright');
+  runs = new RunManager();
+  const definitions = new DefinitionIndex();
+  let tree: PipelinesTreeProvider | undefined;
+  const client = new PipewrightLanguageClient(context, (uri) => tree?.definitionChanged(uri));
+  tree = new PipelinesTreeProvider(runs, definitions, (uri) => client.tree(uri));
+  const treeView = vscode.window.createTreeView(PIPELINES_VIEW, { treeDataProvider: tree, showCollapseAll: true });
   context.subscriptions.push(
     output,
-    vscode.commands.registerCommand('pipewright.showTree', async (uri?: vscode.Uri) => {
-      const file = uri?.fsPath ?? vscode.window.activeTextEditor?.document.uri.fsPath;
-      if (!file) return void vscode.window.showWarningMessage('Pipewright: open a pipeline definition first.');
-      if (!vscode.workspace.isTrusted) return void vscode.window.showWarningMessage('Pipewright runs no pipeline code in an untrusted workspace.');
-      try {
-        const doc = await evaluateDefinition(file, { python: vscode.workspace.getConfiguration('pipewright').get('pythonPath') });
-        output.appendLine(renderTree(doc.nodes));
-        output.show(true);
-      } catch (err) {
-        const message = err instanceof DefinitionFailure ? err.message : `Pipewright: ${(err as Error).message}`;
-        void vscode.window.showErrorMessage(message);
-      }
+    definitions,
+    client,
+    tree,
+    treeView,
+    new FailedNodeDiagnostics(runs),
+    new RunStatusBar(runs),
+    new ImageProgress(runs),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('pipewright')) runs?.resetEngine();
     }),
   );
+  registerRunCommands(context, { runs, tree, treeView: treeView as vscode.TreeView<unknown>, output });
+  registerNodeCommands(context, runs);
+  registerPipelineCommands(context, runs);
 }
 
-export function deactivate(): void {}
+/** Closing the window stops its containers; the pipelines stay in the store. */
+export async function deactivate(): Promise<void> {
+  await runs?.dispose();
+  runs = undefined;
+}

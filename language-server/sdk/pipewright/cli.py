@@ -4,18 +4,23 @@ import json
 import os
 import sys
 
-from . import dag, export, handoff, loader, pretty, report
+from . import batch, dag, export, handoff, loader, pretty, report
 from .errors import DefinitionError
 from .node import Node
 
 USAGE = """\
 usage: pipewright FILE [FUNC] [--ARG=VALUE ...] [--json] [--list] [--errors=json]
+       pipewright FILE --all [--errors=json] [--memory-limit MB] [--source-stdin]
        python FILE [FUNC] [--ARG=VALUE ...] [--json] [--local | --run]   (files calling co.main)
 
 Prints the tree of the pipeline FUNC returns (default: co.main's default, else the module's root
 node), or its pipeline JSON with --json. A FUNC returning something else prints that value.
   --list          the file's pipelines as a JSON array of {"name", "line", "default"}
+  --all           evaluate the file once and every pipeline of --list needing no arguments:
+                  one JSON line each, {"name", "line", "default", "document" | "error"}
   --errors=json   after `FILE:LINE: message`, a last stderr line {"error": {...}}
+  --memory-limit MB   cap the evaluation's address space (RLIMIT_AS)
+  --source-stdin  read FILE's text from stdin (an unsaved buffer); errors still name FILE
   --local         make a pipeline instance with the Pipewright CLI, Run toggle off
   --run           make it and run it to the end (node cli.js run ...)
 Exit status: 0, 2 for a usage error, 3 for an error in the definition.
@@ -30,12 +35,15 @@ class Options:
         self.func = None
         self.args = []
         self.json = self.list = self.run = self.help = self.errors_json = False
+        self.all = self.source_stdin = False
+        self.memory_limit = None
 
 
 def parse_options(argv):
     """Our flags out of argv; the rest is FUNC (first bare word) and FUNC's arguments."""
     opts, rest = Options(), []
-    for token in argv:
+    tokens = iter(argv)
+    for token in tokens:
         if token == "--json":
             opts.json = True
         elif token == "--list":
@@ -48,6 +56,16 @@ def parse_options(argv):
             opts.run = "run"
         elif token in ("-h", "--help"):
             opts.help = True
+        elif token == "--all":
+            opts.all = True
+        elif token == "--source-stdin":
+            opts.source_stdin = True
+        elif token == "--memory-limit" or token.startswith("--memory-limit="):
+            text = token.partition("=")[2] if "=" in token else next(tokens, "")
+            try:
+                opts.memory_limit = int(text)
+            except ValueError:
+                opts.memory_limit = -1  # reported by main() as a usage error
         else:
             rest.append(token)
     if rest and not rest[0].startswith("-"):
@@ -124,7 +142,20 @@ def main(argv=None):
         (sys.stdout if argv else sys.stderr).write(USAGE + "\n")
         return 0 if argv else EXIT_USAGE
     file, opts = os.path.abspath(argv[0]), parse_options(argv[1:])
-    if not os.path.isfile(file):
+    if opts.memory_limit is not None:
+        if opts.memory_limit <= 0:
+            sys.stderr.write("pipewright: --memory-limit needs a number of MB\n")
+            return EXIT_USAGE
+        batch.set_memory_limit(opts.memory_limit)
+    source = None
+    if opts.source_stdin:  # the editor's buffer; the file need not be saved (or exist)
+        source = sys.stdin.buffer.read().decode("utf-8", errors="replace")
+    elif not os.path.isfile(file):
         sys.stderr.write("pipewright: no such file: %s\n" % argv[0])
         return EXIT_USAGE
-    return run(lambda: loader.load(file), opts, file)
+    if opts.all and not opts.help:
+        if opts.func or opts.args:
+            sys.stderr.write("pipewright: --all takes no FUNC or arguments\n")
+            return EXIT_USAGE
+        return batch.run_all(file, source, opts.errors_json)
+    return run(lambda: loader.load(file, source), opts, file)

@@ -1,5 +1,6 @@
 """Load a definition file and pick the pipeline it defines."""
 import inspect
+import linecache
 import os
 import sys
 import tokenize
@@ -32,16 +33,22 @@ class Definition:
         return default
 
 
-def load(file):
+def load(file, source=None):
     """Run file as __main__ (so `if __name__ == "__main__": co.main(...)` is reached), with
-    co.main() reporting its arguments instead of acting."""
+    co.main() reporting its arguments instead of acting. source, if given, is the file's text
+    (an editor's unsaved buffer): it is run in place of the file on disk, under file's name."""
     file = os.path.abspath(file)
     folder = os.path.dirname(file)
     context.definition_dir = folder
     if folder not in sys.path:
         sys.path.insert(0, folder)  # the file's own imports work as under `python FILE`
-    with tokenize.open(file) as f:
-        source = f.read()
+    if source is None:
+        with tokenize.open(file) as f:
+            source = f.read()
+    else:
+        source = source.lstrip("\ufeff")
+        # Tracebacks quote the buffer, not the file on disk (mtime None: never re-read).
+        linecache.cache[file] = (len(source), None, source.splitlines(True), file)
     code = compile(source, file, "exec")
     module = types.ModuleType("__main__")
     module.__file__ = file

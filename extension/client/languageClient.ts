@@ -1,0 +1,65 @@
+import * as vscode from 'vscode';
+import { DidChangeConfigurationNotification, LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { TREE_CHANGED_NOTIFICATION, TREE_REQUEST, type ServerSettings, type TreeChangedParams, type TreeParams, type TreeResult } from '../protocol/lsp';
+import { pipewrightConfig, pythonInterpreter } from '../settings';
+
+/** What the server needs to know; trust is not a setting, so it is sent explicitly. */
+async function serverSettings(): Promise<ServerSettings> {
+  const c = pipewrightConfig();
+  return {
+    trusted: vscode.workspace.isTrusted,
+    pythonPath: await pythonInterpreter(),
+    evaluationTimeoutMs: c.get<number>('evaluation.timeoutMs'),
+    evaluationMemoryMb: c.get<number>('evaluation.memoryMb'),
+  };
+}
+
+/** The client of Pipewright's language server (dist/server.js, over IPC). */
+export class PipewrightLanguageClient implements vscode.Disposable {
+  private readonly client: LanguageClient;
+  private readonly started: Promise<void>;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(context: vscode.ExtensionContext, onTreeChanged: (uri: vscode.Uri) => void) {
+    const module = context.asAbsolutePath('dist/server.js');
+    const serverOptions: ServerOptions = {
+      run: { module, transport: TransportKind.ipc },
+      debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ scheme: 'file', language: 'python' }],
+      diagnosticCollectionName: 'pipewright',
+    };
+    this.client = new LanguageClient('pipewright', 'Pipewright Language Server', serverOptions, clientOptions);
+    this.started = serverSettings().then(async (settings) => {
+      clientOptions.initializationOptions = settings;
+      await this.client.start();
+      this.client.onNotification(TREE_CHANGED_NOTIFICATION, (params: TreeChangedParams) => onTreeChanged(vscode.Uri.parse(params.uri)));
+    });
+    const push = () => void this.pushSettings();
+    this.disposables.push(
+      vscode.workspace.onDidGrantWorkspaceTrust(push),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('pipewright')) push();
+      }),
+    );
+  }
+
+  private async pushSettings(): Promise<void> {
+    await this.started;
+    await this.client.sendNotification(DidChangeConfigurationNotification.type, { settings: { pipewright: await serverSettings() } });
+  }
+
+  /** The pipelines a definition defines; the document is opened (not shown) so the server has it. */
+  async tree(uri: vscode.Uri): Promise<TreeResult | undefined> {
+    await this.started;
+    await vscode.workspace.openTextDocument(uri);
+    const params: TreeParams = { textDocument: { uri: uri.toString() } };
+    return this.client.sendRequest<TreeResult>(TREE_REQUEST, params);
+  }
+
+  async dispose(): Promise<void> {
+    this.disposables.forEach((d) => d.dispose());
+    await this.client.stop().catch(() => undefined);
+  }
+}

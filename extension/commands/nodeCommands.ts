@@ -1,0 +1,77 @@
+import * as vscode from 'vscode';
+import { COMMANDS } from '../protocol/lsp';
+import type { PipelineRun } from '../runner/pipelineRun';
+import type { RunManager } from '../runs/runManager';
+import { NodeItem, RunItem } from '../treeViews/items';
+import { reportFailure } from './runCommands';
+
+/** A node command's target: a tree item, or (run id, path) from a code action. */
+function target(runs: RunManager, itemOrRun: unknown, nodePath?: string): { run: PipelineRun; path: string } | undefined {
+  if (itemOrRun instanceof NodeItem && itemOrRun.run) return { run: itemOrRun.run, path: itemOrRun.spec.path };
+  if (typeof itemOrRun === 'string' && nodePath) {
+    const run = runs.get(itemOrRun);
+    if (run) return { run, path: nodePath };
+  }
+  return undefined;
+}
+
+function guarded(fn: () => void | Promise<void>): Promise<void> {
+  return Promise.resolve()
+    .then(fn)
+    .catch((err: unknown) => reportFailure(err));
+}
+
+export function registerNodeCommands(context: vscode.ExtensionContext, runs: RunManager): void {
+  const onNode = (id: string, action: (run: PipelineRun, path: string) => void | Promise<void>) =>
+    vscode.commands.registerCommand(id, (item: unknown, nodePath?: string) => {
+      const t = target(runs, item, nodePath);
+      if (!t) return void vscode.window.showInformationMessage('Pipewright: run the pipeline first; this node has no run yet.');
+      return guarded(() => action(t.run, t.path));
+    });
+  context.subscriptions.push(
+    onNode(COMMANDS.nodeRun, (run, p) => {
+      if (!run.scheduler.autorun) run.setAutorun(true);
+      run.reset(p);
+    }),
+    onNode(COMMANDS.nodeSkip, (run, p) => run.skip(p, true)),
+    onNode(COMMANDS.nodeUnskip, (run, p) => run.skip(p, false)),
+    onNode(COMMANDS.nodeKill, (run, p) => run.kill(p)),
+    onNode(COMMANDS.nodeLogs, async (run, p) => {
+      const node = run.tree.get(p);
+      const execution = node.executions[node.executions.length - 1];
+      if (!execution) return void vscode.window.showInformationMessage(`Pipewright: ${p} has not run yet.`);
+      await vscode.window.showTextDocument(vscode.Uri.file(run.logFile(execution)), { preview: true });
+    }),
+    vscode.commands.registerCommand(COMMANDS.nodeGoTo, async (item: unknown) => {
+      if (!(item instanceof NodeItem)) return;
+      const { file, line } = item.sourceLocation;
+      await vscode.window.showTextDocument(vscode.Uri.file(file), { selection: new vscode.Range(line - 1, 0, line - 1, 0) });
+    }),
+  );
+}
+
+export function registerPipelineCommands(context: vscode.ExtensionContext, runs: RunManager): void {
+  const onRun = (id: string, action: (item: RunItem) => void | Promise<void>) =>
+    vscode.commands.registerCommand(id, (item: unknown) => {
+      if (!(item instanceof RunItem)) return;
+      return guarded(() => action(item));
+    });
+  const live = async (item: RunItem) => item.run ?? (await runs.open(item.runId));
+  context.subscriptions.push(
+    onRun(COMMANDS.pipelineToggleRun, async (item) => {
+      const run = await live(item);
+      run.setAutorun(!run.scheduler.autorun);
+    }),
+    onRun(COMMANDS.pipelineReset, async (item) => {
+      const run = await live(item);
+      if (!run.scheduler.autorun) run.setAutorun(true);
+      run.reset('/');
+    }),
+    onRun(COMMANDS.pipelineSleep, async (item) => (await live(item)).sleep()),
+    onRun(COMMANDS.pipelineWake, async (item) => (await live(item)).wake()),
+    onRun(COMMANDS.pipelineDelete, async (item) => {
+      const ok = await vscode.window.showWarningMessage(`Delete pipeline ${item.runId} and its logs?`, { modal: true }, 'Delete');
+      if (ok) await runs.delete(item.runId);
+    }),
+  );
+}

@@ -1,0 +1,110 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { COMMANDS } from '../protocol/lsp';
+import type { ExecutionRecord, RunnerEvent } from '../protocol/runner';
+import type { PipelineRun } from '../runner/pipelineRun';
+import type { RunManager } from '../runs/runManager';
+
+export const DIAGNOSTIC_SOURCE = 'pipewright';
+
+interface Failure {
+  run: PipelineRun;
+  path: string;
+  diagnostic: vscode.Diagnostic;
+  file: string;
+}
+
+/**
+ * Every failed node of a live run is a Diagnostic at the line that defined it, with its exit code
+ * or reason and the last line it wrote to stderr. It goes away when the node is reset or succeeds.
+ */
+export class FailedNodeDiagnostics implements vscode.Disposable, vscode.CodeActionProvider {
+  private readonly collection = vscode.languages.createDiagnosticCollection('pipewright-runs');
+  private readonly failures = new Map<string, Failure>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(runs: RunManager) {
+    this.disposables.push(
+      this.collection,
+      runs.onEvent(({ run, event }) => this.onEvent(run, event)),
+      vscode.languages.registerCodeActionsProvider({ scheme: 'file', language: 'python' }, this, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
+    );
+  }
+
+  private onEvent(run: PipelineRun, event: RunnerEvent): void {
+    if (event.type === 'execution-end') {
+      if (event.state === 'error' || event.state === 'killed') this.add(run, event.path, event.execution);
+      else this.remove(run, event.path);
+    } else if (event.type === 'reset' || event.type === 'skip') {
+      const prefix = event.path === '/' ? '/' : `${event.path}/`;
+      for (const f of [...this.failures.values()]) if (f.run === run && (f.path === event.path || f.path.startsWith(prefix))) this.remove(run, f.path);
+    } else if (event.type === 'execution-start') {
+      this.remove(run, event.path);
+    }
+  }
+
+  private add(run: PipelineRun, nodePath: string, execution: ExecutionRecord): void {
+    const node = run.tree.byPath.get(nodePath);
+    if (!node) return;
+    const { file, line } = node.spec.source;
+    const why = execution.reason ? `${execution.reason === 'oom' ? 'out of memory' : execution.reason}${execution.message ? ` (${execution.message})` : ''}` : `exit code ${execution.exitCode}`;
+    const stderr = lastLine(path.join(path.dirname(run.logFile(execution)), path.basename(execution.stderrFile)));
+    const range = new vscode.Range(Math.max(0, line - 1), 0, Math.max(0, line - 1), Number.MAX_SAFE_INTEGER);
+    const diagnostic = new vscode.Diagnostic(range, `${nodePath} failed: ${why}${stderr ? ` — ${stderr}` : ''}`, vscode.DiagnosticSeverity.Error);
+    diagnostic.source = DIAGNOSTIC_SOURCE;
+    diagnostic.code = `${run.id}:${nodePath}`;
+    this.failures.set(`${run.id}:${nodePath}`, { run, path: nodePath, diagnostic, file });
+    this.publish(file);
+  }
+
+  private remove(run: PipelineRun, nodePath: string): void {
+    const failure = this.failures.get(`${run.id}:${nodePath}`);
+    if (!failure) return;
+    this.failures.delete(`${run.id}:${nodePath}`);
+    this.publish(failure.file);
+  }
+
+  private publish(file: string): void {
+    const list = [...this.failures.values()].filter((f) => f.file === file).map((f) => f.diagnostic);
+    this.collection.set(vscode.Uri.file(file), list);
+  }
+
+  /** "Show logs" on each failed node's diagnostic. */
+  provideCodeActions(_doc: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
+    const actions: vscode.CodeAction[] = [];
+    for (const diagnostic of context.diagnostics) {
+      if (diagnostic.source !== DIAGNOSTIC_SOURCE || typeof diagnostic.code !== 'string') continue;
+      const failure = this.failures.get(diagnostic.code);
+      if (!failure) continue;
+      const action = new vscode.CodeAction(`Show logs of ${failure.path}`, vscode.CodeActionKind.QuickFix);
+      action.diagnostics = [diagnostic];
+      action.command = { title: 'Show logs', command: COMMANDS.nodeLogs, arguments: [failure.run.id, failure.path] };
+      actions.push(action);
+    }
+    return actions;
+  }
+
+  dispose(): void {
+    this.disposables.forEach((d) => d.dispose());
+  }
+}
+
+/** The last non-empty line of a file, reading only its tail. */
+function lastLine(file: string): string {
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const length = Math.min(size, 4096);
+      const buffer = Buffer.alloc(length);
+      readSync(fd, buffer, 0, length, size - length);
+      const lines = buffer.toString('utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+      return (lines[lines.length - 1] ?? '').slice(0, 300);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,80 @@
+// The language server's custom requests and the editor-side ids they name. Defined once here;
+// the server, the client and the tests import them.
+import type { DefinitionError, PipelineDocument } from './pipeline';
+
+/** `pipewright/tree`: the pipelines a document defines, with their pipeline JSON. */
+export const TREE_REQUEST = 'pipewright/tree';
+
+export interface TreeParams {
+  textDocument: { uri: string };
+}
+
+export interface PipelineEntry {
+  /** The function's name, or the file's stem for a module-level tree. */
+  name: string;
+  /** 1-based line of the function (or of the root node for a module-level tree). */
+  line: number;
+  /** The co.main default. */
+  default: boolean;
+  /** The evaluated pipeline; absent when it could not be evaluated (see `error`) or untrusted. */
+  document?: PipelineDocument;
+  /** Why it has no document: a definition error, or arguments it needs and has no default for. */
+  error?: DefinitionError;
+}
+
+export interface TreeResult {
+  uri: string;
+  /** Is this a pipeline definition (a Python file importing pipewright or conducto)? */
+  isDefinition: boolean;
+  /** False: the workspace is untrusted; `pipelines` come from Python's ast alone, no documents. */
+  trusted: boolean;
+  /** Why some of the answer is missing (untrusted workspace, evaluation timed out, ...). */
+  notice?: string;
+  pipelines: PipelineEntry[];
+  /** Version of the document the answer is for. */
+  version: number;
+}
+
+/** Sent by the server when a document's pipelines changed (after an edit settles). */
+export const TREE_CHANGED_NOTIFICATION = 'pipewright/treeChanged';
+
+export interface TreeChangedParams {
+  uri: string;
+  version: number;
+}
+
+/** `initializationOptions` and `workspace/didChangeConfiguration` settings the server reads. */
+export interface ServerSettings {
+  trusted: boolean;
+  /** Python interpreter for evaluating definitions. */
+  pythonPath?: string;
+  /** Per evaluation, ms (default 10 000). */
+  evaluationTimeoutMs?: number;
+  /** Per evaluation, MB of address space (default 2048). */
+  evaluationMemoryMb?: number;
+  /** Debounce of edits, ms (default 150). */
+  debounceMs?: number;
+}
+
+/** Commands the CodeLenses and views invoke (arguments as documented beside each). */
+export const COMMANDS = {
+  /** (uri: string, pipeline: string) */
+  runPipeline: 'pipewright.runPipeline',
+  /** (uri: string, pipeline: string) */
+  showTree: 'pipewright.showTree',
+  refresh: 'pipewright.refresh',
+  nodeRun: 'pipewright.node.reset',
+  nodeSkip: 'pipewright.node.skip',
+  nodeUnskip: 'pipewright.node.unskip',
+  nodeKill: 'pipewright.node.kill',
+  nodeLogs: 'pipewright.node.showLogs',
+  nodeGoTo: 'pipewright.node.goToDefinition',
+  pipelineToggleRun: 'pipewright.pipeline.toggleRun',
+  pipelineReset: 'pipewright.pipeline.reset',
+  pipelineSleep: 'pipewright.pipeline.sleep',
+  pipelineWake: 'pipewright.pipeline.wake',
+  pipelineDelete: 'pipewright.pipeline.delete',
+} as const;
+
+export const VIEW_CONTAINER = 'pipewright';
+export const PIPELINES_VIEW = 'pipewright.pipelines';

@@ -1,0 +1,71 @@
+import * as vscode from 'vscode';
+import { formatCounts } from '../cli/statusDisplay';
+import { PIPELINES_VIEW } from '../protocol/lsp';
+import type { RunManager } from '../runs/runManager';
+
+/** While a pipeline runs: its name and counts in the status bar; a click opens the Pipelines view. */
+export class RunStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('pipewright.runs', vscode.StatusBarAlignment.Left, 50);
+  private readonly subscription: vscode.Disposable;
+
+  constructor(private readonly runs: RunManager) {
+    this.item.name = 'Pipewright runs';
+    this.item.command = `${PIPELINES_VIEW}.focus`;
+    this.subscription = runs.onDidChange(() => this.update());
+  }
+
+  private update(): void {
+    const busy = this.runs.active().filter((r) => {
+      const c = r.tree.root.leafCounts;
+      return c.running + c.queued > 0;
+    });
+    if (!busy.length) {
+      this.item.hide();
+      return;
+    }
+    const [first] = busy;
+    const c = first!.tree.root.leafCounts;
+    const more = busy.length > 1 ? ` +${busy.length - 1}` : '';
+    this.item.text = `$(sync~spin) ${first!.id} R${c.running} D${c.done}${c.error ? ` E${c.error}` : ''}${more}`;
+    this.item.tooltip = busy.map((r) => `${r.id} (${r.meta.name}): ${formatCounts(r.tree.root.leafCounts)}`).join('\n');
+    this.item.show();
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.item.dispose();
+  }
+}
+
+/**
+ * A progress notification while a node waits for its image to be pulled or built, closed when the
+ * node starts (or fails).
+ */
+export class ImageProgress implements vscode.Disposable {
+  private readonly open = new Map<string, { report: (message: string) => void; done: () => void }>();
+  private readonly subscription: vscode.Disposable;
+
+  constructor(runs: RunManager) {
+    this.subscription = runs.onEvent(({ run, event }) => {
+      const key = `${run.id}:${'path' in event ? event.path : ''}`;
+      if (event.type === 'notice' && /^(pull|build) /.test(event.message)) {
+        const existing = this.open.get(key);
+        if (existing) return existing.report(event.message);
+        void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pipewright: preparing the image of ${event.path ?? 'a node'}` }, (progress) =>
+          new Promise<void>((resolve) => {
+            this.open.set(key, { report: (message) => progress.report({ message: message.slice(0, 120) }), done: resolve });
+            progress.report({ message: event.message.slice(0, 120) });
+          }),
+        );
+      } else if (event.type === 'execution-start' || event.type === 'execution-end') {
+        this.open.get(key)?.done();
+        this.open.delete(key);
+      }
+    });
+  }
+
+  dispose(): void {
+    for (const p of this.open.values()) p.done();
+    this.subscription.dispose();
+  }
+}

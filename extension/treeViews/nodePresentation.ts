@@ -1,0 +1,47 @@
+import * as vscode from 'vscode';
+import type { NodeState } from '../protocol/runner';
+import type { RunNode } from '../runner/model/runTree';
+import { formatDuration, nodeSpan } from '../cli/statusDisplay';
+
+const STATE_ICONS: Record<NodeState, [string, string | undefined]> = {
+  pending: ['circle-outline', undefined],
+  queued: ['clock', 'charts.yellow'],
+  running: ['sync~spin', 'charts.blue'],
+  done: ['pass-filled', 'testing.iconPassed'],
+  error: ['error', 'testing.iconFailed'],
+  killed: ['circle-slash', 'testing.iconErrored'],
+};
+
+export function stateIcon(state: NodeState, skipped: boolean): vscode.ThemeIcon {
+  if (skipped) return new vscode.ThemeIcon('debug-step-over', new vscode.ThemeColor('disabledForeground'));
+  const [id, color] = STATE_ICONS[state];
+  return new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
+}
+
+/** "done 1.2s", "error exit 3 0.4s", "skipped" — the state first, as users scan for it. */
+export function nodeDescription(node: RunNode): string {
+  if (node.skipped) return 'skipped';
+  const span = nodeSpan(node);
+  const last = node.executions[node.executions.length - 1];
+  const why = node.isLeaf && last && (node.state === 'error' || node.state === 'killed') ? ` ${last.reason ?? `exit ${last.exitCode}`}` : '';
+  return `${node.state}${why}${span === null ? '' : ` ${formatDuration(span)}`}`;
+}
+
+/** Command, params and the latest execution, for the tooltip. */
+export function nodeTooltip(node: RunNode): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(undefined, true);
+  md.appendMarkdown(`**${node.path}** — ${node.spec.type}, ${node.skipped ? 'skipped' : node.state}\n\n`);
+  if (node.spec.command !== undefined) md.appendCodeblock(node.spec.command, 'sh');
+  const p = node.params;
+  md.appendMarkdown(`cpu ${p.cpu} · mem ${p.mem} GB · gpu ${p.gpu} · max_time ${p.max_time}s${p.image?.name ? ` · image ${p.image.name}` : ''}\n\n`);
+  const env = Object.entries(p.env);
+  if (env.length) md.appendMarkdown(`env: ${env.map(([k, v]) => `\`${k}=${v}\``).join(' ')}\n\n`);
+  if (node.spec.parents.length) md.appendMarkdown(`after: ${node.spec.parents.join(', ')}\n\n`);
+  const last = node.executions[node.executions.length - 1];
+  if (last) {
+    const end = last.endedAt === undefined ? 'running' : last.reason ? `${last.reason}${last.message ? `: ${last.message}` : ''}` : `exit ${last.exitCode}`;
+    const peak = last.peakMemoryBytes ? ` · peak ${(last.peakMemoryBytes / 2 ** 20).toFixed(1)} MB` : '';
+    md.appendMarkdown(`last run: ${new Date(last.startedAt).toLocaleTimeString()} · ${end}${peak} · ${node.executions.length} execution(s)`);
+  }
+  return md;
+}

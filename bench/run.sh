@@ -30,6 +30,10 @@ if [ "$baseline" = 1 ]; then
   bash bench/docker_baseline.sh "${BASELINE_N:-20}" || status=1
 fi
 
+echo "== Language server: edit to new tree, 1,000-node definition (bench/lsp_edit.ts; goal <= 300 ms)"
+node scripts/build.mjs
+node --import tsx bench/lsp_edit.ts || status=1
+
 echo "== Runner overhead (bench/runner_overhead.ts; goal >= 10x below docker run per node)"
 node --import tsx bench/runner_overhead.ts "$@" || status=1
 

@@ -10,6 +10,6 @@ npx tsc -p . --noEmit
 node scripts/build.mjs
 echo "== Python SDK (unittest)"
 python3 -m unittest discover -s test/sdk -t .
-echo "== TypeScript: unit and Docker suites (node:test)"
+echo "== TypeScript: unit, language-server and Docker suites (node:test)"
 export PIPEWRIGHT_TEST_IMAGE=pipewright/python:latest
-node --import tsx --test --test-concurrency=1 --test-reporter=spec test/unit/*.test.ts test/docker/*.test.ts
+node --import tsx --test --test-concurrency=1 --test-reporter=spec test/unit/*.test.ts test/lsp/*.test.ts test/docker/*.test.ts

@@ -6,9 +6,12 @@ import { pipewrightConfig, pythonInterpreter } from '../settings';
 /** What the server needs to know; trust is not a setting, so it is sent explicitly. */
 async function serverSettings(): Promise<ServerSettings> {
   const c = pipewrightConfig();
+  const trusted = vscode.workspace.isTrusted;
   return {
-    trusted: vscode.workspace.isTrusted,
-    pythonPath: await pythonInterpreter(),
+    trusted,
+    // Even the syntax-only outline starts the interpreter: in an untrusted workspace never one the
+    // workspace could have chosen (a .venv inside it), only the user's own setting or python3.
+    pythonPath: trusted ? await pythonInterpreter() : c.inspect<string>('pythonPath')?.globalValue || 'python3',
     evaluationTimeoutMs: c.get<number>('evaluation.timeoutMs'),
     evaluationMemoryMb: c.get<number>('evaluation.memoryMb'),
   };

@@ -58,7 +58,7 @@ export class Evaluator {
   private readonly pool: WarmPool;
   private readonly sdk: string;
 
-  constructor() {
+  constructor(private readonly current: () => EffectiveSettings) {
     this.sdk = sdkDirectory();
     const env = pythonEnv(this.sdk);
     this.pool = new WarmPool((python) => spawnPython(python, ['-m', 'pipewright.warm'], this.sdk, env));
@@ -68,8 +68,9 @@ export class Evaluator {
     return this.sdk;
   }
 
-  /** Start a warm process for the next evaluation (trusted workspaces only). */
-  prepare(settings: EffectiveSettings): void {
+  /** After a settings change: a warm process for the next evaluation, trusted workspaces only. */
+  prepare(): void {
+    const settings = this.current();
     if (settings.trusted) this.pool.refill(settings.pythonPath);
     else this.pool.clear();
   }
@@ -82,14 +83,15 @@ export class Evaluator {
   async evaluate(file: string, text: string, settings: EffectiveSettings, signal: AbortSignal): Promise<Evaluation> {
     if (!settings.trusted) throw new Error('evaluate() in an untrusted workspace');
     const child = this.pool.take(settings.pythonPath);
-    const header = JSON.stringify({ file, memoryMb: settings.evaluationMemoryMb, errorsJson: true });
+    const header = JSON.stringify({ file, memoryMb: settings.evaluationMemoryMb, timeoutMs: settings.evaluationTimeoutMs, errorsJson: true });
     const result = await exchange(child, {
       input: `${header}\n${text}`,
       timeoutMs: settings.evaluationTimeoutMs,
       signal,
       maxStdoutBytes: MAX_STDOUT_BYTES,
     });
-    if (!signal.aborted) this.pool.refill(settings.pythonPath);
+    // The next evaluation (after an edit: soon, when this one was cancelled) finds one ready.
+    this.prepare();
     if (result.cancelled) return { kind: 'cancelled' };
     const failure = failureOf(result, settings);
     if (failure) return failure;

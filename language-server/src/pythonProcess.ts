@@ -82,6 +82,7 @@ export function exchange(child: ChildProcess, options: ExchangeOptions): Promise
       if (done) return;
       done = true;
       clearTimeout(timer);
+      child.stderr?.destroy();
       options.signal.removeEventListener('abort', onAbort);
       resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr, timedOut, cancelled, tooLarge, spawnError });
     };
@@ -104,6 +105,29 @@ export function exchange(child: ChildProcess, options: ExchangeOptions): Promise
     child.on('error', (err: NodeJS.ErrnoException) => {
       spawnError = err;
       finish(null, null);
+    });
+    // Done when the process has exited and its stdout (ours alone) has ended. stderr is shared
+    // with whatever the definition started: a process left running in the background would hold
+    // it open, so it gets a moment to deliver its last line, not a wait for its end.
+    let exited: [number | null, NodeJS.Signals | null] | undefined;
+    let stdoutEnded = false;
+    let stderrEnded = false;
+    const settle = () => {
+      if (!exited || !stdoutEnded) return;
+      if (stderrEnded) finish(...exited);
+      else setTimeout(() => finish(...exited!), 100);
+    };
+    child.stdout!.on('end', () => {
+      stdoutEnded = true;
+      settle();
+    });
+    child.stderr!.on('end', () => {
+      stderrEnded = true;
+      settle();
+    });
+    child.on('exit', (code, signal) => {
+      exited = [code, signal];
+      settle();
     });
     child.on('close', (code, signal) => finish(code, signal));
     if (child.exitCode !== null || child.signalCode !== null) {

@@ -81,7 +81,11 @@ def evaluate(definition, entry):
             return result, None
     del context.open_nodes[:]  # a `with` left open by an earlier pipeline's exception
     try:
-        picked, root, func = loader.pick(definition, name)
+        if name == definition.stem and not inspect.isfunction(func):
+            # The module-level tree (named after the file even when a global has that name).
+            picked, root, func = name, loader.module_root(definition), None
+        else:
+            picked, root, func = loader.pick(definition, name)
         if not isinstance(root, Node):
             code = getattr(func, "__code__", None)
             raise DefinitionError("%s() returned %s, not a pipeline node" % (

@@ -19,8 +19,8 @@ async function serverSettings(): Promise<ServerSettings> {
 
 /** The client of Pipewright's language server (dist/server.js, over IPC). */
 export class PipewrightLanguageClient implements vscode.Disposable {
-  private readonly client: LanguageClient;
-  private readonly started: Promise<void>;
+  private client: LanguageClient | undefined;
+  private readonly started: Promise<LanguageClient>;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(context: vscode.ExtensionContext, onTreeChanged: (uri: vscode.Uri) => void) {
@@ -29,15 +29,18 @@ export class PipewrightLanguageClient implements vscode.Disposable {
       run: { module, transport: TransportKind.ipc },
       debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
     };
-    const clientOptions: LanguageClientOptions = {
-      documentSelector: [{ scheme: 'file', language: 'python' }],
-      diagnosticCollectionName: 'pipewright',
-    };
-    this.client = new LanguageClient('pipewright', 'Pipewright Language Server', serverOptions, clientOptions);
-    this.started = serverSettings().then(async (settings) => {
-      clientOptions.initializationOptions = settings;
-      await this.client.start();
-      this.client.onNotification(TREE_CHANGED_NOTIFICATION, (params: TreeChangedParams) => onTreeChanged(vscode.Uri.parse(params.uri)));
+    // The client copies its options when constructed: settings (trust) must be known first.
+    this.started = serverSettings().then(async (initializationOptions) => {
+      const clientOptions: LanguageClientOptions = {
+        documentSelector: [{ scheme: 'file', language: 'python' }],
+        diagnosticCollectionName: 'pipewright',
+        initializationOptions,
+      };
+      const client = new LanguageClient('pipewright', 'Pipewright Language Server', serverOptions, clientOptions);
+      this.client = client;
+      await client.start();
+      client.onNotification(TREE_CHANGED_NOTIFICATION, (params: TreeChangedParams) => onTreeChanged(vscode.Uri.parse(params.uri)));
+      return client;
     });
     const push = () => void this.pushSettings();
     this.disposables.push(
@@ -49,20 +52,20 @@ export class PipewrightLanguageClient implements vscode.Disposable {
   }
 
   private async pushSettings(): Promise<void> {
-    await this.started;
-    await this.client.sendNotification(DidChangeConfigurationNotification.type, { settings: { pipewright: await serverSettings() } });
+    const client = await this.started;
+    await client.sendNotification(DidChangeConfigurationNotification.type, { settings: { pipewright: await serverSettings() } });
   }
 
   /** The pipelines a definition defines; the document is opened (not shown) so the server has it. */
   async tree(uri: vscode.Uri): Promise<TreeResult | undefined> {
-    await this.started;
+    const client = await this.started;
     await vscode.workspace.openTextDocument(uri);
     const params: TreeParams = { textDocument: { uri: uri.toString() } };
-    return this.client.sendRequest<TreeResult>(TREE_REQUEST, params);
+    return client.sendRequest<TreeResult>(TREE_REQUEST, params);
   }
 
   async dispose(): Promise<void> {
     this.disposables.forEach((d) => d.dispose());
-    await this.client.stop().catch(() => undefined);
+    await this.client?.stop().catch(() => undefined);
   }
 }

@@ -8,6 +8,7 @@ import { RunManager } from './runs/runManager';
 import { ImageProgress, RunStatusBar } from './statusBar/runStatusBar';
 import { DefinitionIndex } from './treeViews/definitionIndex';
 import { PipelinesTreeProvider } from './treeViews/pipelinesTree';
+import { registerPipelinePanel } from './webview/registerPipelinePanel';
 
 let runs: RunManager | undefined;
 
@@ -35,6 +36,7 @@ export function activate(context: vscode.ExtensionContext): void {
   registerRunCommands(context, { runs, tree, treeView: treeView as vscode.TreeView<unknown>, output });
   registerNodeCommands(context, runs);
   registerPipelineCommands(context, runs);
+  registerPipelinePanel(context, runs, treeView as vscode.TreeView<unknown>);
 }
 
 /** Closing the window stops its containers; the pipelines stay in the store. */

@@ -24,7 +24,11 @@ await Promise.all([
   esbuild.build({ ...nodeTarget, entryPoints: ['language-server/server.ts'], outfile: 'dist/server.js' }),
   esbuild.build({ ...nodeTarget, entryPoints: ['extension/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
   esbuild.build({ ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js' }),
+  // The panel's styles (xterm's inlined) and the codicon font the webview loads from dist/.
+  esbuild.build({ ...common, entryPoints: ['webview/styles.css'], outfile: 'dist/webview.css' }),
 ]);
+mkdirSync(join(dist, 'codicons'), { recursive: true });
+for (const file of ['codicon.css', 'codicon.ttf']) cpSync(join(root, 'node_modules', '@vscode', 'codicons', 'dist', file), join(dist, 'codicons', file));
 chmodSync(join(dist, 'cli.js'), 0o755);
 // Running containers bind-mount dist/sdk: build beside it and swap, never leave it missing.
 const fresh = join(dist, 'sdk.new');

@@ -1,3 +1,180 @@
-// The pipeline panel's UI lands in the webview issue; the bundle exists so the build chain is whole.
-const root = document.getElementById('root');
-if (root) root.textContent = 'Pipewright';
+// The pipeline panel's UI. Host messages and user actions go through the reducer (state.ts); the
+// views redraw once per animation frame for everything that changed since the last one.
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import '@vscode-elements/elements/dist/vscode-textarea/index.js';
+import { isHostToWebview, isPanelState, type HostToWebview, type PanelState, type WebviewToHost } from '../extension/protocol/webviewMessages';
+import { DetailsView } from './details';
+import { h, icon } from './dom';
+import { Header } from './header';
+import { LogView } from './logView';
+import { NodeTree } from './nodeTree';
+import { applyHostMessage, applyUiAction, initialState, savedState, syncLogSubscription, TABS, type Dirty, type Tab, type UiAction } from './state';
+import { TimelineModel } from './timelineModel';
+import { TimelineView } from './timeline';
+
+interface VsCodeApi {
+  postMessage(message: WebviewToHost): void;
+  getState(): unknown;
+  setState(state: PanelState): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+// The CSP allows no inline styles. xterm's DOM renderer makes <style> elements (they get the
+// page's nonce) and sets `style` attributes on cells for 24-bit colours and selections (they go
+// through the CSSOM instead, which the CSP does not govern). Markup cannot inject either: the
+// panel never parses HTML.
+const nonce = (document.currentScript as HTMLScriptElement | null)?.nonce ?? '';
+const createElement = document.createElement.bind(document);
+document.createElement = ((tag: string, options?: ElementCreationOptions) => {
+  const el = createElement(tag, options);
+  if (nonce && tag.toLowerCase() === 'style') el.setAttribute('nonce', nonce);
+  return el;
+}) as typeof document.createElement;
+const setAttribute = Element.prototype.setAttribute;
+Element.prototype.setAttribute = function (this: Element, name: string, value: string) {
+  if (name === 'style' && this instanceof HTMLElement) this.style.cssText = value;
+  else setAttribute.call(this, name, value);
+};
+
+const vscode = acquireVsCodeApi();
+const saved = vscode.getState();
+const state = initialState(isPanelState(saved) ? saved : undefined);
+const timelineModel = new TimelineModel(state.index);
+
+const send = (m: WebviewToHost) => vscode.postMessage(m);
+const dispatch = (a: UiAction) => {
+  const { dirty, send: out } = applyUiAction(state, a);
+  out.forEach(send);
+  invalidate(dirty);
+};
+
+const header = new Header(send);
+const tree = new NodeTree(dispatch);
+const details = new DetailsView(send, dispatch, timelineModel);
+const logs = new LogView(send, dispatch);
+const timeline = new TimelineView(timelineModel, dispatch);
+
+const TAB_LABELS: Record<Tab, [string, string]> = { details: ['Details', 'info'], logs: ['Logs', 'output'], timeline: ['Timeline', 'graph'] };
+const tabList = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Node views' });
+const panels: Record<Tab, HTMLElement> = {
+  details: h('div', { class: 'tab-panel', role: 'tabpanel', id: 'panel-details', 'aria-labelledby': 'tab-details' }, details.el),
+  logs: h('div', { class: 'tab-panel', role: 'tabpanel', id: 'panel-logs', 'aria-labelledby': 'tab-logs' }, logs.el),
+  timeline: h('div', { class: 'tab-panel', role: 'tabpanel', id: 'panel-timeline', 'aria-labelledby': 'tab-timeline' }, timeline.el),
+};
+for (const t of TABS) {
+  const [label, ic] = TAB_LABELS[t];
+  const b = h('button', { class: 'tab', role: 'tab', id: `tab-${t}`, 'aria-controls': `panel-${t}`, type: 'button' }, icon(ic), label);
+  b.addEventListener('click', () => dispatch({ type: 'tab', tab: t }));
+  b.addEventListener('keydown', (e) => {
+    const i = TABS.indexOf(t);
+    const next = e.key === 'ArrowRight' ? TABS[(i + 1) % TABS.length] : e.key === 'ArrowLeft' ? TABS[(i + TABS.length - 1) % TABS.length] : undefined;
+    if (next) {
+      dispatch({ type: 'tab', tab: next });
+      document.getElementById(`tab-${next}`)?.focus();
+    }
+  });
+  tabList.append(b);
+}
+
+const errorBar = h('div', { class: 'error-bar', role: 'alert' });
+const splitter = h('div', { class: 'splitter', role: 'separator', 'aria-orientation': 'vertical', 'aria-label': 'Resize the node tree', tabindex: 0 });
+const right = h('div', { class: 'right' }, tabList, ...Object.values(panels));
+const body = h('div', { class: 'body' }, tree.el, splitter, right);
+document.getElementById('root')!.append(header.el, errorBar, body);
+
+// The tree's width: drag or arrow keys on the splitter.
+let treeWidth = 320;
+const setTreeWidth = (w: number) => {
+  treeWidth = Math.max(160, Math.min(w, window.innerWidth - 300));
+  body.style.gridTemplateColumns = `${treeWidth}px 4px 1fr`;
+};
+setTreeWidth(treeWidth);
+splitter.addEventListener('pointerdown', (e) => {
+  splitter.setPointerCapture(e.pointerId);
+  const move = (ev: PointerEvent) => setTreeWidth(ev.clientX);
+  splitter.addEventListener('pointermove', move);
+  splitter.addEventListener('pointerup', () => splitter.removeEventListener('pointermove', move), { once: true });
+});
+splitter.addEventListener('keydown', (e) => {
+  if (e.key === 'ArrowLeft') setTreeWidth(treeWidth - 20);
+  if (e.key === 'ArrowRight') setTreeWidth(treeWidth + 20);
+});
+
+// ---- redraws, batched per frame ------------------------------------------------------------
+
+let pending: Dirty = {};
+let frame = 0;
+
+function invalidate(d: Dirty): void {
+  const paths = [...(pending.paths ?? []), ...(d.paths ?? [])];
+  pending = { ...pending, ...Object.fromEntries(Object.entries(d).filter(([, v]) => v)) };
+  if (paths.length) pending.paths = paths;
+  if (!frame) frame = requestAnimationFrame(redraw);
+}
+
+function redraw(): void {
+  frame = 0;
+  const d = pending;
+  pending = {};
+  const sub = syncLogSubscription(state);
+  if (sub) {
+    send(sub);
+    d.logs = true;
+  }
+  if (d.paths) timelineModel.invalidate([...d.paths]);
+  if (d.rows) timelineModel.invalidate('all');
+  if (d.header) header.render(state);
+  if (d.rows) {
+    const rows = state.index.rows(state.expanded);
+    tree.setRows(state, rows);
+    timeline.setRows(rows);
+  }
+  if (d.rows || d.tree) tree.refresh(state);
+  if (d.reveal) tree.reveal(state.selected);
+  if (d.details) details.render(state);
+  if (d.logs) logs.render(state);
+  if (d.timeline || d.compare || d.details) timeline.render(state, state.tab === 'timeline');
+  if (d.error) {
+    errorBar.replaceChildren();
+    errorBar.hidden = !state.error;
+    if (state.error) {
+      const close = h('button', { class: 'icon-button', title: 'Dismiss', 'aria-label': 'Dismiss', type: 'button' }, icon('close'));
+      close.addEventListener('click', () => dispatch({ type: 'dismissError' }));
+      errorBar.append(icon('error'), h('span', {}, state.error), close);
+    }
+  }
+  for (const t of TABS) {
+    const active = t === state.tab;
+    panels[t].hidden = !active;
+    const tab = document.getElementById(`tab-${t}`)!;
+    tab.classList.toggle('active', active);
+    tab.setAttribute('aria-selected', String(active));
+    tab.tabIndex = active ? 0 : -1;
+  }
+  const toSave = savedState(state);
+  if (toSave) vscode.setState(toSave);
+}
+
+window.addEventListener('message', (event: MessageEvent<unknown>) => {
+  const m = event.data;
+  if (!isHostToWebview(m)) {
+    console.warn('pipewright: ignored a message that is not the panel protocol', m);
+    return;
+  }
+  receive(m);
+});
+
+function receive(m: HostToWebview): void {
+  if (m.type === 'log') {
+    logs.onLog(m);
+    return;
+  }
+  if (m.type === 'error' && m.op === 'modify') details.failed();
+  invalidate(applyHostMessage(state, m));
+}
+
+errorBar.hidden = true;
+invalidate({ header: true, details: true, logs: true });
+send({ type: 'ready' });

@@ -3,7 +3,7 @@ import { formatCounts } from '../cli/statusDisplay';
 import { PIPELINES_VIEW } from '../protocol/lsp';
 import type { RunManager } from '../runs/runManager';
 
-/** While a pipeline runs: its name and counts in the status bar; a click opens the Pipelines view. */
+/** While a pipeline runs: its name and counts in the status bar; a click opens its pipeline panel. */
 export class RunStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('pipewright.runs', vscode.StatusBarAlignment.Left, 50);
   private readonly subscription: vscode.Disposable;
@@ -26,6 +26,7 @@ export class RunStatusBar implements vscode.Disposable {
     const [first] = busy;
     const c = first!.tree.root.leafCounts;
     const more = busy.length > 1 ? ` +${busy.length - 1}` : '';
+    this.item.command = { title: 'Open Pipeline Panel', command: 'pipewright.openPanel', arguments: [first!.id] };
     this.item.text = `$(sync~spin) ${first!.id} R${c.running} D${c.done}${c.error ? ` E${c.error}` : ''}${more}`;
     this.item.tooltip = busy.map((r) => `${r.id} (${r.meta.name}): ${formatCounts(r.tree.root.leafCounts)}`).join('\n');
     this.item.show();

@@ -1,0 +1,259 @@
+// The selected execution's output in xterm.js: ANSI colours, search, follow. Text reaches the
+// terminal through a LogBuffer once per frame, never per chunk; only the tail is loaded (Load
+// earlier, or the whole file in an editor).
+import { FitAddon } from '@xterm/addon-fit';
+import { SearchAddon } from '@xterm/addon-search';
+import { Terminal, type ITheme } from '@xterm/xterm';
+import type { HostToWebview, WebviewToHost } from '../extension/protocol/webviewMessages';
+import { clear, h, icon, iconButton } from './dom';
+import { formatBytes, formatTime, outcome } from './format';
+import { findAll } from './logSearch';
+import { LogBuffer } from './logBuffer';
+import { currentExecution, type UiAction, type ViewState } from './state';
+
+/** Lines the terminal keeps; beyond them, open the log in an editor. */
+export const SCROLLBACK = 50_000;
+
+const ANSI: [keyof ITheme, string][] = [
+  ['black', 'terminal-ansiBlack'],
+  ['red', 'terminal-ansiRed'],
+  ['green', 'terminal-ansiGreen'],
+  ['yellow', 'terminal-ansiYellow'],
+  ['blue', 'terminal-ansiBlue'],
+  ['magenta', 'terminal-ansiMagenta'],
+  ['cyan', 'terminal-ansiCyan'],
+  ['white', 'terminal-ansiWhite'],
+  ['brightBlack', 'terminal-ansiBrightBlack'],
+  ['brightRed', 'terminal-ansiBrightRed'],
+  ['brightGreen', 'terminal-ansiBrightGreen'],
+  ['brightYellow', 'terminal-ansiBrightYellow'],
+  ['brightBlue', 'terminal-ansiBrightBlue'],
+  ['brightMagenta', 'terminal-ansiBrightMagenta'],
+  ['brightCyan', 'terminal-ansiBrightCyan'],
+  ['brightWhite', 'terminal-ansiBrightWhite'],
+];
+
+/** The terminal's colours from the VS Code theme's CSS variables. */
+export function themeFromCss(): ITheme {
+  const css = getComputedStyle(document.body);
+  const v = (name: string) => css.getPropertyValue(`--vscode-${name}`).trim() || undefined;
+  const theme: ITheme = {
+    background: v('terminal-background') ?? v('panel-background') ?? v('editor-background'),
+    foreground: v('terminal-foreground') ?? v('editor-foreground'),
+    cursor: 'transparent',
+    cursorAccent: 'transparent',
+    selectionBackground: v('terminal-selectionBackground') ?? v('editor-selectionBackground'),
+  };
+  for (const [key, name] of ANSI) {
+    const c = v(name);
+    if (c) (theme as Record<string, string>)[key] = c;
+  }
+  return theme;
+}
+
+export class LogView {
+  readonly el = h('div', { class: 'logs', role: 'region', 'aria-label': 'Logs' });
+  private readonly toolbar = h('div', { class: 'pane-toolbar log-toolbar' });
+  private readonly status = h('div', { class: 'log-status', 'aria-live': 'polite' });
+  private readonly host = h('div', { class: 'terminal-host' });
+  private readonly empty = h('div', { class: 'empty' });
+  private term: Terminal | null = null;
+  private readonly fit = new FitAddon();
+  private readonly search = new SearchAddon();
+  readonly buffer = new LogBuffer();
+  private frame = 0;
+  private searchInput!: HTMLInputElement;
+  private matchInfo = h('span', { class: 'match-info' });
+  private s!: ViewState;
+  private toolbarKey = '';
+
+  constructor(
+    private readonly send: (m: WebviewToHost) => void,
+    private readonly dispatch: (a: UiAction) => void,
+  ) {
+    this.el.append(this.toolbar, this.status, this.host, this.empty);
+    new ResizeObserver(() => this.fitNow()).observe(this.host);
+    // Theme changes flip the body's class.
+    new MutationObserver(() => {
+      if (this.term) this.term.options.theme = themeFromCss();
+    }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+  }
+
+  private ensureTerminal(): Terminal {
+    if (this.term) return this.term;
+    const css = getComputedStyle(document.body);
+    const term = new Terminal({
+      convertEol: true,
+      disableStdin: true,
+      scrollback: SCROLLBACK,
+      fontFamily: css.getPropertyValue('--vscode-editor-font-family').trim() || 'monospace',
+      fontSize: parseInt(css.getPropertyValue('--vscode-editor-font-size'), 10) || 13,
+      theme: themeFromCss(),
+      allowProposedApi: true,
+      cursorStyle: 'bar',
+      cursorInactiveStyle: 'none',
+      screenReaderMode: false,
+    });
+    term.loadAddon(this.fit);
+    term.loadAddon(this.search);
+    term.open(this.host);
+    // Scrolling up stops following; back at the bottom follows again (as VS Code's terminal).
+    this.host.addEventListener('wheel', () => requestAnimationFrame(() => this.followFromScroll()), { passive: true });
+    this.host.addEventListener('keydown', () => requestAnimationFrame(() => this.followFromScroll()));
+    this.term = term;
+    this.fitNow();
+    return term;
+  }
+
+  private followFromScroll(): void {
+    const b = this.term?.buffer.active;
+    if (!b) return;
+    const atBottom = b.viewportY >= b.baseY;
+    if (atBottom !== this.s.follow) this.dispatch({ type: 'follow', on: atBottom });
+  }
+
+  private fitNow(): void {
+    if (!this.term || !this.host.clientWidth || !this.host.clientHeight) return;
+    try {
+      this.fit.fit();
+    } catch {
+      // not laid out yet
+    }
+  }
+
+  /** The host sent log text: buffer it and write at the next frame. */
+  onLog(m: Extract<HostToWebview, { type: 'log' }>): void {
+    if (!this.buffer.accept(m)) return;
+    this.scheduleWrite();
+    this.renderStatus();
+  }
+
+  private scheduleWrite(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      const drain = this.buffer.take();
+      if (!drain) return;
+      const term = this.ensureTerminal();
+      if (drain.reset) term.reset();
+      if (drain.text) term.write(drain.text, () => this.s.follow && term.scrollToBottom());
+    });
+  }
+
+  /** Keeps the subscription's buffer in step with the state (a new subscription clears it). */
+  render(s: ViewState): void {
+    this.s = s;
+    const sub = s.logSub;
+    if ((sub?.execution ?? null) !== this.buffer.execution || (sub && sub.stream !== this.buffer.stream) || (sub && sub.tailBytes !== this.lastTail)) {
+      this.buffer.subscribe(sub?.execution ?? null, sub?.stream ?? 'combined');
+      this.lastTail = sub?.tailBytes ?? 0;
+      this.scheduleWrite();
+    }
+    const cur = currentExecution(s);
+    const node = s.selected ? s.index.get(s.selected) : undefined;
+    this.empty.textContent = !node ? 'Select a node.' : node.type !== 'Exec' ? 'Logs belong to Exec nodes: select one in the tree.' : !cur ? 'This node has not run yet.' : '';
+    this.empty.hidden = !!cur;
+    this.host.hidden = !cur;
+    const key = `${s.selected}|${node?.executions.map((e) => e.id + (e.endedAt ?? '')).join(',')}|${cur?.id}|${s.stream}|${s.follow}`;
+    if (key !== this.toolbarKey) {
+      this.toolbarKey = key;
+      this.renderToolbar(s, cur);
+    }
+    this.renderStatus();
+    if (cur && s.tab === 'logs') {
+      this.ensureTerminal();
+      requestAnimationFrame(() => this.fitNow());
+      if (s.follow) this.term?.scrollToBottom();
+    }
+  }
+
+  private lastTail = 0;
+
+  private renderToolbar(s: ViewState, cur: { path: string; id: string } | null): void {
+    const hadFocus = this.toolbar.contains(document.activeElement) ? (document.activeElement as HTMLElement).dataset.focus : undefined;
+    const query = this.searchInput?.value ?? '';
+    clear(this.toolbar);
+    const node = s.selected ? s.index.get(s.selected) : undefined;
+    if (!node || !cur) return;
+    const select = h('select', { class: 'exec-select', 'aria-label': 'Execution', 'data-focus': 'exec' }) as HTMLSelectElement;
+    node.executions.forEach((e, i) => {
+      const opt = h('option', { value: e.id }, `#${i + 1} ${formatTime(e.startedAt)} · ${outcome(e)}`);
+      if (e.id === cur.id) opt.selected = true;
+      select.append(opt);
+    });
+    select.addEventListener('change', () => {
+      const last = node.executions[node.executions.length - 1];
+      this.dispatch({ type: 'execution', id: select.value === last?.id ? null : select.value });
+    });
+    const stream = h('select', { class: 'stream-select', 'aria-label': 'Output stream', 'data-focus': 'stream' }, h('option', { value: 'combined' }, 'stdout + stderr'), h('option', { value: 'stderr' }, 'stderr only')) as HTMLSelectElement;
+    stream.value = s.stream;
+    stream.addEventListener('change', () => this.dispatch({ type: 'stream', stream: stream.value === 'stderr' ? 'stderr' : 'combined' }));
+    this.searchInput = h('input', { type: 'search', class: 'log-search', placeholder: 'Find', 'aria-label': 'Find in log', 'data-focus': 'find' }) as HTMLInputElement;
+    this.searchInput.value = query;
+    // The match is selected (no decorations); the count comes from a scan of the buffer.
+    const opts = { caseSensitive: false, incremental: false };
+    const find = (back: boolean, incremental = false) => {
+      const q = this.searchInput.value;
+      if (!q) {
+        this.term?.clearSelection();
+        this.matchInfo.textContent = '';
+        return;
+      }
+      if (back) this.search.findPrevious(q, opts);
+      else this.search.findNext(q, { ...opts, incremental });
+      this.updateMatchInfo(q);
+    };
+    this.searchInput.addEventListener('input', () => find(false, true));
+    this.searchInput.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') {
+        find(e.shiftKey);
+        e.preventDefault();
+      } else if (e.key === 'Escape') {
+        this.searchInput.value = '';
+        find(false);
+      }
+    });
+    const follow = iconButton(s.follow ? 'pinned' : 'pin', s.follow ? 'Following the end (click to stop)' : 'Follow the end', () => this.dispatch({ type: 'follow', on: !s.follow }), { pressed: s.follow });
+    follow.dataset.focus = 'follow';
+    this.toolbar.append(
+      select,
+      stream,
+      h('div', { class: 'search-box' }, icon('search'), this.searchInput, this.matchInfo),
+      iconButton('arrow-up', 'Previous match (Shift+Enter)', () => find(true)),
+      iconButton('arrow-down', 'Next match (Enter)', () => find(false)),
+      follow,
+      iconButton('go-to-file', 'Open the whole log in an editor', () => this.send({ type: 'openLog', path: cur.path, execution: cur.id, stream: s.stream })),
+    );
+    if (hadFocus) (this.toolbar.querySelector(`[data-focus="${hadFocus}"]`) as HTMLElement | null)?.focus();
+  }
+
+  /** "3 of 12": matches in the terminal's buffer, and which one is selected. */
+  private updateMatchInfo(q: string): void {
+    const term = this.term;
+    if (!term) return;
+    const b = term.buffer.active;
+    const matches = findAll(b.length, (i) => b.getLine(i)?.translateToString(true) ?? '', q);
+    const sel = term.getSelectionPosition();
+    const at = sel ? matches.findIndex(([row, col]) => row === sel.start.y && col === sel.start.x) : -1;
+    this.matchInfo.textContent = matches.length ? `${at >= 0 ? at + 1 : '?'} of ${matches.length >= 10_000 ? '10000+' : matches.length}` : 'No results';
+  }
+
+  private renderStatus(): void {
+    clear(this.status);
+    const b = this.buffer;
+    if (!b.execution) return;
+    const parts: (Node | string)[] = [];
+    parts.push(b.done ? 'complete' : h('span', {}, icon('circle-filled', 'live-dot'), ' live'));
+    parts.push(` · ${formatBytes(b.size)}`);
+    if (b.lines > SCROLLBACK) parts.push(` · ${b.lines.toLocaleString()} lines (the view keeps the last ${SCROLLBACK.toLocaleString()})`);
+    this.status.append(...parts);
+    if (b.leftOut > 0) {
+      const more = h('a', { href: '#', class: 'link' }, `Load earlier (${formatBytes(b.leftOut)} not shown)`);
+      more.addEventListener('click', (e) => {
+        e.preventDefault();
+        this.dispatch({ type: 'loadMore' });
+      });
+      this.status.append(' · ', more);
+    }
+  }
+}

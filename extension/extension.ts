@@ -36,7 +36,7 @@ export function activate(context: vscode.ExtensionContext): void {
   registerRunCommands(context, { runs, tree, treeView: treeView as vscode.TreeView<unknown>, output });
   registerNodeCommands(context, runs);
   registerPipelineCommands(context, runs);
-  registerPipelinePanel(context, runs, treeView as vscode.TreeView<unknown>);
+  registerPipelinePanel(context, runs, treeView as vscode.TreeView<unknown>, tree);
 }
 
 /** Closing the window stops its containers; the pipelines stay in the store. */

@@ -104,6 +104,11 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
     return this.items.get(id) as PipelineItem | undefined;
   }
 
+  /** The item of a run's node already shown in the view, if any (the panel syncs its selection). */
+  nodeItemFor(runId: string, nodePath: string): NodeItem | undefined {
+    return this.nodeItems.get(runId)?.get(nodePath)?.[0];
+  }
+
   private async treeOf(uri: vscode.Uri): Promise<TreeResult | undefined> {
     const key = uri.toString();
     if (!this.trees.has(key)) this.trees.set(key, await this.treeSource(uri).catch(() => undefined));

@@ -16,6 +16,8 @@ const LOG_MESSAGE_BYTES = 1024 * 1024;
 export interface PanelDeps {
   runs: RunManager;
   extensionUri: vscode.Uri;
+  /** Shows the panel's selected node in the Pipelines view. */
+  revealInSidebar?: (runId: string, nodePath: string) => void;
 }
 
 interface LogSubscription {
@@ -111,6 +113,7 @@ export class PipelinePanel implements vscode.Disposable {
 
   /** The sidebar selected a node of this pipeline. */
   selectFromOutside(nodePath: string): void {
+    if (nodePath === this.selected) return; // the echo of our own reveal in the sidebar
     this.selected = nodePath;
     this.post({ type: 'select', path: nodePath });
     this.sendDetails();
@@ -314,6 +317,7 @@ export class PipelinePanel implements vscode.Disposable {
       case 'select':
         this.selected = m.path;
         this.sendDetails();
+        this.deps.revealInSidebar?.(this.runId, m.path);
         return;
       case 'subscribeLog':
         if (m.execution === null) this.log = undefined;

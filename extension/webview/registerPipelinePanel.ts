@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { PANEL_VIEW_TYPE } from '../protocol/webviewMessages';
 import type { RunManager } from '../runs/runManager';
 import { NodeItem, RunItem } from '../treeViews/items';
+import type { PipelinesTreeProvider } from '../treeViews/pipelinesTree';
 import { PipelinePanelSerializer } from './panelSerializer';
 import { PipelinePanel, type PanelDeps } from './pipelinePanel';
 
@@ -36,8 +37,15 @@ async function pickRun(runs: RunManager): Promise<string | undefined> {
  * The pipeline panel: its command, the serializer that restores it after a reload, and the sync
  * from the Pipelines view's selection to the panel of that run.
  */
-export function registerPipelinePanel(context: vscode.ExtensionContext, runs: RunManager, treeView?: vscode.TreeView<unknown>): void {
-  const deps: PanelDeps = { runs, extensionUri: context.extensionUri };
+export function registerPipelinePanel(context: vscode.ExtensionContext, runs: RunManager, treeView?: vscode.TreeView<unknown>, tree?: PipelinesTreeProvider): void {
+  const deps: PanelDeps = {
+    runs,
+    extensionUri: context.extensionUri,
+    revealInSidebar: (runId, nodePath) => {
+      const item = tree?.nodeItemFor(runId, nodePath);
+      if (item && treeView?.visible && treeView.selection[0] !== item) void treeView.reveal(item, { select: true, focus: false }).then(undefined, () => undefined);
+    },
+  };
   context.subscriptions.push(
     vscode.commands.registerCommand(OPEN_PANEL_COMMAND, async (arg?: unknown, nodePath?: unknown) => {
       const target: Target | undefined = targetOf(arg, nodePath) ?? (await pickRun(runs).then((runId) => (runId ? { runId } : undefined)));

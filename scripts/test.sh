@@ -13,3 +13,5 @@ python3 -m unittest discover -s test/sdk -t .
 echo "== TypeScript: unit, language-server and Docker suites (node:test)"
 export PIPEWRIGHT_TEST_IMAGE=pipewright/python:latest
 node --import tsx --test --test-concurrency=1 --test-reporter=spec test/unit/*.test.ts test/lsp/*.test.ts test/docker/*.test.ts
+echo "== Editor end to end: the packaged extension in a real VS Code (code-server + Chromium)"
+bash scripts/test-e2e.sh

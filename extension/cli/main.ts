@@ -20,12 +20,13 @@ const commands: Record<string, Command> = {
   kill: pipelines.killCommand,
   start: pipelines.startCommand,
   modify: pipelines.modifyCommand,
+  refresh: pipelines.refreshCommand,
   sdk: sdkCommand,
 };
 
 const usage = [
   'usage:',
-  ...[treeUsage, runUsage, pipelines.listUsage, pipelines.showUsage, pipelines.logsUsage, pipelines.resetUsage, pipelines.skipUsage, pipelines.unskipUsage, pipelines.killUsage, pipelines.startUsage, pipelines.modifyUsage, sdkUsage].map((u) => `  ${u}`),
+  ...[treeUsage, runUsage, pipelines.listUsage, pipelines.showUsage, pipelines.logsUsage, pipelines.resetUsage, pipelines.skipUsage, pipelines.unskipUsage, pipelines.killUsage, pipelines.startUsage, pipelines.modifyUsage, pipelines.refreshUsage, sdkUsage].map((u) => `  ${u}`),
   'common: --store DIR (default $PIPEWRIGHT_HOME or ~/.pipewright), --cpus N / --memory GB (resource budget)',
 ].join('\n');
 

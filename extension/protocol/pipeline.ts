@@ -56,6 +56,52 @@ export interface PipelineNode {
   source: SourceLocation;
   /** Set on a Lazy node's Execute child. */
   lazy?: { node_type: 'Serial' | 'Parallel' };
+  /** A ClearML-style pipeline step (docs/clearml.md): an Exec child of the controller's root. */
+  step?: StepSpec;
+  /** Root of a ClearML-style pipeline (PipelineController). */
+  controller?: ControllerSpec;
+}
+
+/** A PipelineController step. References (`${stage1.artifacts.x.url}`) are resolved at start. */
+export interface StepSpec {
+  name: string;
+  /** task: the node's command (a clone of a Task.create template); function: a Python function. */
+  kind: 'task' | 'function';
+  base_task_id: string | null;
+  project: string;
+  task_name: string;
+  /** `Section/name` -> value, references unresolved (template parameters + overrides). */
+  parameters: Record<string, unknown>;
+  /** Task from `script=`: every `Args/x` parameter is passed as `--x VALUE`. */
+  args_from_parameters: boolean;
+  function?: { file: string; name: string; returns: string[]; code_hash: string };
+  queue: string | null;
+  /** Seconds (also the node's max_time). */
+  time_limit: number | null;
+  cache: boolean;
+  /** Automatic re-executions after a failure. */
+  retry: number | null;
+  /** retry_on_failure is a callable the controller host answers. */
+  retry_callback: boolean;
+  callbacks: { pre: boolean; post: boolean; status: boolean };
+  continue_on_fail: boolean;
+  continue_on_abort: boolean;
+  skip_children_on_fail: boolean;
+  skip_children_on_abort: boolean;
+}
+
+export interface ControllerSpec {
+  name: string;
+  project: string;
+  version: string | null;
+  /** A failed step stops the pipeline: running steps killed, nothing new starts. */
+  abort_on_failure: boolean;
+  add_run_number: boolean;
+  default_queue: string | null;
+  /** Pipeline parameters (`${pipeline.x}`) with their values. */
+  parameters: Record<string, unknown>;
+  /** start(step_task_created_callback / step_task_completed_callback) given. */
+  callbacks: { pre: boolean; post: boolean };
 }
 
 export interface PipelineHeader {

@@ -32,6 +32,10 @@ export interface ExecutionRecord {
   containerId?: string;
   /** Set when the node asked for more cpu than the machine has and ran with less. */
   cpuClamped?: number;
+  /** A pipeline step's result reused from an earlier identical execution (no container ran). */
+  cached?: boolean;
+  /** A pipeline step: its task id, queue and parameters as resolved when it started. */
+  step?: { id: string; queue: string; parameters: Record<string, unknown>; cacheKey?: string; retry?: number };
 }
 
 export type PipelineStatus = 'active' | 'sleeping';

@@ -12,6 +12,7 @@ import { RunTree, type RunNode } from './model/runTree';
 import { ResourceBudget, type Budget } from './scheduler/resourceBudget';
 import { Scheduler } from './scheduler/scheduler';
 import { ControlInbox, type ControlRequest } from './store/controlInbox';
+import { StepEngine } from './clearml/stepEngine';
 import type { EventLog, PipelineMeta, PipelineStore } from './store/pipelineStore';
 
 export interface ResolvedImage {
@@ -52,6 +53,8 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
   private settleWaiters: (() => void)[] = [];
   private replaying = false;
   private readonly inbox: ControlInbox;
+  /** PipelineController steps (runner/clearml), when the pipeline has any. */
+  private readonly steps: StepEngine | undefined;
   status: 'active' | 'sleeping' = 'active';
 
   private constructor(
@@ -64,6 +67,11 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     this.scheduler = new Scheduler(this.tree, new ResourceBudget(ctx.budget), (leaf) => this.startLeaf(leaf));
     this.log = ctx.store.openEventLog(meta.id);
     this.inbox = new ControlInbox(ctx.store.dir(meta.id));
+    if (StepEngine.applies(this.tree)) {
+      const steps = (this.steps = this.makeStepEngine());
+      this.scheduler.dependencyRule = (parent, child) => steps.dependencies(parent, child);
+      this.scheduler.onSkip = (child) => steps.skipChild(child);
+    }
     this.tree.onState = (node, state) => {
       if (!this.replaying) this.emitEvent({ type: 'state', pipeline: this.id, time: Date.now(), path: node.path, state, ...(node.skipped ? { skipped: true } : {}) }, false);
     };
@@ -138,7 +146,28 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
         return this.modify(request.path, request.changes);
       case 'autorun':
         return this.setAutorun(request.on);
+      case 'refresh':
+        return this.refresh(request.path);
     }
+  }
+
+  private makeStepEngine(): StepEngine {
+    const store = this.ctx.store;
+    return new StepEngine({
+      pipelineId: this.id,
+      tree: this.tree,
+      dataDir: store.dataDir(this.id),
+      execDir: store.execDir(this.id),
+      storeRoot: path.dirname(store.root),
+      definitionFile: this.meta.file,
+      pipelineName: this.meta.name,
+      sdkDir: this.ctx.sdkDir,
+      setSkipped: (node, skipped) => {
+        this.emitEvent({ type: 'skip', pipeline: this.id, time: Date.now(), path: node.path, skipped });
+        this.tree.setSkipped(node, skipped);
+      },
+      notice: (nodePath, message) => this.emitEvent({ type: 'notice', pipeline: this.id, time: Date.now(), path: nodePath, message }),
+    });
   }
 
   summary(): PipelineSummary {
@@ -170,8 +199,18 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     const node = this.tree.get(nodePath);
     this.emitEvent({ type: 'reset', pipeline: this.id, time: Date.now(), path: nodePath });
     this.resetSubtree(node);
+    const unskipped = this.steps?.reopen(node) ?? [];
     this.scheduler.reopened(node);
+    for (const step of unskipped) this.scheduler.reopened(step);
     this.checkSettled();
+  }
+
+  /** Runs pipeline steps again without their cached results (which the new runs replace). */
+  refresh(nodePath: string): void {
+    const node = this.tree.get(nodePath);
+    if (!this.steps) throw new Error(`${nodePath}: only pipeline steps (PipelineController) have a cache to refresh`);
+    this.steps.refresh(node);
+    this.reset(nodePath);
   }
 
   skip(nodePath: string, skipped: boolean): void {
@@ -233,6 +272,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     for (const exec of this.running.values()) exec.kill('runner stopped');
     await this.settled();
     await this.executorInstance?.shutdown();
+    this.steps?.close();
     this.inbox.close();
     this.log.close();
     this.ctx.store.touch(this.id);
@@ -276,13 +316,25 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
       PIPEWRIGHT_NODE_PATH: leaf.path,
       PIPEWRIGHT_EXECUTION: execution.id,
     };
+    let command = execution.command;
+    if (this.steps?.isStep(leaf)) {
+      // A pipeline step: references, callbacks and the cache first; it may not need to run.
+      const prepared = await this.steps.prepare(leaf, execution, image.name);
+      if ('skip' in prepared) return { exitCode: null, peakMemoryBytes: null, containerId: '' };
+      if ('outcome' in prepared) {
+        this.emitEvent({ type: 'execution-start', pipeline: this.id, time: Date.now(), path: leaf.path, execution: { ...execution } });
+        return prepared.outcome;
+      }
+      command = prepared.run.command;
+      Object.assign(env, prepared.run.env);
+    }
     if (isLazyGenerate(leaf)) env.PIPEWRIGHT_NODE_OUTPUT = `${CONTAINER_PATHS.exec}/${execution.id}.node.json`;
     const exec = this.executor.run(
       {
         pipelineId: this.id,
         execId: execution.id,
         path: leaf.path,
-        command: execution.command,
+        command,
         env,
         image: image.name,
         imagePath: image.path,
@@ -330,9 +382,30 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
         execution.message = problem;
       }
     }
+    let retry = false;
+    let abort = false;
+    if (this.steps?.isStep(leaf)) {
+      const after = await this.steps.afterExecution(leaf, execution, state);
+      if (after.skip) {
+        // A pre_execute_callback said no: the step never ran, it is skipped (ClearML's skip_job).
+        leaf.executions.splice(leaf.executions.indexOf(execution), 1);
+        this.scheduler.release(leaf);
+        this.tree.setLeafState(leaf, 'pending');
+        this.emitEvent({ type: 'skip', pipeline: this.id, time: Date.now(), path: leaf.path, skipped: true });
+        this.tree.setSkipped(leaf, true);
+        this.scheduler.pump();
+        this.checkSettled();
+        return;
+      }
+      ({ state } = after);
+      retry = after.retry === true;
+      abort = after.abort === true;
+    }
     this.emitEvent({ type: 'execution-end', pipeline: this.id, time: execution.endedAt!, path: leaf.path, state, execution: { ...execution } });
     this.scheduler.release(leaf);
-    this.tree.setLeafState(leaf, state);
+    this.tree.setLeafState(leaf, retry ? 'pending' : state);
+    if (retry) this.scheduler.reopened(leaf);
+    if (abort) this.stopSubtree(this.tree.root, 'killed', 'killed');
     this.scheduler.pump();
     this.checkSettled();
   }

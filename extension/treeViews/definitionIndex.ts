@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 
-const IMPORTS_SDK = /^\s*(import\s+(pipewright|conducto)\b|from\s+(pipewright|conducto)\b)/m;
+const IMPORTS_SDK = /^\s*(import\s+(pipewright|conducto|clearml)\b|from\s+(pipewright|conducto|clearml)\b)/m;
 const EXCLUDE = '{**/node_modules/**,**/.venv/**,**/venv/**,**/__pycache__/**,**/.git/**}';
 
 /** The pipeline definitions in the workspace: Python files importing pipewright or conducto. */

@@ -24,7 +24,8 @@ export function nodeDescription(node: RunNode): string {
   const span = nodeSpan(node);
   const last = node.executions[node.executions.length - 1];
   const why = node.isLeaf && last && (node.state === 'error' || node.state === 'killed') ? ` ${last.reason ?? `exit ${last.exitCode}`}` : '';
-  return `${node.state}${why}${span === null ? '' : ` ${formatDuration(span)}`}`;
+  const cached = node.isLeaf && last?.cached ? ' (cached)' : '';
+  return `${node.state}${cached}${why}${span === null ? '' : ` ${formatDuration(span)}`}`;
 }
 
 /** Command, params and the latest execution, for the tooltip. */

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 
 // A pipeline definition is a Python file importing pipewright or conducto. This is the cheap
 // first look (no process); the SDK's ast outline and the evaluation have the last word.
-const SDK_IMPORT = /^[ \t]*(?:from[ \t]+(?:pipewright|conducto)\b|import[ \t]+[^#\n]*\b(?:pipewright|conducto)\b)/m;
+const SDK_IMPORT = /^[ \t]*(?:from[ \t]+(?:pipewright|conducto|clearml)\b|import[ \t]+[^#\n]*\b(?:pipewright|conducto|clearml)\b)/m;
 
 export function isPythonDocument(uri: string, languageId: string): boolean {
   return languageId === 'python' || /\.pyw?$/i.test(uri);

@@ -102,6 +102,9 @@ export const unskipUsage = 'pipewright unskip ID PATH';
 export const unskipCommand = controlCommand(unskipUsage, (p) => [{ op: 'skip', path: p, skipped: false }]);
 export const killUsage = 'pipewright kill ID PATH';
 export const killCommand = controlCommand(killUsage, (p) => [{ op: 'kill', path: p }]);
+export const refreshUsage = 'pipewright refresh ID PATH';
+/** Reruns a cached ClearML-style step (and its subtree) without its cache. */
+export const refreshCommand = controlCommand(refreshUsage, (p) => [{ op: 'refresh', path: p }]);
 export const startUsage = 'pipewright start ID';
 export const startCommand = controlCommand(startUsage, () => [{ op: 'autorun', on: true }], false);
 

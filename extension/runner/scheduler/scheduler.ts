@@ -15,6 +15,10 @@ export class Scheduler {
   private readonly queue: RunNode[] = [];
   private queueHead = 0;
   private readonly holding = new Map<RunNode, { cpu: number; mem: number }>();
+  /** A rule for some Parallel children (pipeline steps, runner/clearml); undefined: the default. */
+  dependencyRule?: (parent: RunNode, child: RunNode) => 'ready' | 'failed' | 'waiting' | 'skip' | undefined;
+  /** A child the rule said to skip. */
+  onSkip?: (child: RunNode) => void;
 
   constructor(
     private readonly tree: RunTree,
@@ -127,7 +131,8 @@ export class Scheduler {
       const still: RunNode[] = [];
       for (const child of node.waiting) {
         const deps = this.dependencies(node, child);
-        if (deps === 'ready' && active() < limit) this.activateOrResume(child);
+        if (deps === 'skip') this.onSkip?.(child);
+        else if (deps === 'ready' && active() < limit) this.activateOrResume(child);
         else if (deps !== 'failed') still.push(child);
       }
       node.waiting = still;
@@ -138,6 +143,7 @@ export class Scheduler {
       const deps = this.dependencies(node, child);
       if (deps === 'ready') this.activateOrResume(child);
       else if (deps === 'waiting') node.waiting.push(child);
+      else if (deps === 'skip') this.onSkip?.(child);
     }
   }
 
@@ -150,7 +156,9 @@ export class Scheduler {
   }
 
   /** DAG parents of a Parallel's child: all done, one failed for good, or some still to finish. */
-  private dependencies(parent: RunNode, child: RunNode): 'ready' | 'failed' | 'waiting' {
+  private dependencies(parent: RunNode, child: RunNode): 'ready' | 'failed' | 'waiting' | 'skip' {
+    const ruled = this.dependencyRule?.(parent, child);
+    if (ruled) return ruled;
     let waiting = false;
     for (const path of child.spec.parents) {
       const dep = this.tree.byPath.get(path);

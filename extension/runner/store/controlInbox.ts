@@ -10,7 +10,9 @@ export type ControlRequest =
   | { op: 'skip'; path: string; skipped: boolean }
   | { op: 'kill'; path: string }
   | { op: 'modify'; path: string; changes: NodeModification }
-  | { op: 'autorun'; on: boolean };
+  | { op: 'autorun'; on: boolean }
+  /** Pipeline steps: reset without their cached results. */
+  | { op: 'refresh'; path: string };
 
 export interface ControlReply {
   ok: boolean;

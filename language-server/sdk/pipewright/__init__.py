@@ -9,6 +9,7 @@ from .errors import DefinitionError
 from .image import Image
 from .main import main
 from .node import Exec, Lazy, Node, Parallel, Serial
+from .clearml import PipelineController, Task  # noqa: E402  (ClearML-style DAGs)
 
 __all__ = ["data", "DefinitionError", "Exec", "Image", "Lazy", "Node", "Parallel", "Serial", "main"]
 __version__ = "0.1.0"

@@ -83,12 +83,24 @@ def _stdout():
     return io.TextIOWrapper(buffer, encoding="utf-8", newline="\n", write_through=False), True
 
 
-def output(root, name, file, as_json):
+def _claimable_stdout():
+    """Is sys.stdout the process's fd 1 (not a stream a test or caller put in its place)?"""
+    try:
+        return sys.stdout.fileno() == 1
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def output(root, name, file, as_json, json_out=None):
     dag.check(root)  # parents= errors are reported before anything is printed
     target = os.environ.get("PIPEWRIGHT_NODE_OUTPUT")
     if target:
         with open(target, "w", encoding="utf-8") as f:
             export.write_pipeline(root, f, name, file)
+    if as_json and json_out is not None:
+        export.write_pipeline(root, json_out, name, file)
+        json_out.flush()
+        return
     out, wrapped = _stdout()
     try:
         if as_json:
@@ -106,6 +118,8 @@ def run(get_definition, opts, file):
     if opts.help:
         print(USAGE)
         return 0
+    # With --json, stdout carries only the JSON: what the definition prints goes to stderr.
+    json_out = batch.claim_stdout() if opts.json and not opts.list and not opts.run and _claimable_stdout() else None
     try:
         definition = get_definition()
         if opts.list:
@@ -119,7 +133,7 @@ def run(get_definition, opts, file):
             return EXIT_USAGE
         name, result, func = loader.pick(definition, opts.func, opts.args)
         if isinstance(result, Node):
-            output(result, name, definition.file, opts.json)
+            output(result, name, definition.file, opts.json, json_out)
         elif opts.json:
             code = getattr(func, "__code__", None)
             raise DefinitionError("%s() returned %s, not a pipeline node" % (

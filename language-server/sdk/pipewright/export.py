@@ -110,7 +110,7 @@ def write_pipeline(root, out, name, file):
                         _quote(path), node._TYPE,
                         "" if command is None else ', "command": ' + _quote(command),
                         params, "[]" if own is None else set_json(own), parents,
-                        source_json(node), node._LAZY_JSON)
+                        source_json(node), node._EXTRA_JSON)
 
     out.write('{"pipewright": 1, "name": %s, "file": %s, "nodes": [\n'
               % (_quote(name), _quote(file)))

@@ -48,7 +48,7 @@ class Node:
     _ALLOWED = COMMON      # params this node type accepts
     _NUMBERED = False      # tree text numbers the children of Serial and Lazy
     _OPEN = True           # children may be assigned by the user
-    _LAZY_JSON = ""        # extra JSON of a Lazy's Execute node
+    _EXTRA_JSON = ""        # extra fields of a node's JSON line (Lazy Execute, ClearML steps)
 
     def __init__(self, name=None, parents=None, **params):
         if type(self) is Node:
@@ -320,13 +320,13 @@ class _LazySerial(Serial):
     """A Lazy's Execute node; its children arrive when Generate has run."""
     __slots__ = ()
     _OPEN = False
-    _LAZY_JSON = ', "lazy": {"node_type": "Serial"}'
+    _EXTRA_JSON = ', "lazy": {"node_type": "Serial"}'
 
 
 class _LazyParallel(Parallel):
     __slots__ = ()
     _OPEN = False
-    _LAZY_JSON = ', "lazy": {"node_type": "Parallel"}'
+    _EXTRA_JSON = ', "lazy": {"node_type": "Parallel"}'
 
 
 def _execute_class(node_type, func):

@@ -22,8 +22,8 @@ SDK_MODULES = ("pipewright", "conducto")
 NODE_TYPES = ("Serial", "Parallel", "Exec", "Lazy")
 _RETURN_NAMES = NODE_TYPES + ("Node",)
 _INDEX = getattr(ast, "Index", ())  # Python 3.8 wraps subscripts in ast.Index
-_IMPORT_RE = re.compile(r"^[ \t]*(?:from[ \t]+(?:pipewright|conducto)\b|import[ \t]+[^#\n]*"
-                        r"\b(?:pipewright|conducto)\b)", re.M)
+_IMPORT_RE = re.compile(r"^[ \t]*(?:from[ \t]+(?:pipewright|conducto|clearml)\b|import[ \t]+[^#\n]*"
+                        r"\b(?:pipewright|conducto|clearml)\b)", re.M)
 
 
 class _Imports:

@@ -1,0 +1,316 @@
+// PipelineController pipelines (docs/clearml.md) on the real engine: artifacts between steps,
+// the step cache and its refresh, failures with and without continue, callbacks, retry, time limit.
+import { strict as assert } from 'node:assert';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import type { RunnerEvent } from '../../extension/protocol/runner';
+import type { PipelineRun } from '../../extension/runner/pipelineRun';
+import { repo } from '../helpers/cli';
+import { dockerSuite, lastLog } from '../helpers/runnerHarness';
+
+const h = dockerSuite();
+const example = path.join(repo, 'examples', 'clearml', 'pipeline.py');
+
+function states(run: PipelineRun): Record<string, string> {
+  return Object.fromEntries(run.tree.root.children.map((c) => [c.path.slice(1), c.skipped ? 'skipped' : c.state]));
+}
+
+function dataFile(run: PipelineRun, rel: string): string {
+  return readFileSync(path.join(h.storeRoot, 'pipelines', run.id, 'data', rel), 'utf8');
+}
+
+test('the three-stage example: data, three trainings in parallel, the best picked from their artifacts', async () => {
+  const { run } = await h.run(example);
+  assert.deepEqual(states(run), { data: 'done', train_slow: 'done', train_mid: 'done', train_fast: 'done', pick_best: 'done' });
+  assert.equal(run.tree.root.state, 'done');
+  const data = run.tree.get('/data').executions[0]!;
+  const trains = ['/train_slow', '/train_mid', '/train_fast'].map((p) => run.tree.get(p).executions[0]!);
+  const pick = run.tree.get('/pick_best').executions[0]!;
+  for (const t of trains) {
+    assert.ok(t.startedAt >= data.endedAt!, 'a training starts after the data step');
+    assert.ok(pick.startedAt >= t.endedAt!, 'pick_best starts after every training');
+    assert.match(t.command, /^python3 train\.py --dataset \/pipewright\/data\/clearml\/data\/artifacts\/dataset\/dataset\.pkl --epochs 50 --lr 0\.\d+$/);
+    assert.equal(t.step?.parameters['Args/dataset'], '/pipewright/data/clearml/data/artifacts/dataset/dataset.pkl', 'references resolved at start');
+  }
+  assert.equal(trains[0]!.step?.parameters['Args/lr'], 0.01);
+  assert.equal(trains[0]!.step?.queue, 'default');
+  assert.match(lastLog(run, '/data'), /made 200 points/, '${pipeline.samples} reached the function, cast to int');
+  assert.match(lastLog(run, '/pick_best'), /best: lr=0\.5/);
+  const result = JSON.parse(dataFile(run, 'clearml/pick_best/result.json')) as { artifacts: Record<string, { file: string; preview: string }> };
+  assert.deepEqual(Object.keys(result.artifacts).sort(), ['best', 'errors']);
+  assert.equal(JSON.parse(dataFile(run, `clearml/pick_best/${result.artifacts.best!.file.replace(/\.pkl$/, '.json')}`)).lr, 0.5, 'a JSON view beside the pickle');
+  await run.close();
+});
+
+test('cache_executed_step: an identical run reuses results and logs; a refresh runs again', async () => {
+  const first = await h.run(example);
+  assert.equal(first.run.tree.root.state, 'done');
+  await first.run.close();
+  const { run, events } = await h.run(example);
+  assert.equal(run.tree.root.state, 'done');
+  for (const p of ['/data', '/train_slow', '/train_mid', '/train_fast']) {
+    const e = run.tree.get(p).executions[0]!;
+    assert.equal(e.cached, true, `${p} is cached`);
+    assert.equal(e.containerId, undefined, `${p} ran no container`);
+  }
+  assert.equal(run.tree.get('/pick_best').executions[0]!.cached, undefined, 'a step without cache_executed_step runs');
+  assert.match(lastLog(run, '/train_fast'), /lr=0\.5 epochs=50/, 'the cached log is shown');
+  assert.ok(events.some((e) => e.type === 'execution-end' && e.path === '/data' && e.execution.cached), 'the execution record says cached');
+  assert.match(lastLog(run, '/pick_best'), /best: lr=0\.5/, 'cached artifacts are in place for the next step');
+
+  run.refresh('/train_mid');
+  await run.settled();
+  const mid = run.tree.get('/train_mid').executions;
+  assert.equal(mid.length, 2);
+  assert.equal(mid[1]!.cached, undefined, 'refresh ignores the cache');
+  assert.ok(mid[1]!.containerId, 'and runs a container');
+  assert.equal(mid[1]!.step?.cacheKey, mid[0]!.step?.cacheKey);
+  await run.close();
+});
+
+test('a changed parameter or input misses the cache; PIPEWRIGHT_STEP_CACHE=refresh refreshes a whole run', async () => {
+  const def = (lr: number) => `from pipewright import PipelineController, Task
+Task.create(project_name="p", task_name="t", command="echo lr=\${Args/lr} > $PIPEWRIGHT_STEP_ARTIFACTS/out.txt; echo ran", parameters={"lr": 1})
+pipe = PipelineController("cache", "p", "1")
+pipe.add_step("a", base_task_project="p", base_task_name="t", parameter_override={"Args/lr": ${lr}}, cache_executed_step=True)
+pipe.add_step("b", base_task_project="p", base_task_name="t", parameter_override={"Args/lr": "\${a.artifacts.out.url}"}, cache_executed_step=True)
+`;
+  const one = await h.run(h.write('cache1.py', def(1)));
+  assert.deepEqual(states(one.run), { a: 'done', b: 'done' });
+  assert.equal(dataFile(one.run, 'clearml/a/artifacts/out.txt'), 'lr=1\n');
+  await one.run.close();
+  const two = await h.run(h.write('cache2.py', def(2)));
+  assert.equal(two.run.tree.get('/a').executions[0]!.cached, undefined, 'another lr: not cached');
+  assert.equal(two.run.tree.get('/b').executions[0]!.cached, undefined, 'same command and parameters, but its input artifact changed');
+  await two.run.close();
+  const three = await h.run(h.write('cache3.py', def(2)));
+  assert.equal(three.run.tree.get('/a').executions[0]!.cached, true);
+  assert.equal(three.run.tree.get('/b').executions[0]!.cached, true);
+  await three.run.close();
+  process.env.PIPEWRIGHT_STEP_CACHE = 'refresh';
+  try {
+    const four = await h.run(h.write('cache4.py', def(2)));
+    assert.equal(four.run.tree.get('/a').executions[0]!.cached, undefined);
+    assert.equal(four.run.tree.get('/b').executions[0]!.cached, undefined);
+    await four.run.close();
+  } finally {
+    delete process.env.PIPEWRIGHT_STEP_CACHE;
+  }
+});
+
+const failing = (options: string, abort = false) => `from pipewright import PipelineController, Task
+Task.create(project_name="p", task_name="ok", command="echo ok")
+Task.create(project_name="p", task_name="bad", command="echo failing >&2; exit 3")
+Task.create(project_name="p", task_name="slow", command="sleep \${Args/s}; echo slept", parameters={"s": 0})
+pipe = PipelineController("failures", "p", "1", abort_on_failure=${abort ? 'True' : 'False'})
+pipe.add_step("bad", base_task_project="p", base_task_name="bad"${options})
+pipe.add_step("child", base_task_project="p", base_task_name="ok", parents=["bad"])
+pipe.add_step("grandchild", base_task_project="p", base_task_name="ok", parents=["child"])
+pipe.add_step("independent", base_task_project="p", base_task_name="slow", parameter_override={"s": ${abort ? 20 : 1}})
+pipe.add_step("after_independent", base_task_project="p", base_task_name="ok", parents=["independent"])
+`;
+
+test('a failed step: its children stay pending, independent branches finish, the pipeline fails', async () => {
+  const { run } = await h.run(h.write('fail.py', failing('')));
+  assert.deepEqual(states(run), { bad: 'error', child: 'pending', grandchild: 'pending', independent: 'done', after_independent: 'done' });
+  assert.equal(run.tree.root.state, 'error');
+  assert.equal(run.tree.get('/bad').executions[0]!.exitCode, 3);
+  await run.close();
+});
+
+test('continue_on_fail: the failed step\'s descendants are skipped and the pipeline succeeds', async () => {
+  const { run } = await h.run(h.write('continue.py', failing(', continue_on_fail=True')));
+  assert.deepEqual(states(run), { bad: 'error', child: 'skipped', grandchild: 'skipped', independent: 'done', after_independent: 'done' });
+  assert.equal(run.tree.root.state, 'done');
+  assert.equal(run.tree.get('/child').executions.length, 0);
+  // A reset of the failed step brings back the steps it skipped.
+  run.modify('/bad', { command: 'echo fixed' });
+  run.reset('/bad');
+  await run.settled();
+  assert.deepEqual(states(run), { bad: 'done', child: 'done', grandchild: 'done', independent: 'done', after_independent: 'done' });
+  await run.close();
+});
+
+test('continue_behaviour skip_children_on_fail=False: children run after a failure; the pipeline still fails', async () => {
+  const { run } = await h.run(h.write('no_skip.py', failing(', continue_behaviour={"skip_children_on_fail": False}')));
+  assert.deepEqual(states(run), { bad: 'error', child: 'done', grandchild: 'done', independent: 'done', after_independent: 'done' });
+  assert.equal(run.tree.root.state, 'error');
+  await run.close();
+});
+
+test('abort_on_failure: a failure kills running steps and nothing more starts', async () => {
+  const started = Date.now();
+  const { run } = await h.run(h.write('abort.py', failing('', true)));
+  assert.ok(Date.now() - started < 15_000, 'the 20 s step was killed');
+  assert.deepEqual(states(run), { bad: 'error', child: 'pending', grandchild: 'pending', independent: 'killed', after_independent: 'pending' });
+  assert.equal(run.tree.root.state, 'error');
+  await run.close();
+});
+
+test('callbacks: pre_execute_callback skips a step (and its children) or changes its parameters; post runs after; a raising callback fails its step', async () => {
+  const marks = path.join(h.dir, 'marks.txt');
+  const file = h.write(
+    'callbacks.py',
+    `from pipewright import PipelineController, Task
+seen = []
+def skip_it(pipeline, node, parameters):
+    seen.append("pre " + node.name)
+    return False
+def tune(pipeline, node, parameters):
+    seen.append("pre " + node.name)
+    parameters["Args/msg"] = "tuned by " + node.name
+def after(pipeline, node):
+    seen.append("post %s %s %s" % (node.name, node.status, bool(node.executed)))
+    done = sorted(n.name for n in pipeline.get_processed_nodes())
+    with open(${JSON.stringify(marks)}, "w") as f:
+        f.write("\\n".join(seen + ["processed " + " ".join(done)]))
+def broken(pipeline, node, parameters):
+    raise ValueError("no way")
+Task.create(project_name="p", task_name="echo", command="echo \${Args/msg}; echo $PIPEWRIGHT_PARAM_ARGS_MSG; cat $PIPEWRIGHT_PARAMS_FILE", parameters={"msg": "plain"})
+pipe = PipelineController("callbacks", "p", "1")
+pipe.add_step("skipped", base_task_project="p", base_task_name="echo", pre_execute_callback=skip_it)
+pipe.add_step("below_skipped", base_task_project="p", base_task_name="echo", parents=["skipped"])
+pipe.add_step("tuned", base_task_project="p", base_task_name="echo", pre_execute_callback=tune, post_execute_callback=after)
+pipe.add_step("broken", base_task_project="p", base_task_name="echo", pre_execute_callback=broken, parents=["tuned"])
+`,
+  );
+  const { run } = await h.run(file);
+  assert.deepEqual(states(run), { skipped: 'skipped', below_skipped: 'skipped', tuned: 'done', broken: 'error' });
+  assert.equal(run.tree.get('/skipped').executions.length, 0, 'a skipped step never ran');
+  assert.match(lastLog(run, '/tuned'), /^tuned by tuned\ntuned by tuned\n\{\n "Args\/msg": "tuned by tuned"\n\}$/);
+  const broken = run.tree.get('/broken').executions[0]!;
+  assert.equal(broken.reason, 'error');
+  assert.match(broken.message!, /pre_execute_callback of broken raised:\nTraceback[\s\S]*ValueError: no way/);
+  assert.match(lastLog(run, '/broken'), /ValueError: no way/);
+  assert.equal(broken.containerId, undefined);
+  assert.deepEqual(readFileSync(marks, 'utf8').split('\n'), ['pre skipped', 'pre tuned', 'post tuned completed True', 'processed below_skipped skipped tuned'], 'one controller process kept its state across callbacks');
+  assert.equal(run.tree.root.state, 'error');
+  await run.close();
+});
+
+test('retry_on_failure: an int re-runs a failing step, keeping every execution; a callable decides', async () => {
+  const file = h.write(
+    'retry.py',
+    `from pipewright import PipelineController, Task
+Task.create(project_name="p", task_name="flaky", command="n=$(cat $PIPEWRIGHT_DATA/\${Args/name} 2>/dev/null || echo 0); echo $((n+1)) > $PIPEWRIGHT_DATA/\${Args/name}; echo attempt $((n+1)); [ $n -ge 2 ]")
+def once(pipeline, node, retries):
+    return retries < 1
+pipe = PipelineController("retry", "p", "1")
+pipe.add_step("three_tries", base_task_project="p", base_task_name="flaky", parameter_override={"name": "a"}, retry_on_failure=3)
+pipe.add_step("one_retry", base_task_project="p", base_task_name="flaky", parameter_override={"name": "b"}, retry_on_failure=once)
+`,
+  );
+  const { run, events } = await h.run(file);
+  const tries = run.tree.get('/three_tries').executions;
+  assert.deepEqual(tries.map((e) => e.exitCode), [1, 1, 0]);
+  assert.deepEqual(tries.map((e) => e.step?.retry ?? 0), [0, 1, 2]);
+  assert.equal(run.tree.get('/three_tries').state, 'done');
+  assert.deepEqual(run.tree.get('/one_retry').executions.map((e) => e.exitCode), [1, 1]);
+  assert.equal(run.tree.get('/one_retry').state, 'error');
+  assert.ok(events.some((e: RunnerEvent) => e.type === 'notice' && /retry 1 of 3/.test(e.message)));
+  await run.close();
+});
+
+test('time_limit kills the step and marks it failed with that reason', async () => {
+  const file = h.write(
+    'time_limit.py',
+    `from pipewright import PipelineController, Task
+Task.create(project_name="p", task_name="sleepy", command="sleep 60")
+pipe = PipelineController("limits", "p", "1")
+pipe.add_step("sleepy", base_task_project="p", base_task_name="sleepy", time_limit=1)
+`,
+  );
+  const started = Date.now();
+  const { run } = await h.run(file);
+  const e = run.tree.get('/sleepy').executions[0]!;
+  assert.equal(run.tree.get('/sleepy').state, 'error');
+  assert.equal(e.reason, 'time limit');
+  assert.ok(Date.now() - started < 20_000);
+  await run.close();
+});
+
+test('a reference to a step without the artifact fails the referring step with a clear message', async () => {
+  const file = h.write(
+    'missing_artifact.py',
+    `from pipewright import PipelineController, Task
+Task.create(project_name="p", task_name="t", command="echo \${Args/x}", parameters={"x": ""})
+pipe = PipelineController("refs", "p", "1")
+pipe.add_step("first", base_task_project="p", base_task_name="t")
+pipe.add_step("second", base_task_project="p", base_task_name="t", parameter_override={"x": "\${first.artifacts.nothing.url}"})
+`,
+  );
+  const { run } = await h.run(file);
+  assert.equal(run.tree.get('/second').spec.parents[0], '/first', 'a reference makes a parent');
+  const e = run.tree.get('/second').executions[0]!;
+  assert.match(e.message!, /step first has no artifact "nothing" \(it stored none\)/);
+  assert.ok(existsSync(run.logFile(e)));
+  await run.close();
+});
+
+// ---- start() from `python3 pipeline.py` --------------------------------------------------------
+
+async function bundleCli(): Promise<string> {
+  // The runner as a CLI bundle of this source tree (dist/ may be older), as users run it.
+  const esbuild = await import('esbuild');
+  const outfile = path.join(h.dir, 'cli', 'cli.js');
+  await esbuild.build({ bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['*.node'], absWorkingDir: repo, entryPoints: ['extension/cli/main.ts'], outfile, logLevel: 'warning' });
+  return outfile;
+}
+
+function python(file: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { spawn } = require('node:child_process') as typeof import('node:child_process');
+  return new Promise((resolve, reject) => {
+    const child = spawn('python3', [file], { cwd: path.dirname(file), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('start() from `python3 pipeline.py`: runs through the runner; wait, get_processed_nodes, is_running, elapsed, stop', async () => {
+  const sdk = path.join(repo, 'language-server', 'sdk');
+  const env = { PIPEWRIGHT_CLI: await bundleCli(), PIPEWRIGHT_SDK: sdk, PYTHONPATH: sdk, PIPEWRIGHT_HOME: h.storeRoot, PIPEWRIGHT_DEFAULT_IMAGE: process.env.PIPEWRIGHT_TEST_IMAGE || 'pipewright/python:latest' };
+  const file = h.write(
+    'started.py',
+    `import time
+from clearml import PipelineController, Task
+Task.create(project_name="p", task_name="t", command="sleep \${Args/s}; echo hi", parameters={"s": 1})
+pipe = PipelineController("started", "p", "1")
+pipe.add_step("one", base_task_project="p", base_task_name="t")
+pipe.add_step("two", base_task_project="p", base_task_name="t", parents=["one"])
+pipe.add_step("long", base_task_project="p", base_task_name="t", parameter_override={"s": 60})
+
+if __name__ == "__main__":
+    before = (pipe.is_running(), pipe.elapsed() < 0)
+    pipe.start()  # nothing may be printed before: the runner evaluates this file for its pipeline JSON
+    print("before", *before)
+    print("dag", sorted(pipe.get_pipeline_dag()), pipe.get_pipeline_dag()["two"].parents)
+    print("running", pipe.is_running())
+    while pipe.is_running() and pipe.get_pipeline_dag()["two"].status != "completed":
+        time.sleep(0.1)
+    print("running nodes", [n.name for n in pipe.get_running_nodes()])
+    print("processed", sorted(n.name + ":" + n.status for n in pipe.get_processed_nodes()))
+    print("executed", pipe.get_pipeline_dag()["one"].executed is not None)
+    print("waited", pipe.wait(timeout=0.01))
+    pipe.stop()
+    print("stopped", pipe.is_running(), pipe.elapsed() > 0, pipe.get_pipeline_dag()["long"].status)
+`,
+  );
+  const result = await python(file, env);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(result.stdout.trim().split('\n'), [
+    'before False True',
+    "dag ['long', 'one', 'two'] ['one']",
+    'running True',
+    "running nodes ['long']",
+    "processed ['one:completed', 'two:completed']",
+    'executed True',
+    'waited False',
+    'stopped False True aborted',
+  ]);
+  assert.match(result.stderr, /pipeline [a-z]+(-[a-z]+)+ started/);
+});

@@ -46,15 +46,30 @@ export function diffTokens(a: readonly string[], b: readonly string[]): DiffOp[]
 
 /** Word-level changes inside a one-line command read better than a whole-line swap. */
 export function diffWords(before: string, after: string): DiffOp[] {
-  const split = (s: string) => s.split(/(\s+)/).filter((t) => t !== '');
+  // Whitespace rides with the word before it: lone spaces would match everywhere and chop a
+  // rewritten phrase into alternating single words.
+  const split = (s: string) => s.match(/\S+\s*|\s+/g) ?? [];
   const joined = diffTokens(split(before), split(after));
-  // Merge runs of the same op.
+  // Each changed stretch reads as one deletion then one insertion.
   const out: DiffOp[] = [];
+  let del = '';
+  let add = '';
+  const flush = () => {
+    if (del) out.push({ op: 'del', text: del });
+    if (add) out.push({ op: 'add', text: add });
+    del = add = '';
+  };
   for (const d of joined) {
-    const last = out[out.length - 1];
-    if (last && last.op === d.op) last.text += d.text;
-    else out.push({ ...d });
+    if (d.op === 'del') del += d.text;
+    else if (d.op === 'add') add += d.text;
+    else {
+      flush();
+      const last = out[out.length - 1];
+      if (last?.op === 'same') last.text += d.text;
+      else out.push({ ...d });
+    }
   }
+  flush();
   return out;
 }
 

@@ -114,6 +114,11 @@ function invalidate(d: Dirty): void {
   if (!frame) frame = requestAnimationFrame(redraw);
 }
 
+// Running times in the tree grow with the clock, not only when the runner reports a change.
+window.setInterval(() => {
+  if ((state.run?.counts.running ?? 0) > 0) invalidate({ tree: true });
+}, 1000);
+
 function redraw(): void {
   frame = 0;
   const d = pending;

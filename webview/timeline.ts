@@ -49,6 +49,8 @@ export class TimelineView {
     this.scroller.addEventListener('mousemove', (e) => this.onHover(e));
     this.scroller.addEventListener('mouseleave', () => (this.tip.hidden = true));
     this.tip.hidden = true;
+    // The chart paints theme colours into a canvas: a theme change (the body's class) repaints it.
+    new MutationObserver(() => this.schedule()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
   }
 
   setRows(rows: Row[]): void {

@@ -81,9 +81,17 @@ test('diff: a changed line between unchanged ones, and word changes in a command
   ]);
   const w = diffWords('gzip -9 payload*.dat', 'gzip -1 payload*.dat');
   assert.deepEqual(w.filter((d) => d.op !== 'same'), [
-    { op: 'add', text: '-1' },
-    { op: 'del', text: '-9' },
+    { op: 'del', text: '-9 ' },
+    { op: 'add', text: '-1 ' },
   ]);
+  // A rewritten phrase reads as one deletion and one insertion, not word by word.
+  const phrase = diffWords('echo for i in $(seq 1 80); do echo tick $i; done', 'echo rerun with more cores; nproc');
+  assert.deepEqual(phrase, [
+    { op: 'same', text: 'echo ' },
+    { op: 'del', text: 'for i in $(seq 1 80); do echo tick $i; done' },
+    { op: 'add', text: 'rerun with more cores; nproc' },
+  ]);
+  assert.equal(phrase.filter((d) => d.op !== 'add').map((d) => d.text).join(''), 'echo for i in $(seq 1 80); do echo tick $i; done');
   assert.ok(isUnchanged(diffLines('same', 'same')));
   // Big inputs fall back to a plain replace instead of a quadratic table.
   const big = Array.from({ length: 3000 }, (_, i) => `l${i}`).join('\n');

@@ -118,6 +118,22 @@ class Errors(unittest.TestCase):
             self.assertEqual(error["line"], 4)
             self.assertIn("'ghost'", error["message"])
 
+    def test_reference_to_an_unknown_return_or_field_is_reported_at_the_step(self):
+        code = BASE + "def make():\n    return 1\n\ndef use(v):\n    return v\n\n"
+        code += 'pipe.add_function_step("a", make, function_return=["n"])\n'
+        code += 'pipe.add_step("t1", base_task_name="t")\n'
+        lines = code.count("\n") + 1
+        h.definition_error(self, code + 'pipe.add_function_step("b", use, function_kwargs={"v": "${a.missing}"})\n',
+                           lines, "step 'a' has no return value 'missing' (function_return: n)")
+        h.definition_error(self, code + 'pipe.add_function_step("b", use, function_kwargs={"v": "${t1.result}"})\n',
+                           lines, "step 't1' is a task step")
+        h.definition_error(self, code + 'pipe.add_step("c", base_task_name="t", parameter_override={"x": "${a.artifacts}"})\n',
+                           lines, "artifacts needs a name")
+        # What a step has is fine: a return value, id, artifacts.NAME, parameters.NAME.
+        ok = code + 'pipe.add_function_step("b", use, function_kwargs={"v": "${a.n}"})\n'
+        ok += 'pipe.add_step("c", base_task_name="t", parameter_override={"x": "${t1.id} ${t1.artifacts.m.url} ${a.parameters.kwargs/q}"})\n'
+        h.define(ok, filename="/virtual/ok.py")
+
     def test_function_step_checks(self):
         code = BASE + "def f(a, b=2):\n    return a\n"
         h.definition_error(self, code + 'pipe.add_function_step("s", f)\n', 6,

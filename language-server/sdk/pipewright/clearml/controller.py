@@ -224,6 +224,7 @@ class PipelineController(Parallel):
         spec = {"kind": "task", "base_task_id": task.id, "project": task.project,
                 "task_name": task.name, "parameters": params, "args_from_parameters": from_args}
         node_params = {"image": image, "env": task.env or None}
+        self._check_fields(name, [params, command])
         self._add_step_node(name, command, spec, parents, refs.steps_in([params, command]),
                             execution_queue, time_limit, continue_on_fail, continue_behaviour,
                             cache_executed_step, retry_on_failure, pre_execute_callback,
@@ -291,6 +292,7 @@ class PipelineController(Parallel):
                 packages = [packages]
             image = Image(name=docker, install_pip=list(packages))
         command = "%s %s %s" % (STEP_MODULE, file, function.__name__)
+        self._check_fields(name, params)
         self._add_step_node(name, command, spec, parents, refs.steps_in(params),
                             execution_queue, time_limit, continue_on_fail, continue_behaviour,
                             cache_executed_step, retry_on_failure, pre_execute_callback,
@@ -299,6 +301,20 @@ class PipelineController(Parallel):
                             Node(name, parameters=params, job_code_section=function.__name__,
                                  return_artifacts=returns))
         return True
+
+    def _check_fields(self, name, value):
+        """A reference to a step already added must name something it has: a return value of a
+        function step, or id / artifacts.NAME / parameters.NAME. (A step not added yet is caught
+        when the DAG is checked.)"""
+        for step, field in refs.step_fields_in(value):
+            known = self._pc_steps.get(step)
+            if known is None:
+                continue
+            function = known.spec.get("function")
+            problem = refs.field_problem(step, field, function["returns"] if function else None)
+            if problem:
+                raise DefinitionError("step %r refers to ${%s.%s}, but %s"
+                                      % (name, step, field, problem))
 
     def _add_step_node(self, name, command, spec, parents, referenced, queue, time_limit,
                        continue_on_fail, continue_behaviour, cache, retry, pre, post, status,

@@ -49,6 +49,43 @@ def steps_in(value):
     return found
 
 
+def step_fields_in(value):
+    """(step name, what follows `step.`) for every step reference in a value (str, list, dict)."""
+    found = []
+
+    def walk(v):
+        if isinstance(v, str):
+            for m in REF.finditer(v):
+                inner = m.group(1)
+                kind, name = kind_of(inner)
+                if kind == "step":
+                    found.append((name, inner[len(name) + 1:]))
+        elif isinstance(v, dict):
+            for item in v.values():
+                walk(item)
+        elif isinstance(v, (list, tuple)):
+            for item in v:
+                walk(item)
+
+    walk(value)
+    return found
+
+
+def field_problem(step, field, returns):
+    """Why `${step.FIELD}` names nothing of a step with these function returns (None: it is fine)."""
+    if field == "id" or field.startswith("artifacts.") or field.startswith("parameters."):
+        return None
+    if field in ("artifacts", "parameters"):
+        return "%s needs a name: ${%s.%s.NAME}" % (field, step, field)
+    if returns is None:
+        return ("step %r is a task step: refer to ${%s.id}, ${%s.artifacts.NAME} or "
+                "${%s.parameters.Section/NAME}" % (step, step, step, step))
+    if field in returns:
+        return None
+    return "step %r has no return value %r (function_return: %s)" % (
+        step, field, ", ".join(returns) or "none")
+
+
 def section_key(key):
     """ClearML parameter names carry a section: `lr` is `Args/lr`."""
     key = str(key)

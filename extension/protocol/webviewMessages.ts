@@ -24,6 +24,8 @@ export interface WebviewNode {
   /** Skipped itself (an ancestor's skip is the webview's to derive). */
   skipped: boolean;
   command?: string;
+  /** DAG edges: paths of siblings that must finish first (PipelineNode.parents); omitted when none. */
+  parents?: string[];
   /** Exec nodes below (or this one) by state. */
   counts: StateCounts;
   executions: ExecutionBrief[];
@@ -200,6 +202,7 @@ export function isWebviewNode(x: unknown): x is WebviewNode {
     isState(x.state) &&
     isBool(x.skipped) &&
     (x.command === undefined || isStr(x.command)) &&
+    (x.parents === undefined || (Array.isArray(x.parents) && x.parents.every(isPath))) &&
     isCounts(x.counts) &&
     Array.isArray(x.executions) &&
     x.executions.every(isBrief)

@@ -24,6 +24,8 @@ export function toWebviewNode(node: RunNode): WebviewNode {
     executions: node.executions.map(brief),
   };
   if (node.spec.command !== undefined) n.command = node.spec.command;
+  // Edges never change after definition; left out when none, to keep big snapshots small.
+  if (node.spec.parents.length) n.parents = [...node.spec.parents];
   return n;
 }
 

@@ -92,3 +92,10 @@ test('panel state: what the serializer restores from', () => {
   assert.equal(isPanelState({ runId: 'x', selected: 'a' }), false);
   assert.equal(isPanelState(undefined), false);
 });
+
+test('nodes carry their DAG edges; malformed edges are refused', () => {
+  const withEdges = { ...node, path: '/b', parents: ['/a'] };
+  assert.ok(isHostToWebview({ type: 'init', run: summary, live: true, nodes: [node, withEdges] }));
+  assert.ok(!isHostToWebview({ type: 'init', run: summary, live: true, nodes: [{ ...node, parents: 'x' }] }));
+  assert.ok(!isHostToWebview({ type: 'init', run: summary, live: true, nodes: [{ ...node, parents: ['not a path'] }] }));
+});

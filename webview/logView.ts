@@ -160,12 +160,21 @@ export class LogView {
       this.renderToolbar(s, cur);
     }
     this.renderStatus();
-    if (cur && s.tab === 'logs') {
-      this.ensureTerminal();
-      requestAnimationFrame(() => this.fitNow());
-      if (s.follow) this.term?.scrollToBottom();
+    const visible = !!cur && s.tab === 'logs';
+    if (visible) {
+      const term = this.ensureTerminal();
+      const shownNow = !this.wasVisible;
+      requestAnimationFrame(() => {
+        this.fitNow();
+        // Rows written while the view was hidden are not always painted when it shows again.
+        if (shownNow) term.refresh(0, term.rows - 1);
+        if (this.s.follow) term.scrollToBottom();
+      });
     }
+    this.wasVisible = visible;
   }
+
+  private wasVisible = false;
 
   private lastTail = 0;
 

@@ -7,6 +7,7 @@ import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import { isHostToWebview, isPanelState, type HostToWebview, type PanelState, type WebviewToHost } from '../extension/protocol/webviewMessages';
 import { DetailsView } from './details';
 import { h, icon } from './dom';
+import { GraphView } from './graph';
 import { Header } from './header';
 import { LogView } from './logView';
 import { NodeTree } from './nodeTree';
@@ -55,23 +56,35 @@ const tree = new NodeTree(dispatch);
 const details = new DetailsView(send, dispatch, timelineModel);
 const logs = new LogView(send, dispatch);
 const timeline = new TimelineView(timelineModel, dispatch);
+const graph = new GraphView(dispatch);
 
-const TAB_LABELS: Record<Tab, [string, string]> = { details: ['Details', 'info'], logs: ['Logs', 'output'], timeline: ['Timeline', 'graph'] };
+type PanelTab = Tab;
+const PANEL_TABS: readonly PanelTab[] = TABS;
+/** The graph re-lays out only when nodes or states changed since it last drew. */
+let graphDirty = true;
+const showTab = (t: PanelTab) => {
+  if (t === 'graph') graphDirty = true;
+  dispatch({ type: 'tab', tab: t });
+  invalidate({});
+};
+
+const TAB_LABELS: Record<PanelTab, [string, string]> = { details: ['Details', 'info'], logs: ['Logs', 'output'], timeline: ['Timeline', 'graph'], graph: ['Graph', 'type-hierarchy'] };
 const tabList = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Node views' });
-const panels: Record<Tab, HTMLElement> = {
+const panels: Record<PanelTab, HTMLElement> = {
   details: h('div', { class: 'tab-panel', role: 'tabpanel', id: 'panel-details', 'aria-labelledby': 'tab-details' }, details.el),
   logs: h('div', { class: 'tab-panel', role: 'tabpanel', id: 'panel-logs', 'aria-labelledby': 'tab-logs' }, logs.el),
   timeline: h('div', { class: 'tab-panel', role: 'tabpanel', id: 'panel-timeline', 'aria-labelledby': 'tab-timeline' }, timeline.el),
+  graph: h('div', { class: 'tab-panel', role: 'tabpanel', id: 'panel-graph', 'aria-labelledby': 'tab-graph' }, graph.el),
 };
-for (const t of TABS) {
+for (const t of PANEL_TABS) {
   const [label, ic] = TAB_LABELS[t];
   const b = h('button', { class: 'tab', role: 'tab', id: `tab-${t}`, 'aria-controls': `panel-${t}`, type: 'button' }, icon(ic), label);
-  b.addEventListener('click', () => dispatch({ type: 'tab', tab: t }));
+  b.addEventListener('click', () => showTab(t));
   b.addEventListener('keydown', (e) => {
-    const i = TABS.indexOf(t);
-    const next = e.key === 'ArrowRight' ? TABS[(i + 1) % TABS.length] : e.key === 'ArrowLeft' ? TABS[(i + TABS.length - 1) % TABS.length] : undefined;
+    const i = PANEL_TABS.indexOf(t);
+    const next = e.key === 'ArrowRight' ? PANEL_TABS[(i + 1) % PANEL_TABS.length] : e.key === 'ArrowLeft' ? PANEL_TABS[(i + PANEL_TABS.length - 1) % PANEL_TABS.length] : undefined;
     if (next) {
-      dispatch({ type: 'tab', tab: next });
+      showTab(next);
       document.getElementById(`tab-${next}`)?.focus();
     }
   });
@@ -150,13 +163,19 @@ function redraw(): void {
       errorBar.append(icon('error'), h('span', {}, state.error), close);
     }
   }
-  for (const t of TABS) {
+  for (const t of PANEL_TABS) {
     const active = t === state.tab;
     panels[t].hidden = !active;
     const tab = document.getElementById(`tab-${t}`)!;
     tab.classList.toggle('active', active);
     tab.setAttribute('aria-selected', String(active));
     tab.tabIndex = active ? 0 : -1;
+  }
+  // States, nodes and the selection all mark the tree dirty; the graph follows them while shown.
+  graphDirty ||= !!(d.rows || d.tree);
+  if (state.tab === 'graph' && graphDirty) {
+    graphDirty = false;
+    graph.render(state);
   }
   const toSave = savedState(state);
   if (toSave) vscode.setState(toSave);

@@ -6,8 +6,8 @@ import type { ExecutionRef, HostToWebview, LogStream, NodeDetails, PanelState, W
 import { parentOf } from './format';
 import { NodeIndex } from './nodeIndex';
 
-export type Tab = 'details' | 'logs' | 'timeline';
-export const TABS: readonly Tab[] = ['details', 'logs', 'timeline'];
+export type Tab = 'details' | 'logs' | 'timeline' | 'graph';
+export const TABS: readonly Tab[] = ['details', 'logs', 'timeline', 'graph'];
 
 /** Below this many nodes the tree opens fully at first; above, the first two levels. */
 export const EXPAND_ALL_BELOW = 500;

@@ -97,7 +97,15 @@ async function openTab(name: 'Details' | 'Logs' | 'Timeline'): Promise<Frame> {
 
 /** The text the log terminal shows now (its rendered rows). */
 async function visibleLog(): Promise<string> {
-  return (await (await panel()).locator('.logs .xterm-rows').innerText({ timeout: 5000 })).replace(/\u00a0/g, ' ');
+  // Only rows that are laid out (a hidden tab's rows are not "visible"); read in one evaluation so a
+  // re-created terminal cannot make the locator ambiguous between polls.
+  const text = await (await panel()).evaluate(() =>
+    Array.from(document.querySelectorAll<HTMLElement>('.logs .xterm-rows'))
+      .filter((rows) => rows.offsetParent !== null)
+      .map((rows) => rows.innerText)
+      .join('\n'),
+  );
+  return text.replace(/\u00a0/g, ' ');
 }
 
 function lastTick(text: string): number {

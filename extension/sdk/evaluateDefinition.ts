@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import type { DefinitionError, PipelineDocument } from '../protocol/pipeline';
 import { readPipelineStream } from '../protocol/readPipeline';
+import { definitionErrorFrom } from './definitionErrorFrom';
 import { pythonExecutable, sdkDirectory } from './sdkLocation';
 
 export interface EvaluateOptions {
@@ -69,16 +70,4 @@ export async function evaluateDefinition(file: string, options: EvaluateOptions 
   }
   if ('err' in result) throw result.err;
   return result.doc;
-}
-
-function definitionErrorFrom(stderr: string, file: string): DefinitionError {
-  const lines = stderr.trim().split('\n');
-  const last = lines[lines.length - 1] ?? '';
-  try {
-    const parsed = JSON.parse(last) as { error?: DefinitionError };
-    if (parsed.error) return parsed.error;
-  } catch {
-    // fall through: report the raw text
-  }
-  return { file, line: 1, column: 0, message: stderr.trim() || 'definition failed', kind: 'internal' };
 }

@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import type { PipelineEntry } from '../../extension/protocol/lsp';
 import type { DefinitionError, PipelineDocument } from '../../extension/protocol/pipeline';
+import { definitionErrorFrom } from '../../extension/sdk/definitionErrorFrom';
 import { sdkDirectory } from '../../extension/sdk/sdkLocation';
 import { exchange, pythonEnv, spawnPython, WarmPool, type ProcessResult } from './pythonProcess';
 import type { EffectiveSettings } from './settings';
@@ -155,14 +156,3 @@ function exitMessage(result: ProcessResult, settings: EffectiveSettings): string
   return `Evaluating the pipeline definition failed: Python ${how}${memory}${tail ? `:\n${tail}` : ''}`;
 }
 
-export function definitionErrorFrom(stderr: string, file: string): DefinitionError {
-  const lines = stderr.trim().split('\n');
-  const last = lines[lines.length - 1] ?? '';
-  try {
-    const parsed = JSON.parse(last) as { error?: DefinitionError };
-    if (parsed.error) return parsed.error;
-  } catch {
-    // fall through: report the raw text
-  }
-  return { file, line: 1, column: 1, message: stderr.trim().slice(-2000) || 'the definition failed', kind: 'internal' };
-}

@@ -31,21 +31,9 @@ def kind_of(inner):
 def steps_in(value):
     """Names of the steps a value (str, or lists/dicts of them) refers to, in order."""
     found = []
-
-    def walk(v):
-        if isinstance(v, str):
-            for m in REF.finditer(v):
-                kind, name = kind_of(m.group(1))
-                if kind == "step" and name not in found:
-                    found.append(name)
-        elif isinstance(v, dict):
-            for item in v.values():
-                walk(item)
-        elif isinstance(v, (list, tuple)):
-            for item in v:
-                walk(item)
-
-    walk(value)
+    for name, _field in step_fields_in(value):
+        if name not in found:
+            found.append(name)
     return found
 
 

@@ -136,7 +136,13 @@ export class LogView {
       if (!drain) return;
       const term = this.ensureTerminal();
       if (drain.reset) term.reset();
-      if (drain.text) term.write(drain.text, () => this.s.follow && term.scrollToBottom());
+      if (drain.text)
+        term.write(drain.text, () => {
+          // xterm pauses painting while hidden and may miss rows written as it shows again:
+          // repaint what is on screen (one refresh a frame at most).
+          term.refresh(0, term.rows - 1);
+          if (this.s.follow) term.scrollToBottom();
+        });
     });
   }
 

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import type { RunnerEvent } from '../../extension/protocol/runner';
 import type { PipelineRun } from '../../extension/runner/pipelineRun';
-import { repo } from '../helpers/cli';
+import { repo, runProcess, type CliResult } from '../helpers/cli';
 import { dockerSuite, lastLog } from '../helpers/runnerHarness';
 
 const h = dockerSuite();
@@ -258,17 +258,8 @@ async function bundleCli(): Promise<string> {
   return outfile;
 }
 
-function python(file: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const { spawn } = require('node:child_process') as typeof import('node:child_process');
-  return new Promise((resolve, reject) => {
-    const child = spawn('python3', [file], { cwd: path.dirname(file), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function python(file: string, env: Record<string, string>): Promise<CliResult> {
+  return runProcess('python3', [file], env, path.dirname(file));
 }
 
 test('start() from `python3 pipeline.py`: runs through the runner; wait, get_processed_nodes, is_running, elapsed, stop', async () => {

@@ -17,8 +17,13 @@ export interface CliResult {
 }
 
 export function cli(args: string[], env: Record<string, string> = {}, cwd = repo): Promise<CliResult> {
+  return runProcess(process.execPath, [cliJs, ...args], env, cwd);
+}
+
+/** Runs a program to its end with extra env, collecting its output. */
+export function runProcess(command: string, args: string[], env: Record<string, string> = {}, cwd = repo): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliJs, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -58,8 +58,9 @@ export class LogView {
   private readonly host = h('div', { class: 'terminal-host' });
   private readonly empty = h('div', { class: 'empty' });
   private term: Terminal | null = null;
-  private readonly fit = new FitAddon();
-  private readonly search = new SearchAddon();
+  private fit = new FitAddon();
+  private search = new SearchAddon();
+  private listening = false;
   readonly buffer = new LogBuffer();
   private frame = 0;
   private searchInput!: HTMLInputElement;
@@ -94,12 +95,18 @@ export class LogView {
       cursorInactiveStyle: 'none',
       screenReaderMode: false,
     });
+    // Addons belong to one terminal (disposed with it): fresh ones for each.
+    this.fit = new FitAddon();
+    this.search = new SearchAddon();
     term.loadAddon(this.fit);
     term.loadAddon(this.search);
     term.open(this.host);
-    // Scrolling up stops following; back at the bottom follows again (as VS Code's terminal).
-    this.host.addEventListener('wheel', () => requestAnimationFrame(() => this.followFromScroll()), { passive: true });
-    this.host.addEventListener('keydown', () => requestAnimationFrame(() => this.followFromScroll()));
+    if (!this.listening) {
+      this.listening = true;
+      // Scrolling up stops following; back at the bottom follows again (as VS Code's terminal).
+      this.host.addEventListener('wheel', () => requestAnimationFrame(() => this.followFromScroll()), { passive: true });
+      this.host.addEventListener('keydown', () => requestAnimationFrame(() => this.followFromScroll()));
+    }
     this.term = term;
     this.fitNow();
     return term;
@@ -134,8 +141,13 @@ export class LogView {
       this.frame = 0;
       const drain = this.buffer.take();
       if (!drain) return;
+      // A new log starts in a new terminal: reset() on one whose earlier writes are still being
+      // parsed could leave it blank (seen in CI: a rerun's log did not show).
+      if (drain.reset && this.term) {
+        this.term.dispose();
+        this.term = null;
+      }
       const term = this.ensureTerminal();
-      if (drain.reset) term.reset();
       if (drain.text)
         term.write(drain.text, () => {
           // xterm pauses painting while hidden and may miss rows written as it shows again:

@@ -21,10 +21,17 @@ function fileOf(uri: string | vscode.Uri | undefined): string | undefined {
   return vscode.window.activeTextEditor?.document.uri.fsPath;
 }
 
-/** Saves the definition so the run is of what the user sees. */
-async function saveIfDirty(file: string): Promise<void> {
+/**
+ * The definition a command evaluates, saved so it runs what the user sees; undefined (the user is
+ * told why) when there is none or the workspace is untrusted.
+ */
+async function definitionToEvaluate(uri: string | vscode.Uri | undefined): Promise<string | undefined> {
+  const file = fileOf(uri);
+  if (!file) return void vscode.window.showWarningMessage('Pipewright: open a pipeline definition first.');
+  if (!vscode.workspace.isTrusted) return void vscode.window.showWarningMessage('Pipewright runs no pipeline code in an untrusted workspace.');
   const doc = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
   if (doc?.isDirty) await doc.save();
+  return file;
 }
 
 /** A user-facing message for what went wrong starting a run, with a way to act on it. */
@@ -45,10 +52,8 @@ export function registerRunCommands(context: vscode.ExtensionContext, deps: Comm
   const { runs, tree, treeView, output } = deps;
   context.subscriptions.push(
     vscode.commands.registerCommand(COMMANDS.runPipeline, async (uri?: string | vscode.Uri, func?: string) => {
-      const file = fileOf(uri);
-      if (!file) return void vscode.window.showWarningMessage('Pipewright: open a pipeline definition first.');
-      if (!vscode.workspace.isTrusted) return void vscode.window.showWarningMessage('Pipewright runs no pipeline code in an untrusted workspace.');
-      await saveIfDirty(file);
+      const file = await definitionToEvaluate(uri);
+      if (!file) return;
       try {
         const run = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Pipewright: starting ${func ?? path.basename(file)}` }, () => runs.start(file, func));
         await vscode.commands.executeCommand(`${PIPELINES_VIEW}.focus`);
@@ -59,10 +64,8 @@ export function registerRunCommands(context: vscode.ExtensionContext, deps: Comm
       }
     }),
     vscode.commands.registerCommand(COMMANDS.showTree, async (uri?: string | vscode.Uri, func?: string) => {
-      const file = fileOf(uri);
-      if (!file) return void vscode.window.showWarningMessage('Pipewright: open a pipeline definition first.');
-      if (!vscode.workspace.isTrusted) return void vscode.window.showWarningMessage('Pipewright runs no pipeline code in an untrusted workspace.');
-      await saveIfDirty(file);
+      const file = await definitionToEvaluate(uri);
+      if (!file) return;
       try {
         const doc = await evaluateDefinition(file, { func, python: await pythonInterpreter(vscode.Uri.file(file)) });
         output.appendLine(`${path.basename(file)} ${doc.name}:`);

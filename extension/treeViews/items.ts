@@ -1,6 +1,5 @@
-import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { nodeName, type PipelineDocument, type PipelineNode } from '../protocol/pipeline';
+import { nodeName, type PipelineNode } from '../protocol/pipeline';
 import type { PipelineEntry } from '../protocol/lsp';
 import type { PipelineMeta } from '../runner/store/pipelineStore';
 import type { PipelineRun } from '../runner/pipelineRun';
@@ -120,21 +119,3 @@ export class NodeItem extends vscode.TreeItem {
 }
 
 export type PipewrightItem = DefinitionItem | PipelineItem | RunsGroupItem | RunItem | NodeItem;
-
-/** Children of a node path in a pipeline document, indexed once per document. */
-export function documentChildren(doc: PipelineDocument): Map<string, PipelineNode[]> {
-  const byParent = new Map<string, PipelineNode[]>();
-  for (const node of doc.nodes) {
-    if (node.path === '/') continue;
-    const cut = node.path.lastIndexOf('/');
-    const parent = cut === 0 ? '/' : node.path.slice(0, cut);
-    let list = byParent.get(parent);
-    if (!list) byParent.set(parent, (list = []));
-    list.push(node);
-  }
-  return byParent;
-}
-
-export function fileLabel(file: string): string {
-  return path.basename(file);
-}

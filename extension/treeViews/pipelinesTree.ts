@@ -5,7 +5,8 @@ import { parentPath, type PipelineDocument } from '../protocol/pipeline';
 import type { PipelineRun } from '../runner/pipelineRun';
 import type { RunChange, RunManager } from '../runs/runManager';
 import type { DefinitionIndex } from './definitionIndex';
-import { DefinitionItem, documentChildren, NodeItem, PipelineItem, RunItem, RunsGroupItem, type PipewrightItem } from './items';
+import { childrenByPath } from '../pipeline/renderTree';
+import { DefinitionItem, NodeItem, PipelineItem, RunItem, RunsGroupItem, type PipewrightItem } from './items';
 
 /** Asks the language server for a document's pipelines. */
 export type TreeSource = (uri: vscode.Uri) => Promise<TreeResult | undefined>;
@@ -25,7 +26,7 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
   /** Node items by run id and path (a node can show under its pipeline function and under Runs). */
   private readonly nodeItems = new Map<string, Map<string, NodeItem[]>>();
   private readonly trees = new Map<string, TreeResult | undefined>();
-  private readonly documentIndex = new WeakMap<PipelineDocument, ReturnType<typeof documentChildren>>();
+  private readonly documentIndex = new WeakMap<PipelineDocument, ReturnType<typeof childrenByPath>>();
   private readonly runsGroup = new RunsGroupItem();
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -132,7 +133,7 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
 
   private documentNodes(owner: PipelineItem | RunItem, doc: PipelineDocument, at: string): NodeItem[] {
     let index = this.documentIndex.get(doc);
-    if (!index) this.documentIndex.set(doc, (index = documentChildren(doc)));
+    if (!index) this.documentIndex.set(doc, (index = childrenByPath(doc.nodes)));
     const children = index;
     return (children.get(at) ?? []).map((spec) => this.keep(new NodeItem(owner, spec, undefined, children.has(spec.path))));
   }

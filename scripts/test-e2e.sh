@@ -17,4 +17,5 @@ pw_log "e2e: setup took $(pw_since "$t0")"
 rm -rf test-artifacts/e2e
 mkdir -p test-artifacts/e2e
 if [ $# -eq 0 ]; then set -- test/e2e/*.test.ts; fi
-node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@"
+# Limits per test and for the suite: a hang fails CI quickly with its name rather than running out its time.
+timeout --kill-after=30 2400 node --import tsx --test --test-concurrency=1 --test-timeout=300000 --test-reporter=spec "$@"

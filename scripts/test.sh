@@ -12,6 +12,7 @@ echo "== Python SDK (unittest)"
 python3 -m unittest discover -s test/sdk -t .
 echo "== TypeScript: unit, language-server and Docker suites (node:test)"
 export PIPEWRIGHT_TEST_IMAGE=pipewright/python:latest
-node --import tsx --test --test-concurrency=1 --test-reporter=spec test/unit/*.test.ts test/lsp/*.test.ts test/docker/*.test.ts
+# A hung test fails on its own (per-test limit) instead of running CI into its time limit.
+timeout --kill-after=30 1800 node --import tsx --test --test-concurrency=1 --test-timeout=240000 --test-reporter=spec test/unit/*.test.ts test/lsp/*.test.ts test/docker/*.test.ts
 echo "== Editor end to end: the packaged extension in a real VS Code (code-server + Chromium)"
 bash scripts/test-e2e.sh

@@ -553,6 +553,8 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
   /** Finishes what a stopped runner left: re-attach to live containers, the rest killed. */
   private async recover(): Promise<void> {
     const leftRunning = [...this.tree.leaves(this.tree.root)].filter((l) => l.state === 'running' || l.state === 'queued');
+    const attached = new Set(leftRunning.map((l) => l.executions[l.executions.length - 1]).filter((e) => e && e.endedAt === undefined && e.containerId).map((e) => e!.containerId!));
+    await this.executor.removeLeftWorkers(this.id, attached);
     for (const leaf of leftRunning) {
       const execution = leaf.executions[leaf.executions.length - 1];
       if (leaf.state === 'queued' || !execution || execution.endedAt !== undefined) {

@@ -1,11 +1,17 @@
 // History, control and crash safety: reset, modify, sleep/wake, and a runner killed with -9.
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import type { RunnerEvent } from '../../extension/protocol/runner';
+import { DockerExecutor } from '../../extension/runner/executor/dockerExecutor';
+import type { ExecRequest } from '../../extension/runner/executor/execRequest';
+import { sendJob } from '../../extension/runner/executor/workerPool';
+import { jobScript } from '../../extension/runner/executor/workerScripts';
 import { PipelineRun } from '../../extension/runner/pipelineRun';
+import { sdkDirectory } from '../../extension/sdk/sdkLocation';
 import { dockerSuite, lastLog, leftoverContainers, TEST_IMAGE } from '../helpers/runnerHarness';
 
 const repo = path.resolve(__dirname, '..', '..');
@@ -74,6 +80,7 @@ root = co.Parallel()
 root["quick"] = co.Exec("echo quick")
 root["survivor"] = co.Exec("sleep 4; echo finished after the crash")
 root["orphan"] = co.Exec("sleep 60")
+root["idle"] = co.Exec("echo idle", container_reuse_context="idle")
 `,
   );
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(repo, 'extension/cli/main.ts'), 'run', file, '--json', '--store', h.storeRoot], {
@@ -84,12 +91,14 @@ root["orphan"] = co.Exec("sleep 60")
   const started = new Map<string, string>();
   let pipeline = '';
   let quickDone = false;
+  let idleDone = false;
   for await (const line of createInterface({ input: child.stdout })) {
     const event = JSON.parse(line) as RunnerEvent;
     pipeline = event.pipeline;
     if (event.type === 'execution-start') started.set(event.path, event.execution.containerId!);
     if (event.type === 'execution-end' && event.path === '/quick') quickDone = true;
-    if (started.has('/survivor') && started.has('/orphan') && quickDone) break;
+    if (event.type === 'execution-end' && event.path === '/idle') idleDone = true;
+    if (started.has('/survivor') && started.has('/orphan') && quickDone && idleDone) break;
   }
   child.kill('SIGKILL');
   await new Promise((resolve) => child.once('exit', resolve));
@@ -108,4 +117,33 @@ root["orphan"] = co.Exec("sleep 60")
   assert.equal(run.tree.get('/orphan').state, 'killed');
   assert.equal(orphan.reason, 'runner stopped');
   await run.close();
+  assert.deepEqual(await leftoverContainers(ctx, [pipeline]), [], 'the worker left idle by the crash is removed too');
+});
+
+test('a job recorded as started but never sent (the runner died in between) is sent on re-attach, and a job id runs once', async () => {
+  const ctx = await h.context();
+  const execDir = mkdirSync(path.join(h.storeRoot, 'unsent', 'exec'), { recursive: true })!;
+  const dataDir = mkdirSync(path.join(h.storeRoot, 'unsent', 'data'), { recursive: true })!;
+  const executor = new DockerExecutor(ctx.docker, { hostCpus: 2, dockerSocket: null });
+  const request = (execId: string, command: string): ExecRequest => ({
+    pipelineId: 'unsent', execId, path: `/${execId}`, command, env: {}, image: TEST_IMAGE, imagePath: null,
+    workdir: '/', definitionDir: null, cpu: 1, mem: 0.25, gpu: 0, requiresDocker: false, reuseContext: null,
+    maxTimeSec: 60, execDir, dataDir, sdkDir: sdkDirectory(),
+  });
+  try {
+    // The state a crash leaves: a live worker, the job's script written, its id never sent.
+    const unsent = request('e1', 'echo ran >> /pipewright/data/count; echo hello');
+    writeFileSync(path.join(execDir, 'e1.sh'), jobScript(unsent.command, {}, '/'));
+    const { worker } = await executor.pool.acquire(unsent);
+    // A second id already waits in the FIFO: the worker runs it once however often it is sent.
+    writeFileSync(path.join(execDir, 'e2.sh'), jobScript('echo ran >> /pipewright/data/count', {}, '/'));
+    await sendJob(worker.fifo, 'e2');
+    await sendJob(worker.fifo, 'e2');
+    const outcome = await executor.reattach(unsent, worker.id, Date.now())!.done;
+    assert.equal(outcome.exitCode, 0, JSON.stringify(outcome));
+    assert.equal(readFileSync(path.join(execDir, 'e1.log'), 'utf8'), 'hello\n');
+    assert.equal(readFileSync(path.join(dataDir, 'count'), 'utf8'), 'ran\nran\n', 'e2 once, then e1 once');
+  } finally {
+    await executor.shutdown();
+  }
 });

@@ -6,7 +6,8 @@ import { CgroupMemory } from './cgroupMemory';
 import { CONTAINER_PATHS, type ExecOutcome, type ExecRequest, type RunningExec } from './execRequest';
 import { ExitWatcher } from './exitWatcher';
 import { LogTail } from './logTail';
-import { WorkerPool, type Worker } from './workerPool';
+import { LABELS } from './containerConfig';
+import { sendJob, WorkerPool, type Worker } from './workerPool';
 import { jobScript } from './workerScripts';
 
 export interface ExecutorOptions {
@@ -72,8 +73,15 @@ export class DockerExecutor {
     let killReason: EndReason | undefined;
     let onKill: (() => void) | undefined;
     const done = (async (): Promise<ExecOutcome> => {
-      const alive = await container.inspect().then((i) => Boolean(i.State?.Running), () => false);
+      const info = await container.inspect().catch(() => undefined);
+      const alive = Boolean(info?.State?.Running);
       if (!alive && !existsSync(exitFile)) return { exitCode: null, reason: 'runner stopped', message: 'the runner stopped and its container is gone', peakMemoryBytes: null, containerId };
+      // The previous runner may have stopped between recording the start and sending the job: no
+      // log means the worker has not begun it, so send it again (the worker runs an id only once).
+      const workerName = info?.Config?.Labels?.[LABELS.worker];
+      if (alive && workerName && !existsSync(path.join(req.execDir, `${req.execId}.log`))) {
+        await sendJob(path.join(req.execDir, `${workerName}.fifo`), req.execId).catch(() => undefined);
+      }
       const watcher = this.watcher(req.execDir);
       const tail = onLog ? new LogTail(path.join(req.execDir, `${req.execId}.log`), onLog) : undefined;
       tail?.start();
@@ -104,6 +112,15 @@ export class DockerExecutor {
       },
       containerId: () => containerId,
     };
+  }
+
+  /**
+   * Removes a pipeline's containers that a stopped runner left and nobody re-attaches to (workers
+   * that were idle when it stopped); only safe before this process starts workers for it.
+   */
+  async removeLeftWorkers(pipelineId: string, keep: ReadonlySet<string>): Promise<void> {
+    const list = await this.docker.listContainers({ all: true, filters: { label: [`${LABELS.pipeline}=${pipelineId}`] } }).catch(() => []);
+    await Promise.all(list.filter((c) => !keep.has(c.Id)).map((c) => this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
   }
 
   async shutdown(): Promise<void> {

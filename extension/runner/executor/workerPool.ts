@@ -71,24 +71,7 @@ export class WorkerPool {
 
   /** Sends a job id to a worker's FIFO. The worker must be idle, so its read end is open. */
   async send(worker: Worker, execId: string): Promise<void> {
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    for (;;) {
-      try {
-        // Non-blocking: a FIFO nobody reads yet fails at once (ENXIO) instead of hanging the runner.
-        const fd = openSync(worker.fifo, constants.O_WRONLY | constants.O_NONBLOCK);
-        try {
-          writeSync(fd, `${execId}\n`);
-        } finally {
-          closeSync(fd);
-        }
-        return;
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if ((code !== 'ENXIO' && code !== 'ENOENT') || worker.dead) throw new Error(`worker ${worker.name} did not take the job: ${(err as Error).message}`);
-        if (Date.now() > deadline) throw new Error(`worker ${worker.name} was not ready within ${READY_TIMEOUT_MS / 1000}s`);
-        await sleep(2);
-      }
-    }
+    await sendJob(worker.fifo, execId, () => worker.dead, worker.name);
   }
 
   /** Removes every worker (end of a run, sleep). */
@@ -180,3 +163,28 @@ export class WorkerPool {
 }
 
 export { LABELS };
+
+/**
+ * Writes a job id to a worker's FIFO, retrying while the worker has not opened it yet. Sending an id
+ * twice is harmless: the worker skips a job whose log exists.
+ */
+export async function sendJob(fifo: string, execId: string, isDead: () => boolean = () => false, workerName = path.basename(fifo, '.fifo')): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      // Non-blocking: a FIFO nobody reads yet fails at once (ENXIO) instead of hanging the runner.
+      const fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+      try {
+        writeSync(fd, `${execId}\n`);
+      } finally {
+        closeSync(fd);
+      }
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code !== 'ENXIO' && code !== 'ENOENT') || isDead()) throw new Error(`worker ${workerName} did not take the job: ${(err as Error).message}`);
+      if (Date.now() > deadline) throw new Error(`worker ${workerName} was not ready within ${READY_TIMEOUT_MS / 1000}s`);
+      await sleep(2);
+    }
+  }
+}

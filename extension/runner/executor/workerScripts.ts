@@ -22,6 +22,8 @@ export function workerLoopScript(): string {
     `while :; do`,
     `  id=""; read -r id <&4 || true`,
     `  case "$id" in ""|*/*) continue;; exit) break;; esac`,
+    // A job runs once: a restarted runner may send an id again when it cannot tell if it was read.
+    `  [ -e "$d/$id.log" ] && continue`,
     `  { { sh "$d/$id.sh" 2>&1 1>&3 3>&- 4<&-; echo $? > "$d/$id.status"; } | tee "$d/$id.err" >&3 3>&- 4<&-; } 3>"$d/$id.log"`,
     `  mv "$d/$id.status" "$d/$id.exit"`,
     `done`,

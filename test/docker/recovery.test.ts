@@ -31,6 +31,16 @@ test('reset runs a node again and keeps its earlier executions', async () => {
   await run.close();
 });
 
+test('reset of the root runs the whole pipeline again', async () => {
+  const file = h.write('resetroot.py', `import conducto as co\nroot = co.Serial()\nroot["a"] = co.Exec("echo a")\nroot["p"] = co.Parallel()\nroot["p/b"] = co.Exec("echo b")\n`);
+  const { run } = await h.run(file);
+  run.reset('/');
+  await run.settled();
+  assert.equal(run.tree.root.state, 'done');
+  for (const p of ['/a', '/p/b']) assert.equal(run.tree.get(p).executions.length, 2, p);
+  await run.close();
+});
+
 test('modify then reset: the node reruns with its new command and cpu; history keeps the old ones', async () => {
   const file = h.write('modify.py', `import conducto as co\nroot = co.Serial(cpu=1)\nroot["work"] = co.Exec("echo before")\n`);
   const { run } = await h.run(file);

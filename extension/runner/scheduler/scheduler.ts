@@ -44,6 +44,8 @@ export class Scheduler {
 
   /** A node was reset or unskipped: let the containers above it start it again. */
   reopened(node: RunNode): void {
+    // The root has no container above it to start it again.
+    if (!node.parent && this.autorun) this.activate(node);
     for (let child = node, parent = node.parent; parent; child = parent, parent = parent.parent) {
       parent.cursor = Math.min(parent.cursor, child.indexInParent);
       this.tree.dirty.add(parent);

@@ -31,6 +31,22 @@ export function parseArgs(argv: readonly string[], known: readonly string[], fla
   return parsed;
 }
 
+/** Takes every `--NAME VALUE` / `--NAME=VALUE` of a repeatable flag out of argv. */
+export function takeRepeated(argv: readonly string[], name: string): { values: string[]; rest: string[] } {
+  const values: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (word === `--${name}`) {
+      const value = argv[++i];
+      if (value === undefined) throw new UsageError(`--${name} needs a value`);
+      values.push(value);
+    } else if (word.startsWith(`--${name}=`)) values.push(word.slice(name.length + 3));
+    else rest.push(word);
+  }
+  return { values, rest };
+}
+
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);

@@ -59,10 +59,12 @@ export type RunnerEvent =
   | { type: 'created'; pipeline: string; time: number; name: string; file: string }
   | { type: 'state'; pipeline: string; time: number; path: string; state: NodeState; skipped?: boolean }
   | { type: 'execution-start'; pipeline: string; time: number; path: string; execution: ExecutionRecord }
-  | { type: 'execution-end'; pipeline: string; time: number; path: string; state: NodeState; execution: ExecutionRecord }
+  /** `retry`: a pipeline step failed and runs again (retry_on_failure); it goes back to pending. */
+  | { type: 'execution-end'; pipeline: string; time: number; path: string; state: NodeState; execution: ExecutionRecord; retry?: boolean }
   /** Live output (stdout and stderr as they interleave); the execution's log file keeps every byte. */
   | { type: 'log'; pipeline: string; time: number; path: string; execution: string; text: string }
-  | { type: 'skip'; pipeline: string; time: number; path: string; skipped: boolean }
+  /** `reason` of a pipeline step skipped by the runner: a skipped or failed parent, or its pre_execute_callback. */
+  | { type: 'skip'; pipeline: string; time: number; path: string; skipped: boolean; reason?: SkipReason }
   | { type: 'reset'; pipeline: string; time: number; path: string }
   | { type: 'modify'; pipeline: string; time: number; path: string; changes: NodeModification }
   | { type: 'nodes-added'; pipeline: string; time: number; under: string; nodes: PipelineNode[] }
@@ -73,3 +75,6 @@ export type RunnerEvent =
   | { type: 'notice'; pipeline: string; time: number; path?: string; message: string };
 
 export type RunnerEventType = RunnerEvent['type'];
+
+/** Why the runner skipped a pipeline step (none: the user did). */
+export type SkipReason = 'parent' | 'callback';

@@ -162,8 +162,8 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
       definitionFile: this.meta.file,
       pipelineName: this.meta.name,
       sdkDir: this.ctx.sdkDir,
-      setSkipped: (node, skipped) => {
-        this.emitEvent({ type: 'skip', pipeline: this.id, time: Date.now(), path: node.path, skipped });
+      setSkipped: (node, skipped, reason) => {
+        this.emitEvent({ type: 'skip', pipeline: this.id, time: Date.now(), path: node.path, skipped, ...(reason ? { reason } : {}) });
         this.tree.setSkipped(node, skipped);
       },
       notice: (nodePath, message) => this.emitEvent({ type: 'notice', pipeline: this.id, time: Date.now(), path: nodePath, message }),
@@ -272,7 +272,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     for (const exec of this.running.values()) exec.kill('runner stopped');
     await this.settled();
     await this.executorInstance?.shutdown();
-    this.steps?.close();
+    await this.steps?.close();
     this.inbox.close();
     this.log.close();
     this.ctx.store.touch(this.id);
@@ -391,7 +391,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
         leaf.executions.splice(leaf.executions.indexOf(execution), 1);
         this.scheduler.release(leaf);
         this.tree.setLeafState(leaf, 'pending');
-        this.emitEvent({ type: 'skip', pipeline: this.id, time: Date.now(), path: leaf.path, skipped: true });
+        this.emitEvent({ type: 'skip', pipeline: this.id, time: Date.now(), path: leaf.path, skipped: true, reason: 'callback' });
         this.tree.setSkipped(leaf, true);
         this.scheduler.pump();
         this.checkSettled();
@@ -401,7 +401,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
       retry = after.retry === true;
       abort = after.abort === true;
     }
-    this.emitEvent({ type: 'execution-end', pipeline: this.id, time: execution.endedAt!, path: leaf.path, state, execution: { ...execution } });
+    this.emitEvent({ type: 'execution-end', pipeline: this.id, time: execution.endedAt!, path: leaf.path, state, execution: { ...execution }, ...(retry ? { retry } : {}) });
     this.scheduler.release(leaf);
     this.tree.setLeafState(leaf, retry ? 'pending' : state);
     if (retry) this.scheduler.reopened(leaf);
@@ -485,6 +485,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
   private emitEvent(event: RunnerEvent, persist = PERSISTED.has(event.type)): void {
     if (this.replaying) return;
     if (persist) this.log.append([event]);
+    this.steps?.observe(event, false);
     this.emit('event', event);
   }
 
@@ -537,12 +538,14 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
             if (record) Object.assign(record, event.execution);
             else leaf.executions.push({ ...event.execution });
             this.execSeq = Math.max(this.execSeq, Number(event.execution.id.slice(1)) || 0);
-            this.tree.setLeafState(leaf, event.state);
+            // A step that failed and was to run again (retry_on_failure) is pending.
+            this.tree.setLeafState(leaf, event.retry ? 'pending' : event.state);
             break;
           }
           default:
             break;
         }
+        this.steps?.observe(event, true);
       }
     } finally {
       this.replaying = false;

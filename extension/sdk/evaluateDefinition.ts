@@ -10,6 +10,8 @@ export interface EvaluateOptions {
   func?: string;
   /** `--name=value` arguments for the function. */
   args?: string[];
+  /** `NAME=VALUE` pipeline parameters (PipelineController.add_parameter), as `--param`. */
+  params?: string[];
   python?: string;
   signal?: AbortSignal;
   /** Kill the evaluation after this long (ms). */
@@ -32,7 +34,7 @@ export async function evaluateDefinition(file: string, options: EvaluateOptions 
   const absolute = path.resolve(file);
   const argv = ['-m', 'pipewright', absolute];
   if (options.func) argv.push(options.func);
-  argv.push(...(options.args ?? []), '--json', '--errors=json');
+  argv.push(...(options.args ?? []), ...(options.params ?? []).flatMap((p) => ['--param', p]), '--json', '--errors=json');
   const sdk = sdkDirectory();
   const child = spawn(options.python ?? pythonExecutable(), argv, {
     cwd: options.cwd ?? path.dirname(absolute),

@@ -1,11 +1,12 @@
 // PipelineController pipelines (docs/clearml.md) on the real engine: artifacts between steps,
-// the step cache and its refresh, failures with and without continue, callbacks, retry, time limit.
+// the step cache and its refresh, failures and aborts with and without continue, callbacks, retry,
+// time limit, a restarted runner, pipeline parameters given to a run.
 import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import type { RunnerEvent } from '../../extension/protocol/runner';
-import type { PipelineRun } from '../../extension/runner/pipelineRun';
+import { PipelineRun } from '../../extension/runner/pipelineRun';
 import { repo, runProcess, type CliResult } from '../helpers/cli';
 import { dockerSuite, lastLog } from '../helpers/runnerHarness';
 
@@ -18,6 +19,24 @@ function states(run: PipelineRun): Record<string, string> {
 
 function dataFile(run: PipelineRun, rel: string): string {
   return readFileSync(path.join(h.storeRoot, 'pipelines', run.id, 'data', rel), 'utf8');
+}
+
+async function until(what: string, ok: () => boolean, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Starts a pipeline, kills a step once its container runs (as a user would), waits for the end. */
+async function killOnceRunning(file: string, step: string): Promise<PipelineRun> {
+  const { run } = await h.create(file);
+  run.setAutorun(true);
+  await until(`${step} to run`, () => Boolean(run.tree.get(step).executions[0]?.containerId));
+  run.kill(step);
+  await run.settled();
+  return run;
 }
 
 test('the three-stage example: data, three trainings in parallel, the best picked from their artifacts', async () => {
@@ -139,6 +158,34 @@ test('continue_behaviour skip_children_on_fail=False: children run after a failu
   await run.close();
 });
 
+const aborting = (behaviour: string) => `from pipewright import PipelineController, Task
+Task.create(project_name="p", task_name="ok", command="echo ok")
+Task.create(project_name="p", task_name="slow", command="sleep 60")
+pipe = PipelineController("aborts", "p", "1")
+pipe.add_step("slow", base_task_project="p", base_task_name="slow"${behaviour})
+pipe.add_step("child", base_task_project="p", base_task_name="ok", parents=["slow"])
+pipe.add_step("grandchild", base_task_project="p", base_task_name="ok", parents=["child"])
+pipe.add_step("independent", base_task_project="p", base_task_name="ok")
+`;
+
+test('continue_on_abort: a killed step does not fail the pipeline; skip_children_on_abort decides whether its children run', async () => {
+  const plain = await killOnceRunning(h.write('abort_plain.py', aborting('')), '/slow');
+  assert.deepEqual(states(plain), { slow: 'killed', child: 'pending', grandchild: 'pending', independent: 'done' });
+  assert.equal(plain.tree.root.state, 'killed', 'without continue_on_abort an abort fails the pipeline');
+  await plain.close();
+
+  const skipping = await killOnceRunning(h.write('abort_continue.py', aborting(', continue_behaviour={"continue_on_abort": True}')), '/slow');
+  assert.equal(skipping.tree.get('/slow').executions[0]!.reason, 'killed');
+  assert.deepEqual(states(skipping), { slow: 'killed', child: 'skipped', grandchild: 'skipped', independent: 'done' });
+  assert.equal(skipping.tree.root.state, 'done');
+  await skipping.close();
+
+  const running = await killOnceRunning(h.write('abort_children.py', aborting(', continue_behaviour={"continue_on_abort": True, "skip_children_on_abort": False}')), '/slow');
+  assert.deepEqual(states(running), { slow: 'killed', child: 'done', grandchild: 'done', independent: 'done' });
+  assert.equal(running.tree.root.state, 'done');
+  await running.close();
+});
+
 test('abort_on_failure: a failure kills running steps and nothing more starts', async () => {
   const started = Date.now();
   const { run } = await h.run(h.write('abort.py', failing('', true)));
@@ -189,6 +236,46 @@ pipe.add_step("broken", base_task_project="p", base_task_name="echo", pre_execut
   await run.close();
 });
 
+test('status_change_callback: called on every change of a step\'s status with the previous one (queued, running, completed, failed, skipped, cached)', async () => {
+  const def = (marks: string) => `from pipewright import PipelineController, Task
+def record(pipeline, node, previous_status):
+    with open(${JSON.stringify(marks)}, "a") as f:
+        f.write("%s %s->%s\\n" % (node.name, previous_status, node.status))
+def no(pipeline, node, parameters):
+    return False
+Task.create(project_name="p", task_name="ok", command="echo ok")
+Task.create(project_name="p", task_name="bad", command="exit 3")
+pipe = PipelineController("statuses", "p", "1")
+pipe.add_step("ok", base_task_project="p", base_task_name="ok", status_change_callback=record)
+pipe.add_step("cached", base_task_project="p", base_task_name="ok", parameter_override={"n": 1}, cache_executed_step=True, status_change_callback=record)
+pipe.add_step("bad", base_task_project="p", base_task_name="bad", continue_on_fail=True, status_change_callback=record)
+pipe.add_step("below_bad", base_task_project="p", base_task_name="ok", parents=["bad"], status_change_callback=record)
+pipe.add_step("vetoed", base_task_project="p", base_task_name="ok", pre_execute_callback=no, status_change_callback=record)
+`;
+  const changes = async (name: string) => {
+    const marks = path.join(h.dir, `${name}.txt`);
+    const { run } = await h.run(h.write(`${name}.py`, def(marks)));
+    await run.close(); // waits for the callbacks still being answered
+    const byStep: Record<string, string[]> = {};
+    for (const line of readFileSync(marks, 'utf8').trim().split('\n')) {
+      const [step, change] = line.split(' ');
+      (byStep[step!] ??= []).push(change!);
+    }
+    return byStep;
+  };
+  const ran = ['pending->queued', 'queued->running', 'running->completed'];
+  assert.deepEqual(await changes('statuses1'), {
+    ok: ran,
+    cached: ran,
+    bad: ['pending->queued', 'queued->running', 'running->failed'],
+    below_bad: ['pending->skipped'],
+    vetoed: ['pending->queued', 'queued->skipped'],
+  });
+  const second = await changes('statuses2');
+  assert.deepEqual(second.cached, ['pending->queued', 'queued->cached'], 'a cache hit runs no container');
+  assert.deepEqual(second.ok, ran);
+});
+
 test('retry_on_failure: an int re-runs a failing step, keeping every execution; a callable decides', async () => {
   const file = h.write(
     'retry.py',
@@ -210,6 +297,58 @@ pipe.add_step("one_retry", base_task_project="p", base_task_name="flaky", parame
   assert.equal(run.tree.get('/one_retry').state, 'error');
   assert.ok(events.some((e: RunnerEvent) => e.type === 'notice' && /retry 1 of 3/.test(e.message)));
   await run.close();
+});
+
+test('a restarted runner keeps retry counts and the steps a pre_execute_callback skipped', async () => {
+  const asked = path.join(h.dir, 'asked.txt');
+  const file = h.write(
+    'restart.py',
+    `from pipewright import PipelineController, Task
+def no(pipeline, node, parameters):
+    with open(${JSON.stringify(asked)}, "a") as f:
+        f.write(node.name + "\\n")
+    return False
+Task.create(project_name="p", task_name="ok", command="echo ok")
+Task.create(project_name="p", task_name="bad", command="echo failing; exit 1")
+Task.create(project_name="p", task_name="slow", command="sleep 60")
+pipe = PipelineController("restart", "p", "1")
+pipe.add_step("vetoed", base_task_project="p", base_task_name="ok", pre_execute_callback=no)
+pipe.add_step("below_vetoed", base_task_project="p", base_task_name="ok", parents=["vetoed"])
+pipe.add_step("flaky", base_task_project="p", base_task_name="bad", retry_on_failure=1)
+pipe.add_step("blocker", base_task_project="p", base_task_name="slow")
+`,
+  );
+  // One cpu: flaky fails, its retry queues behind blocker; the runner stops while blocker runs.
+  const { run } = await h.create(file, { budget: { cpu: 1 } });
+  run.setAutorun(true);
+  await until('blocker to run', () => Boolean(run.tree.get('/blocker').executions[0]?.containerId));
+  assert.deepEqual(states(run), { vetoed: 'skipped', below_vetoed: 'skipped', flaky: 'queued', blocker: 'running' });
+  assert.equal(run.tree.get('/flaky').executions.length, 1);
+  await run.close();
+
+  const reopened = h.track(await PipelineRun.open(run.id, await h.context({ budget: { cpu: 1 } })));
+  await reopened.settled();
+  const flaky = reopened.tree.get('/flaky').executions;
+  assert.deepEqual(flaky.map((e) => e.step?.retry ?? 0), [0, 1], 'the retry runs after the restart, as retry 1 of 1, and no more');
+  assert.deepEqual(states(reopened), { vetoed: 'skipped', below_vetoed: 'skipped', flaky: 'error', blocker: 'killed' });
+  assert.equal(reopened.tree.get('/vetoed').executions.length, 0);
+  // A reset still gives a fresh retry budget.
+  reopened.reset('/flaky');
+  await reopened.settled();
+  assert.deepEqual(reopened.tree.get('/flaky').executions.map((e) => e.step?.retry ?? 0), [0, 1, 0, 1]);
+  // A reset of the vetoed step: its skip stays (it is not asked again); the child it skipped is
+  // reconsidered (known after the restart as skipped because of its parent) and skipped again.
+  const events: RunnerEvent[] = [];
+  reopened.on('event', (e) => events.push(e));
+  reopened.reset('/vetoed');
+  await reopened.settled();
+  assert.deepEqual(
+    events.filter((e) => e.type === 'skip').map((e) => e.type === 'skip' && `${e.path} ${e.skipped} ${e.reason}`),
+    ['/below_vetoed false undefined', '/below_vetoed true parent'],
+  );
+  assert.deepEqual(states(reopened), { vetoed: 'skipped', below_vetoed: 'skipped', flaky: 'error', blocker: 'killed' });
+  assert.equal(readFileSync(asked, 'utf8'), 'vetoed\n', 'the callback was asked once, before the restart');
+  await reopened.close();
 });
 
 test('time_limit kills the step and marks it failed with that reason', async () => {
@@ -250,21 +389,29 @@ pipe.add_step("second", base_task_project="p", base_task_name="t", parameter_ove
 
 // ---- start() from `python3 pipeline.py` --------------------------------------------------------
 
-async function bundleCli(): Promise<string> {
+let bundled: Promise<string> | undefined;
+
+function bundleCli(): Promise<string> {
   // The runner as a CLI bundle of this source tree (dist/ may be older), as users run it.
-  const esbuild = await import('esbuild');
-  const outfile = path.join(h.dir, 'cli', 'cli.js');
-  await esbuild.build({ bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['*.node'], absWorkingDir: repo, entryPoints: ['extension/cli/main.ts'], outfile, logLevel: 'warning' });
-  return outfile;
+  return (bundled ??= (async () => {
+    const esbuild = await import('esbuild');
+    const outfile = path.join(h.dir, 'cli', 'cli.js');
+    await esbuild.build({ bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['*.node'], absWorkingDir: repo, entryPoints: ['extension/cli/main.ts'], outfile, logLevel: 'warning' });
+    return outfile;
+  })());
 }
 
-function python(file: string, env: Record<string, string>): Promise<CliResult> {
-  return runProcess('python3', [file], env, path.dirname(file));
+async function cliEnv(): Promise<Record<string, string>> {
+  const sdk = path.join(repo, 'language-server', 'sdk');
+  return { PIPEWRIGHT_CLI: await bundleCli(), PIPEWRIGHT_SDK: sdk, PYTHONPATH: sdk, PIPEWRIGHT_HOME: h.storeRoot, PIPEWRIGHT_DEFAULT_IMAGE: process.env.PIPEWRIGHT_TEST_IMAGE || 'pipewright/python:latest' };
+}
+
+function python(file: string, env: Record<string, string>, args: string[] = []): Promise<CliResult> {
+  return runProcess('python3', [file, ...args], env, path.dirname(file));
 }
 
 test('start() from `python3 pipeline.py`: runs through the runner; wait, get_processed_nodes, is_running, elapsed, stop', async () => {
-  const sdk = path.join(repo, 'language-server', 'sdk');
-  const env = { PIPEWRIGHT_CLI: await bundleCli(), PIPEWRIGHT_SDK: sdk, PYTHONPATH: sdk, PIPEWRIGHT_HOME: h.storeRoot, PIPEWRIGHT_DEFAULT_IMAGE: process.env.PIPEWRIGHT_TEST_IMAGE || 'pipewright/python:latest' };
+  const env = await cliEnv();
   const file = h.write(
     'started.py',
     `import time
@@ -304,4 +451,42 @@ if __name__ == "__main__":
     'stopped False True aborted',
   ]);
   assert.match(result.stderr, /pipeline [a-z]+(-[a-z]+)+ started/);
+});
+
+test('pipeline parameters given to a run: `pipewright run FILE --param` and `python3 pipeline.py --param` set what ${pipeline.x} resolves to', async () => {
+  const env = await cliEnv();
+  const file = h.write(
+    'params.py',
+    `from clearml import PipelineController, Task
+def seen(pipeline, node, parameters):
+    parameters["Args/seen"] = pipeline.get_parameters()["samples"]
+Task.create(project_name="p", task_name="t", command="echo samples=\${Args/n}", parameters={"n": 0})
+pipe = PipelineController("params", "p", "1")
+pipe.add_parameter("samples", 200)
+pipe.add_step("a", base_task_project="p", base_task_name="t", parameter_override={"n": "\${pipeline.samples}"}, pre_execute_callback=seen)
+
+if __name__ == "__main__":
+    pipe.start_locally()
+    print("parameters", pipe.get_parameters(), pipe.get_pipeline_dag()["a"].status)
+`,
+  );
+  const stepOf = async (id: string) => {
+    const run = await PipelineRun.inspect(id, await h.context());
+    const e = run.tree.get('/a').executions[0]!;
+    return { command: e.command, parameters: e.step?.parameters, controller: run.tree.root.spec.controller?.parameters };
+  };
+  const ran = await runProcess(process.execPath, [env.PIPEWRIGHT_CLI!, 'run', file, '--param', 'samples=5', '--json'], env, path.dirname(file));
+  assert.equal(ran.code, 0, ran.stderr);
+  const id = (JSON.parse(ran.stdout.split('\n')[0]!) as RunnerEvent).pipeline;
+  assert.deepEqual(await stepOf(id), { command: 'echo samples=5', parameters: { 'Args/n': 5, 'Args/seen': 5 }, controller: { samples: 5 } }, 'cast to the default\'s type; the callbacks see it too');
+
+  const bad = await runProcess(process.execPath, [env.PIPEWRIGHT_CLI!, 'run', file, '--param', 'sample=5'], env, path.dirname(file));
+  assert.equal(bad.code, 3);
+  assert.match(bad.stderr, /params\.py:5: --param sample=5: the pipeline has no parameter 'sample' \(add_parameter: samples\)/);
+
+  const script = await python(file, env, ['--param', 'samples=7']);
+  assert.equal(script.code, 0, script.stderr);
+  assert.equal(script.stdout.trim(), "parameters {'samples': 7} completed");
+  const started = /pipeline ([a-z]+(?:-[a-z]+)+) started/.exec(script.stderr)![1]!;
+  assert.deepEqual(await stepOf(started), { command: 'echo samples=7', parameters: { 'Args/n': 7, 'Args/seen': 7 }, controller: { samples: 7 } });
 });

@@ -10,7 +10,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sdk_helpers as h  # noqa: E402
 
-from pipewright.clearml import PipelineController, Task, controller, host, launch, step  # noqa
+from pipewright.clearml import PipelineController, Task, controller, host, launch, overrides, step  # noqa
 from pipewright.clearml.task import Artifact, store_artifact  # noqa: E402
 
 EXAMPLE = os.path.join(h.EXAMPLES, "clearml", "pipeline.py")
@@ -111,12 +111,41 @@ class Errors(unittest.TestCase):
     def test_reference_to_an_unknown_step_is_reported_at_the_step(self):
         with h.TempDir() as d:
             path = d.write("p.py", BASE + 'pipe.add_step("a", base_task_name="t", '
-                           'parameter_override={"x": "${ghost.artifacts.y.url}"})\n')
+                           'parameter_override={"x": "${ghost.artifacts.y.url}"})\n'
+                           'pipe.add_step("b", base_task_name="t")\n')
             result = h.run_cli(path, "--json", "--errors=json")
             self.assertEqual(result.returncode, 3)
             error = h.last_json_line(result.stderr)["error"]
-            self.assertEqual(error["line"], 4)
-            self.assertIn("'ghost'", error["message"])
+            self.assertEqual((error["file"], error["line"], error["kind"]), (path, 4, "definition"))
+            self.assertEqual(error["message"], "step 'a' refers to ${ghost.artifacts.y.url}, but "
+                             "there is no step 'ghost' in this pipeline (steps: a, b)")
+
+    def test_a_reference_may_name_a_step_added_later_which_must_have_it(self):
+        code = BASE + "def make():\n    return 1\n\n"
+        code += 'pipe.add_step("first", base_task_name="t", parameter_override={"x": "${later.n}"})\n'
+        line = code.count("\n")
+        ok = code + 'pipe.add_function_step("later", make, function_return=["n"])\n'
+        ns = h.define(ok)
+        self.assertEqual(nodes_of(ns["pipe"].to_json())["/first"]["parents"], ["/later"])
+        # An unknown return value of a function step added later: reported when it is complete.
+        bad = code + 'pipe.add_function_step("later", make, function_return=["m"])\n'
+        h.definition_error(self, bad, line, "step 'later' has no return value 'n' (function_return: m)",
+                           after=lambda ns: ns["pipe"].to_json())
+        h.definition_error(self, code, line, "there is no step 'later' in this pipeline (steps: first)",
+                           after=lambda ns: ns["pipe"].to_json())
+
+    def test_models_references_are_refused(self):
+        code = BASE + 'pipe.add_step("a", base_task_name="t")\n'
+        for ref in ("${a.models.output.-1.url}", "${later.models.input.0.url}"):
+            h.definition_error(self, code + 'pipe.add_step("b", base_task_name="t", '
+                               'parameter_override={"x": "%s"})\n' % ref, 5,
+                               "models are not supported (there is no model registry)")
+
+    def test_unknown_pipeline_parameter(self):
+        code = BASE + 'pipe.add_parameter("n", 1)\n'
+        code += 'pipe.add_step("a", base_task_name="t", parameter_override={"x": "${pipeline.m}"})\n'
+        h.definition_error(self, code, 5, "step 'a' refers to ${pipeline.m}, but the pipeline has "
+                           "no parameter 'm' (add_parameter: n)", after=lambda ns: ns["pipe"].to_json())
 
     def test_reference_to_an_unknown_return_or_field_is_reported_at_the_step(self):
         code = BASE + "def make():\n    return 1\n\ndef use(v):\n    return v\n\n"
@@ -150,6 +179,70 @@ class Errors(unittest.TestCase):
             result = h.run_cli(path, "--json")
             self.assertEqual(result.returncode, 0, result.stderr)
             self.assertIn("/a", nodes_of(result.stdout))
+
+
+PARAMS = BASE + """\
+pipe.add_parameter("samples", 200)
+pipe.add_parameter("rate", 0.5)
+pipe.add_parameter("fast", False)
+pipe.add_parameter("name", "x")
+pipe.add_parameter("tags", [], param_type="list")
+pipe.add_step("a", base_task_name="t", parameter_override={"x": "${pipeline.samples}"})
+"""
+
+
+class Parameters(unittest.TestCase):
+    """Pipeline parameters given to a run: --param NAME=VALUE."""
+
+    def test_param_overrides_the_exported_value_cast_to_the_default_type(self):
+        with h.TempDir() as d:
+            path = d.write("p.py", PARAMS)
+            result = h.run_cli(path, "--param", "samples=5", "--param=fast=yes", "--param",
+                               "name=a=b", "--param", 'tags=["t"]', "--json")
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertEqual(nodes_of(result.stdout)["/"]["controller"]["parameters"],
+                             {"samples": 5, "rate": 0.5, "fast": True, "name": "a=b", "tags": ["t"]})
+            self.assertEqual(nodes_of(result.stdout)["/a"]["step"]["parameters"],
+                             {"Args/x": "${pipeline.samples}"}, "resolved by the runner")
+
+    def test_bad_params_are_errors_at_the_line_that_explains_them(self):
+        with h.TempDir() as d:
+            path = d.write("p.py", PARAMS)
+            cases = [(("--param", "samples=many"), 4, "--param samples=many: invalid literal for int()"),
+                     (("--param", "rate=fast"), 5, "--param rate=fast: could not convert"),
+                     (("--param", "tags=3"), 8, "--param tags=3: expected a JSON list"),
+                     (("--param", "nope=1"), 3, "the pipeline has no parameter 'nope' (add_parameter: fast, name, rate, samples, tags)"),
+                     (("--param", "samples"), 3, "--param samples: expected NAME=VALUE")]
+            for args, line, fragment in cases:
+                result = h.run_cli(path, *args, "--json", "--errors=json")
+                self.assertEqual(result.returncode, 3, (args, result.stderr))
+                error = h.last_json_line(result.stderr)["error"]
+                self.assertEqual(error["line"], line, (args, error))
+                self.assertIn(fragment, error["message"])
+            conducto = d.write("c.py", "import conducto as co\nroot = co.Serial()\nroot['a'] = co.Exec('echo')\n")
+            result = h.run_cli(conducto, "--param", "a=1", "--json", "--errors=json")
+            self.assertEqual(result.returncode, 3)
+            self.assertIn("--param sets parameters of a PipelineController",
+                          h.last_json_line(result.stderr)["error"]["message"])
+
+    def test_from_argv_and_the_controller_host_get_the_values(self):
+        self.assertEqual(overrides.from_argv(["--param", "a=1", "-v", "--param=b=2"]),
+                         (["a=1", "b=2"], ["-v"]))
+        with h.TempDir() as d:
+            path = d.write("p.py", PARAMS + """
+def show(pipeline, node, parameters):
+    parameters["seen"] = pipeline.get_parameters()
+pipe.add_step("b", base_task_name="t", pre_execute_callback=show)
+""")
+            import subprocess
+            proc = subprocess.run(
+                [sys.executable, "-m", "pipewright.clearml.host", path, "p"], cwd=d.path,
+                input='{"id": 1, "op": "pre", "step": "b", "parameters": {}}\n',
+                capture_output=True, text=True, timeout=60,
+                env=h._env({overrides.ENV: '{"samples": 5, "fast": true}'}))
+            reply = json.loads(proc.stdout.splitlines()[1])
+            self.assertEqual(reply["parameters"]["seen"], {"samples": 5, "rate": 0.5, "fast": True,
+                                                           "name": "x", "tags": []}, proc.stderr)
 
 
 class StepWrapper(unittest.TestCase):

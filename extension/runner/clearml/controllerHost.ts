@@ -17,6 +17,8 @@ export interface HostOptions {
   sdkDir: string;
   file: string;
   name: string;
+  /** The pipeline parameters as this run resolved them (defaults, or `--param` overrides). */
+  parameters: Record<string, unknown>;
 }
 
 export class ControllerHost {
@@ -31,10 +33,10 @@ export class ControllerHost {
 
   private start(): Promise<void> {
     if (this.ready) return this.ready;
-    const { python, sdkDir, file, name } = this.options;
+    const { python, sdkDir, file, name, parameters } = this.options;
     const child = spawn(python, ['-m', 'pipewright.clearml.host', file, name], {
       cwd: path.dirname(file),
-      env: { ...process.env, PYTHONPATH: [sdkDir, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter), PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' },
+      env: { ...process.env, PYTHONPATH: [sdkDir, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter), PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1', PIPEWRIGHT_PIPELINE_PARAMETERS: JSON.stringify(parameters) },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.child = child;

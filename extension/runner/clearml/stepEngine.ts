@@ -5,7 +5,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ControllerSpec, StepSpec } from '../../protocol/pipeline';
-import type { ExecutionRecord, NodeState } from '../../protocol/runner';
+import type { ExecutionRecord, NodeState, RunnerEvent, SkipReason } from '../../protocol/runner';
 import { pythonExecutable } from '../../sdk/sdkLocation';
 import { CONTAINER_PATHS, type ExecOutcome } from '../executor/execRequest';
 import type { RunNode, RunTree } from '../model/runTree';
@@ -24,8 +24,8 @@ export interface StepRunHost {
   readonly definitionFile: string;
   readonly pipelineName: string;
   readonly sdkDir: string;
-  /** Skips or unskips a node, persisted like a user's skip. */
-  setSkipped(node: RunNode, skipped: boolean): void;
+  /** Skips or unskips a node, persisted like a user's skip (with the reason, for a restart). */
+  setSkipped(node: RunNode, skipped: boolean, reason?: SkipReason): void;
   notice(path: string, message: string): void;
 }
 
@@ -48,14 +48,26 @@ export const STEP_WRAPPER = 'python3 -m pipewright.clearml.step';
 
 const STATUS: Record<NodeState, string> = { pending: 'pending', queued: 'queued', running: 'running', done: 'completed', error: 'failed', killed: 'aborted' };
 
+/** How long closing waits for status_change_callbacks still being answered. */
+const STATUS_DRAIN_MS = 10_000;
+
 export class StepEngine {
   readonly controller: ControllerSpec | undefined;
   readonly cache: StepCache;
   /** abort_on_failure fired: nothing more starts until a reset. */
   aborted = false;
+  // retries, autoSkipped and aborted are kept by `observe` from the run's events, live and on
+  // replay alike, so a restarted runner goes on with the same retry budgets and skips.
   private readonly retries = new Map<RunNode, number>();
+  /** Steps skipped because of a parent: a reset of that parent brings them back. */
   private readonly autoSkipped = new Set<RunNode>();
+  /** A pre_execute_callback said no; the skip event is not written yet. */
   private readonly skipping = new Set<RunNode>();
+  /** Steps whose execution's container started (status `running`, not `queued`). */
+  private readonly containerUp = new Set<RunNode>();
+  /** The status last reported to status_change_callback (ClearML's previous_status). */
+  private readonly statuses = new Map<RunNode, string>();
+  private readonly statusCalls = new Set<Promise<void>>();
   private readonly cacheKeys = new Map<RunNode, string>();
   private readonly refreshOnce = new Set<RunNode>();
   private host: ControllerHost | undefined;
@@ -106,6 +118,7 @@ export class StepEngine {
         }
         const aborted = state === 'killed';
         if (!(aborted ? step.skip_children_on_abort : step.skip_children_on_fail)) continue;
+        // ClearML: a step that may fail (or be aborted) without failing the pipeline skips its children.
         if (aborted ? step.continue_on_abort : step.continue_on_fail) {
           skip = true;
           continue;
@@ -117,21 +130,15 @@ export class StepEngine {
     return skip ? 'skip' : waiting ? 'waiting' : 'ready';
   }
 
-  /** The scheduler found a step to skip (its parent was skipped, or failed with continue_on_fail). */
+  /** The scheduler found a step to skip (its parent was skipped, or failed/aborted with continue). */
   skipChild(child: RunNode): void {
-    this.autoSkipped.add(child);
-    this.run.setSkipped(child, true);
-    this.statusChanged(child, 'pending', 'skipped');
+    this.run.setSkipped(child, true, 'parent');
   }
 
-  /** A node is reset: its retries start over; steps skipped because of it may run again. */
+  /** A node was reset (its retries started over in `observe`): steps skipped because of it may run again. */
   reopen(node: RunNode): RunNode[] {
-    this.aborted = false;
     const reset = new Set<string>();
-    for (const leaf of this.run.tree.leaves(node)) {
-      this.retries.delete(leaf);
-      reset.add(leaf.path);
-    }
+    for (const leaf of this.run.tree.leaves(node)) reset.add(leaf.path);
     const unskipped: RunNode[] = [];
     let grew = true;
     while (grew) {
@@ -183,7 +190,6 @@ export class StepEngine {
     } catch (err) {
       return this.fail(execution, `cannot start step ${step.name}: ${(err as Error).message}`);
     }
-    this.statusChanged(leaf, 'pending', 'running');
     if (step.callbacks.pre || this.controller?.callbacks.pre) {
       let reply: HostReply;
       try {
@@ -240,10 +246,8 @@ export class StepEngine {
 
   /** After a step's execution: store it in the cache, post_execute_callback, retry, abort. */
   async afterExecution(leaf: RunNode, execution: ExecutionRecord, state: NodeState): Promise<AfterExecution> {
-    if (this.skipping.delete(leaf)) {
-      this.statusChanged(leaf, 'running', 'skipped');
-      return { state: 'pending', skip: true };
-    }
+    // Still `skipping` until the skip event is seen: the step's status goes straight to skipped.
+    if (this.skipping.has(leaf)) return { state: 'pending', skip: true };
     const key = this.cacheKeys.get(leaf);
     this.cacheKeys.delete(leaf);
     if (state === 'pending') return { state };
@@ -285,19 +289,76 @@ export class StepEngine {
         }
       } else if (step.retry !== null && done < step.retry) again = true;
       if (again) {
-        this.retries.set(leaf, done + 1);
+        // The count goes up when the runner writes the execution's end with `retry` (observe).
         this.run.notice(leaf.path, `step ${step.name} failed; retry ${done + 1}${step.retry_callback ? '' : ` of ${step.retry}`}`);
         return { state, retry: true };
       }
     }
-    this.statusChanged(leaf, 'running', state === 'done' && execution.cached ? 'cached' : STATUS[state]);
     let abort = false;
-    if ((state === 'error' || state === 'killed') && this.controller?.abort_on_failure && !step.continue_on_fail && !this.aborted) {
+    if (this.abortsPipeline(step, state) && !this.aborted) {
       this.aborted = true;
       abort = true;
       this.run.notice('/', `step ${step.name} failed: aborting the pipeline (abort_on_failure)`);
     }
     return { state, abort };
+  }
+
+  /** abort_on_failure, as ClearML: a failure without continue_on_fail (an abort is no failure). */
+  private abortsPipeline(step: StepSpec, state: NodeState): boolean {
+    return state === 'error' && this.controller?.abort_on_failure === true && !step.continue_on_fail;
+  }
+
+  // ---- what the run's events say ----------------------------------------------------------
+
+  /**
+   * Every event of the run, as it is emitted and when the log is replayed after a restart: the
+   * retry counts, the runner's skips and abort_on_failure are rebuilt from them, and a change of a
+   * step's status calls its status_change_callback (not on replay).
+   */
+  observe(event: RunnerEvent, replaying: boolean): void {
+    if (event.type === 'reset') {
+      const node = this.run.tree.byPath.get(event.path);
+      this.aborted = false;
+      if (node) for (const leaf of this.run.tree.leaves(node)) this.retries.delete(leaf);
+      return;
+    }
+    if (event.type !== 'state' && event.type !== 'skip' && event.type !== 'execution-start' && event.type !== 'execution-end') return;
+    const leaf = this.run.tree.byPath.get(event.path);
+    const step = leaf?.spec.step;
+    if (!leaf || !step) return;
+    let skipped: boolean | undefined;
+    switch (event.type) {
+      case 'skip':
+        // Emitted before the tree changes: the event says what the node becomes.
+        skipped = event.skipped;
+        this.skipping.delete(leaf);
+        if (event.skipped && event.reason === 'parent') this.autoSkipped.add(leaf);
+        else if (!event.skipped) this.autoSkipped.delete(leaf);
+        break;
+      case 'execution-start':
+        if (event.execution.containerId) this.containerUp.add(leaf);
+        break;
+      case 'execution-end':
+        if (event.retry) this.retries.set(leaf, (event.execution.step?.retry ?? 0) + 1);
+        else if (this.abortsPipeline(step, event.state)) this.aborted = true;
+        break;
+      case 'state':
+        if (event.state !== 'running') this.containerUp.delete(leaf);
+        break;
+    }
+    const status = this.status(leaf, skipped);
+    const previous = this.statuses.get(leaf) ?? 'pending';
+    if (status === previous) return;
+    this.statuses.set(leaf, status);
+    if (!replaying) this.statusChanged(leaf, previous, status);
+  }
+
+  /** A step's status as ClearML names it (PipelineController.Node.status). */
+  private status(leaf: RunNode, skipped = leaf.skipped): string {
+    if (skipped || this.skipping.has(leaf)) return 'skipped';
+    if (leaf.state === 'running') return this.containerUp.has(leaf) ? 'running' : 'queued';
+    if (leaf.state === 'done' && leaf.executions[leaf.executions.length - 1]?.cached) return 'cached';
+    return STATUS[leaf.state];
   }
 
   // ---- the controller host ---------------------------------------------------------------
@@ -308,10 +369,8 @@ export class StepEngine {
       const step = child.spec.step;
       if (!step) continue;
       const last = child.executions[child.executions.length - 1];
-      let status = child.skipped ? 'skipped' : STATUS[child.state];
-      if (child.state === 'done' && last?.cached) status = 'cached';
       out[step.name] = {
-        status,
+        status: this.status(child),
         executed: child.state === 'done' && last ? `${this.run.pipelineId}.${last.id}` : null,
         started: last ? last.startedAt / 1000 : null,
         ended: last?.endedAt ? last.endedAt / 1000 : null,
@@ -323,22 +382,31 @@ export class StepEngine {
   }
 
   private ask(op: string, leaf: RunNode, payload: Record<string, unknown>, overrides?: Record<string, Record<string, unknown>>): Promise<HostReply> {
-    this.host ??= new ControllerHost({ python: pythonExecutable(), sdkDir: this.run.sdkDir, file: this.run.definitionFile, name: this.run.pipelineName });
+    this.host ??= new ControllerHost({ python: pythonExecutable(), sdkDir: this.run.sdkDir, file: this.run.definitionFile, name: this.run.pipelineName, parameters: this.controller?.parameters ?? {} });
     return this.host.request(op, { step: leaf.spec.step!.name, nodes: this.nodes(overrides), ...payload });
   }
 
   private statusChanged(leaf: RunNode, previous: string, status: string): void {
     const step = leaf.spec.step;
     if (!step?.callbacks.status) return;
-    this.ask('status', leaf, { previous, status }, { [step.name]: { status } }).then(
+    const call = this.ask('status', leaf, { previous, status }, { [step.name]: { status } }).then(
       (reply) => {
         if (reply.error) this.run.notice(leaf.path, `status_change_callback of ${step.name} raised:\n${reply.error}`);
       },
       (err: Error) => this.run.notice(leaf.path, `status_change_callback of ${step.name}: ${err.message}`),
     );
+    this.statusCalls.add(call);
+    void call.finally(() => this.statusCalls.delete(call));
   }
 
-  close(): void {
+  /** Stops the controller host, once the status callbacks already sent are answered (or a while). */
+  async close(): Promise<void> {
+    if (this.statusCalls.size) {
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, STATUS_DRAIN_MS)));
+      await Promise.race([Promise.allSettled([...this.statusCalls]), limit]);
+      clearTimeout(timer);
+    }
     this.host?.close();
     this.host = undefined;
   }

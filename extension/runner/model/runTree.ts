@@ -44,6 +44,8 @@ export class RunNode {
   get viewState(): NodeState {
     if (this.skipped) return 'done';
     if (this.spec.params.suppress_errors && (this.state === 'error' || this.state === 'killed')) return 'done';
+    // A pipeline step with continue_on_abort (ClearML): being aborted does not fail the pipeline.
+    if (this.state === 'killed' && this.spec.step?.continue_on_abort) return 'done';
     return this.state;
   }
 }

@@ -9,12 +9,13 @@ from .errors import DefinitionError
 from .node import Node
 
 USAGE = """\
-usage: pipewright FILE [FUNC] [--ARG=VALUE ...] [--json] [--list] [--errors=json]
+usage: pipewright FILE [FUNC] [--ARG=VALUE ...] [--param NAME=VALUE ...] [--json] [--list] [--errors=json]
        pipewright FILE --all [--errors=json] [--memory-limit MB] [--source-stdin]
        python FILE [FUNC] [--ARG=VALUE ...] [--json] [--local | --run]   (files calling co.main)
 
 Prints the tree of the pipeline FUNC returns (default: co.main's default, else the module's root
 node), or its pipeline JSON with --json. A FUNC returning something else prints that value.
+  --param NAME=VALUE  a PipelineController parameter (add_parameter) for this run
   --list          the file's pipelines as a JSON array of {"name", "line", "default"}
   --all           evaluate the file once and every pipeline of --list needing no arguments:
                   one JSON line each, {"name", "line", "default", "document" | "error"}
@@ -37,6 +38,7 @@ class Options:
         self.json = self.list = self.run = self.help = self.errors_json = False
         self.all = self.source_stdin = False
         self.memory_limit = None
+        self.params = []  # NAME=VALUE texts of --param
 
 
 def parse_options(argv):
@@ -60,6 +62,8 @@ def parse_options(argv):
             opts.all = True
         elif token == "--source-stdin":
             opts.source_stdin = True
+        elif token == "--param" or token.startswith("--param="):
+            opts.params.append(token[len("--param="):] if "=" in token else next(tokens, ""))
         elif token == "--memory-limit" or token.startswith("--memory-limit="):
             text = token.partition("=")[2] if "=" in token else next(tokens, "")
             try:
@@ -128,10 +132,15 @@ def run(get_definition, opts, file):
         if opts.run:
             # As in Conducto: --local makes the pipeline (Run toggle off), --run also runs it.
             extra = ["--pending"] if opts.run == "pending" else []
+            for text in opts.params:
+                extra += ["--param", text]
             sys.stderr.write("pipewright: %s\n" % handoff.run_with_cli(definition.file, opts.func,
                                                                          list(opts.args) + extra))
             return EXIT_USAGE
         name, result, func = loader.pick(definition, opts.func, opts.args)
+        if opts.params:
+            from .clearml import overrides
+            overrides.check_target(result, opts.params, definition.file)
         if isinstance(result, Node):
             output(result, name, definition.file, opts.json, json_out)
         elif opts.json:

@@ -18,6 +18,11 @@ def check(root):
     stack = [root] if root._children else []
     while stack:
         node = stack.pop()
+        # A PipelineController first: its steps' references become parents, and a reference to a
+        # step that does not exist is better reported as such than as a parents= entry.
+        references = getattr(node, "_check_references", None)
+        if references is not None:
+            references()
         named = None
         for child in node._children.values():
             if child._deps is not None:

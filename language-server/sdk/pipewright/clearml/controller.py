@@ -64,6 +64,8 @@ class _Step:
     def __init__(self, node, info, spec):
         self.node, self.info, self.spec = node, info, spec
         self.pre = self.post = self.status = self.retry = None
+        self.exec = None  # the _StepExec: its line is the add_step call
+        self.refers = None  # what may hold references: parameters (and a task's command)
 
 
 class _StepExec(Exec):
@@ -149,7 +151,7 @@ class PipelineController(Parallel):
             "name": self._pc_name, "project": self._pc_project, "version": self._pc_version,
             "abort_on_failure": self._pc_abort, "add_run_number": self._pc_run_number,
             "default_queue": self._pc_queue,
-            "parameters": {k: v["default"] for k, v in self._pc_params.items()},
+            "parameters": self.get_parameters(),
             "callbacks": {"pre": self._pc_pre is not None, "post": self._pc_post is not None},
         }
         return ', "controller": ' + json.dumps(spec, ensure_ascii=False, sort_keys=True)
@@ -157,14 +159,25 @@ class PipelineController(Parallel):
     # --- definition ---------------------------------------------------------------------------
 
     def add_parameter(self, name, default=None, description=None, param_type=None):
-        """A pipeline parameter, referenced as ${pipeline.NAME}."""
+        """A pipeline parameter, referenced as ${pipeline.NAME}; a run may give it another value
+        (`--param NAME=VALUE`, see overrides.py)."""
         if not isinstance(name, str) or not name:
             raise DefinitionError("add_parameter needs a name")
+        frame = user_frame()
         self._pc_params[name] = {"default": default, "description": description,
-                                 "type": param_type}
+                                 "type": param_type,
+                                 "file": frame.f_code.co_filename if frame else None,
+                                 "line": frame.f_lineno if frame else None}
 
     def get_parameters(self):
-        return {k: v["default"] for k, v in self._pc_params.items()}
+        """{name: value}: the value a run was given, else the default."""
+        return {k: v.get("value", v["default"]) for k, v in self._pc_params.items()}
+
+    def _set_parameter_values(self, values):
+        """The values a run resolved (the controller host is told them by the runner)."""
+        for name, value in (values or {}).items():
+            if name in self._pc_params:
+                self._pc_params[name]["value"] = value
 
     def set_default_execution_queue(self, default_execution_queue):
         """Where steps without execution_queue run. The local Docker engine runs every queue for
@@ -225,7 +238,7 @@ class PipelineController(Parallel):
                 "task_name": task.name, "parameters": params, "args_from_parameters": from_args}
         node_params = {"image": image, "env": task.env or None}
         self._check_fields(name, [params, command])
-        self._add_step_node(name, command, spec, parents, refs.steps_in([params, command]),
+        self._add_step_node(name, command, spec, parents, [params, command],
                             execution_queue, time_limit, continue_on_fail, continue_behaviour,
                             cache_executed_step, retry_on_failure, pre_execute_callback,
                             post_execute_callback, status_change_callback, node_params,
@@ -293,7 +306,7 @@ class PipelineController(Parallel):
             image = Image(name=docker, install_pip=list(packages))
         command = "%s %s %s" % (STEP_MODULE, file, function.__name__)
         self._check_fields(name, params)
-        self._add_step_node(name, command, spec, parents, refs.steps_in(params),
+        self._add_step_node(name, command, spec, parents, params,
                             execution_queue, time_limit, continue_on_fail, continue_behaviour,
                             cache_executed_step, retry_on_failure, pre_execute_callback,
                             post_execute_callback, status_change_callback,
@@ -302,21 +315,42 @@ class PipelineController(Parallel):
                                  return_artifacts=returns))
         return True
 
-    def _check_fields(self, name, value):
-        """A reference to a step already added must name something it has: a return value of a
-        function step, or id / artifacts.NAME / parameters.NAME. (A step not added yet is caught
-        when the DAG is checked.)"""
+    def _check_fields(self, name, value, complete=False, where=None):
+        """A reference to a step must name something it has: a return value of a function step,
+        or id / artifacts.NAME / parameters.NAME (never models). While steps are being added, a
+        step not added yet is let be; `complete` (the whole pipeline): it is an unknown step, and
+        every ${pipeline.NAME} must be a parameter."""
+        where = where or {}
+
+        def error(message):
+            return DefinitionError("step %r refers to %s" % (name, message), **where)
+
         for step, field in refs.step_fields_in(value):
             known = self._pc_steps.get(step)
-            if known is None:
-                continue
-            function = known.spec.get("function")
-            problem = refs.field_problem(step, field, function["returns"] if function else None)
+            if known is None and complete:
+                raise error("${%s.%s}, but there is no step %r in this pipeline (steps: %s)"
+                            % (step, field, step, ", ".join(self._pc_steps)))
+            function = known.spec.get("function") if known else None
+            returns = function["returns"] if function else None
+            if known is None and not field.startswith("models."):
+                continue  # a step added later: checked when the pipeline is complete
+            problem = refs.field_problem(step, field, returns)
             if problem:
-                raise DefinitionError("step %r refers to ${%s.%s}, but %s"
-                                      % (name, step, field, problem))
+                raise error("${%s.%s}, but %s" % (step, field, problem))
+        for param in refs.pipeline_params_in(value) if complete else ():
+            if param not in self._pc_params:
+                raise error("${pipeline.%s}, but the pipeline has no parameter %r (add_parameter: "
+                            "%s)" % (param, param, ", ".join(self._pc_params) or "none"))
 
-    def _add_step_node(self, name, command, spec, parents, referenced, queue, time_limit,
+    def _check_references(self):
+        """Called when the pipeline is complete (dag.check, before its parents= checks): every
+        reference names a step, and something it has, and pipeline parameters that exist. The
+        error is at the line of the referring step."""
+        for name, step in self._pc_steps.items():
+            self._check_fields(name, step.refers, complete=True,
+                               where={"file": step.exec._file, "line": step.exec._line})
+
+    def _add_step_node(self, name, command, spec, parents, refers, queue, time_limit,
                        continue_on_fail, continue_behaviour, cache, retry, pre, post, status,
                        node_params, node):
         where = "step %r" % (name,)
@@ -325,7 +359,7 @@ class PipelineController(Parallel):
         if isinstance(parents, str):
             parents = [parents]
         parents = list(parents or [])
-        for ref in referenced:
+        for ref in refs.steps_in(refers):
             if ref == name:
                 raise DefinitionError("%s refers to itself" % where)
             if ref not in parents:
@@ -365,6 +399,7 @@ class PipelineController(Parallel):
         step.post = _check_callback(post, "post_execute_callback", where)
         step.status = _check_callback(status, "status_change_callback", where)
         step.retry = retry_cb
+        step.exec, step.refers = step_node, refers
         self._pc_steps[name] = step
 
     # --- the DAG ------------------------------------------------------------------------------

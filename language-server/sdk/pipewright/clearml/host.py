@@ -10,14 +10,18 @@ on stdout:
     {"id", "op": "status", "step", "previous", "nodes"} -> {"id"}
 
 A callback that raises is answered with {"id", "error": TRACEBACK}: the runner fails that step
-with it. `nodes` carries every step's status so pipeline.get_processed_nodes() etc. answer."""
+with it. `nodes` carries every step's status so pipeline.get_processed_nodes() etc. answer.
+$PIPEWRIGHT_PIPELINE_PARAMETERS holds the pipeline parameters as the run has them (a `--param`
+changes them), for pipeline.get_parameters()."""
 import inspect
 import json
+import os
 import sys
 import traceback
 
 from .. import batch, loader
 from . import controller as controller_module
+from . import overrides
 from .controller import PipelineController
 
 
@@ -97,6 +101,7 @@ def main(argv):
 
     try:
         pipeline = find_controller(argv[0], argv[1] if len(argv) > 1 else "")
+        pipeline._set_parameter_values(json.loads(os.environ.get(overrides.ENV) or "{}"))
     except BaseException:  # includes SystemExit from a script that exits while loading
         reply({"ready": False, "error": traceback.format_exc()})
         return 1

@@ -1,7 +1,8 @@
 """start(): run the controller's pipeline with the runner CLI (`node cli.js run FILE --json`) and
 follow its events in a background thread, so wait(), is_running(), get_processed_nodes()...
 answer from this process. Callbacks run in the runner's controller host
-(pipewright.clearml.host), which loads the same file."""
+(pipewright.clearml.host), which loads the same file. `--param NAME=VALUE` on the script's
+command line sets a pipeline parameter here and is passed on to the runner."""
 import json
 import os
 import subprocess
@@ -10,6 +11,7 @@ import threading
 import time
 
 from .. import handoff
+from . import overrides
 
 STATUS = {"pending": "pending", "queued": "queued", "running": "running", "done": "completed",
           "error": "failed", "killed": "aborted"}
@@ -70,7 +72,11 @@ class Launch:
         env = dict(os.environ)
         if self.force_refresh:
             env["PIPEWRIGHT_STEP_CACHE"] = "refresh"
+        given, _ = overrides.from_argv(sys.argv[1:])
+        overrides.apply(self.controller, given)
         command = [os.environ.get("PIPEWRIGHT_NODE", "node"), cli, "run", self._file(), "--json"]
+        for text in given:
+            command += [overrides.FLAG, text]
         self.started = time.time()
         for step in self.controller._pc_steps.values():
             step.node.status, step.node.executed, step.node.skip_job = "pending", None, False

@@ -8,6 +8,7 @@
     ${pipeline.lr}                   a pipeline parameter (add_parameter)
     ${Args/x}                        in a command: this step's own parameter
 
+ClearML's ${stage1.models.output.-1.url} is refused: there is no model registry here.
 A reference to another step makes it a parent of the step (as in ClearML). The runner resolves
 them when the step starts (extension/runner/clearml/references.ts)."""
 import re
@@ -28,6 +29,29 @@ def kind_of(inner):
     return "step", head
 
 
+def _inner_refs(value):
+    """The text inside every ${...} of a value (str, or lists/dicts of them), in order."""
+    found = []
+
+    def walk(v):
+        if isinstance(v, str):
+            found.extend(m.group(1) for m in REF.finditer(v))
+        elif isinstance(v, dict):
+            for item in v.values():
+                walk(item)
+        elif isinstance(v, (list, tuple)):
+            for item in v:
+                walk(item)
+
+    walk(value)
+    return found
+
+
+def pipeline_params_in(value):
+    """Names of the pipeline parameters a value refers to (${pipeline.NAME})."""
+    return [name for kind, name in map(kind_of, _inner_refs(value)) if kind == "pipeline"]
+
+
 def steps_in(value):
     """Names of the steps a value (str, or lists/dicts of them) refers to, in order."""
     found = []
@@ -40,27 +64,19 @@ def steps_in(value):
 def step_fields_in(value):
     """(step name, what follows `step.`) for every step reference in a value (str, list, dict)."""
     found = []
-
-    def walk(v):
-        if isinstance(v, str):
-            for m in REF.finditer(v):
-                inner = m.group(1)
-                kind, name = kind_of(inner)
-                if kind == "step":
-                    found.append((name, inner[len(name) + 1:]))
-        elif isinstance(v, dict):
-            for item in v.values():
-                walk(item)
-        elif isinstance(v, (list, tuple)):
-            for item in v:
-                walk(item)
-
-    walk(value)
+    for inner in _inner_refs(value):
+        kind, name = kind_of(inner)
+        if kind == "step":
+            found.append((name, inner[len(name) + 1:]))
     return found
 
 
 def field_problem(step, field, returns):
     """Why `${step.FIELD}` names nothing of a step with these function returns (None: it is fine)."""
+    if field.startswith("models."):
+        return ("models are not supported (there is no model registry): store the model as an "
+                "artifact (upload_artifact, or a function_return) and refer to "
+                "${%s.artifacts.NAME.url}" % step)
     if field == "id" or field.startswith("artifacts.") or field.startswith("parameters."):
         return None
     if field in ("artifacts", "parameters"):

@@ -26,6 +26,8 @@ export function activate(context: vscode.ExtensionContext): void {
     client,
     tree,
     treeView,
+    treeView.onDidExpandElement((e) => tree?.setExpanded(e.element, true)),
+    treeView.onDidCollapseElement((e) => tree?.setExpanded(e.element, false)),
     new FailedNodeDiagnostics(runs),
     new RunStatusBar(runs),
     new ImageProgress(runs),

@@ -7,6 +7,7 @@ import type { RunManager } from '../runs/runManager';
 import { DefinitionFailure, evaluateDefinition } from '../sdk/evaluateDefinition';
 import { pythonInterpreter } from '../settings';
 import type { PipelinesTreeProvider } from '../treeViews/pipelinesTree';
+import { revealDepth } from '../treeViews/revealDepth';
 
 export interface CommandDeps {
   runs: RunManager;
@@ -58,7 +59,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, deps: Comm
         const run = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Pipewright: starting ${func ?? path.basename(file)}` }, () => runs.start(file, func));
         await vscode.commands.executeCommand(`${PIPELINES_VIEW}.focus`);
         const item = await tree.pipelineItemFor(file, func ?? run.meta.name);
-        if (item) await treeView.reveal(item, { expand: 2, focus: false, select: false });
+        if (item) await treeView.reveal(item, { expand: revealDepth(run.tree.root), focus: false, select: false });
       } catch (err) {
         await reportFailure(err);
       }

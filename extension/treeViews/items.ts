@@ -5,7 +5,7 @@ import type { PipelineMeta } from '../runner/store/pipelineStore';
 import type { PipelineRun } from '../runner/pipelineRun';
 import type { RunNode } from '../runner/model/runTree';
 import { formatCounts } from '../cli/statusDisplay';
-import { nodeDescription, nodeTooltip, stateIcon } from './nodePresentation';
+import { nodeDescription, stateIcon } from './nodePresentation';
 
 /** A definition file in the workspace. */
 export class DefinitionItem extends vscode.TreeItem {
@@ -103,7 +103,8 @@ export class NodeItem extends vscode.TreeItem {
     if (node) {
       this.description = nodeDescription(node);
       this.iconPath = stateIcon(node.state, node.skipped);
-      this.tooltip = nodeTooltip(node);
+      // Built on hover (resolveTreeItem): a refresh then sends a few fields per row, not a document.
+      this.tooltip = undefined;
       this.contextValue = `node;live=yes;leaf=${leaf};state=${node.state};skipped=${node.skipped};ran=${node.executions.length > 0 || !leaf}`;
     } else {
       this.description = this.spec.command ?? this.spec.type;

@@ -25,7 +25,15 @@ export function nodeDescription(node: RunNode): string {
   const last = node.executions[node.executions.length - 1];
   const why = node.isLeaf && last && (node.state === 'error' || node.state === 'killed') ? ` ${last.reason ?? `exit ${last.exitCode}`}` : '';
   const cached = node.isLeaf && last?.cached ? ' (cached)' : '';
-  return `${node.state}${cached}${why}${span === null ? '' : ` ${formatDuration(span)}`}`;
+  return `${node.state}${cached}${why}${containerProgress(node)}${span === null ? '' : ` ${formatDuration(span)}`}`;
+}
+
+/** " 340/1000" for a running container: its Exec nodes finished so far, of all. */
+function containerProgress(node: RunNode): string {
+  if (node.isLeaf || (node.state !== 'running' && node.state !== 'queued')) return '';
+  const c = node.leafCounts;
+  const total = c.pending + c.queued + c.running + c.done + c.error + c.killed;
+  return ` ${c.done + c.error + c.killed}/${total}`;
 }
 
 /** Command, params and the latest execution, for the tooltip. */

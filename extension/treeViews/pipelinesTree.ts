@@ -2,17 +2,25 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TreeResult } from '../protocol/lsp';
 import { parentPath, type PipelineDocument } from '../protocol/pipeline';
+import type { RunNode } from '../runner/model/runTree';
 import type { PipelineRun } from '../runner/pipelineRun';
 import type { RunChange, RunManager } from '../runs/runManager';
 import type { DefinitionIndex } from './definitionIndex';
 import { childrenByPath } from '../pipeline/renderTree';
+import { nodeTooltip } from './nodePresentation';
+import { Throttle } from './throttle';
 import { DefinitionItem, NodeItem, PipelineItem, RunItem, RunsGroupItem, type PipewrightItem } from './items';
 
 /** Asks the language server for a document's pipelines. */
 export type TreeSource = (uri: vscode.Uri) => Promise<TreeResult | undefined>;
 
-/** Past this many changed nodes in one batch, one full refresh is cheaper than many small ones. */
-const FULL_REFRESH_THRESHOLD = 300;
+/** Past this many changed rows in one batch, refreshing their containers is cheaper than each row. */
+const LEAF_REFRESH_LIMIT = 300;
+/** Containers refresh at most this often while a pipeline runs: each refresh refetches what is open under them. */
+const CONTAINER_REFRESH_MS = 1000;
+/** ... and less often the more rows are open under them, up to this. */
+const MAX_CONTAINER_REFRESH_MS = 10_000;
+const MS_PER_OPEN_ROW = 5;
 
 /**
  * The "Pipelines" view: definitions → pipeline functions → nodes (live states once run), and the
@@ -28,6 +36,12 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
   private readonly trees = new Map<string, TreeResult | undefined>();
   private readonly documentIndex = new WeakMap<PipelineDocument, ReturnType<typeof childrenByPath>>();
   private readonly runsGroup = new RunsGroupItem();
+  private dirtyContainers = new Set<PipewrightItem>();
+  private rootDirty = false;
+  private readonly lastRefresh = new WeakMap<PipewrightItem, number>();
+  /** Expanded or collapsed by the user, by item id (otherwise the item's own collapsibleState). */
+  private readonly expanded = new Map<string, boolean>();
+  private readonly containerRefresh = new Throttle(CONTAINER_REFRESH_MS, () => this.flushContainers());
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -56,6 +70,12 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
   }
 
   getTreeItem(item: PipewrightItem): vscode.TreeItem {
+    return item;
+  }
+
+  /** The tooltip of a run's node, built when the user hovers it. */
+  resolveTreeItem(item: vscode.TreeItem, element: PipewrightItem): vscode.TreeItem {
+    if (element instanceof NodeItem && element.runNode) item.tooltip = nodeTooltip(element.runNode);
     return item;
   }
 
@@ -163,37 +183,107 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
     return item;
   }
 
+  /**
+   * Runner changes, batched by the RunManager (100 ms). Refreshing an item makes VS Code fetch its
+   * expanded subtree again, so only leaf rows refresh at that pace; containers (a Parallel with
+   * 1,000 rows open, the run, the pipeline function) at most once a second, the outermost only.
+   */
   private runsChanged(changes: RunChange[]): void {
-    let total = 0;
-    for (const change of changes) total += change.paths.size || FULL_REFRESH_THRESHOLD;
-    if (total >= FULL_REFRESH_THRESHOLD) {
-      for (const item of this.items.values()) if (item instanceof NodeItem || item instanceof RunItem) item.update();
-      this.emitter.fire(undefined);
-      return;
-    }
+    // A run was added or deleted: the Runs group (maybe the view's root) has other children.
+    if (changes.length === 0 || changes.some(({ run }) => !this.items.has(`run:${run.id}`))) this.rootDirty = true;
     for (const { run, paths } of changes) {
       const byPath = this.nodeItems.get(run.id);
+      const leaves: NodeItem[] = [];
       for (const p of paths) {
         for (const item of byPath?.get(p) ?? []) {
+          if (item.hasChildren) this.dirtyContainers.add(item);
+          else leaves.push(item);
+        }
+        // Containers show their progress: every shown ancestor changes with a leaf.
+        for (let up = parentPath(p); up && up !== '/'; up = parentPath(up)) {
+          for (const item of byPath?.get(up) ?? []) this.dirtyContainers.add(item);
+        }
+      }
+      if (leaves.length > LEAF_REFRESH_LIMIT) {
+        // Many rows at once (or an unspecified change): one refresh of what holds them is cheaper.
+        for (const item of leaves) this.dirtyContainers.add(this.getParent(item) ?? item);
+      } else {
+        for (const item of leaves) {
           item.update();
           this.emitter.fire(item);
         }
       }
       const runItem = this.items.get(`run:${run.id}`);
-      if (runItem instanceof RunItem) {
-        runItem.update();
-        this.emitter.fire(runItem);
-      }
+      if (runItem) this.dirtyContainers.add(runItem);
       for (const item of this.items.values()) {
-        if (item instanceof PipelineItem && this.runs.latestFor(item.parent.uri.fsPath, item.entry.name) === run) {
-          this.withRunState(item);
-          this.emitter.fire(item);
-        }
+        if (item instanceof PipelineItem && this.runs.latestFor(item.parent.uri.fsPath, item.entry.name) === run) this.dirtyContainers.add(item);
       }
     }
+    this.containerRefresh.request();
+  }
+
+  /**
+   * Fires the dirty containers due for it, skipping those inside another one being fired (it covers
+   * them). A container with many open rows under it waits longer between refreshes, as each one
+   * makes VS Code fetch and diff them all: a Parallel open on 1,000 rows must not stutter the view.
+   */
+  private flushContainers(): void {
+    const dirty = this.dirtyContainers;
+    this.dirtyContainers = new Set();
+    if (this.rootDirty) {
+      this.rootDirty = false;
+      for (const item of this.items.values()) if (item instanceof NodeItem || item instanceof RunItem) item.update();
+      this.emitter.fire(undefined);
+      return;
+    }
+    const now = Date.now();
+    for (const item of dirty) {
+      let covered = false;
+      for (let up = this.getParent(item); up && !covered; up = this.getParent(up)) covered = dirty.has(up);
+      if (covered) continue;
+      const interval = Math.min(MAX_CONTAINER_REFRESH_MS, Math.max(CONTAINER_REFRESH_MS, this.openRows(item) * MS_PER_OPEN_ROW));
+      if (now - (this.lastRefresh.get(item) ?? 0) < interval) {
+        this.dirtyContainers.add(item);
+        continue;
+      }
+      this.lastRefresh.set(item, now);
+      if (item instanceof PipelineItem) this.withRunState(item);
+      else if (item instanceof NodeItem || item instanceof RunItem) item.update();
+      this.emitter.fire(item);
+    }
+    if (this.dirtyContainers.size) this.containerRefresh.request();
+  }
+
+  /** The view reports what the user expands and collapses. */
+  setExpanded(item: PipewrightItem, expanded: boolean): void {
+    this.expanded.set(item.id!, expanded);
+  }
+
+  private isExpanded(item: PipewrightItem): boolean {
+    return this.expanded.get(item.id!) ?? item.collapsibleState === vscode.TreeItemCollapsibleState.Expanded;
+  }
+
+  /** Rows VS Code fetches again when this item refreshes: everything open under it. */
+  private openRows(item: PipewrightItem): number {
+    if (!this.isExpanded(item)) return 0;
+    const run = item instanceof NodeItem || item instanceof RunItem ? item.run : item instanceof PipelineItem ? this.runs.latestFor(item.parent.uri.fsPath, item.entry.name) : undefined;
+    if (!run) return 0;
+    const owner = item instanceof NodeItem ? item.owner : item;
+    const count = (node: RunNode): number => {
+      let rows = node.children.length;
+      for (const child of node.children) {
+        if (child.isLeaf) continue;
+        const open = this.expanded.get(`node:${owner.id}:${run.id}:${child.path}`);
+        if (open) rows += count(child);
+      }
+      return rows;
+    };
+    const node = item instanceof NodeItem ? item.runNode : run.tree.root;
+    return node ? count(node) : 0;
   }
 
   dispose(): void {
+    this.containerRefresh.dispose();
     this.disposables.forEach((d) => d.dispose());
     this.emitter.dispose();
   }

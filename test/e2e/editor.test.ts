@@ -85,3 +85,16 @@ test('tree controls: Skip the failed node, then Run / Reset the passed one', asy
     await wb.screenshot('controls');
   });
 });
+
+test('hovering a run node shows its tooltip (built on hover): path, state, command, last run', async () => {
+  await wb.step('tooltip', async () => {
+    const row = await wb.treeItem('ok', { under: [RUNS, ANY_RUN] });
+    await row.hover();
+    const hover = wb.page.locator('.monaco-hover, .workbench-hover').filter({ hasText: '/ok' }).first();
+    await hover.waitFor({ timeout: TIMEOUTS.ui });
+    const text = await hover.innerText();
+    assert.match(text, /\/ok\b.*Exec, done/, text);
+    assert.match(text, /last run: .* · exit 0 ·/, text);
+    await wb.screenshot('tooltip');
+  });
+});

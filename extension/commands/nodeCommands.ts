@@ -33,6 +33,10 @@ export function registerNodeCommands(context: vscode.ExtensionContext, runs: Run
       if (!run.scheduler.autorun) run.setAutorun(true);
       run.reset(p);
     }),
+    onNode(COMMANDS.nodeRefresh, (run, p) => {
+      if (!run.scheduler.autorun) run.setAutorun(true);
+      run.refresh(p);
+    }),
     onNode(COMMANDS.nodeSkip, (run, p) => run.skip(p, true)),
     onNode(COMMANDS.nodeUnskip, (run, p) => run.skip(p, false)),
     onNode(COMMANDS.nodeKill, (run, p) => run.kill(p)),
@@ -66,6 +70,11 @@ export function registerPipelineCommands(context: vscode.ExtensionContext, runs:
       const run = await live(item);
       if (!run.scheduler.autorun) run.setAutorun(true);
       run.reset('/');
+    }),
+    onRun(COMMANDS.pipelineRefresh, async (item) => {
+      const run = await live(item);
+      if (!run.scheduler.autorun) run.setAutorun(true);
+      run.refresh('/');
     }),
     onRun(COMMANDS.pipelineSleep, async (item) => (await live(item)).sleep()),
     onRun(COMMANDS.pipelineWake, async (item) => (await live(item)).wake()),

@@ -64,6 +64,8 @@ export const COMMANDS = {
   showTree: 'pipewright.showTree',
   refresh: 'pipewright.refresh',
   nodeRun: 'pipewright.node.reset',
+  /** Pipeline steps (PipelineController): run again without their cached results. */
+  nodeRefresh: 'pipewright.node.refresh',
   nodeSkip: 'pipewright.node.skip',
   nodeUnskip: 'pipewright.node.unskip',
   nodeKill: 'pipewright.node.kill',
@@ -71,6 +73,7 @@ export const COMMANDS = {
   nodeGoTo: 'pipewright.node.goToDefinition',
   pipelineToggleRun: 'pipewright.pipeline.toggleRun',
   pipelineReset: 'pipewright.pipeline.reset',
+  pipelineRefresh: 'pipewright.pipeline.refresh',
   pipelineSleep: 'pipewright.pipeline.sleep',
   pipelineWake: 'pipewright.pipeline.wake',
   pipelineDelete: 'pipewright.pipeline.delete',

@@ -205,6 +205,11 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     this.checkSettled();
   }
 
+  /** A PipelineController pipeline: its steps have a cache (see refresh). */
+  get hasSteps(): boolean {
+    return this.steps !== undefined;
+  }
+
   /** Runs pipeline steps again without their cached results (which the new runs replace). */
   refresh(nodePath: string): void {
     const node = this.tree.get(nodePath);

@@ -75,7 +75,7 @@ export class RunItem extends vscode.TreeItem {
     this.iconPath = state ? stateIcon(state, false) : new vscode.ThemeIcon('circle-outline');
     this.tooltip = `${this.runId}: ${name} from ${run ? run.meta.file : this.meta?.file}`;
     const autorun = run?.scheduler.autorun ? 'on' : 'off';
-    this.contextValue = `run;live=${run ? 'yes' : 'no'};status=${status};autorun=${autorun}`;
+    this.contextValue = `run;live=${run ? 'yes' : 'no'};status=${status};autorun=${autorun};steps=${run?.hasSteps ? 'yes' : 'no'}`;
   }
 }
 
@@ -105,7 +105,7 @@ export class NodeItem extends vscode.TreeItem {
       this.iconPath = stateIcon(node.state, node.skipped);
       // Built on hover (resolveTreeItem): a refresh then sends a few fields per row, not a document.
       this.tooltip = undefined;
-      this.contextValue = `node;live=yes;leaf=${leaf};state=${node.state};skipped=${node.skipped};ran=${node.executions.length > 0 || !leaf}`;
+      this.contextValue = `node;live=yes;leaf=${leaf};state=${node.state};skipped=${node.skipped};ran=${node.executions.length > 0 || !leaf};step=${this.spec.step ? 'yes' : 'no'}`;
     } else {
       this.description = this.spec.command ?? this.spec.type;
       this.iconPath = new vscode.ThemeIcon(leaf ? 'terminal' : this.spec.type === 'Parallel' ? 'split-horizontal' : 'list-ordered');

@@ -119,3 +119,26 @@ test('controls: Skip the failed node, then Run / Reset the passed one', async ()
   assert.ok(node(again, '/broken').skipped);
   assert.ok(!vscode.languages.getDiagnostics(fileUri('failing.py')).some((d) => d.message.includes('/broken') || d.message.includes('/ok')));
 });
+
+test('clearml/pipeline.py: a reset step reuses its cached result; "Run Without Cache" runs it for real', async () => {
+  const doc = await vscode.workspace.openTextDocument(fileUri('clearml/pipeline.py'));
+  await vscode.window.showTextDocument(doc);
+  await vscode.commands.executeCommand('pipewright.runPipeline');
+  const last = (p: Shown) => node(p, '/data').executions[node(p, '/data').executions.length - 1] as { cached?: boolean } | undefined;
+  const first = await until('pick_best done', async () => {
+    const [p] = await pipelinesOf('clearml/pipeline.py');
+    return p && node(p, '/pick_best').state === 'done' ? p : undefined;
+  });
+  assert.ok(!last(first)?.cached, 'the first run computes');
+  await cli('reset', first.pipeline.id, '/data');
+  await until('data reused from the cache', async () => {
+    const [p] = await pipelinesOf('clearml/pipeline.py');
+    return p && node(p, '/data').executions.length === 2 && node(p, '/data').state === 'done' && last(p)?.cached ? p : undefined;
+  });
+  await vscode.commands.executeCommand('pipewright.node.refresh', first.pipeline.id, '/data');
+  const refreshed = await until('data computed again', async () => {
+    const [p] = await pipelinesOf('clearml/pipeline.py');
+    return p && node(p, '/data').executions.length === 3 && node(p, '/data').state === 'done' ? p : undefined;
+  });
+  assert.ok(!last(refreshed)?.cached);
+});

@@ -223,7 +223,12 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     this.emitEvent({ type: 'skip', pipeline: this.id, time: Date.now(), path: nodePath, skipped });
     this.tree.setSkipped(node, skipped);
     if (skipped) this.scheduler.pump();
-    else this.scheduler.reopened(node);
+    else {
+      // Pipeline steps the runner skipped because of this one come back with it.
+      const unskipped = this.steps?.reopen(node) ?? [];
+      this.scheduler.reopened(node);
+      for (const step of unskipped) this.scheduler.reopened(step);
+    }
     this.checkSettled();
   }
 

@@ -151,6 +151,27 @@ test('continue_on_fail: the failed step\'s descendants are skipped and the pipel
   await run.close();
 });
 
+test('a step the user skips skips its descendants; unskipped, it runs and they come back', async () => {
+  const file = h.write('userskip.py', `from pipewright import PipelineController, Task
+Task.create(project_name="p", task_name="ok", command="echo ok")
+pipe = PipelineController("userskip", "p", "1")
+pipe.add_step("first", base_task_project="p", base_task_name="ok")
+pipe.add_step("second", base_task_project="p", base_task_name="ok", parents=["first"])
+pipe.add_step("third", base_task_project="p", base_task_name="ok", parents=["second"])
+pipe.add_step("other", base_task_project="p", base_task_name="ok")
+`);
+  const { run } = await h.create(file);
+  run.skip('/first', true);
+  run.setAutorun(true);
+  await run.settled();
+  assert.deepEqual(states(run), { first: 'skipped', second: 'skipped', third: 'skipped', other: 'done' });
+  run.skip('/first', false);
+  await run.settled();
+  assert.deepEqual(states(run), { first: 'done', second: 'done', third: 'done', other: 'done' });
+  assert.equal(run.tree.get('/other').executions.length, 1, 'the rest does not run again');
+  await run.close();
+});
+
 test('continue_behaviour skip_children_on_fail=False: children run after a failure; the pipeline still fails', async () => {
   const { run } = await h.run(h.write('no_skip.py', failing(', continue_behaviour={"skip_children_on_fail": False}')));
   assert.deepEqual(states(run), { bad: 'error', child: 'done', grandchild: 'done', independent: 'done', after_independent: 'done' });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
+import { importsPipelineSdk } from '../protocol/definitionFiles';
 
-const IMPORTS_SDK = /^\s*(import\s+(pipewright|conducto|clearml)\b|from\s+(pipewright|conducto|clearml)\b)/m;
 const EXCLUDE = '{**/node_modules/**,**/.venv/**,**/venv/**,**/__pycache__/**,**/.git/**}';
 
 /** The pipeline definitions in the workspace: Python files importing pipewright or conducto. */
@@ -37,7 +37,7 @@ export class DefinitionIndex implements vscode.Disposable {
     const key = uri.toString();
     let isDefinition = false;
     try {
-      isDefinition = IMPORTS_SDK.test(await readFile(uri.fsPath, 'utf8'));
+      isDefinition = importsPipelineSdk(await readFile(uri.fsPath, 'utf8'));
     } catch {
       // unreadable or gone: not a definition
     }

@@ -1,16 +1,10 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// A pipeline definition is a Python file importing pipewright or conducto. This is the cheap
-// first look (no process); the SDK's ast outline and the evaluation have the last word.
-const SDK_IMPORT = /^[ \t]*(?:from[ \t]+(?:pipewright|conducto|clearml)\b|import[ \t]+[^#\n]*\b(?:pipewright|conducto|clearml)\b)/m;
+export { importsPipelineSdk } from '../../extension/protocol/definitionFiles';
 
 export function isPythonDocument(uri: string, languageId: string): boolean {
   return languageId === 'python' || /\.pyw?$/i.test(uri);
-}
-
-export function importsPipelineSdk(text: string): boolean {
-  return SDK_IMPORT.test(text);
 }
 
 /** The file path of a file: URI, else undefined (untitled buffers are not evaluated). */

@@ -11,6 +11,8 @@ export interface RunChange {
   run: PipelineRun;
   /** Node paths whose state, skip flag or executions changed; empty when the run as a whole did. */
   paths: Set<string>;
+  /** The run is new to this window (started, opened or woken here). */
+  added?: true;
 }
 
 /**
@@ -109,7 +111,7 @@ export class RunManager implements vscode.Disposable {
       if (event.type === 'nodes-added') paths.add(event.under);
       this.scheduleFlush();
     });
-    this.changeEmitter.fire([{ run, paths: new Set() }]);
+    this.changeEmitter.fire([{ run, paths: new Set(), added: true }]);
   }
 
   private scheduleFlush(): void {

@@ -59,6 +59,7 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
     this.trees.clear();
     this.items.clear();
     this.nodeItems.clear();
+    this.dirtyContainers.clear();
     this.emitter.fire(undefined);
   }
 
@@ -189,8 +190,8 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
    * 1,000 rows open, the run, the pipeline function) at most once a second, the outermost only.
    */
   private runsChanged(changes: RunChange[]): void {
-    // A run was added or deleted: the Runs group (maybe the view's root) has other children.
-    if (changes.length === 0 || changes.some(({ run }) => !this.items.has(`run:${run.id}`))) this.rootDirty = true;
+    // A run was added or deleted (no change listed): the Runs group, maybe the root, has other children.
+    if (changes.length === 0 || changes.some((c) => c.added)) this.rootDirty = true;
     for (const { run, paths } of changes) {
       const byPath = this.nodeItems.get(run.id);
       const leaves: NodeItem[] = [];
@@ -205,7 +206,7 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
         }
       }
       if (leaves.length > LEAF_REFRESH_LIMIT) {
-        // Many rows at once (or an unspecified change): one refresh of what holds them is cheaper.
+        // Many rows at once: one refresh of what holds them is cheaper.
         for (const item of leaves) this.dirtyContainers.add(this.getParent(item) ?? item);
       } else {
         for (const item of leaves) {

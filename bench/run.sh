@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm run bench`: every benchmark, in order, after making sure of what they need (npm packages,
-# the Docker engine, the offline base images). See bench/README.md for what each prints and the goals.
+# the Docker engine, the offline base images; for log_view.ts and tree_view.ts code-server, Chromium and the packaged
+# extension). See bench/README.md for what each prints and the goals (log_view.ts: docs/webview.md).
 #   bench/run.sh [--no-baseline] [-- ARGS for runner_overhead.ts]
 # Env: BASELINE_N (docker_baseline.sh iterations, default 20).
 set -euo pipefail
@@ -36,5 +37,13 @@ node --import tsx bench/lsp_edit.ts || status=1
 
 echo "== Runner overhead (bench/runner_overhead.ts; goal >= 10x below docker run per node)"
 node --import tsx bench/runner_overhead.ts "$@" || status=1
+
+echo "== Logs tab: 1,000,000 lines streaming into the pipeline panel (bench/log_view.ts; goal: frame times near the baselines, the last line shown)"
+bash scripts/ensure-code-server.sh
+npm run --silent package >/dev/null
+node --import tsx bench/log_view.ts || status=1
+
+echo "== Pipelines view: a 100,101-node pipeline opened, then run (bench/tree_view.ts; goal: opens at once, scrolling while it runs near the baselines)"
+node --import tsx bench/tree_view.ts || status=1
 
 exit "$status"

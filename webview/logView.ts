@@ -1,6 +1,6 @@
 // The selected execution's output in xterm.js: ANSI colours, search, follow. Text reaches the
-// terminal through a LogBuffer once per frame, never per chunk; only the tail is loaded (Load
-// earlier, or the whole file in an editor).
+// terminal through a LogBuffer, at most once per frame and with flow control (below); only the tail
+// is loaded (Load earlier, or the whole file in an editor).
 import { FitAddon } from '@xterm/addon-fit';
 import { SearchAddon } from '@xterm/addon-search';
 import { Terminal, type ITheme } from '@xterm/xterm';
@@ -8,11 +8,22 @@ import type { HostToWebview, WebviewToHost } from '../extension/protocol/webview
 import { clear, h, icon, iconButton } from './dom';
 import { formatBytes, formatTime, outcome } from './format';
 import { findAll } from './logSearch';
-import { LogBuffer } from './logBuffer';
+import { LogBuffer, pieces } from './logBuffer';
 import { currentExecution, type UiAction, type ViewState } from './state';
 
 /** Lines the terminal keeps; beyond them, open the log in an editor. */
 export const SCROLLBACK = 50_000;
+/**
+ * xterm parses each write() whole before it yields (it time-slices only between writes): one
+ * 2 MB first read or a burst of output froze the panel for seconds. So text goes in pieces ...
+ */
+const WRITE_CHARS = 32 * 1024;
+/**
+ * ... and no more than this is handed over unparsed. The rest waits in the LogBuffer, which drops
+ * the oldest waiting lines beyond what the terminal keeps, so a log printed faster than the terminal
+ * parses costs bounded memory (xterm's own buffer throws past 50 MB) and the view stays at its end.
+ */
+const MAX_IN_FLIGHT = 256 * 1024;
 
 const ANSI: [keyof ITheme, string][] = [
   ['black', 'terminal-ansiBlack'],
@@ -61,8 +72,12 @@ export class LogView {
   private fit = new FitAddon();
   private search = new SearchAddon();
   private listening = false;
-  readonly buffer = new LogBuffer();
+  readonly buffer = new LogBuffer(SCROLLBACK + 1000);
   private frame = 0;
+  /** Characters written to the terminal and not parsed yet. */
+  private inFlight = 0;
+  /** Bumped with each new terminal, so write callbacks of a disposed one are ignored. */
+  private generation = 0;
   private searchInput!: HTMLInputElement;
   private matchInfo = h('span', { class: 'match-info' });
   private s!: ViewState;
@@ -139,22 +154,35 @@ export class LogView {
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
-      const drain = this.buffer.take();
+      const reset = this.buffer.resetPending;
+      // Parsing is behind: the write callbacks ask for the next frame.
+      if (!reset && this.inFlight >= MAX_IN_FLIGHT) return;
+      const drain = this.buffer.take(reset ? MAX_IN_FLIGHT : MAX_IN_FLIGHT - this.inFlight);
       if (!drain) return;
       // A new log starts in a new terminal: reset() on one whose earlier writes are still being
       // parsed could leave it blank (seen in CI: a rerun's log did not show).
-      if (drain.reset && this.term) {
-        this.term.dispose();
+      if (drain.reset) {
+        this.term?.dispose();
         this.term = null;
+        this.inFlight = 0;
+        this.generation++;
       }
       const term = this.ensureTerminal();
-      if (drain.text)
-        term.write(drain.text, () => {
+      const gen = this.generation;
+      const parts = pieces(drain.text, WRITE_CHARS);
+      parts.forEach((part, i) => {
+        this.inFlight += part.length;
+        term.write(part, () => {
+          if (gen !== this.generation) return;
+          this.inFlight -= part.length;
+          if (i < parts.length - 1) return;
           // xterm pauses painting while hidden and may miss rows written as it shows again:
           // repaint what is on screen (one refresh a frame at most).
           term.refresh(0, term.rows - 1);
           if (this.s.follow) term.scrollToBottom();
+          if (this.buffer.hasPending) this.scheduleWrite();
         });
+      });
     });
   }
 

@@ -10,8 +10,14 @@ import { affects, delta, details, findExecution, flatten } from './snapshot';
 
 /** Host → webview updates go out at most this often (the runner emits hundreds of events a second). */
 const FLUSH_MS = 150;
-/** Largest log text in one message; a big first read goes out in pieces. */
-const LOG_MESSAGE_BYTES = 1024 * 1024;
+/**
+ * Most bytes one flush reads of a live log (≈ 7 MB/s, above what the terminal parses here); further
+ * behind than 4× this, the tail skips ahead. The view keeps 50,000 lines, so sending more only
+ * loads the extension host and the thread the webview shares with the workbench.
+ */
+const LIVE_READ_BYTES = 1024 * 1024;
+/** Largest log text in one message (characters); bigger reads go out in pieces. */
+export const LOG_MESSAGE_BYTES = 512 * 1024;
 
 export interface PanelDeps {
   runs: RunManager;
@@ -255,21 +261,30 @@ export class PipelinePanel implements vscode.Disposable {
 
   private subscribe(nodePath: string, id: string, stream: LogStream, tailBytes: number): void {
     const e = this.execution(nodePath, id);
-    const reader = new LogReader(this.fileOf(e, stream));
+    const reader = new LogReader(this.fileOf(e, stream), LIVE_READ_BYTES);
     const done = e.endedAt !== undefined || !this.live;
-    this.log = { path: nodePath, execution: id, stream, reader, done };
+    const sub = (this.log = { path: nodePath, execution: id, stream, reader, done });
     const first = reader.initial(tailBytes);
-    // A big first read goes out in pieces so the webview can draw as it arrives.
+    this.postLog(sub, done ? first.text + reader.end() : first.text, first, { reset: true, done });
+  }
+
+  /**
+   * Log text in messages of at most LOG_MESSAGE_BYTES characters: the workbench decodes each on the
+   * thread the webview shares, so a 4 MB message was one long stall; pieces let it draw between.
+   */
+  private postLog(sub: LogSubscription, text: string, range: { from: number; to: number; size: number }, opts: { reset: boolean; done: boolean }): void {
     let at = 0;
-    let from = first.from;
+    let from = range.from;
     do {
-      const text = first.text.slice(at, at + LOG_MESSAGE_BYTES);
-      at += text.length;
-      const last = at >= first.text.length;
-      const to = last ? first.to : from + Buffer.byteLength(text);
-      this.post({ type: 'log', execution: id, stream, text: last && done ? text + reader.end() : text, reset: from === first.from, from, to, size: first.size, done: last && done });
+      const piece = text.slice(at, at + LOG_MESSAGE_BYTES);
+      const reset = opts.reset && at === 0;
+      at += piece.length;
+      const last = at >= text.length;
+      // Byte offsets only order the pieces; a skip note makes the text longer than its range.
+      const to = last ? range.to : Math.min(range.to, from + Buffer.byteLength(piece));
+      this.post({ type: 'log', execution: sub.execution, stream: sub.stream, text: piece, reset, from, to, size: range.size, done: last && opts.done });
       from = to;
-    } while (at < first.text.length);
+    } while (at < text.length);
   }
 
   /** New bytes of the subscribed log; the last read once its execution ended. */
@@ -280,7 +295,7 @@ export class PipelinePanel implements vscode.Disposable {
     const ended = !e || e.endedAt !== undefined;
     let chunk = sub.reader.poll();
     while (chunk) {
-      this.post({ type: 'log', execution: sub.execution, stream: sub.stream, text: chunk.text, reset: false, from: chunk.from, to: chunk.to, size: chunk.size, done: false });
+      this.postLog(sub, chunk.text, chunk, { reset: false, done: false });
       chunk = ended ? sub.reader.poll() : null;
     }
     if (ended) {

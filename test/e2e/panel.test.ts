@@ -1,8 +1,9 @@
 // The pipeline panel end to end, in a real VS Code (code-server) with the packaged extension:
 // open the panel of a running pipeline, watch a node's log stream live, edit the node's command and
 // cpu in the param editor, Apply & Run, see both executions in its Timeline history with the
-// command diff (as run → now, and the comparison of the two), and screenshot the panel in a light
-// and a dark theme (test-artifacts/e2e/panel-light.png, panel-dark.png).
+// command diff (as run → now, and the comparison of the two), and screenshot the panel in a light, a
+// dark and a high-contrast theme (test-artifacts/e2e/panel-light.png, panel-dark.png,
+// panel-high-contrast.png, panel-high-contrast-logs.png, panel-high-contrast-details.png).
 //
 // The panel is a webview: code-server nests it in two iframes (index.html?id=… → fake.html). The
 // tests find the frame holding the panel's DOM (#root .tree-pane) and drive it as a user would.
@@ -126,7 +127,7 @@ async function diffSides(pre: Locator): Promise<{ before: string; after: string;
 }
 
 /** Picks a colour theme with "Preferences: Color Theme" and waits for the panel to follow it. */
-async function colorTheme(label: string, bodyClass: 'vscode-light' | 'vscode-dark'): Promise<void> {
+async function colorTheme(label: string, bodyClass: 'vscode-light' | 'vscode-dark' | 'vscode-high-contrast'): Promise<void> {
   const page = wb.page;
   await wb.dismissOverlays();
   await page.keyboard.press('F1');
@@ -328,6 +329,81 @@ test('the panel in a light and a dark theme (panel-light.png, panel-dark.png)', 
     const darkAxis = await axisPixel();
     if (!(luminance(darkAxis) < 80)) wrong.push(`dark theme: the timeline canvas still has light colours (axis ${darkAxis}, page ${dark})`);
     // Both screenshots are made first; then: the chart follows the theme like the rest of the panel.
+    assert.deepEqual(wrong, []);
+  });
+});
+
+/** Relative luminance-ish (0–255) of a computed `rgb()`/`rgba()` colour; its alpha. */
+function rgbOf(css: string): { lum: number; alpha: number } {
+  const [r = 0, g = 0, b = 0, a = 1] = (css.match(/\d+(\.\d+)?/g) ?? []).map(Number);
+  return { lum: 0.2126 * r + 0.7152 * g + 0.0722 * b, alpha: css.startsWith('rgba') ? a : 1 };
+}
+
+/** A line of `color` can be seen on `bg`: opaque enough and far enough from it in brightness. */
+function standsOut(color: string, bg: string): boolean {
+  const c = rgbOf(color);
+  return c.alpha >= 0.5 && Math.abs(c.lum - rgbOf(bg).lum) >= 60;
+}
+
+test('the panel in high contrast: outlines on the selection, focus and toggles (panel-high-contrast.png)', async () => {
+  await wb.step('high-contrast', async () => {
+    // The picker's label for the theme whose id is "Default High Contrast".
+    await colorTheme('Dark High Contrast', 'vscode-high-contrast');
+    let f = await panel();
+    await f.locator('section.comparison').waitFor();
+    await panelShot('panel-high-contrast');
+    const bg = await f.locator('body').evaluate((b) => getComputedStyle(b).backgroundColor);
+    assert.ok(rgbOf(bg).lum < 40, `high contrast: the panel's background is black (${bg})`);
+    const wrong: string[] = [];
+
+    // The selected row of the tree: colour alone would not do, it needs a border.
+    const sel = await (await treeRow('/printer')).evaluate((el) => {
+      const cs = getComputedStyle(el);
+      return { cls: el.className, style: cs.borderTopStyle, width: parseFloat(cs.borderTopWidth), color: cs.borderTopColor };
+    });
+    if (!/\bselected\b/.test(sel.cls)) wrong.push(`/printer is not the selected row (${sel.cls})`);
+    if (sel.style === 'none' || sel.width < 1 || !standsOut(sel.color, bg)) wrong.push(`selected tree row: border ${sel.width}px ${sel.style} ${sel.color} on ${bg}`);
+
+    // Diffs: inserted and removed words are outlined (high contrast themes give them no background).
+    for (const tag of ['ins', 'del']) {
+      const o = await f.locator(`section.comparison pre.diff ${tag}`).first().evaluate((el) => {
+        const cs = getComputedStyle(el);
+        return { style: cs.outlineStyle, width: parseFloat(cs.outlineWidth), color: cs.outlineColor };
+      });
+      if (o.style === 'none' || o.width < 1 || !standsOut(o.color, bg)) wrong.push(`diff <${tag}>: outline ${o.width}px ${o.style} ${o.color} on ${bg}`);
+    }
+
+    // A tab reached with the keyboard shows a focus outline.
+    await f.locator('#tab-timeline').click();
+    await wb.page.keyboard.press('ArrowRight');
+    await wb.page.keyboard.press('ArrowLeft');
+    f = await panel();
+    const focus = await f.evaluate(() => {
+      const el = document.activeElement as HTMLElement;
+      const cs = getComputedStyle(el);
+      return { id: el.id, style: cs.outlineStyle, width: parseFloat(cs.outlineWidth), color: cs.outlineColor };
+    });
+    if (focus.id !== 'tab-timeline') wrong.push(`the keyboard left the focus on #${focus.id}, not the Timeline tab`);
+    if (focus.style === 'none' || focus.width < 1 || !standsOut(focus.color, bg)) wrong.push(`focused tab: outline ${focus.width}px ${focus.style} ${focus.color} on ${bg}`);
+
+    // The Logs tab: the terminal in the theme's colours, and the follow toggle visibly pressed.
+    f = await openTab('Logs');
+    await f.locator('.logs .xterm-rows').waitFor();
+    // The execution picked in the Timeline (the first, the ticks) or the latest.
+    await waitUntil('the log shown', () => visibleLog(), (t) => /tick 80|rerun with more cores/.test(t));
+    await panelShot('panel-high-contrast-logs');
+    await openTab('Details');
+    await panelShot('panel-high-contrast-details');
+    f = await openTab('Logs');
+    const pressed = await f.locator('.log-toolbar .icon-button[aria-pressed="true"]').evaluate((el) => {
+      const cs = getComputedStyle(el);
+      return { style: cs.borderTopStyle, width: parseFloat(cs.borderTopWidth), color: cs.borderTopColor, background: cs.backgroundColor };
+    });
+    if (!((pressed.style !== 'none' && pressed.width >= 1 && standsOut(pressed.color, bg)) || standsOut(pressed.background, bg)))
+      wrong.push(`pressed follow toggle: border ${pressed.width}px ${pressed.style} ${pressed.color}, background ${pressed.background} on ${bg}`);
+    const logText = await f.locator('.logs .xterm-rows').evaluate((el) => getComputedStyle(el).color);
+    if (!standsOut(logText, bg)) wrong.push(`log text ${logText} on ${bg}`);
+    // The screenshots are made first; then everything that must show in high contrast.
     assert.deepEqual(wrong, []);
   });
 });

@@ -7,7 +7,7 @@ import type { NodeModification } from '../../extension/protocol/runner';
 import { validateModification } from '../../extension/runner/model/validateModification';
 import type { RunNode } from '../../extension/runner/model/runTree';
 import { diffLines, diffWords, isUnchanged } from '../../webview/diff';
-import { countNewlines, LogBuffer } from '../../webview/logBuffer';
+import { countNewlines, LogBuffer, pieces } from '../../webview/logBuffer';
 import { roundsOf, ticks } from '../../webview/timelineModel';
 import { formFromDetails, parseEnv, parseSeconds, validateForm } from '../../webview/validate';
 
@@ -164,6 +164,68 @@ test('log buffer: a million lines arrive in chunks and drain as a few writes', (
   assert.equal(writes, 4);
   assert.equal(countNewlines('a\nb\n'), 2);
   assert.ok(performance.now() - t0 < 2000);
+});
+
+test('log buffer: take(max) hands over bounded pieces in order; pieces() splits a write', () => {
+  const b = new LogBuffer();
+  b.subscribe('e1', 'combined');
+  const text = 'a\nbb\nccc\n';
+  b.accept({ type: 'log', execution: 'e1', stream: 'combined', text, reset: true, from: 0, to: text.length, size: text.length, done: false });
+  b.accept({ type: 'log', execution: 'e1', stream: 'combined', text: 'dddd\n', reset: false, from: text.length, to: text.length + 5, size: text.length + 5, done: false });
+  assert.deepEqual(b.take(4), { reset: true, text: 'a\nbb' });
+  assert.equal(b.resetPending, false);
+  assert.deepEqual(b.take(100), { reset: false, text: '\nccc\ndddd\n' });
+  assert.equal(b.take(), null);
+  assert.deepEqual(pieces('abcdefg', 3), ['abc', 'def', 'g']);
+  assert.deepEqual(pieces('', 3), []);
+});
+
+test('log buffer: beyond keepLines the oldest waiting lines are dropped whole, the end kept', () => {
+  const b = new LogBuffer(5);
+  b.subscribe('e1', 'combined');
+  // Lines 1..12, chunks cut mid-line: a dropped chunk's unfinished line must not glue onto a kept one.
+  const all = Array.from({ length: 12 }, (_, i) => `line ${i + 1}\n`).join('');
+  const cuts = [0, 10, 11, 33, 40, 41, 70, all.length];
+  for (let k = 0; k + 1 < cuts.length; k++) {
+    const text = all.slice(cuts[k], cuts[k + 1]);
+    b.accept({ type: 'log', execution: 'e1', stream: 'combined', text, reset: k === 0, from: cuts[k]!, to: cuts[k + 1]!, size: cuts[k + 1]!, done: false });
+  }
+  const drain = b.take()!;
+  assert.equal(drain.reset, true, 'the new log still clears the terminal');
+  assert.equal(drain.text, 'line 8\nline 9\nline 10\nline 11\nline 12\n');
+  assert.equal(b.dropped, 7);
+  assert.equal(b.lines, 12, 'every line is counted, shown or not');
+  // An unfinished last line waits with its continuation.
+  b.accept({ type: 'log', execution: 'e1', stream: 'combined', text: 'x\ny\nz\nw\nv\nhalf', reset: false, from: 200, to: 214, size: 214, done: false });
+  b.accept({ type: 'log', execution: 'e1', stream: 'combined', text: ' done\n', reset: false, from: 214, to: 220, size: 220, done: false });
+  assert.equal(b.take()!.text, 'y\nz\nw\nv\nhalf done\n');
+});
+
+test('log buffer: a million lines faster than the terminal parses: bounded memory, the last line kept', () => {
+  const keep = 51_000;
+  const b = new LogBuffer(keep);
+  b.subscribe('e9', 'combined');
+  let at = 0;
+  let n = 0;
+  let written = '';
+  for (let chunk = 0; chunk < 250; chunk++) {
+    let text = '';
+    for (let i = 0; i < 4000; i++) text += `line ${++n}\n`;
+    b.accept({ type: 'log', execution: 'e9', stream: 'combined', text, reset: chunk === 0, from: at, to: at + text.length, size: at + text.length, done: chunk === 249 });
+    at += text.length;
+    // The terminal takes 64 KB a frame, one frame per 10 chunks: far slower than they arrive.
+    if (chunk % 10 === 0) written = b.take(64 * 1024)?.text ?? written;
+    assert.ok(countNewlines(written) <= keep);
+  }
+  assert.equal(n, 1_000_000);
+  assert.equal(b.lines, 1_000_000);
+  let rest = '';
+  for (let d = b.take(64 * 1024); d; d = b.take(64 * 1024)) rest += d.text;
+  const lines = rest.split('\n').filter(Boolean);
+  assert.ok(lines.length <= keep, `at most keepLines wait: ${lines.length}`);
+  assert.equal(lines[lines.length - 1], 'line 1000000');
+  assert.equal(Number(lines[0]!.slice(5)) + lines.length - 1, 1_000_000, 'what is left is contiguous up to the end');
+  assert.ok(b.dropped > 750_000, `most lines never waited: dropped ${b.dropped}`);
 });
 
 test('find counts every match in the terminal buffer', async () => {

@@ -134,6 +134,23 @@ test('the panel host speaks the protocol with a run', async (t) => {
   assert.deepEqual(deltas[0]!.type === 'nodes' && deltas[0]!.nodes.map((n) => n.path).sort(), ['/', '/b']);
   assert.deepEqual(posted.filter((m) => m.type === 'log').map((m) => m.type === 'log' && m.text), ['world\n']);
 
+  // A big append goes out in pieces (each decoded on the thread the webview shares), in byte order.
+  const { LOG_MESSAGE_BYTES } = await import('../../extension/webview/pipelinePanel');
+  posted.length = 0;
+  const big = 'x'.repeat(99) + '\n';
+  const appended = big.repeat(Math.ceil((2.5 * LOG_MESSAGE_BYTES) / big.length));
+  appendFileSync(run.logFile(exec), appended);
+  events.fire({ run, event: { type: 'log', pipeline: 'bei-hou', time: 2, path: '/a', execution: 'e1', text: '…' } });
+  const logs = () => posted.flatMap((m) => (m.type === 'log' ? [m] : []));
+  // A flush reads at most 1 MB of a live log; the host looks again until it has read everything.
+  for (let waited = 0; logs().reduce((n, m) => n + m.text.length, 0) < appended.length && waited < 3000; waited += 50) await settle(50);
+  const pieces = logs();
+  assert.ok(pieces.length >= 3, `${pieces.length} messages`);
+  assert.ok(pieces.every((m) => m.text.length <= LOG_MESSAGE_BYTES && !m.reset));
+  assert.equal(pieces.map((m) => m.text).join(''), appended);
+  for (let i = 1; i < pieces.length; i++) assert.equal(pieces[i]!.from, pieces[i - 1]!.to, 'contiguous byte ranges');
+  assert.deepEqual([pieces[0]!.from, pieces[pieces.length - 1]!.to], [12, 12 + appended.length]);
+
   // Controls reach the run; a reset with Run off turns it on (as the tree's Run / Reset).
   fromWebview.fire({ type: 'modify', path: '/a', changes: { cpu: 10 }, thenReset: true });
   fromWebview.fire({ type: 'skip', path: '/b', skipped: true });

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { COMMANDS } from '../protocol/lsp';
 import type { PipelineRun } from '../runner/pipelineRun';
+import { runAgain } from '../runs/runAgain';
 import type { RunManager } from '../runs/runManager';
 import { NodeItem, RunItem } from '../treeViews/items';
 import { reportFailure } from './runCommands';
@@ -29,14 +30,8 @@ export function registerNodeCommands(context: vscode.ExtensionContext, runs: Run
       return guarded(() => action(t.run, t.path));
     });
   context.subscriptions.push(
-    onNode(COMMANDS.nodeRun, (run, p) => {
-      if (!run.scheduler.autorun) run.setAutorun(true);
-      run.reset(p);
-    }),
-    onNode(COMMANDS.nodeRefresh, (run, p) => {
-      if (!run.scheduler.autorun) run.setAutorun(true);
-      run.refresh(p);
-    }),
+    onNode(COMMANDS.nodeRun, (run, p) => runAgain(run, p)),
+    onNode(COMMANDS.nodeRefresh, (run, p) => runAgain(run, p, { withoutCache: true })),
     onNode(COMMANDS.nodeSkip, (run, p) => run.skip(p, true)),
     onNode(COMMANDS.nodeUnskip, (run, p) => run.skip(p, false)),
     onNode(COMMANDS.nodeKill, (run, p) => run.kill(p)),
@@ -66,16 +61,8 @@ export function registerPipelineCommands(context: vscode.ExtensionContext, runs:
       const run = await live(item);
       run.setAutorun(!run.scheduler.autorun);
     }),
-    onRun(COMMANDS.pipelineReset, async (item) => {
-      const run = await live(item);
-      if (!run.scheduler.autorun) run.setAutorun(true);
-      run.reset('/');
-    }),
-    onRun(COMMANDS.pipelineRefresh, async (item) => {
-      const run = await live(item);
-      if (!run.scheduler.autorun) run.setAutorun(true);
-      run.refresh('/');
-    }),
+    onRun(COMMANDS.pipelineReset, async (item) => runAgain(await live(item), '/')),
+    onRun(COMMANDS.pipelineRefresh, async (item) => runAgain(await live(item), '/', { withoutCache: true })),
     onRun(COMMANDS.pipelineSleep, async (item) => (await live(item)).sleep()),
     onRun(COMMANDS.pipelineWake, async (item) => (await live(item)).wake()),
     onRun(COMMANDS.pipelineDelete, async (item) => {

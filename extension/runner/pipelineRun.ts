@@ -566,14 +566,15 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
   /** Finishes what a stopped runner left: re-attach to live containers, the rest killed. */
   private async recover(): Promise<void> {
     const leftRunning = [...this.tree.leaves(this.tree.root)].filter((l) => l.state === 'running' || l.state === 'queued');
-    const attached = new Set(leftRunning.map((l) => l.executions[l.executions.length - 1]).filter((e) => e && e.endedAt === undefined && e.containerId).map((e) => e!.containerId!));
-    await this.executor.removeLeftWorkers(this.id, attached);
+    const unfinished: { leaf: RunNode; execution: ExecutionRecord }[] = [];
     for (const leaf of leftRunning) {
       const execution = leaf.executions[leaf.executions.length - 1];
-      if (leaf.state === 'queued' || !execution || execution.endedAt !== undefined) {
-        this.tree.setLeafState(leaf, 'pending');
-        continue;
-      }
+      if (leaf.state === 'queued' || !execution || execution.endedAt !== undefined) this.tree.setLeafState(leaf, 'pending');
+      else unfinished.push({ leaf, execution });
+    }
+    // Containers nobody re-attaches to (workers the stopped runner left idle) go first.
+    await this.executor.removeLeftWorkers(this.id, new Set(unfinished.flatMap(({ execution }) => (execution.containerId ? [execution.containerId] : []))));
+    for (const { leaf, execution } of unfinished) {
       const exec = execution.containerId
         ? this.executor.reattach({ execDir: this.ctx.store.execDir(this.id), execId: execution.id, maxTimeSec: execution.params.max_time }, execution.containerId, execution.startedAt, (text) =>
             this.emitEvent({ type: 'log', pipeline: this.id, time: Date.now(), path: leaf.path, execution: execution.id, text }),

@@ -89,7 +89,7 @@ export class NodeItem extends vscode.TreeItem {
     readonly hasChildren: boolean,
   ) {
     super(nodeName(spec.path), hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
-    this.id = run ? `node:${owner.id}:${run.id}:${spec.path}` : `node:${owner.id}:${spec.path}`;
+    this.id = nodeItemId(owner.id!, run?.id, spec.path);
     this.update();
   }
 
@@ -117,6 +117,11 @@ export class NodeItem extends vscode.TreeItem {
   get sourceLocation(): { file: string; line: number } {
     return this.spec.source;
   }
+}
+
+/** A node item's id: one per place it shows (under its pipeline function, under Runs) and run. */
+export function nodeItemId(ownerId: string, runId: string | undefined, nodePath: string): string {
+  return runId ? `node:${ownerId}:${runId}:${nodePath}` : `node:${ownerId}:${nodePath}`;
 }
 
 export type PipewrightItem = DefinitionItem | PipelineItem | RunsGroupItem | RunItem | NodeItem;

@@ -9,7 +9,7 @@ import type { DefinitionIndex } from './definitionIndex';
 import { childrenByPath } from '../pipeline/renderTree';
 import { nodeTooltip } from './nodePresentation';
 import { Throttle } from './throttle';
-import { DefinitionItem, NodeItem, PipelineItem, RunItem, RunsGroupItem, type PipewrightItem } from './items';
+import { DefinitionItem, NodeItem, nodeItemId, PipelineItem, RunItem, RunsGroupItem, type PipewrightItem } from './items';
 
 /** Asks the language server for a document's pipelines. */
 export type TreeSource = (uri: vscode.Uri) => Promise<TreeResult | undefined>;
@@ -86,8 +86,7 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
     if (item instanceof NodeItem) {
       const parent = parentPath(item.spec.path);
       if (!parent || parent === '/') return item.owner;
-      const id = item.run ? `node:${item.owner.id}:${item.run.id}:${parent}` : `node:${item.owner.id}:${parent}`;
-      return this.items.get(id) ?? item.owner;
+      return this.items.get(nodeItemId(item.owner.id!, item.run?.id, parent)) ?? item.owner;
     }
     return undefined;
   }
@@ -274,7 +273,7 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
       let rows = node.children.length;
       for (const child of node.children) {
         if (child.isLeaf) continue;
-        const open = this.expanded.get(`node:${owner.id}:${run.id}:${child.path}`);
+        const open = this.expanded.get(nodeItemId(owner.id!, run.id, child.path));
         if (open) rows += count(child);
       }
       return rows;

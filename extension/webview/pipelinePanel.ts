@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { ExecutionRecord, RunnerEvent } from '../protocol/runner';
 import { isWebviewToHost, PANEL_VIEW_TYPE, type HostToWebview, type LogStream, type PanelState, type WebviewToHost } from '../protocol/webviewMessages';
 import { PipelineRun } from '../runner/pipelineRun';
+import { runAgain } from '../runs/runAgain';
 import type { RunChange, RunManager } from '../runs/runManager';
 import { LogReader } from './logReader';
 import { makeNonce, panelHtml } from './panelHtml';
@@ -357,13 +358,10 @@ export class PipelinePanel implements vscode.Disposable {
       case 'toggleRun':
         (await this.liveRun()).setAutorun(m.on);
         return;
-      case 'reset': {
-        const run = await this.liveRun();
+      case 'reset':
         // As the tree's Run / Reset: a reset node runs now.
-        if (!run.scheduler.autorun) run.setAutorun(true);
-        run.reset(m.path);
+        runAgain(await this.liveRun(), m.path);
         return;
-      }
       case 'skip':
         (await this.liveRun()).skip(m.path, m.skipped);
         return;
@@ -373,10 +371,7 @@ export class PipelinePanel implements vscode.Disposable {
       case 'modify': {
         const run = await this.liveRun();
         run.modify(m.path, m.changes);
-        if (m.thenReset) {
-          if (!run.scheduler.autorun) run.setAutorun(true);
-          run.reset(m.path);
-        }
+        if (m.thenReset) runAgain(run, m.path);
         return;
       }
       case 'sleep':

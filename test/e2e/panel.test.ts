@@ -395,6 +395,8 @@ test('the panel in high contrast: outlines on the selection, focus and toggles (
     await openTab('Details');
     await panelShot('panel-high-contrast-details');
     f = await openTab('Logs');
+    // Back on Logs the log is loaded again into a new terminal: read its style once it shows.
+    await waitUntil('the log shown again', () => visibleLog(), (t) => /tick 80|rerun with more cores/.test(t));
     const pressed = await f.locator('.log-toolbar .icon-button[aria-pressed="true"]').evaluate((el) => {
       const cs = getComputedStyle(el);
       return { style: cs.borderTopStyle, width: parseFloat(cs.borderTopWidth), color: cs.borderTopColor, background: cs.backgroundColor };

@@ -27,11 +27,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import type { RunnerEvent } from '../extension/protocol/runner';
-import { LABELS } from '../extension/runner/executor/containerConfig';
-import { PipelineRun } from '../extension/runner/pipelineRun';
-import { createRunContext, type EngineRunContext } from '../extension/runner/runContext';
-import { evaluateDefinition } from '../extension/sdk/evaluateDefinition';
+import type { RunnerEvent } from '../protocol/runner';
+import { LABELS } from '../runner/executor/containerConfig';
+import { PipelineRun } from '../runner/pipelineRun';
+import { createRunContext, type EngineRunContext } from '../runner/runContext';
+import { evaluateDefinition } from '../evaluator/evaluateDefinition';
 
 const run = promisify(execFile);
 

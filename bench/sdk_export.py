@@ -9,8 +9,7 @@ import resource
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "language-server",
-                                "sdk"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sdk"))
 import pipewright as co  # noqa: E402
 from pipewright.export import write_pipeline  # noqa: E402
 

@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
-import type { RunnerEvent } from '../extension/protocol/runner';
+import type { RunnerEvent } from '../protocol/runner';
 import { Workbench } from '../test/e2e/harness';
 import { printFrames, quantile, scrollFor, summarizeFrames, type Frames } from './frames';
 

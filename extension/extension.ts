@@ -3,12 +3,12 @@ import { PipewrightLanguageClient } from './client/languageClient';
 import { registerNodeCommands, registerPipelineCommands } from './commands/nodeCommands';
 import { registerRunCommands } from './commands/runCommands';
 import { FailedNodeDiagnostics } from './problems/failedNodeDiagnostics';
-import { PIPELINES_VIEW } from './protocol/lsp';
-import { RunManager } from './runs/runManager';
+import { PIPELINES_VIEW } from '../protocol/lsp';
+import { RunManager } from './runManager';
 import { ImageProgress, RunStatusBar } from './statusBar/runStatusBar';
 import { DefinitionIndex } from './treeViews/definitionIndex';
 import { PipelinesTreeProvider } from './treeViews/pipelinesTree';
-import { registerPipelinePanel } from './webview/registerPipelinePanel';
+import { registerPipelinePanel } from './panel/registerPipelinePanel';
 
 let runs: RunManager | undefined;
 

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { RunContextOptions } from './runner/runContext';
+import type { RunContextOptions } from '../runner/runContext';
 
 /** Pipewright's settings, read fresh each time they are needed. */
 export function pipewrightConfig(): vscode.WorkspaceConfiguration {

@@ -8,12 +8,12 @@ import {
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { TREE_CHANGED_NOTIFICATION, TREE_REQUEST, type TreeChangedParams, type TreeParams } from '../extension/protocol/lsp';
+import { TREE_CHANGED_NOTIFICATION, TREE_REQUEST, type TreeChangedParams, type TreeParams } from '../protocol/lsp';
 import { CodeLensProvider } from './src/codeLensProvider';
 import { DiagnosticsProvider } from './src/diagnosticsProvider';
 import { DocumentStore } from './src/documentModel';
 import { DocumentSymbolProvider } from './src/documentSymbolProvider';
-import { Evaluator } from './src/evaluator';
+import { Evaluator } from '../evaluator/evaluator';
 import { defaultSettings, evaluationChanged, mergeSettings } from './src/settings';
 import { TreeRequestHandler } from './src/treeRequestHandler';
 

@@ -22,7 +22,7 @@ mkdirSync(dist, { recursive: true });
 await Promise.all([
   esbuild.build({ ...nodeTarget, entryPoints: ['extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', '*.node'] }),
   esbuild.build({ ...nodeTarget, entryPoints: ['language-server/server.ts'], outfile: 'dist/server.js' }),
-  esbuild.build({ ...nodeTarget, entryPoints: ['extension/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+  esbuild.build({ ...nodeTarget, entryPoints: ['cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
   esbuild.build({ ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js' }),
   // The panel's styles (xterm's inlined) and the codicon font the webview loads from dist/.
   esbuild.build({ ...common, entryPoints: ['webview/styles.css'], outfile: 'dist/webview.css' }),
@@ -35,7 +35,7 @@ const fresh = join(dist, 'sdk.new');
 const stale = join(dist, 'sdk.old');
 rmSync(fresh, { recursive: true, force: true });
 rmSync(stale, { recursive: true, force: true });
-cpSync(join(root, 'language-server', 'sdk'), fresh, {
+cpSync(join(root, 'sdk'), fresh, {
   recursive: true,
   filter: (src) => !/__pycache__|\.pyc$/.test(src),
 });

@@ -1,7 +1,7 @@
 // Node details: state, times, effective params with where each comes from, and the param editor
 // (checked as you type; Apply, or Apply & Run to reset the node with the new values).
-import type { ParamName } from '../extension/protocol/pipeline';
-import type { NodeDetails, WebviewToHost } from '../extension/protocol/webviewMessages';
+import type { ParamName } from '../protocol/pipeline';
+import type { NodeDetails, WebviewToHost } from '../protocol/webviewMessages';
 import { button, clear, h, icon, stateClass } from './dom';
 import { formatBytes, formatDateTime, formatDuration, outcome, STATE_ICON, STATE_LETTER } from './format';
 import type { TimelineModel } from './timelineModel';

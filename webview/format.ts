@@ -1,6 +1,6 @@
 // Formatting shared by the panel's views. Pure.
-import type { ExecutionBrief } from '../extension/protocol/webviewMessages';
-import type { NodeState } from '../extension/protocol/runner';
+import type { ExecutionBrief } from '../protocol/webviewMessages';
+import type { NodeState } from '../protocol/runner';
 
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '–';

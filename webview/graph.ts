@@ -3,7 +3,7 @@
 // variables (classes only, so a theme change needs no repaint). Click or Enter/Space selects a
 // box (as the tree does); arrows move between boxes. Laid out again only when the container or
 // the nodes change; state and selection changes only touch classes and text.
-import type { WebviewNode } from '../extension/protocol/webviewMessages';
+import type { WebviewNode } from '../protocol/webviewMessages';
 import { h, iconButton, stateClass } from './dom';
 import { nodeName, parentOf } from './format';
 import { graphContainer, graphInputs, layoutGraph, MAX_GRAPH_NODES, type GraphBox, type GraphLayout, type Point } from './graphLayout';

@@ -2,7 +2,7 @@
 // DAG edges (`parents`), layer = longest path from a node without parents, long edges pass through
 // dummy points, and a few barycenter sweeps order each layer to cut crossings. Without edges the
 // container's own structure: Serial/Lazy children chained, Parallel children stacked. Pure (no DOM).
-import type { NodeType } from '../extension/protocol/pipeline';
+import type { NodeType } from '../protocol/pipeline';
 
 export interface GraphInput {
   path: string;

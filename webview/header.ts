@@ -1,6 +1,6 @@
 // The top bar: instance name and state, P/Q/R/D/E/K, the run toggle, reset and sleep/wake.
-import { NODE_STATES } from '../extension/protocol/runner';
-import type { WebviewToHost } from '../extension/protocol/webviewMessages';
+import { NODE_STATES } from '../protocol/runner';
+import type { WebviewToHost } from '../protocol/webviewMessages';
 import { button, clear, h, icon, stateClass } from './dom';
 import { STATE_ICON, STATE_LETTER } from './format';
 import type { ViewState } from './state';

@@ -2,7 +2,7 @@
 // order, handed over in bounded pieces. What waits is capped in lines: when the host sends faster
 // than the terminal parses, the oldest waiting lines are dropped, as they would scroll out of the
 // terminal's scrollback anyway; memory stays bounded and the view stays at the end. Pure.
-import type { HostToWebview, LogStream } from '../extension/protocol/webviewMessages';
+import type { HostToWebview, LogStream } from '../protocol/webviewMessages';
 
 type LogMessage = Extract<HostToWebview, { type: 'log' }>;
 

@@ -4,7 +4,7 @@
 import { FitAddon } from '@xterm/addon-fit';
 import { SearchAddon } from '@xterm/addon-search';
 import { Terminal, type ITheme } from '@xterm/xterm';
-import type { HostToWebview, WebviewToHost } from '../extension/protocol/webviewMessages';
+import type { HostToWebview, WebviewToHost } from '../protocol/webviewMessages';
 import { clear, h, icon, iconButton } from './dom';
 import { formatBytes, formatTime, outcome } from './format';
 import { findAll } from './logSearch';

@@ -4,7 +4,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-textarea/index.js';
-import { isHostToWebview, isPanelState, type HostToWebview, type PanelState, type WebviewToHost } from '../extension/protocol/webviewMessages';
+import { isHostToWebview, isPanelState, type HostToWebview, type PanelState, type WebviewToHost } from '../protocol/webviewMessages';
 import { DetailsView } from './details';
 import { h, icon } from './dom';
 import { GraphView } from './graph';

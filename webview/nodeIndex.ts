@@ -1,6 +1,6 @@
 // The pipeline's nodes as the webview holds them: by path, with children in order, and the rows a
 // tree shows for a set of expanded containers. Mutable on purpose (100,000 nodes); pure otherwise.
-import type { WebviewNode } from '../extension/protocol/webviewMessages';
+import type { WebviewNode } from '../protocol/webviewMessages';
 import { parentOf } from './format';
 
 export interface Row {

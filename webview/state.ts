@@ -1,8 +1,8 @@
 // The panel's state and how host messages and user actions change it. Returns what to redraw and
 // what to tell the host, so the DOM side stays thin and this stays testable. Pure (no DOM).
-import type { PipelineSummary } from '../extension/protocol/runner';
-import type { ExecutionRecord } from '../extension/protocol/runner';
-import type { ExecutionRef, HostToWebview, LogStream, NodeDetails, PanelState, WebviewToHost } from '../extension/protocol/webviewMessages';
+import type { PipelineSummary } from '../protocol/runner';
+import type { ExecutionRecord } from '../protocol/runner';
+import type { ExecutionRef, HostToWebview, LogStream, NodeDetails, PanelState, WebviewToHost } from '../protocol/webviewMessages';
 import { parentOf } from './format';
 import { NodeIndex } from './nodeIndex';
 

@@ -1,8 +1,8 @@
 // The timeline: a Gantt chart of every execution (rows follow the tree), the selected node's
 // history with its command and params as run against now, and a comparison of two executions.
-import type { NodeState } from '../extension/protocol/runner';
-import type { ExecutionRecord } from '../extension/protocol/runner';
-import type { NodeParams } from '../extension/protocol/pipeline';
+import type { NodeState } from '../protocol/runner';
+import type { ExecutionRecord } from '../protocol/runner';
+import type { NodeParams } from '../protocol/pipeline';
 import { diffLines, diffWords, isUnchanged, type DiffOp } from './diff';
 import { clear, h, icon, stateClass } from './dom';
 import { executionState, formatBytes, formatChange, formatDateTime, formatDuration, formatTime, nodeName, outcome } from './format';

@@ -1,7 +1,7 @@
 // What the timeline draws: bars per row (executions for Exec nodes, "rounds" for containers), the
 // time axis, and the history of a node. Pure.
-import type { NodeState } from '../extension/protocol/runner';
-import type { ExecutionBrief } from '../extension/protocol/webviewMessages';
+import type { NodeState } from '../protocol/runner';
+import type { ExecutionBrief } from '../protocol/webviewMessages';
 import { executionState, formatDuration } from './format';
 import type { NodeIndex } from './nodeIndex';
 

@@ -1,9 +1,9 @@
 // The param editor's form: what the user typed, checked as they type with the same rules as the
-// runner's validateModification (extension/runner/model/validateModification.ts), and turned into
+// runner's validateModification (runner/model/validateModification.ts), and turned into
 // the NodeModification of the fields that changed. Pure.
-import type { ImageSpec } from '../extension/protocol/pipeline';
-import type { NodeModification } from '../extension/protocol/runner';
-import type { NodeDetails } from '../extension/protocol/webviewMessages';
+import type { ImageSpec } from '../protocol/pipeline';
+import type { NodeModification } from '../protocol/runner';
+import type { NodeDetails } from '../protocol/webviewMessages';
 
 export interface ParamForm {
   command: string;

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { DidChangeConfigurationNotification, LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { TREE_CHANGED_NOTIFICATION, TREE_REQUEST, type ServerSettings, type TreeChangedParams, type TreeParams, type TreeResult } from '../protocol/lsp';
+import { TREE_CHANGED_NOTIFICATION, TREE_REQUEST, type ServerSettings, type TreeChangedParams, type TreeParams, type TreeResult } from '../../protocol/lsp';
 import { pipewrightConfig, pythonInterpreter } from '../settings';
 
 /** What the server needs to know; trust is not a setting, so it is sent explicitly. */

@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
-import { COMMANDS } from '../protocol/lsp';
-import type { PipelineRun } from '../runner/pipelineRun';
-import { runAgain } from '../runs/runAgain';
-import type { RunManager } from '../runs/runManager';
+import { COMMANDS } from '../../protocol/lsp';
+import type { PipelineRun } from '../../runner/pipelineRun';
+import { runAgain } from '../runAgain';
+import type { RunManager } from '../runManager';
 import { NodeItem, RunItem } from '../treeViews/items';
 import { reportFailure } from './runCommands';
 

@@ -1,10 +1,10 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { COMMANDS, PIPELINES_VIEW } from '../protocol/lsp';
-import { renderTree } from '../pipeline/renderTree';
-import { DockerUnavailableError } from '../runner/docker/errors';
-import type { RunManager } from '../runs/runManager';
-import { DefinitionFailure, evaluateDefinition } from '../sdk/evaluateDefinition';
+import { COMMANDS, PIPELINES_VIEW } from '../../protocol/lsp';
+import { renderTree } from '../../presentation/tree';
+import { DockerUnavailableError } from '../../runner/docker/errors';
+import type { RunManager } from '../runManager';
+import { DefinitionFailure, evaluateDefinition } from '../../evaluator/evaluateDefinition';
 import { pythonInterpreter } from '../settings';
 import type { PipelinesTreeProvider } from '../treeViews/pipelinesTree';
 import { revealDepth } from '../treeViews/revealDepth';

@@ -1,10 +1,10 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { COMMANDS } from '../protocol/lsp';
-import type { ExecutionRecord, RunnerEvent } from '../protocol/runner';
-import type { PipelineRun } from '../runner/pipelineRun';
-import type { RunManager } from '../runs/runManager';
+import { COMMANDS } from '../../protocol/lsp';
+import type { ExecutionRecord, RunnerEvent } from '../../protocol/runner';
+import type { PipelineRun } from '../../runner/pipelineRun';
+import type { RunManager } from '../runManager';
 
 export const DIAGNOSTIC_SOURCE = 'pipewright';
 

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import { formatCounts } from '../cli/statusDisplay';
-import { PIPELINES_VIEW } from '../protocol/lsp';
-import type { RunManager } from '../runs/runManager';
+import { formatCounts } from '../../cli/statusDisplay';
+import { PIPELINES_VIEW } from '../../protocol/lsp';
+import type { RunManager } from '../runManager';
 
 /** While a pipeline runs: its name and counts in the status bar; a click opens its pipeline panel. */
 export class RunStatusBar implements vscode.Disposable {

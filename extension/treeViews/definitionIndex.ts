@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
-import { importsPipelineSdk } from '../protocol/definitionFiles';
+import { importsPipelineSdk } from '../../protocol/definitionFiles';
 
 const EXCLUDE = '{**/node_modules/**,**/.venv/**,**/venv/**,**/__pycache__/**,**/.git/**}';
 

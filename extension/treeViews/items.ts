@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
-import { nodeName, type PipelineNode } from '../protocol/pipeline';
-import type { PipelineEntry } from '../protocol/lsp';
-import type { PipelineMeta } from '../runner/store/pipelineStore';
-import type { PipelineRun } from '../runner/pipelineRun';
-import type { RunNode } from '../runner/model/runTree';
-import { formatCounts } from '../cli/statusDisplay';
+import { nodeName, type PipelineNode } from '../../protocol/pipeline';
+import type { PipelineEntry } from '../../protocol/lsp';
+import type { PipelineMeta } from '../../runner/store/pipelineStore';
+import type { PipelineRun } from '../../runner/pipelineRun';
+import type { RunNode } from '../../runner/model/runTree';
+import { formatCounts } from '../../cli/statusDisplay';
 import { nodeDescription, stateIcon } from './nodePresentation';
 
 /** A definition file in the workspace. */

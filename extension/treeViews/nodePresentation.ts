@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import type { NodeState } from '../protocol/runner';
-import type { RunNode } from '../runner/model/runTree';
-import { formatDuration, nodeSpan } from '../cli/statusDisplay';
+import type { NodeState } from '../../protocol/runner';
+import type { RunNode } from '../../runner/model/runTree';
+import { formatDuration, nodeSpan } from '../../cli/statusDisplay';
 
 const STATE_ICONS: Record<NodeState, [string, string | undefined]> = {
   pending: ['circle-outline', undefined],

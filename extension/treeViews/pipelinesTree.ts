@@ -1,12 +1,12 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { TreeResult } from '../protocol/lsp';
-import { parentPath, type PipelineDocument } from '../protocol/pipeline';
-import type { RunNode } from '../runner/model/runTree';
-import type { PipelineRun } from '../runner/pipelineRun';
-import type { RunChange, RunManager } from '../runs/runManager';
+import type { TreeResult } from '../../protocol/lsp';
+import { parentPath, type PipelineDocument } from '../../protocol/pipeline';
+import type { RunNode } from '../../runner/model/runTree';
+import type { PipelineRun } from '../../runner/pipelineRun';
+import type { RunChange, RunManager } from '../runManager';
 import type { DefinitionIndex } from './definitionIndex';
-import { childrenByPath } from '../pipeline/renderTree';
+import { childrenByPath } from '../../presentation/tree';
 import { nodeTooltip } from './nodePresentation';
 import { Throttle } from './throttle';
 import { DefinitionItem, NodeItem, nodeItemId, PipelineItem, RunItem, RunsGroupItem, type PipewrightItem } from './items';

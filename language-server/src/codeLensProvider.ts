@@ -1,5 +1,5 @@
 import { type CodeLens, type CodeLensParams, type CancellationToken, Range } from 'vscode-languageserver/node';
-import { COMMANDS } from '../../extension/protocol/lsp';
+import { COMMANDS } from '../../protocol/lsp';
 import type { DocumentStore } from './documentModel';
 
 export const RUN_TITLE = '▶ Run pipeline';

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export { importsPipelineSdk } from '../../extension/protocol/definitionFiles';
+export { importsPipelineSdk } from '../../protocol/definitionFiles';
 
 export function isPythonDocument(uri: string, languageId: string): boolean {
   return languageId === 'python' || /\.pyw?$/i.test(uri);

@@ -2,10 +2,10 @@ import { readFile } from 'node:fs/promises';
 import type { TextDocuments } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { CancellationToken } from 'vscode-languageserver/node';
-import type { PipelineEntry } from '../../extension/protocol/lsp';
-import type { DefinitionError, PipelineDocument } from '../../extension/protocol/pipeline';
+import type { PipelineEntry } from '../../protocol/lsp';
+import type { DefinitionError, PipelineDocument } from '../../protocol/pipeline';
 import { filePathOf, importsPipelineSdk, isPythonDocument } from './definitionDetector';
-import type { Evaluator, OutlineSymbol } from './evaluator';
+import type { Evaluator, OutlineSymbol } from '../../evaluator/evaluator';
 import type { EffectiveSettings } from './settings';
 import { SourceLines } from './sourceText';
 

@@ -1,9 +1,9 @@
 import { type CancellationToken, type DocumentSymbol, type DocumentSymbolParams, Range, SymbolKind } from 'vscode-languageserver/node';
-import type { PipelineEntry } from '../../extension/protocol/lsp';
-import { type NodeType, nodeName, parentPath, type PipelineDocument, ROOT_PATH } from '../../extension/protocol/pipeline';
+import type { PipelineEntry } from '../../protocol/lsp';
+import { type NodeType, nodeName, parentPath, type PipelineDocument, ROOT_PATH } from '../../protocol/pipeline';
 import { samePath } from './definitionDetector';
 import type { DocumentStore, Snapshot } from './documentModel';
-import type { OutlineSymbol } from './evaluator';
+import type { OutlineSymbol } from '../../evaluator/evaluator';
 import type { SourceLines } from './sourceText';
 
 /** Beyond this many nodes per document the outline stops (an outline of 100 000 nodes helps nobody). */

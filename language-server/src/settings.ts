@@ -1,5 +1,5 @@
-import type { ServerSettings } from '../../extension/protocol/lsp';
-import { pythonExecutable } from '../../extension/sdk/sdkLocation';
+import type { ServerSettings } from '../../protocol/lsp';
+import { pythonExecutable } from '../../evaluator/sdkLocation';
 
 /** ServerSettings with every default filled in. */
 export interface EffectiveSettings {

@@ -1,7 +1,7 @@
 import type { CancellationToken } from 'vscode-languageserver/node';
-import type { TreeParams, TreeResult } from '../../extension/protocol/lsp';
+import type { TreeParams, TreeResult } from '../../protocol/lsp';
 import { snapshotOfFile, type DocumentStore, type Snapshot } from './documentModel';
-import type { Evaluator } from './evaluator';
+import type { Evaluator } from '../../evaluator/evaluator';
 import type { EffectiveSettings } from './settings';
 
 /** `pipewright/tree`: the document's pipelines with their pipeline JSON. */

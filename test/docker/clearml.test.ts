@@ -5,8 +5,8 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import type { RunnerEvent } from '../../extension/protocol/runner';
-import { PipelineRun } from '../../extension/runner/pipelineRun';
+import type { RunnerEvent } from '../../protocol/runner';
+import { PipelineRun } from '../../runner/pipelineRun';
 import { repo, runProcess, type CliResult } from '../helpers/cli';
 import { dockerSuite, lastLog } from '../helpers/runnerHarness';
 
@@ -417,13 +417,13 @@ function bundleCli(): Promise<string> {
   return (bundled ??= (async () => {
     const esbuild = await import('esbuild');
     const outfile = path.join(h.dir, 'cli', 'cli.js');
-    await esbuild.build({ bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['*.node'], absWorkingDir: repo, entryPoints: ['extension/cli/main.ts'], outfile, logLevel: 'warning' });
+    await esbuild.build({ bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['*.node'], absWorkingDir: repo, entryPoints: ['cli/main.ts'], outfile, logLevel: 'warning' });
     return outfile;
   })());
 }
 
 async function cliEnv(): Promise<Record<string, string>> {
-  const sdk = path.join(repo, 'language-server', 'sdk');
+  const sdk = path.join(repo, 'sdk');
   return { PIPEWRIGHT_CLI: await bundleCli(), PIPEWRIGHT_SDK: sdk, PYTHONPATH: sdk, PIPEWRIGHT_HOME: h.storeRoot, PIPEWRIGHT_DEFAULT_IMAGE: process.env.PIPEWRIGHT_TEST_IMAGE || 'pipewright/python:latest' };
 }
 

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
-import type { RunnerEvent } from '../../extension/protocol/runner';
+import type { RunnerEvent } from '../../protocol/runner';
 import { cli, cliJs, ensureBuilt, repo } from '../helpers/cli';
 import { TEST_IMAGE } from '../helpers/runnerHarness';
 
@@ -73,7 +73,7 @@ test('a definition error stops before anything runs: FILE:LINE: message, exit 3'
 
 test('python pipeline.py --local makes a pending pipeline; pipewright start runs it', async () => {
   const local = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    const sdk = path.join(repo, 'language-server', 'sdk');
+    const sdk = path.join(repo, 'sdk');
     const child = spawn('python3', [twoStep, '--local'], { env: { ...process.env, ...env, PYTHONPATH: sdk }, cwd: repo });
     let out = '';
     child.stdout.on('data', (d) => (out += d));

@@ -5,8 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
-import { renderTree } from '../../extension/pipeline/renderTree';
-import { evaluateDefinition } from '../../extension/sdk/evaluateDefinition';
+import { renderTree } from '../../presentation/tree';
+import { evaluateDefinition } from '../../evaluator/evaluateDefinition';
 import { dockerSuite, type Harness } from '../helpers/runnerHarness';
 
 const source = path.resolve(__dirname, '..', '..', 'examples', 'compression_race');

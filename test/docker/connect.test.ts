@@ -16,7 +16,7 @@ import {
   resolveDockerEndpoint,
   TimeoutError,
   withTimeout,
-} from '../../extension/runner/docker/connect';
+} from '../../runner/docker/connect';
 
 const temp = mkdtempSync(join(tmpdir(), 'pw-connect-'));
 after(() => rmSync(temp, { recursive: true, force: true }));

@@ -3,8 +3,8 @@ import { strict as assert } from 'node:assert';
 import { readFileSync, statSync } from 'node:fs';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DockerUnavailableError } from '../../extension/runner/docker/errors';
-import { createRunContext } from '../../extension/runner/runContext';
+import { DockerUnavailableError } from '../../runner/docker/errors';
+import { createRunContext } from '../../runner/runContext';
 import { dockerSuite, lastLog, BUSYBOX_IMAGE } from '../helpers/runnerHarness';
 
 const h = dockerSuite();

@@ -5,13 +5,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
-import type { RunnerEvent } from '../../extension/protocol/runner';
-import { DockerExecutor } from '../../extension/runner/executor/dockerExecutor';
-import type { ExecRequest } from '../../extension/runner/executor/execRequest';
-import { sendJob } from '../../extension/runner/executor/workerPool';
-import { jobScript } from '../../extension/runner/executor/workerScripts';
-import { PipelineRun } from '../../extension/runner/pipelineRun';
-import { sdkDirectory } from '../../extension/sdk/sdkLocation';
+import type { RunnerEvent } from '../../protocol/runner';
+import { DockerExecutor } from '../../runner/executor/dockerExecutor';
+import type { ExecRequest } from '../../runner/executor/execRequest';
+import { sendJob } from '../../runner/executor/workerPool';
+import { jobScript } from '../../runner/executor/workerScripts';
+import { PipelineRun } from '../../runner/pipelineRun';
+import { sdkDirectory } from '../../evaluator/sdkLocation';
 import { dockerSuite, lastLog, leftoverContainers, TEST_IMAGE } from '../helpers/runnerHarness';
 
 const repo = path.resolve(__dirname, '..', '..');
@@ -93,7 +93,7 @@ root["orphan"] = co.Exec("sleep 60")
 root["idle"] = co.Exec("echo idle", container_reuse_context="idle")
 `,
   );
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repo, 'extension/cli/main.ts'), 'run', file, '--json', '--store', h.storeRoot], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repo, 'cli/main.ts'), 'run', file, '--json', '--store', h.storeRoot], {
     cwd: repo,
     env: { ...process.env, PIPEWRIGHT_DEFAULT_IMAGE: TEST_IMAGE },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -1,6 +1,6 @@
 // The editor experience end to end: CodeLens → run in Docker → tree states → Problems → tree
 // controls, in a real VS Code (code-server) with the packaged extension. The UI contract it checks
-// (ids in extension/protocol/lsp.ts; what the extension must render is listed in docs/e2e.md):
+// (ids in protocol/lsp.ts; what the extension must render is listed in docs/e2e.md):
 //   - CodeLens "▶ Run pipeline" above each pipeline function;
 //   - view "Pipelines" (pipewright.pipelines) in the activity-bar container "Pipewright", with a
 //     group "Runs" whose run items hold the run's node items, labelled by node name, with a

@@ -1,4 +1,4 @@
-import type { NodeParams, NodeType, PipelineNode } from '../../extension/protocol/pipeline';
+import type { NodeParams, NodeType, PipelineNode } from '../../protocol/pipeline';
 
 export const defaultParams: NodeParams = {
   cpu: 1, gpu: 0, mem: 2, env: {}, image: null, requires_docker: false, max_time: 14400,

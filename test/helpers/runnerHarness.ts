@@ -3,11 +3,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { after } from 'node:test';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { RunnerEvent } from '../../extension/protocol/runner';
-import { LABELS } from '../../extension/runner/executor/containerConfig';
-import { PipelineRun } from '../../extension/runner/pipelineRun';
-import { createRunContext, type EngineRunContext, type RunContextOptions } from '../../extension/runner/runContext';
-import { evaluateDefinition } from '../../extension/sdk/evaluateDefinition';
+import type { RunnerEvent } from '../../protocol/runner';
+import { LABELS } from '../../runner/executor/containerConfig';
+import { PipelineRun } from '../../runner/pipelineRun';
+import { createRunContext, type EngineRunContext, type RunContextOptions } from '../../runner/runContext';
+import { evaluateDefinition } from '../../evaluator/evaluateDefinition';
 
 /** The image the offline tests run in (built by scripts/build-base-images.sh). */
 export const TEST_IMAGE = process.env.PIPEWRIGHT_TEST_IMAGE || 'pipewright/python:latest';

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { DefinitionError } from '../../extension/protocol/pipeline';
+import type { DefinitionError } from '../../protocol/pipeline';
 import { LspClient, sdk } from './lspClient';
 
 const HEAD = 'import conducto as co\n\n\n';

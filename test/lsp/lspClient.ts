@@ -28,7 +28,7 @@ import {
   StreamMessageReader,
   StreamMessageWriter,
 } from 'vscode-languageserver-protocol/node';
-import { type ServerSettings, TREE_CHANGED_NOTIFICATION, TREE_REQUEST, type TreeChangedParams, type TreeResult } from '../../extension/protocol/lsp';
+import { type ServerSettings, TREE_CHANGED_NOTIFICATION, TREE_REQUEST, type TreeChangedParams, type TreeResult } from '../../protocol/lsp';
 
 export const repo = path.resolve(__dirname, '..', '..');
 export const serverJs = path.join(repo, 'dist', 'server.js');
@@ -50,8 +50,7 @@ export function ensureServerBuilt(): void {
   const built = existsSync(serverJs) ? statSync(serverJs).mtimeMs : 0;
   const sources = Math.max(
     newestUnder(path.join(repo, 'language-server'), (n) => n.endsWith('.ts') || n.endsWith('.py')),
-    newestUnder(path.join(repo, 'extension', 'protocol'), (n) => n.endsWith('.ts')),
-    newestUnder(path.join(repo, 'extension', 'sdk'), (n) => n.endsWith('.ts')),
+    ...['sdk', 'protocol', 'evaluator'].map((room) => newestUnder(path.join(repo, room), (n) => n.endsWith('.ts') || n.endsWith('.py'))),
   );
   if (built >= sources && existsSync(path.join(repo, 'dist', 'sdk', 'pipewright', 'outline.py'))) return;
   const result = spawnSync(process.execPath, [path.join(repo, 'scripts', 'build.mjs')], { stdio: 'inherit' });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { COMMANDS } from '../../extension/protocol/lsp';
+import { COMMANDS } from '../../protocol/lsp';
 import { examples, LspClient, sdk, symbolOutline, uriOf } from './lspClient';
 
 const example = (name: string) => path.join(examples, name);

@@ -1,1 +1,1 @@
-"""Tests of the Python SDK (language-server/sdk). Shared helpers live in sdk_helpers.py."""
+"""Tests of the Python SDK (sdk/). Shared helpers live in sdk_helpers.py."""

@@ -12,7 +12,7 @@ import textwrap
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-SDK = os.path.join(REPO, "language-server", "sdk")
+SDK = os.path.join(REPO, "sdk")
 EXAMPLES = os.path.join(REPO, "examples")
 if SDK not in sys.path:
     sys.path.insert(0, SDK)

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { parseArgs, UsageError } from '../../extension/cli/args';
+import { parseArgs, UsageError } from '../../cli/args';
 
 test('separates known flags, flags with values and pipeline arguments', () => {
   const args = parseArgs(['p.py', 'run', '--json', '--image', 'alpine', '--n=5', '--verbose'], ['json'], ['image']);

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { cli, ensureBuilt, repo } from '../helpers/cli';
-import { parsePipeline } from '../../extension/protocol/readPipeline';
+import { parsePipeline } from '../../evaluator/readPipeline';
 
 const examples = path.join(repo, 'examples');
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'pipewright-cli-'));

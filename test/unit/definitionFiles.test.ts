@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { importsPipelineSdk } from '../../extension/protocol/definitionFiles';
+import { importsPipelineSdk } from '../../protocol/definitionFiles';
 
 test('a definition imports pipewright, conducto or clearml, in any import form', () => {
   for (const text of ['import conducto as co\n', 'from pipewright import Serial\n', 'import os, conducto\n', '  from clearml import PipelineController\n', '"""Doc."""\nimport conducto as co\n']) {

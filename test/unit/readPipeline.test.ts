@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { parsePipeline, PipelineFormatError, readPipelineStream } from '../../extension/protocol/readPipeline';
+import { parsePipeline, PipelineFormatError, readPipelineStream } from '../../evaluator/readPipeline';
 import { node } from '../helpers/nodes';
 
 function streamed(nodes: object[], header = '{"pipewright": 1, "name": "run", "file": "/x/p.py", "nodes": ['): string {

@@ -1,12 +1,12 @@
 // The scheduler's decisions without Docker: a fake "executor" finishes nodes when told to.
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import type { NodeState } from '../../extension/protocol/runner';
-import { RunTree, type RunNode } from '../../extension/runner/model/runTree';
-import { ResourceBudget } from '../../extension/runner/scheduler/resourceBudget';
-import { Scheduler } from '../../extension/runner/scheduler/scheduler';
+import type { NodeState } from '../../protocol/runner';
+import { RunTree, type RunNode } from '../../runner/model/runTree';
+import { ResourceBudget } from '../../runner/scheduler/resourceBudget';
+import { Scheduler } from '../../runner/scheduler/scheduler';
 import { node } from '../helpers/nodes';
-import type { PipelineNode } from '../../extension/protocol/pipeline';
+import type { PipelineNode } from '../../protocol/pipeline';
 
 function harness(nodes: PipelineNode[], budget = { cpu: 100, mem: 100 }) {
   const tree = new RunTree(nodes);

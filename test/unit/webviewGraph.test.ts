@@ -2,8 +2,8 @@
 // boxes, the structure of containers without edges, cycles, the cap, which container shows.
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import type { StateCounts } from '../../extension/protocol/runner';
-import type { WebviewNode } from '../../extension/protocol/webviewMessages';
+import type { StateCounts } from '../../protocol/runner';
+import type { WebviewNode } from '../../protocol/webviewMessages';
 import { graphContainer, graphInputs, layoutGraph, type GraphInput, type GraphLayout } from '../../webview/graphLayout';
 import { NodeIndex } from '../../webview/nodeIndex';
 

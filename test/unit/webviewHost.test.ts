@@ -5,12 +5,12 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import type { NodeParams, ParamName, PipelineNode } from '../../extension/protocol/pipeline';
-import { isHostToWebview } from '../../extension/protocol/webviewMessages';
-import { RunTree } from '../../extension/runner/model/runTree';
-import { LogReader } from '../../extension/webview/logReader';
-import { makeNonce, panelHtml } from '../../extension/webview/panelHtml';
-import { affects, delta, details, envOrigins, flatten, paramOrigin } from '../../extension/webview/snapshot';
+import type { NodeParams, ParamName, PipelineNode } from '../../protocol/pipeline';
+import { isHostToWebview } from '../../protocol/webviewMessages';
+import { RunTree } from '../../runner/model/runTree';
+import { LogReader } from '../../extension/panel/logReader';
+import { makeNonce, panelHtml } from '../../extension/panel/panelHtml';
+import { affects, delta, details, envOrigins, flatten, paramOrigin } from '../../extension/panel/snapshot';
 
 const base: NodeParams = { cpu: 1, gpu: 0, mem: 2, env: {}, image: null, requires_docker: false, max_time: 3600, container_reuse_context: null, skip: false, suppress_errors: false, stop_on_error: true, max_concurrent: null, doc: null, title: null, tags: [] };
 const node = (p: string, type: PipelineNode['type'], params: Partial<NodeParams>, set: ParamName[] = [], command?: string): PipelineNode => ({

@@ -2,10 +2,10 @@
 // ticks, and log buffering.
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import type { NodeParams } from '../../extension/protocol/pipeline';
-import type { NodeModification } from '../../extension/protocol/runner';
-import { validateModification } from '../../extension/runner/model/validateModification';
-import type { RunNode } from '../../extension/runner/model/runTree';
+import type { NodeParams } from '../../protocol/pipeline';
+import type { NodeModification } from '../../protocol/runner';
+import { validateModification } from '../../runner/model/validateModification';
+import type { RunNode } from '../../runner/model/runTree';
 import { diffLines, diffWords, isUnchanged } from '../../webview/diff';
 import { countNewlines, LogBuffer, pieces } from '../../webview/logBuffer';
 import { roundsOf, ticks } from '../../webview/timelineModel';

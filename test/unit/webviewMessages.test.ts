@@ -1,7 +1,7 @@
 // The panel protocol's guards: what either side accepts from the other.
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { isHostToWebview, isNodeModification, isPanelState, isWebviewToHost } from '../../extension/protocol/webviewMessages';
+import { isHostToWebview, isNodeModification, isPanelState, isWebviewToHost } from '../../protocol/webviewMessages';
 
 const counts = { pending: 1, queued: 0, running: 0, done: 2, error: 0, killed: 0 };
 const summary = { id: 'bei-hou', name: 'race', file: '/x/race.py', createdAt: 1, lastUsedAt: 2, status: 'active', autorun: true, rootState: 'running', counts };

@@ -7,10 +7,10 @@ import Module from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import type { NodeParams, PipelineNode } from '../../extension/protocol/pipeline';
-import type { ExecutionRecord, RunnerEvent } from '../../extension/protocol/runner';
-import type { HostToWebview } from '../../extension/protocol/webviewMessages';
-import { RunTree } from '../../extension/runner/model/runTree';
+import type { NodeParams, PipelineNode } from '../../protocol/pipeline';
+import type { ExecutionRecord, RunnerEvent } from '../../protocol/runner';
+import type { HostToWebview } from '../../protocol/webviewMessages';
+import { RunTree } from '../../runner/model/runTree';
 
 type Listener<T> = (e: T) => void;
 function emitter<T>() {
@@ -92,7 +92,7 @@ function fakeRun() {
 const settle = (ms = 200) => new Promise((r) => setTimeout(r, ms));
 
 test('the panel host speaks the protocol with a run', async (t) => {
-  const { PipelinePanel } = await import('../../extension/webview/pipelinePanel');
+  const { PipelinePanel } = await import('../../extension/panel/pipelinePanel');
   const { run, calls, exec } = fakeRun();
   const events = emitter<{ run: unknown; event: RunnerEvent }>();
   const runs = { get: (id: string) => (id === run.id ? run : undefined), onDidChange: emitter<unknown[]>().event, onEvent: events.event, store: () => ({ exists: () => true }), open: async () => run };
@@ -135,7 +135,7 @@ test('the panel host speaks the protocol with a run', async (t) => {
   assert.deepEqual(posted.filter((m) => m.type === 'log').map((m) => m.type === 'log' && m.text), ['world\n']);
 
   // A big append goes out in pieces (each decoded on the thread the webview shares), in byte order.
-  const { LOG_MESSAGE_BYTES } = await import('../../extension/webview/pipelinePanel');
+  const { LOG_MESSAGE_BYTES } = await import('../../extension/panel/pipelinePanel');
   posted.length = 0;
   const big = 'x'.repeat(99) + '\n';
   const appended = big.repeat(Math.ceil((2.5 * LOG_MESSAGE_BYTES) / big.length));

@@ -1,8 +1,8 @@
 // The panel's reducer and node index: what host messages and user actions do to the view state.
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import type { PipelineSummary, StateCounts } from '../../extension/protocol/runner';
-import type { WebviewNode } from '../../extension/protocol/webviewMessages';
+import type { PipelineSummary, StateCounts } from '../../protocol/runner';
+import type { WebviewNode } from '../../protocol/webviewMessages';
 import { NodeIndex } from '../../webview/nodeIndex';
 import { applyHostMessage, applyUiAction, currentExecution, DEFAULT_TAIL_BYTES, initialState, savedState, syncLogSubscription } from '../../webview/state';
 

@@ -1,0 +1,70 @@
+import { DefinitionFailure } from '../evaluator/evaluateDefinition';
+import { UsageError } from './args';
+import * as pipelines from './commands/pipelines';
+import { runCommand, runUsage } from './commands/run';
+import { sdkCommand, sdkUsage } from './commands/sdk';
+import { treeCommand, treeUsage } from './commands/tree';
+import { processIO, type CliIO } from './io';
+
+type Command = (argv: readonly string[], io: CliIO) => Promise<number>;
+
+const commands: Record<string, Command> = {
+  tree: treeCommand,
+  run: runCommand,
+  list: pipelines.listCommand,
+  show: pipelines.showCommand,
+  logs: pipelines.logsCommand,
+  reset: pipelines.resetCommand,
+  skip: pipelines.skipCommand,
+  unskip: pipelines.unskipCommand,
+  kill: pipelines.killCommand,
+  start: pipelines.startCommand,
+  modify: pipelines.modifyCommand,
+  refresh: pipelines.refreshCommand,
+  sdk: sdkCommand,
+};
+
+const usage = [
+  'usage:',
+  ...[treeUsage, runUsage, pipelines.listUsage, pipelines.showUsage, pipelines.logsUsage, pipelines.resetUsage, pipelines.skipUsage, pipelines.unskipUsage, pipelines.killUsage, pipelines.startUsage, pipelines.modifyUsage, pipelines.refreshUsage, sdkUsage].map((u) => `  ${u}`),
+  'common: --store DIR (default $PIPEWRIGHT_HOME or ~/.pipewright), --cpus N / --memory GB (resource budget)',
+].join('\n');
+
+export async function runCli(argv: readonly string[], io: CliIO = processIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(`${usage}\n`);
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    io.err(`pipewright: unknown command "${name}"\n${usage}\n`);
+    return 2;
+  }
+  try {
+    return await command(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`pipewright ${name}: ${err.message}\nusage: ${usage}\n`);
+      return 2;
+    }
+    if (err instanceof DefinitionFailure) {
+      io.err(`${err.message}\n`);
+      return 3;
+    }
+    io.err(`pipewright ${name}: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`pipewright: ${String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,86 @@
+import type { PipelineNode } from '../protocol/pipeline';
+import type { NodeState, StateCounts } from '../protocol/runner';
+import { renderTree } from '../presentation/tree';
+import type { RunNode, RunTree } from '../runner/model/runTree';
+
+const ICONS: Record<NodeState, string> = { pending: '·', queued: '…', running: '▶', done: '✔', error: '✖', killed: '☠' };
+
+export function formatCounts(c: StateCounts): string {
+  return `P${c.pending} Q${c.queued} R${c.running} D${c.done} E${c.error} K${c.killed}`;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const m = Math.floor(ms / 60_000);
+  return `${m}m${Math.round((ms % 60_000) / 1000)}s`;
+}
+
+/** Wall time of a node's latest run: its last execution, or the span of its subtree's. */
+export function nodeSpan(node: RunNode, now = Date.now()): number | null {
+  let start = Infinity;
+  let end = -Infinity;
+  const visit = (n: RunNode) => {
+    const last = n.executions[n.executions.length - 1];
+    if (last) {
+      start = Math.min(start, last.startedAt);
+      end = Math.max(end, last.endedAt ?? now);
+    }
+    n.children.forEach(visit);
+  };
+  visit(node);
+  return start === Infinity ? null : end - start;
+}
+
+/** The tree with each node's state, duration and, for failures, the reason. */
+export function renderStatus(tree: RunTree, now = Date.now()): string {
+  const specs: PipelineNode[] = [];
+  const walk = (n: RunNode) => {
+    specs.push(n.spec);
+    n.children.forEach(walk);
+  };
+  walk(tree.root);
+  return renderTree(specs, (spec) => {
+    const node = tree.get(spec.path);
+    const span = nodeSpan(node, now);
+    const last = node.executions[node.executions.length - 1];
+    const why = node.isLeaf && last && (node.state === 'error' || node.state === 'killed') ? ` (${last.reason ?? `exit ${last.exitCode}`})` : '';
+    return `  ${ICONS[node.state]} ${node.skipped ? 'skipped' : node.state}${why}${span === null ? '' : ` ${formatDuration(span)}`}`;
+  });
+}
+
+/** Redraws the status in place on a terminal; big pipelines show counts and running nodes only. */
+export class LiveStatus {
+  private lines = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly tree: RunTree,
+    private readonly write: (text: string) => void,
+    private readonly header: () => string,
+    private readonly maxTreeNodes = 150,
+  ) {}
+
+  start(): void {
+    this.draw();
+    this.timer = setInterval(() => this.draw(), 250);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.draw();
+  }
+
+  private draw(): void {
+    const text = `${this.header()}\n${this.body()}`;
+    const erase = this.lines ? `\x1b[${this.lines}A\x1b[J` : '';
+    this.lines = text.split('\n').length;
+    this.write(`${erase}${text}\n`);
+  }
+
+  private body(): string {
+    if (this.tree.byPath.size <= this.maxTreeNodes) return renderStatus(this.tree);
+    const running = [...this.tree.leaves(this.tree.root)].filter((n) => n.state === 'running').slice(0, 20);
+    return [`${this.tree.byPath.size} nodes; running:`, ...running.map((n) => `  ▶ ${n.path}`)].join('\n');
+  }
+}

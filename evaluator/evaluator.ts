@@ -1,0 +1,158 @@
+import * as os from 'node:os';
+import type { PipelineEntry } from '../protocol/lsp';
+import type { DefinitionError, PipelineDocument } from '../protocol/pipeline';
+import { definitionErrorFrom } from './definitionErrorFrom';
+import { sdkDirectory } from './sdkLocation';
+import { exchange, pythonEnv, spawnPython, WarmPool, type ProcessResult } from './pythonProcess';
+import type { EffectiveSettings } from '../language-server/src/settings';
+
+// Runs the SDK on a document's text: `--all` (trusted: runs the user's code) through a warm
+// `python3 -m pipewright.warm`, or `pipewright.outline` (Python's ast only, never the user's code).
+
+/** One line of `python3 -m pipewright FILE --all`. */
+export interface EvaluatedEntry {
+  name: string;
+  line: number;
+  default: boolean;
+  document?: PipelineDocument;
+  error?: DefinitionError;
+  /** Parameters without defaults: the function was not called (not an error of the text). */
+  needs?: string[];
+}
+
+/** A symbol of `python3 -m pipewright.outline`. */
+export interface OutlineSymbol {
+  name: string;
+  kind: 'function' | 'node';
+  line: number;
+  column: number;
+  endLine: number;
+  type?: string;
+  detail?: string;
+  children: OutlineSymbol[];
+}
+
+export interface OutlineResult {
+  isDefinition: boolean;
+  pipelines: PipelineEntry[];
+  symbols: OutlineSymbol[];
+  error?: DefinitionError;
+}
+
+export type Evaluation =
+  | { kind: 'ok'; entries: EvaluatedEntry[]; raw: string }
+  | { kind: 'definitionError'; error: DefinitionError }
+  | { kind: 'failed'; message: string; timedOut: boolean }
+  | { kind: 'cancelled' };
+
+export type Outline = { kind: 'outline'; result: OutlineResult; raw: string } | { kind: 'failed'; message: string; timedOut: boolean } | { kind: 'cancelled' };
+
+const SDK_DEFINITION_ERROR_EXIT = 3;
+/** Beyond this the trees are too big to send to an editor (a million nodes is ~400 MB). */
+const MAX_STDOUT_BYTES = 128 * 1024 * 1024;
+
+// `-I -S`: no PYTHON* variables, no site-packages, no current folder on sys.path: nothing of the
+// workspace can be imported by the outline. The SDK folder comes as argv[1].
+const OUTLINE_BOOT = 'import sys; sys.path.insert(0, sys.argv.pop(1)); from pipewright.outline import main; sys.exit(main())';
+
+export class Evaluator {
+  private readonly pool: WarmPool;
+  private readonly sdk: string;
+
+  constructor(private readonly current: () => EffectiveSettings) {
+    this.sdk = sdkDirectory();
+    const env = pythonEnv(this.sdk);
+    this.pool = new WarmPool((python) => spawnPython(python, ['-m', 'pipewright.warm'], this.sdk, env));
+  }
+
+  get sdkDirectory(): string {
+    return this.sdk;
+  }
+
+  /** After a settings change: a warm process for the next evaluation, trusted workspaces only. */
+  prepare(): void {
+    const settings = this.current();
+    if (settings.trusted) this.pool.refill(settings.pythonPath);
+    else this.pool.clear();
+  }
+
+  dispose(): void {
+    this.pool.dispose();
+  }
+
+  /** Evaluate every pipeline of the text (the user's code runs: trusted workspaces only). */
+  async evaluate(file: string, text: string, settings: EffectiveSettings, signal: AbortSignal): Promise<Evaluation> {
+    if (!settings.trusted) throw new Error('evaluate() in an untrusted workspace');
+    const child = this.pool.take(settings.pythonPath);
+    const header = JSON.stringify({ file, memoryMb: settings.evaluationMemoryMb, timeoutMs: settings.evaluationTimeoutMs, errorsJson: true });
+    const result = await exchange(child, {
+      input: `${header}\n${text}`,
+      timeoutMs: settings.evaluationTimeoutMs,
+      signal,
+      maxStdoutBytes: MAX_STDOUT_BYTES,
+    });
+    // The next evaluation (after an edit: soon, when this one was cancelled) finds one ready.
+    this.prepare();
+    if (result.cancelled) return { kind: 'cancelled' };
+    const failure = failureOf(result, settings);
+    if (failure) return failure;
+    if (result.code === SDK_DEFINITION_ERROR_EXIT) return { kind: 'definitionError', error: definitionErrorFrom(result.stderr, file) };
+    if (result.code !== 0) return { kind: 'failed', message: exitMessage(result, settings), timedOut: false };
+    const entries: EvaluatedEntry[] = [];
+    for (const line of result.stdout.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        entries.push(JSON.parse(line) as EvaluatedEntry);
+      } catch {
+        return { kind: 'failed', message: `Pipewright could not read the SDK's answer: ${line.slice(0, 200)}`, timedOut: false };
+      }
+    }
+    return { kind: 'ok', entries, raw: result.stdout };
+  }
+
+  /** The outline from the text's syntax alone: runs none of the user's code. */
+  async outline(file: string, text: string, settings: EffectiveSettings, signal: AbortSignal): Promise<Outline> {
+    const env: NodeJS.ProcessEnv = { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONIOENCODING: 'utf-8' };
+    const child = spawnPython(settings.pythonPath, ['-I', '-S', '-c', OUTLINE_BOOT, this.sdk, file, '--source-stdin'], os.tmpdir(), env);
+    const result = await exchange(child, { input: text, timeoutMs: settings.evaluationTimeoutMs, signal, maxStdoutBytes: MAX_STDOUT_BYTES });
+    if (result.cancelled) return { kind: 'cancelled' };
+    const failure = failureOf(result, settings);
+    if (failure) return failure;
+    if (result.code !== 0) return { kind: 'failed', message: exitMessage(result, settings), timedOut: false };
+    try {
+      return { kind: 'outline', result: JSON.parse(result.stdout) as OutlineResult, raw: result.stdout };
+    } catch {
+      return { kind: 'failed', message: `Pipewright could not read the outline: ${result.stdout.slice(0, 200)}`, timedOut: false };
+    }
+  }
+}
+
+function failureOf(result: ProcessResult, settings: EffectiveSettings): { kind: 'failed'; message: string; timedOut: boolean } | undefined {
+  if (result.spawnError) {
+    const message =
+      result.spawnError.code === 'ENOENT'
+        ? `Python was not found (${settings.pythonPath}): set the pipewright.pythonPath setting`
+        : `Python could not be started (${settings.pythonPath}): ${result.spawnError.message}`;
+    return { kind: 'failed', message, timedOut: false };
+  }
+  if (result.timedOut) {
+    const seconds = settings.evaluationTimeoutMs / 1000;
+    return {
+      kind: 'failed',
+      message: `Evaluating the pipeline definition took longer than ${seconds} s and was stopped. Does it loop forever or wait for something? (limit: pipewright.evaluationTimeoutMs)`,
+      timedOut: true,
+    };
+  }
+  if (result.tooLarge) {
+    return { kind: 'failed', message: `The pipelines of this file are too large to show (over ${MAX_STDOUT_BYTES / 1024 / 1024} MB of pipeline JSON)`, timedOut: false };
+  }
+  return undefined;
+}
+
+function exitMessage(result: ProcessResult, settings: EffectiveSettings): string {
+  const how = result.signal ? `was stopped by ${result.signal}` : `exited with status ${result.code}`;
+  const memory = result.signal === 'SIGKILL' || /MemoryError/.test(result.stderr) ? ` (memory limit ${settings.evaluationMemoryMb} MB?)` : '';
+  const tail = result.stderr.trim().split('\n').slice(-5).join('\n');
+  return `Evaluating the pipeline definition failed: Python ${how}${memory}${tail ? `:\n${tail}` : ''}`;
+}
+

@@ -1,0 +1,99 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import {
+  PIPELINE_FORMAT_VERSION,
+  type PipelineDocument,
+  type PipelineHeader,
+  type PipelineNode,
+} from '../protocol/pipeline';
+
+export class PipelineFormatError extends Error {
+  constructor(where: string, message: string) {
+    super(`${where}: ${message}`);
+    this.name = 'PipelineFormatError';
+  }
+}
+
+const NODE_TYPES = new Set(['Serial', 'Parallel', 'Exec', 'Lazy']);
+
+function checkHeader(header: PipelineHeader, where: string): void {
+  if (header.pipewright !== PIPELINE_FORMAT_VERSION) {
+    throw new PipelineFormatError(where, `unsupported pipeline format version ${String(header.pipewright)} (this Pipewright reads ${PIPELINE_FORMAT_VERSION})`);
+  }
+}
+
+function checkNode(node: PipelineNode, where: string): PipelineNode {
+  if (typeof node?.path !== 'string' || !node.path.startsWith('/')) throw new PipelineFormatError(where, 'node without a valid "path"');
+  if (!NODE_TYPES.has(node.type)) throw new PipelineFormatError(where, `node ${node.path} has unknown type ${String(node.type)}`);
+  if (node.type === 'Exec' && typeof node.command !== 'string') throw new PipelineFormatError(where, `Exec node ${node.path} has no command`);
+  if (typeof node.params !== 'object' || node.params === null) throw new PipelineFormatError(where, `node ${node.path} has no params`);
+  return node;
+}
+
+/** Parses a whole pipeline JSON document held in memory (small pipelines, LSP, tests). */
+export function parsePipeline(text: string, where = 'pipeline JSON'): PipelineDocument {
+  let doc: PipelineDocument;
+  try {
+    doc = JSON.parse(text) as PipelineDocument;
+  } catch (err) {
+    throw new PipelineFormatError(where, `not valid JSON (${(err as Error).message})`);
+  }
+  checkHeader(doc, where);
+  if (!Array.isArray(doc.nodes) || doc.nodes.length === 0) throw new PipelineFormatError(where, 'no nodes');
+  doc.nodes.forEach((n) => checkNode(n, where));
+  return doc;
+}
+
+/**
+ * Reads the line-per-node layout without ever holding the whole text: a million-node pipeline is
+ * hundreds of MB, more than one V8 string should carry.
+ */
+export async function readPipelineStream(input: Readable, where = 'pipeline JSON'): Promise<PipelineDocument> {
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  let header: PipelineHeader | undefined;
+  const nodes: PipelineNode[] = [];
+  let lineNo = 0;
+  let ended = false;
+  for await (const raw of lines) {
+    lineNo++;
+    const line = raw.trim();
+    if (line === '') continue;
+    const at = `${where}:${lineNo}`;
+    if (!header) {
+      if (!line.endsWith('"nodes": [') && !line.endsWith('"nodes":[')) {
+        // Not the streaming layout (e.g. pretty-printed by hand): fall back to a whole parse.
+        const rest: string[] = [raw];
+        for await (const more of lines) rest.push(more);
+        return parsePipeline(rest.join('\n'), where);
+      }
+      try {
+        header = JSON.parse(line.replace(/"nodes":\s*\[$/, '"nodes": []}')) as PipelineHeader;
+      } catch (err) {
+        throw new PipelineFormatError(at, `bad header (${(err as Error).message})`);
+      }
+      checkHeader(header, at);
+      continue;
+    }
+    if (line === ']}') {
+      ended = true;
+      continue;
+    }
+    if (ended) throw new PipelineFormatError(at, 'text after the end of the document');
+    const json = line.endsWith(',') ? line.slice(0, -1) : line;
+    try {
+      nodes.push(checkNode(JSON.parse(json) as PipelineNode, at));
+    } catch (err) {
+      if (err instanceof PipelineFormatError) throw err;
+      throw new PipelineFormatError(at, `bad node (${(err as Error).message})`);
+    }
+  }
+  if (!header) throw new PipelineFormatError(where, 'empty document');
+  if (!ended) throw new PipelineFormatError(where, 'truncated document (no closing "]}")');
+  if (nodes.length === 0) throw new PipelineFormatError(where, 'no nodes');
+  return { ...header, nodes };
+}
+
+export function readPipelineFile(file: string): Promise<PipelineDocument> {
+  return readPipelineStream(createReadStream(file), file);
+}

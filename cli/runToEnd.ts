@@ -4,7 +4,8 @@ import type { RunContextOptions } from '../runner/runContext';
 import type { ParsedArgs } from './args';
 import { UsageError } from './args';
 import type { CliIO } from './io';
-import { formatCounts, LiveStatus, renderStatus } from './statusDisplay';
+import { formatCounts } from '../presentation/format';
+import { LiveStatus, renderStatus } from './statusDisplay';
 
 /** Options of the runner from the CLI flags shared by the commands that run things. */
 export function runnerOptions(args: ParsedArgs, io: CliIO): RunContextOptions {

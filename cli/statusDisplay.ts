@@ -1,36 +1,11 @@
 import type { PipelineNode } from '../protocol/pipeline';
-import type { NodeState, StateCounts } from '../protocol/runner';
+import type { NodeState } from '../protocol/runner';
+import { formatDuration } from '../presentation/format';
 import { renderTree } from '../presentation/tree';
+import { nodeSpan } from '../runner/model/nodeSpan';
 import type { RunNode, RunTree } from '../runner/model/runTree';
 
 const ICONS: Record<NodeState, string> = { pending: '·', queued: '…', running: '▶', done: '✔', error: '✖', killed: '☠' };
-
-export function formatCounts(c: StateCounts): string {
-  return `P${c.pending} Q${c.queued} R${c.running} D${c.done} E${c.error} K${c.killed}`;
-}
-
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  const m = Math.floor(ms / 60_000);
-  return `${m}m${Math.round((ms % 60_000) / 1000)}s`;
-}
-
-/** Wall time of a node's latest run: its last execution, or the span of its subtree's. */
-export function nodeSpan(node: RunNode, now = Date.now()): number | null {
-  let start = Infinity;
-  let end = -Infinity;
-  const visit = (n: RunNode) => {
-    const last = n.executions[n.executions.length - 1];
-    if (last) {
-      start = Math.min(start, last.startedAt);
-      end = Math.max(end, last.endedAt ?? now);
-    }
-    n.children.forEach(visit);
-  };
-  visit(node);
-  return start === Infinity ? null : end - start;
-}
 
 /** The tree with each node's state, duration and, for failures, the reason. */
 export function renderStatus(tree: RunTree, now = Date.now()): string {

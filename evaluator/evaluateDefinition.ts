@@ -61,7 +61,7 @@ export async function evaluateDefinition(file: string, options: EvaluateOptions 
     code = await exited;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ENOENT') throw new Error(`Python was not found (${options.python ?? pythonExecutable()}); set PIPEWRIGHT_PYTHON or the pipewright.pythonPath setting`);
+    if (e.code === 'ENOENT') throw new Error(`Python was not found (${options.python ?? pythonExecutable()}); set PIPEWRIGHT_PYTHON or the pipewright.pythonPath setting`, { cause: err });
     throw err;
   }
   const result = await parsed;

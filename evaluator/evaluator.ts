@@ -4,7 +4,15 @@ import type { DefinitionError, PipelineDocument } from '../protocol/pipeline';
 import { definitionErrorFrom } from './definitionErrorFrom';
 import { sdkDirectory } from './sdkLocation';
 import { exchange, pythonEnv, spawnPython, WarmPool, type ProcessResult } from './pythonProcess';
-import type { EffectiveSettings } from '../language-server/src/settings';
+
+/** What an evaluation needs to know: whether the user's code may run, with which Python and limits. */
+export interface EvaluationSettings {
+  trusted: boolean;
+  pythonPath: string;
+  evaluationTimeoutMs: number;
+  evaluationMemoryMb: number;
+}
+type EffectiveSettings = EvaluationSettings;
 
 // Runs the SDK on a document's text: `--all` (trusted: runs the user's code) through a warm
 // `python3 -m pipewright.warm`, or `pipewright.outline` (Python's ast only, never the user's code).

@@ -16,9 +16,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('Pipewright');
   runs = new RunManager();
   const definitions = new DefinitionIndex();
-  let tree: PipelinesTreeProvider | undefined;
-  const client = new PipewrightLanguageClient(context, (uri) => tree?.definitionChanged(uri));
-  tree = new PipelinesTreeProvider(runs, definitions, (uri) => client.tree(uri));
+  // The client tells the tree of changed definitions; the tree asks the client for them.
+  const client: PipewrightLanguageClient = new PipewrightLanguageClient(context, (uri) => tree.definitionChanged(uri));
+  const tree = new PipelinesTreeProvider(runs, definitions, (uri) => client.tree(uri));
   const treeView = vscode.window.createTreeView(PIPELINES_VIEW, { treeDataProvider: tree, showCollapseAll: true });
   context.subscriptions.push(
     output,

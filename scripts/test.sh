@@ -7,6 +7,8 @@ bash scripts/ensure-node-deps.sh
 bash scripts/ensure-docker.sh
 bash scripts/build-base-images.sh
 npx tsc -p . --noEmit
+# The walls between rooms (eslint.config.mjs) and the pure rooms compiled without Node or DOM.
+npm run --silent lint
 node scripts/build.mjs
 echo "== Python SDK (unittest)"
 python3 -m unittest discover -s test/sdk -t .

@@ -1,22 +1,8 @@
-// Formatting shared by the panel's views. Pure.
+// Formatting shared by the panel's views. Pure. Durations, sizes and counts as everywhere else.
 import type { ExecutionBrief } from '../protocol/webviewMessages';
 import type { NodeState } from '../protocol/runner';
 
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '–';
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
-  return `${Math.floor(ms / 3_600_000)}h${String(Math.floor((ms % 3_600_000) / 60_000)).padStart(2, '0')}m`;
-}
-
-export function formatBytes(n: number | null | undefined): string {
-  if (n === null || n === undefined || !Number.isFinite(n)) return '–';
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GB`;
-}
+export { formatBytes, formatCounts, formatDuration } from '../presentation/format';
 
 export function formatTime(ms: number): string {
   const d = new Date(ms);
@@ -61,13 +47,3 @@ export const STATE_ICON: Record<NodeState, string> = {
 };
 
 export const STATE_LETTER: Record<NodeState, string> = { pending: 'P', queued: 'Q', running: 'R', done: 'D', error: 'E', killed: 'K' };
-
-export function nodeName(path: string): string {
-  return path === '/' ? '/' : path.slice(path.lastIndexOf('/') + 1);
-}
-
-export function parentOf(path: string): string | null {
-  if (path === '/') return null;
-  const cut = path.lastIndexOf('/');
-  return cut === 0 ? '/' : path.slice(0, cut);
-}

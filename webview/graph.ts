@@ -5,7 +5,7 @@
 // the nodes change; state and selection changes only touch classes and text.
 import type { WebviewNode } from '../protocol/webviewMessages';
 import { h, iconButton, stateClass } from './dom';
-import { nodeName, parentOf } from './format';
+import { nodeName, parentPath } from '../protocol/pipeline';
 import { graphContainer, graphInputs, layoutGraph, MAX_GRAPH_NODES, type GraphBox, type GraphLayout, type Point } from './graphLayout';
 import type { UiAction, ViewState } from './state';
 
@@ -63,7 +63,7 @@ export class GraphView {
 
   constructor(private readonly dispatch: (a: UiAction) => void) {
     this.up = iconButton('arrow-up', 'Show the enclosing container', () => {
-      const p = parentOf(this.container);
+      const p = parentPath(this.container);
       if (p) this.dispatch({ type: 'select', path: p });
     });
     this.el.append(h('div', { class: 'pane-toolbar graph-toolbar' }, this.up, this.title), this.note, this.scroller);

@@ -1,7 +1,7 @@
 // The pipeline's nodes as the webview holds them: by path, with children in order, and the rows a
 // tree shows for a set of expanded containers. Mutable on purpose (100,000 nodes); pure otherwise.
 import type { WebviewNode } from '../protocol/webviewMessages';
-import { parentOf } from './format';
+import { parentPath } from '../protocol/pipeline';
 
 export interface Row {
   path: string;
@@ -60,7 +60,7 @@ export class NodeIndex {
 
   private add(n: WebviewNode): void {
     this.byPath.set(n.path, n);
-    const parent = parentOf(n.path);
+    const parent = parentPath(n.path);
     if (parent === null) return;
     let list = this.children.get(parent);
     if (!list) this.children.set(parent, (list = []));
@@ -88,7 +88,7 @@ export class NodeIndex {
 
   /** Skipped itself or through an ancestor: the nearest skipped node, or null. */
   skippedBy(path: string): string | null {
-    for (let p: string | null = path; p !== null; p = parentOf(p)) if (this.byPath.get(p)?.skipped) return p;
+    for (let p: string | null = path; p !== null; p = parentPath(p)) if (this.byPath.get(p)?.skipped) return p;
     return null;
   }
 
@@ -116,7 +116,7 @@ export class NodeIndex {
   /** Ancestors of a path, root first (not the path itself). */
   ancestors(path: string): string[] {
     const out: string[] = [];
-    for (let p = parentOf(path); p !== null; p = parentOf(p)) out.unshift(p);
+    for (let p = parentPath(path); p !== null; p = parentPath(p)) out.unshift(p);
     return out;
   }
 

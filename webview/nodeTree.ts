@@ -1,7 +1,8 @@
 // The node tree: virtualized rows of the expanded containers, state icons, keyboard navigation
 // (as VS Code's trees: arrows, Home/End, PageUp/PageDown, Enter/Space), synced with the sidebar.
 import { clear, h, icon, stateClass } from './dom';
-import { formatDuration, nodeName, outcome, STATE_ICON, STATE_LETTER } from './format';
+import { formatDuration, outcome, STATE_ICON, STATE_LETTER } from './format';
+import { nodeName } from '../protocol/pipeline';
 import type { Row } from './nodeIndex';
 import type { UiAction, ViewState } from './state';
 import { VirtualList } from './virtualList';

@@ -3,7 +3,7 @@
 import type { PipelineSummary } from '../protocol/runner';
 import type { ExecutionRecord } from '../protocol/runner';
 import type { ExecutionRef, HostToWebview, LogStream, NodeDetails, PanelState, WebviewToHost } from '../protocol/webviewMessages';
-import { parentOf } from './format';
+import { parentPath } from '../protocol/pipeline';
 import { NodeIndex } from './nodeIndex';
 
 export type Tab = 'details' | 'logs' | 'timeline' | 'graph';
@@ -137,7 +137,7 @@ export function applyHostMessage(s: ViewState, m: HostToWebview): Dirty {
       s.run = m.run;
       s.live = m.live;
       const { structural } = s.index.update(m.nodes, m.replaced);
-      if (s.selected && !s.index.get(s.selected)) s.selected = parentOf(s.selected) ?? '/';
+      if (s.selected && !s.index.get(s.selected)) s.selected = parentPath(s.selected) ?? '/';
       const selectedChanged = !!s.selected && m.nodes.some((n) => n.path === s.selected);
       return { header: true, rows: structural, tree: true, timeline: true, details: selectedChanged, logs: selectedChanged, paths: m.nodes.map((n) => n.path) };
     }
@@ -204,7 +204,7 @@ export function applyUiAction(s: ViewState, a: UiAction): Outcome {
     }
     case 'expandAll':
       s.expanded = a.open ? new Set(s.index.containers()) : new Set(['/']);
-      if (!a.open && s.selected && s.selected !== '/' && parentOf(s.selected) !== '/') s.selected = '/';
+      if (!a.open && s.selected && s.selected !== '/' && parentPath(s.selected) !== '/') s.selected = '/';
       return { dirty: { rows: true, tree: true, timeline: true, reveal: true }, send: [] };
     case 'tab':
       s.tab = a.tab;

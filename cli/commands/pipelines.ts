@@ -9,7 +9,8 @@ import { PipelineStore } from '../../runner/store/pipelineStore';
 import { parseArgs, UsageError, type ParsedArgs } from '../args';
 import type { CliIO } from '../io';
 import { runToEnd, runnerOptions } from '../runToEnd';
-import { formatCounts, renderStatus } from '../statusDisplay';
+import { formatCounts } from '../../presentation/format';
+import { renderStatus } from '../statusDisplay';
 
 const RETENTION_DAYS = Number(process.env.PIPEWRIGHT_RETENTION_DAYS ?? 7);
 

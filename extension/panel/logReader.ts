@@ -3,6 +3,7 @@
 // shown twice or lost between the first read and the tail. Plain Node: unit-tested.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
+import { formatBytes } from '../../presentation/format';
 
 export interface LogChunk {
   text: string;
@@ -96,11 +97,4 @@ export class LogReader {
       closeSync(fd);
     }
   }
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GB`;
 }

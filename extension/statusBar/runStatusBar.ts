@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { formatCounts } from '../../cli/statusDisplay';
+import { formatCounts } from '../../presentation/format';
 import { PIPELINES_VIEW } from '../../protocol/lsp';
 import type { RunManager } from '../runManager';
 

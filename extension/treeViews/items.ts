@@ -4,7 +4,7 @@ import type { PipelineEntry } from '../../protocol/lsp';
 import type { PipelineMeta } from '../../runner/store/pipelineStore';
 import type { PipelineRun } from '../../runner/pipelineRun';
 import type { RunNode } from '../../runner/model/runTree';
-import { formatCounts } from '../../cli/statusDisplay';
+import { formatCounts } from '../../presentation/format';
 import { nodeDescription, stateIcon } from './nodePresentation';
 
 /** A definition file in the workspace. */

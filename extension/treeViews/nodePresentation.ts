@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import type { NodeState } from '../../protocol/runner';
 import type { RunNode } from '../../runner/model/runTree';
-import { formatDuration, nodeSpan } from '../../cli/statusDisplay';
+import { formatDuration } from '../../presentation/format';
+import { nodeSpan } from '../../runner/model/nodeSpan';
 
 const STATE_ICONS: Record<NodeState, [string, string | undefined]> = {
   pending: ['circle-outline', undefined],

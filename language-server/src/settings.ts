@@ -1,12 +1,9 @@
 import type { ServerSettings } from '../../protocol/lsp';
+import type { EvaluationSettings } from '../../evaluator/evaluator';
 import { pythonExecutable } from '../../evaluator/sdkLocation';
 
 /** ServerSettings with every default filled in. */
-export interface EffectiveSettings {
-  trusted: boolean;
-  pythonPath: string;
-  evaluationTimeoutMs: number;
-  evaluationMemoryMb: number;
+export interface EffectiveSettings extends EvaluationSettings {
   debounceMs: number;
 }
 

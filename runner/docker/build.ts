@@ -8,6 +8,9 @@ import { engineMessage, followEngineStream, type EngineEvent, type ImageProgress
 import { tarStream, type TarEntry } from './tar';
 import { CancelledError, isAbortError, TimeoutError, withTimeout } from './timeout';
 
+/** Colour and cursor codes in build output (ESC [ ... letter). */
+const ANSI_ESCAPE = new RegExp(String.raw`\u001b\[[0-9;]*[A-Za-z]`, 'g');
+
 /** Lines of the failing step kept for the error message. */
 const TAIL_LINES = 20;
 
@@ -128,7 +131,7 @@ class StepLog {
   }
 
   private line(line: string): string {
-    const clean = line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+    const clean = line.replace(ANSI_ESCAPE, '');
     if (/^Step \d+\/\d+ : /.test(clean)) {
       this.step = clean;
       this.lines = [];
@@ -137,7 +140,7 @@ class StepLog {
       if (this.lines.length > TAIL_LINES * 4) this.lines.splice(0, this.lines.length - TAIL_LINES);
     }
     const built = /^Successfully built ([0-9a-f]+)/.exec(clean);
-    if (built) this.built = built[1];
+    if (built?.[1]) this.built = built[1];
     return clean;
   }
 }

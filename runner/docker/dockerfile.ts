@@ -72,7 +72,7 @@ export function fromImages(dockerfile: string): string[] {
   for (const line of logical) {
     const match = /^\s*FROM\s+(.*)$/i.exec(line);
     if (!match) continue;
-    const words = match[1].trim().split(/\s+/).filter((w) => !w.startsWith('--'));
+    const words = (match[1] ?? '').trim().split(/\s+/).filter((w) => !w.startsWith('--'));
     const [ref, as, stage] = words;
     if (!ref) continue;
     const isEarlierStage = stages.has(ref.toLowerCase());

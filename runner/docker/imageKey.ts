@@ -61,7 +61,7 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Prom
   const worker = async () => {
     while (next < items.length) {
       const i = next++;
-      results[i] = await fn(items[i]);
+      results[i] = await fn(items[i]!);
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));

@@ -182,8 +182,8 @@ export async function sendJob(fifo: string, execId: string, isDead: () => boolea
       return;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if ((code !== 'ENXIO' && code !== 'ENOENT') || isDead()) throw new Error(`worker ${workerName} did not take the job: ${(err as Error).message}`);
-      if (Date.now() > deadline) throw new Error(`worker ${workerName} was not ready within ${READY_TIMEOUT_MS / 1000}s`);
+      if ((code !== 'ENXIO' && code !== 'ENOENT') || isDead()) throw new Error(`worker ${workerName} did not take the job: ${(err as Error).message}`, { cause: err });
+      if (Date.now() > deadline) throw new Error(`worker ${workerName} was not ready within ${READY_TIMEOUT_MS / 1000}s`, { cause: err });
       await sleep(2);
     }
   }

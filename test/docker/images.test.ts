@@ -91,8 +91,8 @@ describe('Dockerfile text (no engine)', () => {
     const text = generateDockerfile('sha256:abc', 'python:3.12', { installPackages: ['curl', 'libpq-dev'], installPip: ['requests>=2,<3', 'numpy'], copyDir: true });
     const lines = text.trim().split('\n');
     assert.equal(lines[1], 'FROM sha256:abc');
-    assert.match(lines[2], /^RUN set -e; if command -v apt-get .*apt-get install -y --no-install-recommends curl libpq-dev;.*elif command -v apk .*apk add --no-cache curl libpq-dev;/);
-    assert.match(lines[3], /python3 -m pip install .* 'requests>=2,<3' numpy$/);
+    assert.match(lines[2] ?? '', /^RUN set -e; if command -v apt-get .*apt-get install -y --no-install-recommends curl libpq-dev;.*elif command -v apk .*apk add --no-cache curl libpq-dev;/);
+    assert.match(lines[3] ?? '', /python3 -m pip install .* 'requests>=2,<3' numpy$/);
     assert.deepEqual(lines.slice(4), ['COPY src/ /pipewright/src/', 'WORKDIR /pipewright/src']);
     assert.throws(() => generateDockerfile('b', 'b', { installPackages: ['a\nRUN rm -rf /'], installPip: [], copyDir: false }), /Invalid package name/);
   });
@@ -150,7 +150,7 @@ describe('SharedWork (no engine)', () => {
         signal.addEventListener('abort', () => (clearTimeout(timer), reject(new Error('aborted'))));
       });
     };
-    const seen: number[][] = [[], []];
+    const seen: [number[], number[]] = [[], []];
     const a = new AbortController();
     const first = shared.run('k', start, { signal: a.signal, onProgress: (p) => seen[0].push(p) });
     const second = shared.run('k', start, { onProgress: (p) => seen[1].push(p) });

@@ -67,9 +67,8 @@ test('tree controls: Skip the failed node, then Run / Reset the passed one', asy
     // A second execution: the description leaves "done" (pending/queued/running) and comes back,
     // or at least changes (a new duration or time), and ends "done".
     const deadline = Date.now() + TIMEOUTS.run;
-    let history: string[] = [];
     for (;;) {
-      history = await watch.history('ok', [RUNS, ANY_RUN]);
+      const history = await watch.history('ok', [RUNS, ANY_RUN]);
       const last = history[history.length - 1] ?? '';
       const wentThrough = history.some((d) => !/^done\b/.test(d));
       if (/^done\b/.test(last) && (wentThrough || history.length > 1)) break;

@@ -261,7 +261,8 @@ export class Workbench {
         const m = /HTTP server listening on (http:\/\/127\.0\.0\.1:\d+\/?)/.exec(this.serverLog);
         if (m) {
           clearTimeout(timer);
-          resolve(m[1].endsWith('/') ? m[1] : `${m[1]}/`);
+          const url = m[1]!;
+          resolve(url.endsWith('/') ? url : `${url}/`);
         }
       };
       child.stdout!.on('data', onData);
@@ -549,7 +550,7 @@ export class Workbench {
           const labels = JSON.parse(k) as string[];
           if (!matches(label, labels[labels.length - 1])) continue;
           let i = 0;
-          for (const l of labels.slice(0, -1)) if (i < under.length && matches(under[i], l)) i++;
+          for (const l of labels.slice(0, -1)) if (i < under.length && matches(under[i]!, l)) i++;
           if (i === under.length) return descs;
         }
         return [];
@@ -642,9 +643,8 @@ export class Workbench {
   /** Waits for a Problems entry satisfying `pred`; returns it. */
   async waitForProblem(pred: (p: Problem) => boolean, timeout = TIMEOUTS.run): Promise<Problem> {
     const deadline = Date.now() + timeout;
-    let last: Problem[] = [];
     for (;;) {
-      last = await this.problems();
+      const last = await this.problems();
       const hit = last.find(pred);
       if (hit) return hit;
       if (Date.now() > deadline) throw new Error(`no such Problems entry within ${timeout / 1000}s; entries: ${JSON.stringify(last)}`);

@@ -122,7 +122,7 @@ function lastTick(text: string): number {
 async function diffSides(pre: Locator): Promise<{ before: string; after: string; removed: string[]; added: string[] }> {
   const parts = await pre.locator(':scope > *').evaluateAll((els) => els.map((e) => [e.tagName.toLowerCase(), e.textContent ?? '']));
   const side = (keep: string) => parts.filter(([t]) => t === 'span' || t === keep).map(([, x]) => x).join('');
-  const only = (keep: string) => parts.filter(([t]) => t === keep).map(([, x]) => x);
+  const only = (keep: string) => parts.filter(([t]) => t === keep).map(([, x]) => x ?? '');
   return { before: side('del'), after: side('ins'), removed: only('del'), added: only('ins') };
 }
 

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { after } from 'node:test';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -91,7 +91,7 @@ export function lastLog(run: PipelineRun, nodePath: string): string {
   const node = run.tree.get(nodePath);
   const execution = node.executions[node.executions.length - 1];
   if (!execution) return '';
-  return require('node:fs').readFileSync(run.logFile(execution), 'utf8') as string;
+  return readFileSync(run.logFile(execution), 'utf8');
 }
 
 /** Most Exec nodes running at the same time, from a run's events. */

@@ -1,6 +1,7 @@
 // The .vsix holds only what runs: the bundles, the SDK beside them, the manifest.
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { ensureBuilt, repo } from '../helpers/cli';
@@ -18,7 +19,7 @@ test('vsce packages the bundles and the SDK, and no sources, tests or maps', () 
 });
 
 test('the manifest is a real extension manifest', () => {
-  const manifest = require(path.join(repo, 'package.json')) as { name: string; main: string; engines: { vscode: string }; activationEvents: string[]; capabilities: { untrustedWorkspaces: { supported: unknown } } };
+  const manifest = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')) as { name: string; main: string; engines: { vscode: string }; activationEvents: string[]; capabilities: { untrustedWorkspaces: { supported: unknown } } };
   assert.equal(manifest.name, 'pipewright');
   assert.equal(manifest.main, './dist/extension.js');
   assert.match(manifest.engines.vscode, /^\^1\.\d+\.\d+$/);

@@ -51,7 +51,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeout 
 }
 
 function fileUri(rel: string): vscode.Uri {
-  return vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0].uri, rel);
+  return vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0]!.uri, rel);
 }
 
 /** Opens the file and clicks (executes) its "▶ Run pipeline" lens above `def run()`. */

@@ -28,7 +28,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import type { RunnerEvent } from '../protocol/runner';
-import { LABELS } from '../runner/executor/containerConfig';
+import { LABELS } from '../runner/localDocker/containerConfig';
 import { PipelineRun } from '../runner/pipelineRun';
 import { createRunContext, type EngineRunContext } from '../runner/runContext';
 import { evaluateDefinition } from '../evaluator/evaluateDefinition';

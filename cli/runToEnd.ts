@@ -8,7 +8,7 @@ import { formatCounts } from '../presentation/format';
 import { LiveStatus, renderStatus } from './statusDisplay';
 
 /** Options of the runner from the CLI flags shared by the commands that run things. */
-export function runnerOptions(args: ParsedArgs, io: CliIO): RunContextOptions {
+export function runnerOptions(args: ParsedArgs): RunContextOptions {
   const number = (name: string) => {
     const value = args.flags.get(name);
     if (value === undefined) return undefined;
@@ -22,7 +22,6 @@ export function runnerOptions(args: ParsedArgs, io: CliIO): RunContextOptions {
     defaultImage: typeof image === 'string' ? image : undefined,
     storeRoot: typeof store === 'string' ? store : undefined,
     budget: { cpu: number('cpus'), mem: number('memory') },
-    onImageProgress: (line) => io.err(`${line}\n`),
   };
 }
 
@@ -39,6 +38,8 @@ export async function runToEnd(run: PipelineRun, json: boolean, io: CliIO, start
   process.once('SIGTERM', stopSignals);
   const header = () => `pipeline ${run.id}  ${run.tree.root.state}  ${formatCounts(run.tree.root.leafCounts)}`;
   let live: LiveStatus | undefined;
+  // Pulls and builds take a while: say so on stderr (with --json, they are events like the rest).
+  if (!json) run.on('event', (event) => event.type === 'image' && io.err(`${event.kind} ${event.image}: ${event.message}\n`));
   if (json) {
     run.on('event', (event: RunnerEvent) => io.out(`${JSON.stringify(event)}\n`));
   } else if (process.stdout.isTTY) {

@@ -5,7 +5,7 @@ import { PipelineRun } from '../runner/pipelineRun';
 import { createRunContext, type EngineRunContext } from '../runner/runContext';
 import { PipelineStore, type PipelineMeta } from '../runner/store/pipelineStore';
 import { evaluateDefinition } from '../evaluator/evaluateDefinition';
-import { pythonInterpreter, retentionDays, runContextOptions } from './settings';
+import { pythonInterpreter, runContextOptions } from './settings';
 
 export interface RunChange {
   run: PipelineRun;
@@ -65,17 +65,15 @@ export class RunManager implements vscode.Disposable {
 
   /** Pipelines in the store that this window does not hold open. */
   stored(): PipelineMeta[] {
-    const store = this.store();
-    store.pruneExpired(retentionDays());
-    return store.list().filter((m) => !this.runs.has(m.id));
+    return this.store().list().filter((m) => !this.runs.has(m.id));
   }
 
   /** Evaluates a definition's pipeline and runs a new instance of it. */
   async start(file: string, func: string | undefined): Promise<PipelineRun> {
     const python = await pythonInterpreter(vscode.Uri.file(file));
     const doc = await evaluateDefinition(file, { func, python });
-    const ctx = await this.engine();
-    const run = PipelineRun.create(doc, ctx);
+    // The interpreter that evaluated the definition also runs its callbacks (ClearML).
+    const run = PipelineRun.create(doc, { ...(await this.engine()), python });
     this.adopt(run);
     this.latest.set(`${path.resolve(file)}#${func ?? doc.name}`, run.id);
     run.setAutorun(true);
@@ -86,7 +84,8 @@ export class RunManager implements vscode.Disposable {
   async open(id: string): Promise<PipelineRun> {
     const existing = this.runs.get(id);
     if (existing) return existing;
-    const run = await PipelineRun.open(id, await this.engine());
+    const file = this.store().meta(id).file;
+    const run = await PipelineRun.open(id, { ...(await this.engine()), python: await pythonInterpreter(vscode.Uri.file(file)) });
     this.adopt(run);
     return run;
   }

@@ -17,11 +17,8 @@ export function runContextOptions(): RunContextOptions {
     dockerHost: c.get<string>('dockerHost') || undefined,
     storeRoot: c.get<string>('storePath') || undefined,
     budget: { cpu: positive('budget.cpus'), mem: positive('budget.memoryGB') },
+    retentionDays: positive('retentionDays'),
   };
-}
-
-export function retentionDays(): number {
-  return pipewrightConfig().get<number>('retentionDays') ?? 7;
 }
 
 interface PythonApi {

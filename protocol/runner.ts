@@ -71,7 +71,8 @@ export type RunnerEvent =
   | { type: 'autorun'; pipeline: string; time: number; autorun: boolean }
   | { type: 'sleep'; pipeline: string; time: number }
   | { type: 'wake'; pipeline: string; time: number }
-  | { type: 'image'; pipeline: string; time: number; kind: 'pull' | 'build'; image: string; message: string }
+  /** Progress of the image a node waits for (`path`): a pull or a build, until the node starts. */
+  | { type: 'image'; pipeline: string; time: number; path: string; kind: 'pull' | 'build'; image: string; message: string }
   | { type: 'notice'; pipeline: string; time: number; path?: string; message: string };
 
 export type RunnerEventType = RunnerEvent['type'];

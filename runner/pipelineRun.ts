@@ -1,60 +1,57 @@
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import type { ImageSpec, NodeParams, ParamName, PipelineDocument } from '../protocol/pipeline';
+import type { PipelineDocument } from '../protocol/pipeline';
 import { nodeName } from '../protocol/pipeline';
-import { readPipelineFile } from '../evaluator/readPipeline';
 import type { EndReason, ExecutionRecord, NodeModification, NodeState, PipelineSummary, RunnerEvent } from '../protocol/runner';
-import type { DockerExecutor } from './executor/dockerExecutor';
-import { CONTAINER_PATHS, type ExecOutcome, type RunningExec } from './executor/execRequest';
+import { readPipelineStream } from '../evaluator/readPipeline';
+import type { JobOutcome, PipelineBackend } from './backend';
+import { StepEngine } from './clearml/stepEngine';
+import { applyModification } from './model/applyModification';
 import { validateModification } from './model/validateModification';
 import { RunTree, type RunNode } from './model/runTree';
-import { ResourceBudget, type Budget } from './scheduler/resourceBudget';
+import { GENERATED_PIPELINE, isLazyGenerate, launch, type Ending, type LaunchHost } from './run/launch';
+import { replay } from './run/replay';
+import type { RunContext } from './runContext';
+import { ResourceBudget } from './scheduler/resourceBudget';
 import { Scheduler } from './scheduler/scheduler';
 import { ControlInbox, type ControlRequest } from './store/controlInbox';
-import { StepEngine } from './clearml/stepEngine';
-import type { EventLog, PipelineMeta, PipelineStore } from './store/pipelineStore';
+import type { EventLog, PipelineMeta } from './store/pipelineStore';
+import type { PipelineSpace } from './store/pipelineSpace';
 
-export interface ResolvedImage {
-  name: string;
-  /** Where a copy_dir landed in the image; null: the definition folder is mounted. */
-  workdir: string | null;
-  /** The image's PATH. */
-  path: string | null;
-}
-
-export type ImageResolver = (spec: ImageSpec | null, definitionDir: string, report: (message: string) => void) => Promise<ResolvedImage>;
-
-export interface RunContext {
-  store: PipelineStore;
-  /** A fresh executor for this pipeline (its own worker pool). */
-  makeExecutor: () => DockerExecutor;
-  resolveImage: ImageResolver;
-  budget: Budget;
-  sdkDir: string;
-}
+export type { RunContext } from './runContext';
 
 /** Events this instance writes to its log: enough to rebuild its state after any stop. */
 const PERSISTED = new Set<RunnerEvent['type']>(['created', 'execution-start', 'execution-end', 'state', 'skip', 'reset', 'modify', 'nodes-added', 'autorun', 'sleep', 'wake']);
 
+/** An execution from the moment it is scheduled to its end. */
+interface LiveExecution {
+  execution: ExecutionRecord;
+  /** Aborted with the EndReason: kill, reset, sleep, close, whatever stage it is at. */
+  controller: AbortController;
+  /** Where a stopped execution leaves its node: killed, or pending again (reset, sleep). */
+  after: 'killed' | 'pending';
+}
+
 /**
- * One pipeline instance: its node tree, scheduler, worker pool and store. The views and the CLI
- * subscribe to `event` and call the operations; nothing else changes its state.
+ * One pipeline instance: its node tree, scheduler, backend session and store. The views and the
+ * CLI subscribe to `event` and call the operations; nothing else changes its state. Executions
+ * are launched (run/launch.ts), which reports what became of each; `conclude` applies that, once.
  */
 export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
   readonly tree: RunTree;
   readonly scheduler: Scheduler;
-  private executorInstance: DockerExecutor | undefined;
+  /** Logs, results and shared data: read them here, never by path. */
+  readonly space: PipelineSpace;
+  private backendSession: PipelineBackend | undefined;
   private readonly log: EventLog;
-  private readonly running = new Map<RunNode, RunningExec>();
-  /** Running leaves a reset or sleep stopped: they go back to pending, not killed. */
-  private readonly returnToPending = new Set<RunNode>();
+  private readonly live = new Map<RunNode, LiveExecution>();
   private execSeq = 0;
   private settleWaiters: (() => void)[] = [];
   private replaying = false;
   private readonly inbox: ControlInbox;
   /** PipelineController steps (runner/clearml), when the pipeline has any. */
   private readonly steps: StepEngine | undefined;
+  private readonly launchHost: LaunchHost;
   status: 'active' | 'sleeping' = 'active';
 
   private constructor(
@@ -64,6 +61,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
   ) {
     super();
     this.tree = new RunTree(doc.nodes);
+    this.space = ctx.store.space(meta.id);
     this.scheduler = new Scheduler(this.tree, new ResourceBudget(ctx.budget), (leaf) => this.startLeaf(leaf));
     this.log = ctx.store.openEventLog(meta.id);
     this.inbox = new ControlInbox(ctx.store.dir(meta.id));
@@ -75,11 +73,19 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     this.tree.onState = (node, state) => {
       if (!this.replaying) this.emitEvent({ type: 'state', pipeline: this.id, time: Date.now(), path: node.path, state, ...(node.skipped ? { skipped: true } : {}) }, false);
     };
+    this.launchHost = {
+      pipelineId: meta.id,
+      definitionDir: this.definitionDir,
+      resolveImage: ctx.resolveImage,
+      steps: this.steps,
+      backend: () => this.backend,
+      emit: (event) => this.emitEvent(event),
+    };
   }
 
-  /** Made on first use, so reading a stored pipeline needs no Docker. */
-  private get executor(): DockerExecutor {
-    return (this.executorInstance ??= this.ctx.makeExecutor());
+  /** Opened on first use, so reading a stored pipeline needs no engine. */
+  private get backend(): PipelineBackend {
+    return (this.backendSession ??= this.ctx.backend.open(this.id, this.space));
   }
 
   get id(): string {
@@ -112,21 +118,27 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     const run = new PipelineRun(meta, doc, ctx);
     await run.replay();
     await run.recover();
+    // Only now may anything start: re-attached executions hold their resources first.
+    run.scheduler.setAsleep(run.status === 'sleeping');
     ctx.store.touch(id);
     run.inbox.listen((request) => run.control(request));
     return run;
   }
 
-  /** A stored instance as it was last left, read-only: no Docker, no ownership, no recovery. */
+  /** A stored instance as it was last left, read-only: no engine, no ownership, no recovery. */
   static async inspect(id: string, ctx: Pick<RunContext, 'store'>): Promise<PipelineRun> {
     const meta = ctx.store.meta(id);
     const doc = await ctx.store.readDocument(id);
-    const readOnly: RunContext = {
+    const readOnly = {
       ...(ctx as RunContext),
-      makeExecutor: () => {
-        throw new Error('a pipeline opened for reading runs nothing');
+      backend: {
+        description: 'none (read-only)',
+        capacity: () => ({ cpu: 0, mem: 0 }),
+        open: () => {
+          throw new Error('a pipeline opened for reading runs nothing');
+        },
       },
-    };
+    } satisfies RunContext;
     const run = new PipelineRun(meta, doc, readOnly);
     await run.replay();
     run.log.close();
@@ -134,7 +146,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
   }
 
   /** Carries out a request from another process (the CLI while this one runs the pipeline). */
-  control(request: ControlRequest): void {
+  control(request: ControlRequest): void | Promise<void> {
     switch (request.op) {
       case 'reset':
         return this.reset(request.path);
@@ -156,12 +168,12 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     return new StepEngine({
       pipelineId: this.id,
       tree: this.tree,
-      dataDir: store.dataDir(this.id),
-      execDir: store.execDir(this.id),
+      space: this.space,
       storeRoot: path.dirname(store.root),
       definitionFile: this.meta.file,
       pipelineName: this.meta.name,
       sdkDir: this.ctx.sdkDir,
+      python: this.ctx.python,
       setSkipped: (node, skipped, reason) => {
         this.emitEvent({ type: 'skip', pipeline: this.id, time: Date.now(), path: node.path, skipped, ...(reason ? { reason } : {}) });
         this.tree.setSkipped(node, skipped);
@@ -185,6 +197,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
   }
 
   // ---- operations -------------------------------------------------------------------------
+  // While the pipeline sleeps they change its state and start nothing (the scheduler is asleep).
 
   /** The run toggle. */
   setAutorun(on: boolean): void {
@@ -203,6 +216,16 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     this.scheduler.reopened(node);
     for (const step of unskipped) this.scheduler.reopened(step);
     this.checkSettled();
+  }
+
+  /**
+   * The editor's Run / Reset: the node runs again now, so the Run toggle goes on first.
+   * `withoutCache`: pipeline steps ignore their cached results (Run Without Cache).
+   */
+  runAgain(nodePath: string, { withoutCache = false } = {}): void {
+    if (!this.scheduler.autorun) this.setAutorun(true);
+    if (withoutCache) this.refresh(nodePath);
+    else this.reset(nodePath);
   }
 
   /** A PipelineController pipeline: its steps have a cache (see refresh). */
@@ -232,7 +255,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     this.checkSettled();
   }
 
-  /** Stops running Exec nodes of a subtree and marks queued ones killed. */
+  /** Stops running Exec nodes of a subtree (whatever stage they are at) and marks queued ones killed. */
   kill(nodePath: string): void {
     const node = this.tree.get(nodePath);
     this.stopSubtree(node, 'killed', 'killed');
@@ -245,27 +268,27 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     const node = this.tree.get(nodePath);
     validateModification(node, changes);
     this.emitEvent({ type: 'modify', pipeline: this.id, time: Date.now(), path: nodePath, changes });
-    this.applyModification(node, changes);
+    applyModification(this.tree, node, changes);
   }
 
-  /** Stops every container and keeps the state; `wake` continues. */
+  /** Stops every container and keeps the state; nothing starts until `wake`. */
   async sleep(): Promise<void> {
-    const autorun = this.scheduler.autorun;
-    this.scheduler.autorun = false;
+    if (this.status === 'sleeping') throw new Error(`pipeline ${this.id} is already asleep`);
+    this.scheduler.setAsleep(true);
     this.stopSubtree(this.tree.root, 'sleep', 'pending');
     await this.settled();
-    await this.executorInstance?.shutdown();
-    this.scheduler.autorun = autorun;
+    await this.backendSession?.shutdown();
     this.status = 'sleeping';
     this.emitEvent({ type: 'sleep', pipeline: this.id, time: Date.now() });
     this.ctx.store.touch(this.id, 'sleeping');
   }
 
   wake(): void {
+    if (this.status !== 'sleeping') throw new Error(`pipeline ${this.id} is not asleep`);
     this.status = 'active';
     this.emitEvent({ type: 'wake', pipeline: this.id, time: Date.now() });
     this.ctx.store.touch(this.id, 'active');
-    if (this.scheduler.autorun) this.scheduler.setAutorun(true);
+    this.scheduler.setAsleep(false);
   }
 
   /** Resolves when nothing is running or queued. */
@@ -274,24 +297,20 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     return new Promise((resolve) => this.settleWaiters.push(resolve));
   }
 
-  /** Stops the worker containers and lets go of the store (the instance stays on disk). */
+  /** Stops every execution and the backend's containers and lets go of the store (the instance stays on disk). */
   async close(): Promise<void> {
     // Nothing new may start while closing; queued nodes go back to pending (not persisted).
-    this.scheduler.autorun = false;
+    this.scheduler.setAsleep(true);
     for (const leaf of this.scheduler.dequeue(() => true)) this.tree.setLeafState(leaf, 'pending');
-    for (const exec of this.running.values()) exec.kill('runner stopped');
+    for (const live of this.live.values()) live.controller.abort('runner stopped' satisfies EndReason);
     await this.settled();
-    await this.executorInstance?.shutdown();
+    await this.backendSession?.shutdown();
     await this.steps?.close();
     this.inbox.close();
     this.log.close();
     this.ctx.store.touch(this.id);
     this.ctx.store.saveSummary(this.summary());
     this.ctx.store.release(this.id);
-  }
-
-  logFile(execution: ExecutionRecord): string {
-    return path.join(this.ctx.store.dir(this.id), execution.logFile);
   }
 
   // ---- running ----------------------------------------------------------------------------
@@ -309,71 +328,44 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
       stderrFile: `exec/${id}.err`,
     };
     leaf.executions.push(execution);
-    void this.execute(leaf, execution).then(
-      (outcome) => this.finish(leaf, execution, outcome),
-      (err: Error) => this.finish(leaf, execution, { exitCode: null, reason: 'error', message: err.message, peakMemoryBytes: null, containerId: '' }),
-    );
+    const live: LiveExecution = { execution, controller: new AbortController(), after: 'killed' };
+    this.live.set(leaf, live);
+    void launch(this.launchHost, leaf, execution, live.controller.signal).then((ending) => this.conclude(leaf, live, ending));
   }
 
-  private async execute(leaf: RunNode, execution: ExecutionRecord): Promise<ExecOutcome> {
-    const report = (message: string) => this.emitEvent({ type: 'notice', pipeline: this.id, time: Date.now(), path: leaf.path, message });
-    const image = await this.ctx.resolveImage(leaf.params.image, this.definitionDir, report);
-    execution.image = image.name;
-    const store = this.ctx.store;
-    const env: Record<string, string> = {
-      ...leaf.params.env,
-      PIPEWRIGHT_PIPELINE: this.id,
-      PIPEWRIGHT_NODE_PATH: leaf.path,
-      PIPEWRIGHT_EXECUTION: execution.id,
-    };
-    let command = execution.command;
-    if (this.steps?.isStep(leaf)) {
-      // A pipeline step: references, callbacks and the cache first; it may not need to run.
-      const prepared = await this.steps.prepare(leaf, execution, image.name);
-      if ('skip' in prepared) return { exitCode: null, peakMemoryBytes: null, containerId: '' };
-      if ('outcome' in prepared) {
-        this.emitEvent({ type: 'execution-start', pipeline: this.id, time: Date.now(), path: leaf.path, execution: { ...execution } });
-        return prepared.outcome;
+  /**
+   * Applies what became of an execution. Whatever fails while doing so (the store cannot be
+   * written, a callback host breaks), the node leaves `running` and the run can settle.
+   */
+  private async conclude(leaf: RunNode, live: LiveExecution, ending: Ending): Promise<void> {
+    try {
+      if (ending.kind === 'skipped') this.skippedByCallback(leaf, live.execution);
+      else await this.finish(leaf, live, ending.outcome);
+    } catch (err) {
+      this.failSafe(leaf, live.execution, err);
+    } finally {
+      if (this.live.get(leaf) === live) this.live.delete(leaf);
+      this.scheduler.release(leaf);
+      try {
+        this.scheduler.pump();
+      } catch (err) {
+        this.emitEvent({ type: 'notice', pipeline: this.id, time: Date.now(), message: `the runner could not start the next nodes: ${(err as Error).message}` }, false);
       }
-      command = prepared.run.command;
-      Object.assign(env, prepared.run.env);
+      this.checkSettled();
     }
-    if (isLazyGenerate(leaf)) env.PIPEWRIGHT_NODE_OUTPUT = `${CONTAINER_PATHS.exec}/${execution.id}.node.json`;
-    const exec = this.executor.run(
-      {
-        pipelineId: this.id,
-        execId: execution.id,
-        path: leaf.path,
-        command,
-        env,
-        image: image.name,
-        imagePath: image.path,
-        workdir: image.workdir ?? CONTAINER_PATHS.src,
-        definitionDir: image.workdir ? null : this.definitionDir,
-        cpu: leaf.params.cpu,
-        mem: leaf.params.mem,
-        gpu: leaf.params.gpu,
-        requiresDocker: leaf.params.requires_docker,
-        reuseContext: leaf.params.container_reuse_context,
-        maxTimeSec: leaf.params.max_time,
-        execDir: store.execDir(this.id),
-        dataDir: store.dataDir(this.id),
-        sdkDir: this.ctx.sdkDir,
-      },
-      {
-        onLog: (text) => this.emitEvent({ type: 'log', pipeline: this.id, time: Date.now(), path: leaf.path, execution: execution.id, text }),
-        onStart: (containerId) => {
-          execution.containerId = containerId;
-          this.emitEvent({ type: 'execution-start', pipeline: this.id, time: Date.now(), path: leaf.path, execution: { ...execution } });
-        },
-      },
-    );
-    this.running.set(leaf, exec);
-    return exec.done;
   }
 
-  private async finish(leaf: RunNode, execution: ExecutionRecord, outcome: ExecOutcome): Promise<void> {
-    this.running.delete(leaf);
+  /** A pre_execute_callback said no: the step never ran; it is skipped, as ClearML's skip_job. */
+  private skippedByCallback(leaf: RunNode, execution: ExecutionRecord): void {
+    leaf.executions.splice(leaf.executions.indexOf(execution), 1);
+    this.scheduler.release(leaf);
+    this.tree.setLeafState(leaf, 'pending');
+    this.emitEvent({ type: 'skip', pipeline: this.id, time: Date.now(), path: leaf.path, skipped: true, reason: 'callback' });
+    this.tree.setSkipped(leaf, true);
+  }
+
+  private async finish(leaf: RunNode, live: LiveExecution, outcome: JobOutcome): Promise<void> {
+    const { execution } = live;
     Object.assign(execution, {
       endedAt: Date.now(),
       exitCode: outcome.exitCode,
@@ -384,7 +376,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
       ...(outcome.cpuClamped !== undefined ? { cpuClamped: outcome.cpuClamped } : {}),
     });
     let state: NodeState = outcome.exitCode === 0 && !outcome.reason ? 'done' : outcome.reason === 'killed' || outcome.reason === 'runner stopped' ? 'killed' : 'error';
-    if (this.returnToPending.delete(leaf)) state = 'pending';
+    if (live.controller.signal.aborted && live.after === 'pending') state = 'pending';
     if (state === 'done' && isLazyGenerate(leaf)) {
       const problem = await this.importGenerated(leaf, execution);
       if (problem) {
@@ -394,19 +386,8 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     }
     let retry = false;
     let abort = false;
-    if (this.steps?.isStep(leaf)) {
+    if (this.steps?.isStep(leaf) && state !== 'pending') {
       const after = await this.steps.afterExecution(leaf, execution, state);
-      if (after.skip) {
-        // A pre_execute_callback said no: the step never ran, it is skipped (ClearML's skip_job).
-        leaf.executions.splice(leaf.executions.indexOf(execution), 1);
-        this.scheduler.release(leaf);
-        this.tree.setLeafState(leaf, 'pending');
-        this.emitEvent({ type: 'skip', pipeline: this.id, time: Date.now(), path: leaf.path, skipped: true, reason: 'callback' });
-        this.tree.setSkipped(leaf, true);
-        this.scheduler.pump();
-        this.checkSettled();
-        return;
-      }
       ({ state } = after);
       retry = after.retry === true;
       abort = after.abort === true;
@@ -416,18 +397,27 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     this.tree.setLeafState(leaf, retry ? 'pending' : state);
     if (retry) this.scheduler.reopened(leaf);
     if (abort) this.stopSubtree(this.tree.root, 'killed', 'killed');
-    this.scheduler.pump();
-    this.checkSettled();
+  }
+
+  /** Recording an end failed: the node still ends (in error, saying why), unpersisted if need be. */
+  private failSafe(leaf: RunNode, execution: ExecutionRecord, err: unknown): void {
+    const message = `the runner could not record how this node ended: ${(err as Error).message ?? String(err)}`;
+    execution.endedAt ??= Date.now();
+    execution.exitCode ??= null;
+    execution.reason = 'error';
+    execution.message = message;
+    if (leaf.state === 'running' || leaf.state === 'queued') this.tree.setLeafState(leaf, 'error');
+    this.emitEvent({ type: 'notice', pipeline: this.id, time: Date.now(), path: leaf.path, message }, false);
   }
 
   /** A Lazy's Generate printed a pipeline: it becomes the children of the sibling Execute. */
   private async importGenerated(leaf: RunNode, execution: ExecutionRecord): Promise<string | null> {
     const execute = leaf.parent?.children.find((c) => nodeName(c.path) === 'Execute');
-    const file = path.join(this.ctx.store.execDir(this.id), `${execution.id}.node.json`);
     if (!execute) return 'this Lazy node has no Execute child';
-    if (!existsSync(file)) return 'the Generate command printed no pipeline (it must call a function that returns a node through `conducto FILE FUNC`)';
+    const generated = this.space.result(execution.id, GENERATED_PIPELINE);
+    if (!generated) return 'the Generate command printed no pipeline (it must call a function that returns a node through `conducto FILE FUNC`)';
     try {
-      const doc = await readPipelineFile(file);
+      const doc = await readPipelineStream(generated, `the pipeline ${leaf.path} generated`);
       const added = this.tree.graft(execute, doc.nodes);
       this.emitEvent({ type: 'nodes-added', pipeline: this.id, time: Date.now(), under: execute.path, nodes: added });
       return null;
@@ -440,18 +430,11 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
 
   private resetSubtree(node: RunNode): void {
     this.stopSubtree(node, 'killed', 'pending');
-    for (const leaf of this.tree.leaves(node)) if (!this.running.has(leaf)) this.tree.setLeafState(leaf, 'pending');
-    const clear = (n: RunNode) => {
-      if (n.isLeaf) return;
-      n.activated = false;
-      n.cursor = 0;
-      n.waiting = [];
-      n.children.forEach(clear);
-    };
-    clear(node);
+    for (const leaf of this.tree.leaves(node)) if (!this.live.has(leaf)) this.tree.setLeafState(leaf, 'pending');
+    this.scheduler.forget(node);
   }
 
-  /** Running leaves are stopped with `reason`; they and queued ones end in `after`. */
+  /** Running leaves are stopped with `reason`, at whatever stage; they and queued ones end in `after`. */
   private stopSubtree(node: RunNode, reason: EndReason, after: 'killed' | 'pending'): void {
     const inside = (leaf: RunNode) => leaf === node || leaf.path.startsWith(node.path === '/' ? '/' : `${node.path}/`);
     for (const leaf of this.scheduler.dequeue(inside)) {
@@ -459,27 +442,16 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
       // No execution records this end, so the log needs it (listeners heard it from the tree).
       if (after === 'killed') this.log.append([{ type: 'state', pipeline: this.id, time: Date.now(), path: leaf.path, state: 'killed' }]);
     }
-    for (const [leaf, exec] of this.running) {
-      if (!inside(leaf)) continue;
-      if (after === 'pending') this.returnToPending.add(leaf);
-      exec.kill(reason);
+    for (const [leaf, live] of this.live) {
+      if (!inside(leaf) || live.controller.signal.aborted) continue;
+      live.after = after;
+      live.controller.abort(reason);
     }
-  }
-
-  private applyModification(node: RunNode, changes: NodeModification): void {
-    const { command, ...params } = changes;
-    if (command !== undefined && node.isLeaf) node.spec = { ...node.spec, command };
-    const keys = Object.keys(params) as ParamName[];
-    if (!keys.length) return;
-    const merged: NodeParams = { ...node.params, ...params } as NodeParams;
-    const set = [...new Set([...(node.spec.set ?? []), ...keys])];
-    this.tree.updateParams(node, merged, set);
-    if ('skip' in params && params.skip !== undefined) this.tree.setSkipped(node, params.skip);
   }
 
   private isSettled(): boolean {
     const c = this.tree.root.leafCounts;
-    return c.running === 0 && c.queued === 0 && this.running.size === 0;
+    return c.running === 0 && c.queued === 0 && this.live.size === 0;
   }
 
   private checkSettled(): void {
@@ -501,102 +473,39 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
 
   private async replay(): Promise<void> {
     this.replaying = true;
-    const lastStart = new Map<string, ExecutionRecord>();
     try {
-      for await (const event of this.ctx.store.readEvents(this.id)) {
-        switch (event.type) {
-          case 'autorun':
-            this.scheduler.autorun = event.autorun;
-            break;
-          case 'sleep':
-            this.status = 'sleeping';
-            break;
-          case 'wake':
-            this.status = 'active';
-            break;
-          case 'nodes-added':
-            this.tree.replaceChildren(this.tree.get(event.under), event.nodes);
-            break;
-          case 'modify':
-            this.applyModification(this.tree.get(event.path), event.changes);
-            break;
-          case 'skip':
-            this.tree.setSkipped(this.tree.get(event.path), event.skipped);
-            break;
-          case 'reset':
-            for (const leaf of this.tree.leaves(this.tree.get(event.path))) this.tree.setLeafState(leaf, 'pending');
-            break;
-          case 'state': {
-            const node = this.tree.byPath.get(event.path);
-            if (node?.isLeaf) this.tree.setLeafState(node, event.state);
-            break;
-          }
-          case 'execution-start': {
-            const leaf = this.tree.byPath.get(event.path);
-            if (!leaf?.isLeaf) break;
-            const record = { ...event.execution };
-            leaf.executions.push(record);
-            lastStart.set(record.id, record);
-            this.tree.setLeafState(leaf, 'running');
-            this.execSeq = Math.max(this.execSeq, Number(record.id.slice(1)) || 0);
-            break;
-          }
-          case 'execution-end': {
-            const leaf = this.tree.byPath.get(event.path);
-            if (!leaf?.isLeaf) break;
-            const record = lastStart.get(event.execution.id);
-            if (record) Object.assign(record, event.execution);
-            else leaf.executions.push({ ...event.execution });
-            this.execSeq = Math.max(this.execSeq, Number(event.execution.id.slice(1)) || 0);
-            // A step that failed and was to run again (retry_on_failure) is pending.
-            this.tree.setLeafState(leaf, event.retry ? 'pending' : event.state);
-            break;
-          }
-          default:
-            break;
-        }
-        this.steps?.observe(event, true);
-      }
+      const replayed = await replay(this.ctx.store.readEvents(this.id), this.tree, (event) => this.steps?.observe(event, true));
+      this.scheduler.autorun = replayed.autorun;
+      this.status = replayed.status;
+      this.execSeq = replayed.execSeq;
     } finally {
       this.replaying = false;
-      this.tree.dirty.clear();
     }
   }
 
   /** Finishes what a stopped runner left: re-attach to live containers, the rest killed. */
   private async recover(): Promise<void> {
-    const leftRunning = [...this.tree.leaves(this.tree.root)].filter((l) => l.state === 'running' || l.state === 'queued');
     const unfinished: { leaf: RunNode; execution: ExecutionRecord }[] = [];
-    for (const leaf of leftRunning) {
+    for (const leaf of this.tree.leaves(this.tree.root)) {
+      if (leaf.state !== 'running' && leaf.state !== 'queued') continue;
       const execution = leaf.executions[leaf.executions.length - 1];
       if (leaf.state === 'queued' || !execution || execution.endedAt !== undefined) this.tree.setLeafState(leaf, 'pending');
       else unfinished.push({ leaf, execution });
     }
     // Containers nobody re-attaches to (workers the stopped runner left idle) go first.
-    await this.executor.removeLeftWorkers(this.id, new Set(unfinished.flatMap(({ execution }) => (execution.containerId ? [execution.containerId] : []))));
+    await this.backend.removeLeft(new Set(unfinished.flatMap(({ execution }) => (execution.containerId ? [execution.containerId] : []))));
     for (const { leaf, execution } of unfinished) {
-      const exec = execution.containerId
-        ? this.executor.reattach({ execDir: this.ctx.store.execDir(this.id), execId: execution.id, maxTimeSec: execution.params.max_time }, execution.containerId, execution.startedAt, (text) =>
-            this.emitEvent({ type: 'log', pipeline: this.id, time: Date.now(), path: leaf.path, execution: execution.id, text }),
-          )
-        : null;
-      if (!exec) {
-        await this.finish(leaf, execution, { exitCode: null, reason: 'runner stopped', message: 'the runner stopped before the node started', peakMemoryBytes: null, containerId: '' });
-        continue;
-      }
-      this.running.set(leaf, exec);
+      const live: LiveExecution = { execution, controller: new AbortController(), after: 'killed' };
+      this.live.set(leaf, live);
       // It holds resources like any running node until it ends.
-      this.scheduler.budget.take(leaf.params.cpu, leaf.params.mem);
-      void exec.done.then((outcome) => {
-        this.scheduler.budget.give(leaf.params.cpu, leaf.params.mem);
-        return this.finish(leaf, execution, outcome);
-      });
+      this.scheduler.hold(leaf);
+      const onLog = (text: string) => this.emitEvent({ type: 'log', pipeline: this.id, time: Date.now(), path: leaf.path, execution: execution.id, text });
+      const ended: Promise<JobOutcome> = execution.containerId
+        ? this.backend.reattach({ execId: execution.id, containerId: execution.containerId, startedAt: execution.startedAt, maxTimeSec: execution.params.max_time }, { onLog }, live.controller.signal)
+        : Promise.resolve({ exitCode: null, reason: 'runner stopped', message: 'the runner stopped before the node started', peakMemoryBytes: null, containerId: '' });
+      void ended
+        .catch((err: Error): JobOutcome => ({ exitCode: null, reason: 'error', message: `re-attaching failed: ${err.message}`, peakMemoryBytes: null, containerId: execution.containerId ?? '' }))
+        .then((outcome) => this.conclude(leaf, live, { kind: 'ended', outcome }));
     }
-    // Reconnect every container's scheduling state: a pipeline that was running continues.
-    if (this.scheduler.autorun && this.status === 'active') this.scheduler.setAutorun(true);
   }
-}
-
-function isLazyGenerate(leaf: RunNode): boolean {
-  return leaf.parent?.spec.type === 'Lazy' && nodeName(leaf.path) === 'Generate';
 }

@@ -1,13 +1,30 @@
 import type Dockerode from 'dockerode';
+import { pythonExecutable, sdkDirectory } from '../evaluator/sdkLocation';
+import type { ImageSpec } from '../protocol/pipeline';
+import type { Backend } from './backend';
 import { createDockerClient, dockerEndpoint, ensureDockerAvailable, type DockerEngineInfo } from './docker/connect';
-import { resolveImage } from './docker/images';
-import { DockerExecutor } from './executor/dockerExecutor';
-import type { ResolvedImage, RunContext } from './pipelineRun';
+import { resolveImage, type ImageProgress, type ResolvedImage } from './docker/images';
+import { SharedWork } from './docker/shared';
+import { LocalDocker } from './localDocker/localDockerBackend';
 import { machineBudget, type Budget } from './scheduler/resourceBudget';
 import { PipelineStore } from './store/pipelineStore';
-import { sdkDirectory } from '../evaluator/sdkLocation';
+import { retentionDays } from './store/retention';
 
 export const USER_DEFAULT_IMAGE = 'python:3.12-slim';
+
+/** From a node's Image(...) to an image the backend can run; `signal` ends the wait (a kill). */
+export type ImageResolver = (spec: ImageSpec | null, definitionDir: string, onProgress: (progress: ImageProgress) => void, signal: AbortSignal) => Promise<ResolvedImage>;
+
+/** What a pipeline instance runs with: where it is kept, what runs its nodes, and with what. */
+export interface RunContext {
+  store: PipelineStore;
+  backend: Backend;
+  resolveImage: ImageResolver;
+  budget: Budget;
+  sdkDir: string;
+  /** The interpreter the user chose: pipeline code the runner itself runs (ClearML callbacks) uses it. */
+  python: string;
+}
 
 export interface RunContextOptions {
   storeRoot?: string;
@@ -16,8 +33,10 @@ export interface RunContextOptions {
   defaultImage?: string;
   budget?: Partial<Budget>;
   workerIdleMs?: number;
-  /** Hears image pulls and builds (progress notifications, CLI output). */
-  onImageProgress?: (message: string) => void;
+  /** Python for the pipeline code the runner runs on the host: option, then PIPEWRIGHT_PYTHON, then python3. */
+  python?: string;
+  /** Days unused pipelines are kept (the editor's setting); else PIPEWRIGHT_RETENTION_DAYS, else 7. */
+  retentionDays?: number;
 }
 
 export interface EngineRunContext extends RunContext {
@@ -26,54 +45,54 @@ export interface EngineRunContext extends RunContext {
   defaultImage: string;
 }
 
-/** Everything a PipelineRun needs, after checking that Docker answers. */
+/**
+ * Everything a PipelineRun needs, after checking that Docker answers. Opening the store applies
+ * its retention policy: pipelines unused for longer, and not running, are deleted.
+ */
 export async function createRunContext(options: RunContextOptions = {}): Promise<EngineRunContext> {
+  const days = retentionDays(options.retentionDays);
   const docker = createDockerClient({ host: options.dockerHost });
   const engine = await ensureDockerAvailable(docker);
   const defaultImage = options.defaultImage || process.env.PIPEWRIGHT_DEFAULT_IMAGE || USER_DEFAULT_IMAGE;
-  const machine = machineBudget();
-  const budget: Budget = { cpu: options.budget?.cpu ?? machine.cpu, mem: options.budget?.mem ?? machine.mem };
   const endpoint = dockerEndpoint(docker);
-  const socket = endpoint.startsWith('unix://') ? endpoint.slice('unix://'.length) : null;
-  const imageCache = new Map<string, Promise<ResolvedImage>>();
-  const pathCache = new Map<string, Promise<string | null>>();
-  const imagePath = (name: string) => {
-    let p = pathCache.get(name);
-    if (!p) {
-      p = docker
-        .getImage(name)
-        .inspect()
-        .then((info) => info.Config?.Env?.find((e) => e.startsWith('PATH='))?.slice(5) ?? null);
-      pathCache.set(name, p);
-    }
-    return p;
-  };
+  const sdkDir = sdkDirectory();
+  const backend = new LocalDocker(docker, engine, { dockerSocket: endpoint.startsWith('unix://') ? endpoint.slice('unix://'.length) : null, sdkDir, workerIdleMs: options.workerIdleMs }, machineBudget());
+  const capacity = backend.capacity();
+  const store = new PipelineStore(options.storeRoot);
+  store.pruneExpired(days);
   return {
     docker,
     engine,
     defaultImage,
-    budget,
-    sdkDir: sdkDirectory(),
-    store: new PipelineStore(options.storeRoot),
-    makeExecutor: () => new DockerExecutor(docker, { hostCpus: engine.ncpu || machine.cpu, dockerSocket: socket, workerIdleMs: options.workerIdleMs }),
-    resolveImage: (spec, definitionDir, report) => {
-      const key = JSON.stringify([spec, definitionDir]);
-      let resolved = imageCache.get(key);
-      if (!resolved) {
-        resolved = resolveImage(docker, spec, {
-          defaultImage,
-          definitionDir,
-          onProgress: (e) => {
-            const line = `${e.kind} ${e.image}: ${e.message}`;
-            report(line);
-            options.onImageProgress?.(line);
-          },
-        }).then(async (img) => ({ name: img.name, workdir: img.workdir, path: await imagePath(img.name) }));
-        // A failure is not cached: the user may fix the image and reset.
-        resolved.catch(() => imageCache.delete(key));
-        imageCache.set(key, resolved);
-      }
-      return resolved;
-    },
+    backend,
+    budget: { cpu: options.budget?.cpu ?? capacity.cpu, mem: options.budget?.mem ?? capacity.mem },
+    sdkDir,
+    python: options.python || pythonExecutable(),
+    store,
+    resolveImage: imageResolver(docker, defaultImage),
+  };
+}
+
+/**
+ * Resolves each image spec once per context: a resolved image is remembered, one in progress is
+ * shared by every node waiting for it (and stopped when none waits any more); a failure is not
+ * remembered, so a fixed Dockerfile and a reset try again.
+ */
+function imageResolver(docker: Dockerode, defaultImage: string): ImageResolver {
+  const resolved = new Map<string, ResolvedImage>();
+  const inProgress = new SharedWork<ResolvedImage, ImageProgress>();
+  return (spec, definitionDir, onProgress, signal) => {
+    const key = JSON.stringify([spec, definitionDir]);
+    const known = resolved.get(key);
+    if (known) return Promise.resolve(known);
+    return inProgress.run(
+      key,
+      async (shared, emit) => {
+        const image = await resolveImage(docker, spec, { defaultImage, definitionDir, onProgress: emit, signal: shared });
+        resolved.set(key, image);
+        return image;
+      },
+      { signal, onProgress, what: `Preparing the image ${spec?.name ?? defaultImage}` },
+    );
   };
 }

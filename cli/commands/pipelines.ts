@@ -1,5 +1,3 @@
-import { readFileSync, existsSync } from 'node:fs';
-import * as path from 'node:path';
 import type { NodeModification } from '../../protocol/runner';
 import type { ControlRequest } from '../../runner/store/controlInbox';
 import { ControlInbox } from '../../runner/store/controlInbox';
@@ -12,13 +10,10 @@ import { runToEnd, runnerOptions } from '../runToEnd';
 import { formatCounts } from '../../presentation/format';
 import { renderStatus } from '../statusDisplay';
 
-const RETENTION_DAYS = Number(process.env.PIPEWRIGHT_RETENTION_DAYS ?? 7);
-
 function storeFrom(args: ParsedArgs): PipelineStore {
   const root = args.flags.get('store');
-  const store = new PipelineStore(typeof root === 'string' ? root : undefined);
-  store.pruneExpired(RETENTION_DAYS);
-  return store;
+  // Listing deletes nothing: the retention policy is applied where a runner opens the store.
+  return new PipelineStore(typeof root === 'string' ? root : undefined);
 }
 
 export const listUsage = 'pipewright list';
@@ -63,8 +58,7 @@ export async function logsCommand(argv: readonly string[], io: CliIO): Promise<n
   const index = typeof which === 'string' ? Number(which) - 1 : node.executions.length - 1;
   const execution = node.executions[index];
   if (!execution) throw new Error(`${nodePath} has ${node.executions.length} executions`);
-  const file = path.join(store.dir(id), execution.logFile);
-  if (existsSync(file)) process.stdout.write(readFileSync(file));
+  process.stdout.write(await run.space.log(execution.id).all());
   const end = execution.endedAt === undefined ? 'still running' : execution.reason ? `${execution.reason}${execution.message ? `: ${execution.message}` : ''}` : `exit ${execution.exitCode}`;
   io.err(`[${nodePath} execution ${index + 1}/${node.executions.length}: ${end}]\n`);
   return 0;
@@ -88,7 +82,7 @@ function controlCommand(usage: string, requests: (nodePath: string, args: Parsed
       return 0;
     }
     if (!store.exists(id)) throw new Error(`no pipeline "${id}" in ${store.root}`);
-    const ctx = await createRunContext({ ...runnerOptions(args, io), storeRoot: typeof args.flags.get('store') === 'string' ? (args.flags.get('store') as string) : undefined });
+    const ctx = await createRunContext({ ...runnerOptions(args), storeRoot: typeof args.flags.get('store') === 'string' ? (args.flags.get('store') as string) : undefined });
     const run = await PipelineRun.open(id, ctx);
     if (run.status === 'sleeping') run.wake();
     return runToEnd(run, args.flags.has('json'), io, () => reqs.forEach((req) => run.control(req)));

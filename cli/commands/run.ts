@@ -19,7 +19,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   const [file, func, ...extra] = args.positionals;
   if (!file || extra.length) throw new UsageError(runUsage);
   const doc = await evaluateDefinition(file, { func, args: args.passthrough, params: params.values });
-  const ctx = await createRunContext(runnerOptions(args, io));
+  const ctx = await createRunContext(runnerOptions(args));
   const run = PipelineRun.create(doc, ctx);
   if (args.flags.has('pending')) {
     await run.close();

@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import { COMMANDS } from '../../protocol/lsp';
 import type { PipelineRun } from '../../runner/pipelineRun';
-import { runAgain } from '../runAgain';
 import type { RunManager } from '../runManager';
 import { NodeItem, RunItem } from '../treeViews/items';
 import { reportFailure } from './runCommands';
@@ -30,8 +29,8 @@ export function registerNodeCommands(context: vscode.ExtensionContext, runs: Run
       return guarded(() => action(t.run, t.path));
     });
   context.subscriptions.push(
-    onNode(COMMANDS.nodeRun, (run, p) => runAgain(run, p)),
-    onNode(COMMANDS.nodeRefresh, (run, p) => runAgain(run, p, { withoutCache: true })),
+    onNode(COMMANDS.nodeRun, (run, p) => run.runAgain(p)),
+    onNode(COMMANDS.nodeRefresh, (run, p) => run.runAgain(p, { withoutCache: true })),
     onNode(COMMANDS.nodeSkip, (run, p) => run.skip(p, true)),
     onNode(COMMANDS.nodeUnskip, (run, p) => run.skip(p, false)),
     onNode(COMMANDS.nodeKill, (run, p) => run.kill(p)),
@@ -39,7 +38,7 @@ export function registerNodeCommands(context: vscode.ExtensionContext, runs: Run
       const node = run.tree.get(p);
       const execution = node.executions[node.executions.length - 1];
       if (!execution) return void vscode.window.showInformationMessage(`Pipewright: ${p} has not run yet.`);
-      await vscode.window.showTextDocument(vscode.Uri.file(run.logFile(execution)), { preview: true });
+      await vscode.window.showTextDocument(vscode.Uri.file(run.space.log(execution.id).path), { preview: true });
     }),
     vscode.commands.registerCommand(COMMANDS.nodeGoTo, async (item: unknown) => {
       if (!(item instanceof NodeItem)) return;
@@ -61,8 +60,8 @@ export function registerPipelineCommands(context: vscode.ExtensionContext, runs:
       const run = await live(item);
       run.setAutorun(!run.scheduler.autorun);
     }),
-    onRun(COMMANDS.pipelineReset, async (item) => runAgain(await live(item), '/')),
-    onRun(COMMANDS.pipelineRefresh, async (item) => runAgain(await live(item), '/', { withoutCache: true })),
+    onRun(COMMANDS.pipelineReset, async (item) => (await live(item)).runAgain('/')),
+    onRun(COMMANDS.pipelineRefresh, async (item) => (await live(item)).runAgain('/', { withoutCache: true })),
     onRun(COMMANDS.pipelineSleep, async (item) => (await live(item)).sleep()),
     onRun(COMMANDS.pipelineWake, async (item) => (await live(item)).wake()),
     onRun(COMMANDS.pipelineDelete, async (item) => {

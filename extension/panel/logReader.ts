@@ -1,9 +1,9 @@
 // Reads an execution's log file for the panel: the end of it first (up to a cap), then what the
 // container appends. Byte offsets, not the runner's live events, decide what is new, so nothing is
 // shown twice or lost between the first read and the tail. Plain Node: unit-tested.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { formatBytes } from '../../presentation/format';
+import type { LogFile } from '../../runner/store/pipelineSpace';
 
 export interface LogChunk {
   text: string;
@@ -22,22 +22,20 @@ export class LogReader {
   private readonly decoder = new StringDecoder('utf8');
 
   constructor(
-    readonly file: string,
+    readonly log: LogFile,
     /** Most bytes one poll hands over; further behind than 4× this, the tail skips ahead. */
     private readonly maxPerRead = 4 * 1024 * 1024,
   ) {}
 
   /** The last `tailBytes` of the file (from a line start when cut), and the offset to tail from. */
   initial(tailBytes: number): LogChunk {
-    return this.withFile((fd, size) => {
+    return this.log.read((read, size) => {
       let from = Math.max(0, size - tailBytes);
       if (from > 0) {
-        const probe = Buffer.alloc(Math.min(LINE_SEARCH, size - from));
-        const n = readSync(fd, probe, 0, probe.length, from);
-        const nl = probe.subarray(0, n).indexOf(0x0a);
+        const nl = read(from, Math.min(size, from + LINE_SEARCH)).indexOf(0x0a);
         if (nl >= 0) from += nl + 1;
       }
-      const text = this.read(fd, from, size);
+      const text = this.decoder.write(read(from, size));
       this.offset = size;
       return { text, from, to: size, size };
     }) ?? { text: '', from: 0, to: 0, size: 0 };
@@ -45,7 +43,7 @@ export class LogReader {
 
   /** What was appended since the last read; null when nothing was. */
   poll(): LogChunk | null {
-    return this.withFile((fd, size) => {
+    return this.log.read((read, size) => {
       if (size < this.offset) this.offset = 0; // truncated or replaced
       if (size === this.offset) return null;
       let note = '';
@@ -57,7 +55,7 @@ export class LogReader {
         note = `\r\n\x1b[2m… ${formatBytes(skipped)} not shown live (open the log to see everything) …\x1b[0m\r\n`;
       }
       const to = Math.min(size, from + this.maxPerRead);
-      const text = note + this.read(fd, from, to);
+      const text = note + this.decoder.write(read(from, to));
       this.offset = to;
       return { text, from, to, size };
     }) ?? null;
@@ -70,31 +68,5 @@ export class LogReader {
 
   get position(): number {
     return this.offset;
-  }
-
-  private read(fd: number, from: number, to: number): string {
-    if (to <= from) return '';
-    const buf = Buffer.alloc(to - from);
-    let got = 0;
-    while (got < buf.length) {
-      const n = readSync(fd, buf, got, buf.length - got, from + got);
-      if (n <= 0) break;
-      got += n;
-    }
-    return this.decoder.write(buf.subarray(0, got));
-  }
-
-  private withFile<T>(fn: (fd: number, size: number) => T): T | undefined {
-    let fd: number;
-    try {
-      fd = openSync(this.file, 'r');
-    } catch {
-      return undefined; // not written yet
-    }
-    try {
-      return fn(fd, fstatSync(fd).size);
-    } finally {
-      closeSync(fd);
-    }
   }
 }

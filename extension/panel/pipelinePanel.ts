@@ -3,7 +3,6 @@ import * as vscode from 'vscode';
 import type { ExecutionRecord, RunnerEvent } from '../../protocol/runner';
 import { isWebviewToHost, PANEL_VIEW_TYPE, type HostToWebview, type LogStream, type PanelState, type WebviewToHost } from '../../protocol/webviewMessages';
 import { PipelineRun } from '../../runner/pipelineRun';
-import { runAgain } from '../runAgain';
 import type { RunChange, RunManager } from '../runManager';
 import { LogReader } from './logReader';
 import { makeNonce, panelHtml } from './panelHtml';
@@ -256,13 +255,9 @@ export class PipelinePanel implements vscode.Disposable {
     return e;
   }
 
-  private fileOf(e: ExecutionRecord, stream: LogStream): string {
-    return this.run.logFile(stream === 'stderr' ? { ...e, logFile: e.stderrFile } : e);
-  }
-
   private subscribe(nodePath: string, id: string, stream: LogStream, tailBytes: number): void {
     const e = this.execution(nodePath, id);
-    const reader = new LogReader(this.fileOf(e, stream), LIVE_READ_BYTES);
+    const reader = new LogReader(this.run.space.log(e.id, stream), LIVE_READ_BYTES);
     const done = e.endedAt !== undefined || !this.live;
     const sub = (this.log = { path: nodePath, execution: id, stream, reader, done });
     const first = reader.initial(tailBytes);
@@ -346,8 +341,8 @@ export class PipelinePanel implements vscode.Disposable {
         return;
       }
       case 'openLog': {
-        const file = this.fileOf(this.execution(m.path, m.execution), m.stream);
-        await vscode.window.showTextDocument(vscode.Uri.file(file), { viewColumn: vscode.ViewColumn.Beside, preview: true });
+        const log = this.run.space.log(this.execution(m.path, m.execution).id, m.stream);
+        await vscode.window.showTextDocument(vscode.Uri.file(log.path), { viewColumn: vscode.ViewColumn.Beside, preview: true });
         return;
       }
       case 'openSource': {
@@ -360,7 +355,7 @@ export class PipelinePanel implements vscode.Disposable {
         return;
       case 'reset':
         // As the tree's Run / Reset: a reset node runs now.
-        runAgain(await this.liveRun(), m.path);
+        (await this.liveRun()).runAgain(m.path);
         return;
       case 'skip':
         (await this.liveRun()).skip(m.path, m.skipped);
@@ -371,7 +366,7 @@ export class PipelinePanel implements vscode.Disposable {
       case 'modify': {
         const run = await this.liveRun();
         run.modify(m.path, m.changes);
-        if (m.thenReset) runAgain(run, m.path);
+        if (m.thenReset) run.runAgain(m.path);
         return;
       }
       case 'sleep':

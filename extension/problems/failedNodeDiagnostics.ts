@@ -1,5 +1,3 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { COMMANDS } from '../../protocol/lsp';
 import type { ExecutionRecord, RunnerEvent } from '../../protocol/runner';
@@ -49,7 +47,7 @@ export class FailedNodeDiagnostics implements vscode.Disposable, vscode.CodeActi
     if (!node) return;
     const { file, line } = node.spec.source;
     const why = execution.reason ? `${execution.reason === 'oom' ? 'out of memory' : execution.reason}${execution.message ? ` (${execution.message})` : ''}` : `exit code ${execution.exitCode}`;
-    const stderr = lastLine(path.join(path.dirname(run.logFile(execution)), path.basename(execution.stderrFile)));
+    const stderr = run.space.log(execution.id, 'stderr').lastLine().slice(0, 300);
     const range = new vscode.Range(Math.max(0, line - 1), 0, Math.max(0, line - 1), Number.MAX_SAFE_INTEGER);
     const diagnostic = new vscode.Diagnostic(range, `${nodePath} failed: ${why}${stderr ? ` — ${stderr}` : ''}`, vscode.DiagnosticSeverity.Error);
     diagnostic.source = DIAGNOSTIC_SOURCE;
@@ -87,24 +85,5 @@ export class FailedNodeDiagnostics implements vscode.Disposable, vscode.CodeActi
 
   dispose(): void {
     this.disposables.forEach((d) => d.dispose());
-  }
-}
-
-/** The last non-empty line of a file, reading only its tail. */
-function lastLine(file: string): string {
-  try {
-    const fd = openSync(file, 'r');
-    try {
-      const size = fstatSync(fd).size;
-      const length = Math.min(size, 4096);
-      const buffer = Buffer.alloc(length);
-      readSync(fd, buffer, 0, length, size - length);
-      const lines = buffer.toString('utf8').split('\n').map((l) => l.trim()).filter(Boolean);
-      return (lines[lines.length - 1] ?? '').slice(0, 300);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return '';
   }
 }

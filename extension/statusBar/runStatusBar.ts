@@ -49,13 +49,14 @@ export class ImageProgress implements vscode.Disposable {
   constructor(runs: RunManager) {
     this.subscription = runs.onEvent(({ run, event }) => {
       const key = `${run.id}:${'path' in event ? event.path : ''}`;
-      if (event.type === 'notice' && /^(pull|build) /.test(event.message)) {
+      if (event.type === 'image') {
+        const line = `${event.kind} ${event.image}: ${event.message}`;
         const existing = this.open.get(key);
-        if (existing) return existing.report(event.message);
-        void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pipewright: preparing the image of ${event.path ?? 'a node'}` }, (progress) =>
+        if (existing) return existing.report(line);
+        void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pipewright: preparing the image of ${event.path}` }, (progress) =>
           new Promise<void>((resolve) => {
             this.open.set(key, { report: (message) => progress.report({ message: message.slice(0, 120) }), done: resolve });
-            progress.report({ message: event.message.slice(0, 120) });
+            progress.report({ message: line.slice(0, 120) });
           }),
         );
       } else if (event.type === 'execution-start' || event.type === 'execution-end') {

@@ -2,7 +2,7 @@
 // results its parents left in the shared data folder (clearml/<step>/result.json).
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CONTAINER_PATHS } from '../executor/execRequest';
+import { CONTAINER_PATHS } from '../nodePaths';
 
 export interface ArtifactInfo {
   /** Relative to the step's folder. */

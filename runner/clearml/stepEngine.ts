@@ -2,13 +2,15 @@
 // step starts, parameters and input for the in-container wrapper, the step cache, retries,
 // continue behaviours, abort_on_failure and callbacks through the controller host. Nodes without
 // a `step` object are left to the ordinary (Conducto) rules.
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ControllerSpec, StepSpec } from '../../protocol/pipeline';
 import type { ExecutionRecord, NodeState, RunnerEvent, SkipReason } from '../../protocol/runner';
-import { pythonExecutable } from '../../evaluator/sdkLocation';
-import { CONTAINER_PATHS, type ExecOutcome } from '../executor/execRequest';
+import type { JobOutcome, JobSpec } from '../backend';
+import { CancelledError } from '../docker/timeout';
 import type { RunNode, RunTree } from '../model/runTree';
+import { CONTAINER_PATHS } from '../nodePaths';
+import type { PipelineSpace } from '../store/pipelineSpace';
 import { ControllerHost, type HostReply } from './controllerHost';
 import { asText, Resolver, shellWord, stepFolder } from './references';
 import { cacheKey, StepCache } from './stepCache';
@@ -17,34 +19,37 @@ import { cacheKey, StepCache } from './stepCache';
 export interface StepRunHost {
   readonly pipelineId: string;
   readonly tree: RunTree;
-  readonly dataDir: string;
-  readonly execDir: string;
+  readonly space: PipelineSpace;
   /** The store's root folder (its `pipelines/` parent): the step cache lives in `cache/clearml`. */
   readonly storeRoot: string;
   readonly definitionFile: string;
   readonly pipelineName: string;
   readonly sdkDir: string;
+  /** The interpreter the controller (callbacks) runs the definition with: the user's choice. */
+  readonly python: string;
   /** Skips or unskips a node, persisted like a user's skip (with the reason, for a restart). */
   setSkipped(node: RunNode, skipped: boolean, reason?: SkipReason): void;
   notice(path: string, message: string): void;
 }
 
+/** What a step's execution becomes before any container: run it, its end already known, or skipped. */
 export type Prepared =
-  | { run: { command: string; env: Record<string, string> } }
-  | { outcome: ExecOutcome; cached?: boolean }
+  | { run: Pick<JobSpec, 'command' | 'env' | 'inputs'> }
+  | { outcome: JobOutcome; cached?: boolean }
+  /** A pre_execute_callback said no (ClearML's skip_job): the step never runs, it is skipped. */
   | { skip: true };
 
 export interface AfterExecution {
   state: NodeState;
   /** Run the step again (retry_on_failure); this execution stays in the history as failed. */
   retry?: boolean;
-  /** A pre_execute_callback skipped the step: drop the execution, skip the node. */
-  skip?: boolean;
   /** abort_on_failure: kill the running steps and start nothing more. */
   abort?: boolean;
 }
 
 export const STEP_WRAPPER = 'python3 -m pipewright.clearml.step';
+/** The step's input file (name, parameters, function) the wrapper reads. */
+const STEP_INPUT = 'step.json';
 
 const STATUS: Record<NodeState, string> = { pending: 'pending', queued: 'queued', running: 'running', done: 'completed', error: 'failed', killed: 'aborted' };
 
@@ -163,11 +168,11 @@ export class StepEngine {
   // ---- running -------------------------------------------------------------------------------
 
   private stepDir(step: StepSpec): string {
-    return path.join(this.run.dataDir, stepFolder(step.name));
+    return path.join(this.run.space.dataDir, stepFolder(step.name));
   }
 
   private fail(execution: ExecutionRecord, message: string): Prepared {
-    appendFileSync(path.join(this.run.execDir, `${execution.id}.log`), `${message}\n`);
+    this.run.space.note(execution.id, message);
     return { outcome: { exitCode: null, reason: 'error', message, peakMemoryBytes: null, containerId: '' } };
   }
 
@@ -175,7 +180,7 @@ export class StepEngine {
    * Before a step's container runs: resolve its references, ask the pre_execute_callback, look in
    * the cache, write its input file. The execution records the command and parameters as run.
    */
-  async prepare(leaf: RunNode, execution: ExecutionRecord, image: string): Promise<Prepared> {
+  async prepare(leaf: RunNode, execution: ExecutionRecord, image: string, signal: AbortSignal): Promise<Prepared> {
     const step = leaf.spec.step!;
     const stepDir = this.stepDir(step);
     const queue = step.queue ?? this.controller?.default_queue ?? 'default';
@@ -185,7 +190,7 @@ export class StepEngine {
     let parameters: Record<string, unknown> = {};
     let resolver: Resolver;
     try {
-      resolver = new Resolver(this.run.dataDir, this.controller?.parameters ?? {});
+      resolver = new Resolver(this.run.space.dataDir, this.controller?.parameters ?? {});
       for (const [key, value] of Object.entries(step.parameters)) parameters[key] = resolver.resolve(value, step.kind === 'function' && key.startsWith('kwargs/'));
     } catch (err) {
       return this.fail(execution, `cannot start step ${step.name}: ${(err as Error).message}`);
@@ -193,8 +198,9 @@ export class StepEngine {
     if (step.callbacks.pre || this.controller?.callbacks.pre) {
       let reply: HostReply;
       try {
-        reply = await this.ask('pre', leaf, { parameters });
+        reply = await this.ask('pre', leaf, { parameters }, undefined, signal);
       } catch (err) {
+        if (err instanceof CancelledError) throw err;
         return this.fail(execution, `pre_execute_callback of ${step.name}: ${(err as Error).message}`);
       }
       if (reply.error) return this.fail(execution, `pre_execute_callback of ${step.name} raised:\n${reply.error}`);
@@ -223,7 +229,7 @@ export class StepEngine {
       execution.step.cacheKey = key;
       this.cacheKeys.set(leaf, key);
       const refresh = this.refreshOnce.delete(leaf) || this.cacheMode === 'refresh';
-      if (!refresh && this.cache.restore(key, stepDir, path.join(this.run.execDir, `${execution.id}.log`))) {
+      if (!refresh && this.cache.restore(key, stepDir, this.run.space.log(execution.id).path)) {
         execution.cached = true;
         return { outcome: { exitCode: 0, peakMemoryBytes: null, containerId: '' }, cached: true };
       }
@@ -240,21 +246,19 @@ export class StepEngine {
       queue,
       dir: `${CONTAINER_PATHS.data}/${stepFolder(step.name)}`,
     };
-    writeFileSync(path.join(this.run.execDir, `${execution.id}.step.json`), JSON.stringify(input, null, 1));
-    return { run: { command: STEP_WRAPPER, env: { PIPEWRIGHT_STEP_INPUT: `${CONTAINER_PATHS.exec}/${execution.id}.step.json` } } };
+    this.run.space.writeInput(execution.id, STEP_INPUT, JSON.stringify(input, null, 1));
+    return { run: { command: STEP_WRAPPER, env: {}, inputs: [{ env: 'PIPEWRIGHT_STEP_INPUT', name: STEP_INPUT }] } };
   }
 
   /** After a step's execution: store it in the cache, post_execute_callback, retry, abort. */
   async afterExecution(leaf: RunNode, execution: ExecutionRecord, state: NodeState): Promise<AfterExecution> {
-    // Still `skipping` until the skip event is seen: the step's status goes straight to skipped.
-    if (this.skipping.has(leaf)) return { state: 'pending', skip: true };
     const key = this.cacheKeys.get(leaf);
     this.cacheKeys.delete(leaf);
     if (state === 'pending') return { state };
     const step = leaf.spec.step!;
     if (state === 'done' && key && !execution.cached) {
       try {
-        this.cache.save(key, this.stepDir(step), path.join(this.run.execDir, `${execution.id}.log`), { pipeline: this.run.pipelineId, step: step.name, execution: execution.id });
+        this.cache.save(key, this.stepDir(step), this.run.space.log(execution.id).path, { pipeline: this.run.pipelineId, step: step.name, execution: execution.id });
       } catch (err) {
         this.run.notice(leaf.path, `could not store ${step.name} in the step cache: ${(err as Error).message}`);
       }
@@ -273,7 +277,7 @@ export class StepEngine {
         state = 'error';
         execution.reason = 'error';
         execution.message = problem;
-        appendFileSync(path.join(this.run.execDir, `${execution.id}.log`), `${problem}\n`);
+        this.run.space.note(execution.id, problem);
       }
     }
     if (state === 'error') {
@@ -381,9 +385,17 @@ export class StepEngine {
     return out;
   }
 
-  private ask(op: string, leaf: RunNode, payload: Record<string, unknown>, overrides?: Record<string, Record<string, unknown>>): Promise<HostReply> {
-    this.host ??= new ControllerHost({ python: pythonExecutable(), sdkDir: this.run.sdkDir, file: this.run.definitionFile, name: this.run.pipelineName, parameters: this.controller?.parameters ?? {} });
-    return this.host.request(op, { step: leaf.spec.step!.name, nodes: this.nodes(overrides), ...payload });
+  /** Asks the controller host; `signal` ends the wait (the callback itself runs on). */
+  private ask(op: string, leaf: RunNode, payload: Record<string, unknown>, overrides?: Record<string, Record<string, unknown>>, signal?: AbortSignal): Promise<HostReply> {
+    this.host ??= new ControllerHost({ python: this.run.python, sdkDir: this.run.sdkDir, file: this.run.definitionFile, name: this.run.pipelineName, parameters: this.controller?.parameters ?? {} });
+    const reply = this.host.request(op, { step: leaf.spec.step!.name, nodes: this.nodes(overrides), ...payload });
+    if (!signal) return reply;
+    return new Promise<HostReply>((resolve, reject) => {
+      const onAbort = () => reject(new CancelledError(`the ${op} callback of ${leaf.spec.step!.name}`));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      reply.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
   }
 
   private statusChanged(leaf: RunNode, previous: string, status: string): void {

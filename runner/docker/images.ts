@@ -13,6 +13,7 @@ import { computeImageKey, imageTagForKey, type ImageRecipe } from './imageKey';
 import type { ImageProgress } from './progress';
 import { ensureLocalImage, inspectImageId } from './pull';
 import { SharedWork } from './shared';
+import { withTimeout } from './timeout';
 import type { TarEntry } from './tar';
 
 export type { ImageProgress } from './progress';
@@ -23,6 +24,8 @@ export interface ResolvedImage {
   name: string;
   /** Where copy_dir landed in the image, else null. */
   workdir: string | null;
+  /** The image's PATH (its config's env), for nodes' commands; null when it sets none. */
+  path: string | null;
   /** True when this call (or the call it joined) built the image. */
   built: boolean;
   /** True when this call (or the call it joined) pulled an image. */
@@ -74,7 +77,7 @@ export async function resolveImage(docker: Dockerode, spec: ImageSpec | null, op
 
   if (!spec || !needsBuild(spec)) {
     await ensureImage(ctx, base, spec?.name ? 'node' : 'default');
-    return { name: base, workdir: null, built: false, pulled: ctx.pulled };
+    return { name: base, workdir: null, path: await imagePath(ctx, base), built: false, pulled: ctx.pulled };
   }
 
   let from: { ref: string; id: string; label: string };
@@ -82,7 +85,7 @@ export async function resolveImage(docker: Dockerode, spec: ImageSpec | null, op
     // The user's Dockerfile decides its own FROM; `name` is not used with it.
     const built = await buildUserDockerfile(ctx, spec);
     if (!spec.copy_dir && !spec.install_packages?.length && !spec.install_pip?.length) {
-      return { name: built.tag, workdir: null, built: ctx.built, pulled: ctx.pulled };
+      return { name: built.tag, workdir: null, path: await imagePath(ctx, built.tag), built: ctx.built, pulled: ctx.pulled };
     }
     from = { ref: built.id, id: built.id, label: built.tag };
   } else {
@@ -91,7 +94,13 @@ export async function resolveImage(docker: Dockerode, spec: ImageSpec | null, op
   }
 
   const tag = await buildGenerated(ctx, spec, from);
-  return { name: tag, workdir: spec.copy_dir ? COPY_DIR_TARGET : null, built: ctx.built, pulled: ctx.pulled };
+  return { name: tag, workdir: spec.copy_dir ? COPY_DIR_TARGET : null, path: await imagePath(ctx, tag), built: ctx.built, pulled: ctx.pulled };
+}
+
+/** PATH from the image's config. */
+async function imagePath(ctx: Ctx, name: string): Promise<string | null> {
+  const info = await withTimeout(ctx.docker.getImage(name).inspect(), ctx.timeoutMs, `Inspecting image ${name}`, ctx.opts.signal);
+  return info.Config?.Env?.find((e) => e.startsWith('PATH='))?.slice(5) ?? null;
 }
 
 interface Ctx {

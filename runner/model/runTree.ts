@@ -16,12 +16,6 @@ export class RunNode {
   readonly childCounts: StateCounts = emptyCounts();
   /** Exec nodes below (or this one) by state: Conducto's P/Q/R/D/E/K. */
   readonly leafCounts: StateCounts = emptyCounts();
-  /** Scheduling: this container may start children. */
-  activated = false;
-  /** Scheduling: first child not yet looked at. */
-  cursor = 0;
-  /** Parallel: children whose DAG parents have not finished yet. */
-  waiting: RunNode[] = [];
   readonly executions: ExecutionRecord[] = [];
 
   constructor(
@@ -64,6 +58,12 @@ export function deriveState(counts: StateCounts): NodeState {
 export type StateListener = (node: RunNode, state: NodeState) => void;
 
 /**
+ * Listener for containers whose children changed (a child's view state, or the children
+ * themselves when `replaced`): the scheduler looks at them again.
+ */
+export type ContainerListener = (container: RunNode, replaced: boolean) => void;
+
+/**
  * The node tree of a pipeline instance. Keeps every container's child counts current in O(depth) per
  * change, so deriving states stays cheap at a million nodes.
  */
@@ -71,8 +71,7 @@ export class RunTree {
   readonly byPath = new Map<string, RunNode>();
   readonly root: RunNode;
   onState: StateListener = () => {};
-  /** Containers whose children changed; the scheduler drains it. */
-  readonly dirty = new Set<RunNode>();
+  onContainerChange: ContainerListener = () => {};
 
   constructor(nodes: readonly PipelineNode[]) {
     const first = nodes[0];
@@ -128,10 +127,9 @@ export class RunTree {
     }
     for (const child of under.children) this.removeSubtree(child);
     under.children.length = 0;
-    under.cursor = 0;
-    under.waiting = [];
     this.addNodes(specs);
     this.recount(under);
+    this.onContainerChange(under, true);
   }
 
   private removeSubtree(node: RunNode): void {
@@ -197,7 +195,7 @@ export class RunTree {
       if (after === before) return;
       parent.childCounts[before]--;
       parent.childCounts[after]++;
-      this.dirty.add(parent);
+      this.onContainerChange(parent, false);
       const parentBefore = parent.viewState;
       const derived = deriveState(parent.childCounts);
       if (derived === parent.state) return;

@@ -1,22 +1,40 @@
 import type { RunNode, RunTree } from '../model/runTree';
 import { ResourceBudget } from './resourceBudget';
 
-/** Starts an Exec node; the scheduler learns the outcome through `finished`. */
+/** Starts an Exec node; the scheduler learns the outcome through `release` and the tree. */
 export type StartLeaf = (leaf: RunNode) => void;
+
+export type Dependencies = 'ready' | 'failed' | 'waiting' | 'skip';
+
+/** Where a container's scheduling stands. Containers without one are not active. */
+interface Progress {
+  /** First child not yet looked at. */
+  cursor: number;
+  /** Parallel: children whose DAG parents have not finished yet. */
+  waiting: RunNode[];
+}
 
 /**
  * Decides what runs next. Serial children go in order and stop at an unsuppressed failure when
  * `stop_on_error`; Parallel children go at once, after their DAG parents, at most `max_concurrent`;
  * queued Exec nodes start in order as their cpu and mem fit the budget. Work per change is
- * proportional to what changed (cursors, dirty set), not to the pipeline's size.
+ * proportional to what changed (cursors, dirty set), not to the pipeline's size. All scheduling
+ * state lives here; the tree holds only what the nodes are.
  */
 export class Scheduler {
+  /** The run toggle: off, nothing new starts; running nodes go on. */
   autorun = false;
+  /** A sleeping pipeline starts nothing, whatever the toggle and whatever is reset or unskipped. */
+  private asleep = false;
   private readonly queue: RunNode[] = [];
   private queueHead = 0;
   private readonly holding = new Map<RunNode, { cpu: number; mem: number }>();
+  /** Active containers; nodes a Lazy replaced drop out with their subtree. */
+  private readonly progress = new WeakMap<RunNode, Progress>();
+  /** Active containers whose children changed since the last pump. */
+  private readonly dirty = new Set<RunNode>();
   /** A rule for some Parallel children (pipeline steps, runner/clearml); undefined: the default. */
-  dependencyRule?: (parent: RunNode, child: RunNode) => 'ready' | 'failed' | 'waiting' | 'skip' | undefined;
+  dependencyRule?: (parent: RunNode, child: RunNode) => Dependencies | undefined;
   /** A child the rule said to skip. */
   onSkip?: (child: RunNode) => void;
 
@@ -24,31 +42,63 @@ export class Scheduler {
     private readonly tree: RunTree,
     readonly budget: ResourceBudget,
     private readonly startLeaf: StartLeaf,
-  ) {}
+  ) {
+    tree.onContainerChange = (container, replaced) => {
+      const active = this.progress.get(container);
+      if (!active) return;
+      if (replaced) this.progress.set(container, { cursor: 0, waiting: [] });
+      this.dirty.add(container);
+    };
+  }
+
+  /** May anything start now? */
+  get starting(): boolean {
+    return this.autorun && !this.asleep;
+  }
 
   /** Turns the run toggle on or off. Off: nothing new starts; running nodes go on. */
   setAutorun(on: boolean): void {
     this.autorun = on;
-    if (on) {
-      this.activate(this.tree.root);
-      this.pump();
-    }
+    this.resume();
+  }
+
+  /** Asleep, nothing starts until woken (resets, skips and refreshes only change state). */
+  setAsleep(asleep: boolean): void {
+    this.asleep = asleep;
+    this.resume();
   }
 
   /** Re-examines everything that changed since the last call, then starts what fits. */
   pump(): void {
-    if (!this.autorun) return;
+    if (!this.starting) return;
     this.drain();
     this.dispatch();
+  }
+
+  /**
+   * A subtree goes back to the start (reset): its containers are no longer active, so they start
+   * their children from the first again when the containers above them reach them.
+   */
+  forget(node: RunNode): void {
+    const stack = [node];
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (n.isLeaf) continue;
+      this.progress.delete(n);
+      this.dirty.delete(n);
+      for (const child of n.children) stack.push(child);
+    }
   }
 
   /** A node was reset or unskipped: let the containers above it start it again. */
   reopened(node: RunNode): void {
     // The root has no container above it to start it again.
-    if (!node.parent && this.autorun) this.activate(node);
+    if (!node.parent && this.starting) this.activate(node);
     for (let child = node, parent = node.parent; parent; child = parent, parent = parent.parent) {
-      parent.cursor = Math.min(parent.cursor, child.indexInParent);
-      this.tree.dirty.add(parent);
+      const p = this.progress.get(parent);
+      if (!p) continue;
+      p.cursor = Math.min(p.cursor, child.indexInParent);
+      this.dirty.add(parent);
     }
     this.pump();
   }
@@ -60,6 +110,13 @@ export class Scheduler {
       this.budget.give(held.cpu, held.mem);
       this.holding.delete(leaf);
     }
+  }
+
+  /** A node a previous runner started holds its resources until it ends (re-attach). */
+  hold(leaf: RunNode): void {
+    const { cpu, mem } = leaf.params;
+    this.budget.take(cpu, mem);
+    this.holding.set(leaf, { cpu, mem });
   }
 
   /** Takes queued Exec nodes of a subtree out of the queue (kill, reset, sleep). */
@@ -80,6 +137,13 @@ export class Scheduler {
     return this.queue.length - this.queueHead;
   }
 
+  /** Toggle on and awake: the root is active again (containers keep where they were). */
+  private resume(): void {
+    if (!this.starting) return;
+    this.activate(this.tree.root);
+    this.pump();
+  }
+
   private activate(node: RunNode): void {
     if (this.tree.isSkipped(node)) return;
     if (node.isLeaf) {
@@ -88,36 +152,37 @@ export class Scheduler {
       this.queue.push(node);
       return;
     }
-    node.activated = true;
-    this.tree.dirty.add(node);
+    if (!this.progress.has(node)) this.progress.set(node, { cursor: 0, waiting: [] });
+    this.dirty.add(node);
   }
 
   private drain(): void {
-    const dirty = this.tree.dirty;
+    const dirty = this.dirty;
     while (dirty.size) {
       const node = dirty.values().next().value as RunNode;
       dirty.delete(node);
-      if (node.activated && !this.tree.isSkipped(node)) this.startChildren(node);
+      const p = this.progress.get(node);
+      if (p && !this.tree.isSkipped(node)) this.startChildren(node, p);
     }
   }
 
-  private startChildren(node: RunNode): void {
-    if (node.spec.type === 'Parallel') this.startParallel(node);
-    else this.startSerial(node);
+  private startChildren(node: RunNode, p: Progress): void {
+    if (node.spec.type === 'Parallel') this.startParallel(node, p);
+    else this.startSerial(node, p);
   }
 
-  private startSerial(node: RunNode): void {
+  private startSerial(node: RunNode, p: Progress): void {
     const kids = node.children;
-    while (node.cursor < kids.length) {
-      const child = kids[node.cursor]!;
+    while (p.cursor < kids.length) {
+      const child = kids[p.cursor]!;
       const view = child.viewState;
       if (view === 'done') {
-        node.cursor++;
+        p.cursor++;
         continue;
       }
       if (view === 'error' || view === 'killed') {
         if (node.params.stop_on_error) return;
-        node.cursor++;
+        p.cursor++;
         continue;
       }
       if (view === 'pending') this.activateOrResume(child);
@@ -125,40 +190,40 @@ export class Scheduler {
     }
   }
 
-  private startParallel(node: RunNode): void {
+  private startParallel(node: RunNode, p: Progress): void {
     const limit = node.params.max_concurrent ?? Infinity;
     const active = () => node.childCounts.running + node.childCounts.queued;
     // Children that waited on DAG parents first: they are older.
-    if (node.waiting.length) {
+    if (p.waiting.length) {
       const still: RunNode[] = [];
-      for (const child of node.waiting) {
+      for (const child of p.waiting) {
         const deps = this.dependencies(node, child);
         if (deps === 'skip') this.onSkip?.(child);
         else if (deps === 'ready' && active() < limit) this.activateOrResume(child);
         else if (deps !== 'failed') still.push(child);
       }
-      node.waiting = still;
+      p.waiting = still;
     }
-    while (node.cursor < node.children.length && active() < limit) {
-      const child = node.children[node.cursor++]!;
+    while (p.cursor < node.children.length && active() < limit) {
+      const child = node.children[p.cursor++]!;
       if (child.viewState !== 'pending') continue;
       const deps = this.dependencies(node, child);
       if (deps === 'ready') this.activateOrResume(child);
-      else if (deps === 'waiting') node.waiting.push(child);
+      else if (deps === 'waiting') p.waiting.push(child);
       else if (deps === 'skip') this.onSkip?.(child);
     }
   }
 
   private activateOrResume(child: RunNode): void {
-    if (child.isLeaf) this.activate(child);
-    else {
-      child.activated = true;
-      this.startChildren(child);
-    }
+    if (child.isLeaf) return this.activate(child);
+    let p = this.progress.get(child);
+    if (!p) this.progress.set(child, (p = { cursor: 0, waiting: [] }));
+    this.dirty.delete(child);
+    this.startChildren(child, p);
   }
 
   /** DAG parents of a Parallel's child: all done, one failed for good, or some still to finish. */
-  private dependencies(parent: RunNode, child: RunNode): 'ready' | 'failed' | 'waiting' | 'skip' {
+  private dependencies(parent: RunNode, child: RunNode): Dependencies {
     const ruled = this.dependencyRule?.(parent, child);
     if (ruled) return ruled;
     let waiting = false;

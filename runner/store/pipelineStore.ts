@@ -1,10 +1,11 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync, createReadStream } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync, createReadStream } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { PipelineDocument } from '../../protocol/pipeline';
 import { readPipelineFile } from '../../evaluator/readPipeline';
 import type { NodeState, PipelineStatus, PipelineSummary, RunnerEvent, StateCounts } from '../../protocol/runner';
 import { newPipelineName } from './pipelineNames';
+import { PipelineSpace } from './pipelineSpace';
 import { defaultStoreRoot } from './storeLocation';
 
 export interface PipelineMeta {
@@ -44,11 +45,9 @@ export class PipelineStore {
     if (!/^[a-z0-9-]+$/.test(id)) throw new Error(`"${id}" is not a pipeline id`);
     return path.join(this.root, id);
   }
-  execDir(id: string): string {
-    return path.join(this.dir(id), 'exec');
-  }
-  dataDir(id: string): string {
-    return path.join(this.dir(id), 'data');
+  /** The pipeline's logs, results and shared data. */
+  space(id: string): PipelineSpace {
+    return new PipelineSpace(this.dir(id));
   }
 
   exists(id: string): boolean {
@@ -59,8 +58,7 @@ export class PipelineStore {
   create(doc: PipelineDocument): PipelineMeta {
     const id = newPipelineName((name) => existsSync(path.join(this.root, name)));
     const dir = this.dir(id);
-    mkdirSync(path.join(dir, 'exec'), { recursive: true });
-    mkdirSync(path.join(dir, 'data'), { recursive: true });
+    this.space(id).ensure();
     // Same line-per-node layout the SDK writes, so large pipelines stream back in.
     const fd = openSync(path.join(dir, 'pipeline.json'), 'w');
     try {
@@ -179,13 +177,6 @@ export class PipelineStore {
       removed.push(meta.id);
     }
     return removed;
-  }
-
-  /** Size on disk of a pipeline's logs, for `show`. */
-  execBytes(id: string): number {
-    const dir = this.execDir(id);
-    if (!existsSync(dir)) return 0;
-    return readdirSync(dir).reduce((sum, f) => sum + statSync(path.join(dir, f)).size, 0);
   }
 }
 

@@ -2,7 +2,7 @@
 // the step cache and its refresh, failures and aborts with and without continue, callbacks, retry,
 // time limit, a restarted runner, pipeline parameters given to a run.
 import { strict as assert } from 'node:assert';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import type { RunnerEvent } from '../../protocol/runner';
@@ -404,7 +404,7 @@ pipe.add_step("second", base_task_project="p", base_task_name="t", parameter_ove
   assert.equal(run.tree.get('/second').spec.parents[0], '/first', 'a reference makes a parent');
   const e = run.tree.get('/second').executions[0]!;
   assert.match(e.message!, /step first has no artifact "nothing" \(it stored none\)/);
-  assert.ok(existsSync(run.logFile(e)));
+  assert.ok(run.space.log(e.id).exists());
   await run.close();
 });
 

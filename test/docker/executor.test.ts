@@ -1,6 +1,6 @@
 // How Exec nodes end, for real: limits, kills, output, bad input.
 import { strict as assert } from 'node:assert';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DockerUnavailableError } from '../../runner/docker/errors';
@@ -51,9 +51,9 @@ test('output: non-UTF-8 bytes are kept exactly; stderr is kept apart too', async
   const file = h.write('bytes.py', `import conducto as co\nroot = co.Serial()\nroot["raw"] = co.Exec("printf 'a\\\\377\\\\376b\\\\n'; printf 'oops\\\\n' >&2")\n`);
   const { run } = await h.run(file);
   const execution = run.tree.get('/raw').executions[0]!;
-  const bytes = readFileSync(run.logFile(execution));
+  const bytes = readFileSync(run.space.log(execution.id).path);
   assert.ok(bytes.includes(Buffer.from([0x61, 0xff, 0xfe, 0x62, 0x0a])), `raw bytes kept: ${bytes.toString('hex')}`);
-  assert.equal(readFileSync(run.logFile(execution).replace(/\.log$/, '.err'), 'utf8'), 'oops\n');
+  assert.equal(readFileSync(run.space.log(execution.id, 'stderr').path, 'utf8'), 'oops\n');
   await run.close();
 });
 
@@ -73,7 +73,7 @@ test('output: 1 GB of output goes to the log file without growing the runner', a
   clearInterval(sampler);
   const execution = run.tree.get('/flood').executions[0]!;
   assert.equal(run.tree.get('/flood').state, 'done');
-  assert.equal(statSync(run.logFile(execution)).size, 2 ** 30);
+  assert.equal(run.space.log(execution.id).size(), 2 ** 30);
   assert.ok(peak - before < 150 * 2 ** 20, `runner memory grew by ${((peak - before) / 2 ** 20).toFixed(0)} MB`);
   assert.ok(live < 2 ** 30, 'the live view skipped ahead rather than carrying everything');
   await run.close();

@@ -225,8 +225,9 @@ describe('resolveImage against the real engine', () => {
   });
 
   test('the default image as is: no build, no pull', async () => {
-    assert.deepEqual(await resolve(null), { name: BASE, workdir: null, built: false, pulled: false });
-    assert.deepEqual(await resolve(spec({ name: BASE })), { name: BASE, workdir: null, built: false, pulled: false });
+    const busyboxPath = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+    assert.deepEqual(await resolve(null), { name: BASE, workdir: null, path: busyboxPath, built: false, pulled: false });
+    assert.deepEqual(await resolve(spec({ name: BASE })), { name: BASE, workdir: null, path: busyboxPath, built: false, pulled: false });
   });
 
   test('a missing image that cannot be pulled: ImageUnavailableError, quickly, with the hint', async () => {
@@ -255,7 +256,7 @@ describe('resolveImage against the real engine', () => {
     const s = spec({ dockerfile_text: `FROM pipewright/busybox\n# ${nonce}\nRUN echo hi > /x\n` });
     const first = await resolve(s, { onProgress: (e) => progress.push(e.message) });
     assert.match(first.name, /^pipewright-build:[0-9a-f]{16}$/);
-    assert.deepEqual({ ...first, name: '' }, { name: '', workdir: null, built: true, pulled: false });
+    assert.deepEqual({ ...first, name: '', path: '' }, { name: '', workdir: null, path: '', built: true, pulled: false });
     assert.ok(progress.some((m) => /^Step 2\/\d+ : RUN echo hi > \/x$/.test(m)), progress.join('\n'));
     assert.equal((await run(first.name, 'cat /x')).trim(), 'hi');
 

@@ -1,15 +1,16 @@
 // History, control and crash safety: reset, modify, sleep/wake, and a runner killed with -9.
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import type { RunnerEvent } from '../../protocol/runner';
-import { DockerExecutor } from '../../runner/executor/dockerExecutor';
-import type { ExecRequest } from '../../runner/executor/execRequest';
-import { sendJob } from '../../runner/executor/workerPool';
-import { jobScript } from '../../runner/executor/workerScripts';
+import type { WorkerRequest } from '../../runner/localDocker/containerConfig';
+import type { LocalDockerPipeline } from '../../runner/localDocker/localDockerBackend';
+import { sendJob } from '../../runner/localDocker/workerPool';
+import { jobScript } from '../../runner/localDocker/workerScripts';
+import { PipelineSpace } from '../../runner/store/pipelineSpace';
 import { PipelineRun } from '../../runner/pipelineRun';
 import { sdkDirectory } from '../../evaluator/sdkLocation';
 import { dockerSuite, lastLog, leftoverContainers, TEST_IMAGE } from '../helpers/runnerHarness';
@@ -132,10 +133,11 @@ root["idle"] = co.Exec("echo idle", container_reuse_context="idle")
 
 test('a job recorded as started but never sent (the runner died in between) is sent on re-attach, and a job id runs once', async () => {
   const ctx = await h.context();
-  const execDir = mkdirSync(path.join(h.storeRoot, 'unsent', 'exec'), { recursive: true })!;
-  const dataDir = mkdirSync(path.join(h.storeRoot, 'unsent', 'data'), { recursive: true })!;
-  const executor = new DockerExecutor(ctx.docker, { hostCpus: 2, dockerSocket: null });
-  const request = (execId: string, command: string): ExecRequest => ({
+  const space = new PipelineSpace(path.join(h.storeRoot, 'unsent'));
+  space.ensure();
+  const { execDir, dataDir } = space;
+  const backend = ctx.backend.open('unsent', space) as LocalDockerPipeline;
+  const request = (execId: string, command: string): WorkerRequest => ({
     pipelineId: 'unsent', execId, path: `/${execId}`, command, env: {}, image: TEST_IMAGE, imagePath: null,
     workdir: '/', definitionDir: null, cpu: 1, mem: 0.25, gpu: 0, requiresDocker: false, reuseContext: null,
     maxTimeSec: 60, execDir, dataDir, sdkDir: sdkDirectory(),
@@ -144,16 +146,16 @@ test('a job recorded as started but never sent (the runner died in between) is s
     // The state a crash leaves: a live worker, the job's script written, its id never sent.
     const unsent = request('e1', 'echo ran >> /pipewright/data/count; echo hello');
     writeFileSync(path.join(execDir, 'e1.sh'), jobScript(unsent.command, {}, '/'));
-    const { worker } = await executor.pool.acquire(unsent);
+    const { worker } = await backend.pool.acquire(unsent);
     // A second id already waits in the FIFO: the worker runs it once however often it is sent.
     writeFileSync(path.join(execDir, 'e2.sh'), jobScript('echo ran >> /pipewright/data/count', {}, '/'));
     await sendJob(worker.fifo, 'e2');
     await sendJob(worker.fifo, 'e2');
-    const outcome = await executor.reattach(unsent, worker.id, Date.now())!.done;
+    const outcome = await backend.reattach({ execId: 'e1', containerId: worker.id, startedAt: Date.now(), maxTimeSec: 60 }, {}, new AbortController().signal);
     assert.equal(outcome.exitCode, 0, JSON.stringify(outcome));
     assert.equal(readFileSync(path.join(execDir, 'e1.log'), 'utf8'), 'hello\n');
     assert.equal(readFileSync(path.join(dataDir, 'count'), 'utf8'), 'ran\nran\n', 'e2 once, then e1 once');
   } finally {
-    await executor.shutdown();
+    await backend.shutdown();
   }
 });

@@ -4,7 +4,7 @@ import { after } from 'node:test';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RunnerEvent } from '../../protocol/runner';
-import { LABELS } from '../../runner/executor/containerConfig';
+import { LABELS } from '../../runner/localDocker/containerConfig';
 import { PipelineRun } from '../../runner/pipelineRun';
 import { createRunContext, type EngineRunContext, type RunContextOptions } from '../../runner/runContext';
 import { evaluateDefinition } from '../../evaluator/evaluateDefinition';
@@ -91,7 +91,7 @@ export function lastLog(run: PipelineRun, nodePath: string): string {
   const node = run.tree.get(nodePath);
   const execution = node.executions[node.executions.length - 1];
   if (!execution) return '';
-  return readFileSync(run.logFile(execution), 'utf8');
+  return readFileSync(run.space.log(execution.id).path, 'utf8');
 }
 
 /** Most Exec nodes running at the same time, from a run's events. */

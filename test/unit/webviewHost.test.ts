@@ -8,6 +8,7 @@ import { after, test } from 'node:test';
 import type { NodeParams, ParamName, PipelineNode } from '../../protocol/pipeline';
 import { isHostToWebview } from '../../protocol/webviewMessages';
 import { RunTree } from '../../runner/model/runTree';
+import { LogFile } from '../../runner/store/pipelineSpace';
 import { LogReader } from '../../extension/panel/logReader';
 import { makeNonce, panelHtml } from '../../extension/panel/panelHtml';
 import { affects, delta, details, envOrigins, flatten, paramOrigin } from '../../extension/panel/snapshot';
@@ -97,7 +98,7 @@ test('log reader: the tail of a big file from a line start, then what is appende
   const file = path.join(dir, 'e1.log');
   const lines = Array.from({ length: 1000 }, (_, i) => `line ${i}\n`).join('');
   writeFileSync(file, lines);
-  const r = new LogReader(file);
+  const r = new LogReader(new LogFile(file));
   const first = r.initial(100);
   assert.ok(first.from > 0 && first.from < lines.length);
   assert.ok(first.text.startsWith('line '), first.text.slice(0, 20));
@@ -112,7 +113,7 @@ test('log reader: the tail of a big file from a line start, then what is appende
 
 test('log reader: a UTF-8 character split across reads comes out whole; no file yet is empty', () => {
   const file = path.join(dir, 'e2.log');
-  const r = new LogReader(file);
+  const r = new LogReader(new LogFile(file));
   assert.deepEqual(r.initial(1000), { text: '', from: 0, to: 0, size: 0 });
   const euro = Buffer.from('€'); // 3 bytes
   writeFileSync(file, Buffer.concat([Buffer.from('price: '), euro.subarray(0, 1)]));
@@ -125,7 +126,7 @@ test('log reader: a UTF-8 character split across reads comes out whole; no file 
 test('log reader: far behind, the live tail skips ahead and says so', () => {
   const file = path.join(dir, 'e3.log');
   writeFileSync(file, '');
-  const r = new LogReader(file, 1024);
+  const r = new LogReader(new LogFile(file), 1024);
   r.initial(1024);
   appendFileSync(file, 'x'.repeat(10_000));
   const c = r.poll()!;

@@ -11,6 +11,8 @@ import type { NodeParams, PipelineNode } from '../../protocol/pipeline';
 import type { ExecutionRecord, RunnerEvent } from '../../protocol/runner';
 import type { HostToWebview } from '../../protocol/webviewMessages';
 import { RunTree } from '../../runner/model/runTree';
+import { PipelineRun } from '../../runner/pipelineRun';
+import { PipelineSpace } from '../../runner/store/pipelineSpace';
 
 type Listener<T> = (e: T) => void;
 function emitter<T>() {
@@ -84,8 +86,10 @@ function fakeRun() {
     },
     sleep: async () => void calls.push(['sleep']),
     wake: () => calls.push(['wake']),
-    logFile: (e: ExecutionRecord) => path.join(dir, e.logFile.replace('exec/', '')),
+    space: new PipelineSpace(dir),
+    runAgain: (p: string, o?: { withoutCache?: boolean }) => PipelineRun.prototype.runAgain.call(run as unknown as PipelineRun, p, o),
   };
+  run.space.ensure();
   return { run, calls, exec };
 }
 
@@ -96,7 +100,7 @@ test('the panel host speaks the protocol with a run', async (t) => {
   const { run, calls, exec } = fakeRun();
   const events = emitter<{ run: unknown; event: RunnerEvent }>();
   const runs = { get: (id: string) => (id === run.id ? run : undefined), onDidChange: emitter<unknown[]>().event, onEvent: events.event, store: () => ({ exists: () => true }), open: async () => run };
-  writeFileSync(run.logFile(exec), 'hello\n');
+  writeFileSync(run.space.log(exec.id).path, 'hello\n');
 
   await PipelinePanel.show({ runs: runs as never, extensionUri: { path: '/ext' } as never }, 'bei-hou', '/a');
   t.after(() => PipelinePanel.panels.get('bei-hou')?.dispose());
@@ -123,7 +127,7 @@ test('the panel host speaks the protocol with a run', async (t) => {
 
   // Many runner events in a burst: one delta, and the new log bytes.
   posted.length = 0;
-  appendFileSync(run.logFile(exec), 'world\n');
+  appendFileSync(run.space.log(exec.id).path, 'world\n');
   run.tree.setLeafState(run.tree.get('/b'), 'running');
   for (let i = 0; i < 50; i++) events.fire({ run, event: { type: 'state', pipeline: 'bei-hou', time: i, path: '/b', state: 'running' } });
   events.fire({ run, event: { type: 'log', pipeline: 'bei-hou', time: 1, path: '/a', execution: 'e1', text: 'world\n' } });
@@ -139,7 +143,7 @@ test('the panel host speaks the protocol with a run', async (t) => {
   posted.length = 0;
   const big = 'x'.repeat(99) + '\n';
   const appended = big.repeat(Math.ceil((2.5 * LOG_MESSAGE_BYTES) / big.length));
-  appendFileSync(run.logFile(exec), appended);
+  appendFileSync(run.space.log(exec.id).path, appended);
   events.fire({ run, event: { type: 'log', pipeline: 'bei-hou', time: 2, path: '/a', execution: 'e1', text: '…' } });
   const logs = () => posted.flatMap((m) => (m.type === 'log' ? [m] : []));
   // A flush reads at most 1 MB of a live log; the host looks again until it has read everything.

@@ -1,4 +1,4 @@
-import { CONTAINER_PATHS } from './execRequest';
+import { CONTAINER_PATHS } from '../nodePaths';
 
 /** Quotes a word for POSIX sh. */
 export function shQuote(word: string): string {

@@ -3,8 +3,7 @@ import { constants, existsSync, openSync, writeSync, closeSync } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CgroupMemory } from './cgroupMemory';
-import { cpuLimit, LABELS, workerContainerConfig, workerKey } from './containerConfig';
-import type { ExecRequest } from './execRequest';
+import { cpuLimit, LABELS, workerContainerConfig, workerKey, type WorkerRequest } from './containerConfig';
 
 export interface Worker {
   readonly name: string;
@@ -40,7 +39,7 @@ export class WorkerPool {
   ) {}
 
   /** An idle worker for this request, started if none. */
-  async acquire(req: ExecRequest): Promise<{ worker: Worker; cpuLimit: number }> {
+  async acquire(req: WorkerRequest): Promise<{ worker: Worker; cpuLimit: number }> {
     const limit = cpuLimit(req.cpu, this.hostCpus);
     const key = workerKey(req, limit);
     const list = this.workers.get(key) ?? [];
@@ -89,7 +88,7 @@ export class WorkerPool {
     return n;
   }
 
-  private async startWorker(req: ExecRequest, key: string, limit: number): Promise<Worker> {
+  private async startWorker(req: WorkerRequest, key: string, limit: number): Promise<Worker> {
     const name = `pipewright-${req.pipelineId}-w${++this.counter}-${process.pid}`;
     const config = workerContainerConfig(req, name, limit, this.dockerSocket);
     const container = await this.docker.createContainer(config);

@@ -1,6 +1,7 @@
 import type { ContainerCreateOptions } from 'dockerode';
 import { createHash } from 'node:crypto';
-import { CONTAINER_PATHS, type ExecRequest } from './execRequest';
+import type { JobSpec } from '../backend';
+import { CONTAINER_PATHS } from '../nodePaths';
 import { workerLoopScript } from './workerScripts';
 
 export const LABELS = {
@@ -14,8 +15,17 @@ const GB = 2 ** 30;
 /** Enough for real builds, low enough that a fork bomb stays inside its container. */
 export const PIDS_LIMIT = 4096;
 
+/** A job as the local Docker backend runs it: with the host folders it mounts. */
+export interface WorkerRequest extends JobSpec {
+  /** The pipeline's exec folder (job scripts, FIFOs, logs, exit files) and shared data. */
+  execDir: string;
+  dataDir: string;
+  /** The Python SDK, mounted read-only. */
+  sdkDir: string;
+}
+
 /** What must match for two nodes to share a worker container. */
-export function workerKey(req: ExecRequest, cpuLimit: number): string {
+export function workerKey(req: WorkerRequest, cpuLimit: number): string {
   const parts = [req.image, cpuLimit, req.mem, req.gpu, req.requiresDocker, req.reuseContext ?? '', req.definitionDir ?? '', req.execDir];
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }
@@ -26,7 +36,7 @@ export function cpuLimit(requested: number, hostCpus: number): number {
 }
 
 /** Create options of a worker container: limits, labels, mounts. Never privileged. */
-export function workerContainerConfig(req: ExecRequest, workerName: string, limitCpu: number, dockerSocket: string | null): ContainerCreateOptions {
+export function workerContainerConfig(req: WorkerRequest, workerName: string, limitCpu: number, dockerSocket: string | null): ContainerCreateOptions {
   const binds = [`${req.sdkDir}:${CONTAINER_PATHS.sdk}:ro`, `${req.execDir}:${CONTAINER_PATHS.exec}`, `${req.dataDir}:${CONTAINER_PATHS.data}`];
   if (req.definitionDir) binds.push(`${req.definitionDir}:${CONTAINER_PATHS.src}`);
   if (req.requiresDocker && dockerSocket) binds.push(`${dockerSocket}:/var/run/docker.sock`);

@@ -1,0 +1,92 @@
+// The seam between the runner and the engines that run its nodes. The scheduler decides what runs;
+// a backend runs it (local Docker today; a remote engine or a swarm plug in here) and reports how
+// it ended. A node's output reaches the pipeline's space (runner/store/pipelineSpace.ts), through
+// which everyone reads it, whatever the backend.
+import type { EndReason } from '../protocol/runner';
+import type { Budget } from './scheduler/resourceBudget';
+import type { PipelineSpace } from './store/pipelineSpace';
+
+/** One Exec node's execution, as the runner resolved it: what to run and with what. No policy. */
+export interface JobSpec {
+  pipelineId: string;
+  execId: string;
+  /** The node's path (labels, messages). */
+  path: string;
+  command: string;
+  env: Record<string, string>;
+  /** A local image name or id the engine has. */
+  image: string;
+  /** PATH from the image's config; the SDK's bin/ goes in front of it. */
+  imagePath: string | null;
+  /** Working directory in the container. */
+  workdir: string;
+  /** Host folder of the definition (null when the image has a copy of the code). */
+  definitionDir: string | null;
+  cpu: number;
+  /** GB. */
+  mem: number;
+  gpu: number;
+  requiresDocker: boolean;
+  reuseContext: string | null;
+  maxTimeSec: number;
+  /** Files the runner hands the node: the backend puts each where the node can read it, its path in `env`. */
+  inputs?: { env: string; name: string }[];
+  /** Files the node leaves for the runner: a path in `env` to write; kept as the execution's result `name`. */
+  outputs?: { env: string; name: string }[];
+}
+
+/** How an execution ended. */
+export interface JobOutcome {
+  exitCode: number | null;
+  reason?: EndReason;
+  message?: string;
+  peakMemoryBytes: number | null;
+  containerId: string;
+  /** The cpu limit actually applied when the request asked for more than the machine has. */
+  cpuClamped?: number;
+}
+
+export interface JobHooks {
+  /** Live output (capped: the space's log keeps every byte). */
+  onLog?: (text: string) => void;
+  /** The job's container runs it now. */
+  onStart?: (containerId: string) => void;
+}
+
+/** A job a stopped runner left running, as its execution record remembers it. */
+export interface LeftJob {
+  execId: string;
+  containerId: string;
+  startedAt: number;
+  maxTimeSec: number;
+}
+
+/** The reason a job was cancelled with: `controller.abort(reason)` carries it. */
+export function abortReason(signal: AbortSignal): EndReason {
+  const reason: unknown = signal.reason;
+  return typeof reason === 'string' && ['killed', 'runner stopped', 'sleep', 'time limit'].includes(reason) ? (reason as EndReason) : 'killed';
+}
+
+/** The jobs of one pipeline on one backend. */
+export interface PipelineBackend {
+  /**
+   * Runs a job to its end. Aborting `signal` (with an EndReason) stops it whenever it comes: a job
+   * not yet started never starts, a running one is killed with everything it started.
+   */
+  run(job: JobSpec, hooks: JobHooks, signal: AbortSignal): Promise<JobOutcome>;
+  /** Follows a job a stopped runner started, to its end (`runner stopped` when it is gone). */
+  reattach(job: LeftJob, hooks: JobHooks, signal: AbortSignal): Promise<JobOutcome>;
+  /** Removes what a stopped runner left that nobody re-attaches to; before any `run`. */
+  removeLeft(keep: ReadonlySet<string>): Promise<void>;
+  /** Stops every job and frees what the pipeline held on the engine (close, sleep). */
+  shutdown(): Promise<void>;
+}
+
+export interface Backend {
+  /** For messages: `local Docker at unix:///var/run/docker.sock`. */
+  readonly description: string;
+  /** Cores and GB the engine can give running nodes. */
+  capacity(): Budget;
+  /** A pipeline's jobs; their output goes to `space`. */
+  open(pipelineId: string, space: PipelineSpace): PipelineBackend;
+}

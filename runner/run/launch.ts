@@ -1,0 +1,92 @@
+// One execution from the moment the scheduler picks it to the moment its job ends: its image, its
+// step preparation (ClearML), its job on the backend. It changes no run state: it reports what
+// became of the execution once, and the run applies that. Cancellable at every point through
+// its signal (kill, reset, sleep, close), with the EndReason as the abort's reason.
+import { nodeName } from '../../protocol/pipeline';
+import type { ExecutionRecord, RunnerEvent } from '../../protocol/runner';
+import { abortReason, type JobOutcome, type JobSpec, type PipelineBackend } from '../backend';
+import type { StepEngine } from '../clearml/stepEngine';
+import type { RunNode } from '../model/runTree';
+import { CONTAINER_PATHS } from '../nodePaths';
+import type { ImageResolver } from '../runContext';
+
+/** What became of an execution. */
+export type Ending =
+  /** It ran, or was stopped, or could not start: the outcome says which. */
+  | { kind: 'ended'; outcome: JobOutcome }
+  /** A pipeline step's pre_execute_callback said no: it never ran and is skipped. */
+  | { kind: 'skipped' };
+
+/** What a launch needs of its pipeline instance. */
+export interface LaunchHost {
+  readonly pipelineId: string;
+  readonly definitionDir: string;
+  readonly resolveImage: ImageResolver;
+  readonly steps: StepEngine | undefined;
+  backend(): PipelineBackend;
+  /** Events about the execution (start, live log, image progress, notices). */
+  emit(event: RunnerEvent): void;
+}
+
+/** Lazy nodes: the Generate child prints the pipeline its Execute sibling becomes. */
+export function isLazyGenerate(leaf: RunNode): boolean {
+  return leaf.parent?.spec.type === 'Lazy' && nodeName(leaf.path) === 'Generate';
+}
+
+/** The file a Lazy Generate leaves for the runner: the generated pipeline's JSON. */
+export const GENERATED_PIPELINE = 'node.json';
+
+export async function launch(host: LaunchHost, leaf: RunNode, execution: ExecutionRecord, signal: AbortSignal): Promise<Ending> {
+  const time = () => Date.now();
+  const started = (containerId?: string) => {
+    if (containerId) execution.containerId = containerId;
+    host.emit({ type: 'execution-start', pipeline: host.pipelineId, time: time(), path: leaf.path, execution: { ...execution } });
+  };
+  try {
+    const image = await host.resolveImage(
+      leaf.params.image,
+      host.definitionDir,
+      (p) => host.emit({ type: 'image', pipeline: host.pipelineId, time: time(), path: leaf.path, kind: p.kind, image: p.image, message: p.message }),
+      signal,
+    );
+    execution.image = image.name;
+    const job: JobSpec = {
+      pipelineId: host.pipelineId,
+      execId: execution.id,
+      path: leaf.path,
+      command: execution.command,
+      env: { ...leaf.params.env, PIPEWRIGHT_PIPELINE: host.pipelineId, PIPEWRIGHT_NODE_PATH: leaf.path, PIPEWRIGHT_EXECUTION: execution.id },
+      image: image.name,
+      imagePath: image.path,
+      workdir: image.workdir ?? CONTAINER_PATHS.src,
+      definitionDir: image.workdir ? null : host.definitionDir,
+      cpu: leaf.params.cpu,
+      mem: leaf.params.mem,
+      gpu: leaf.params.gpu,
+      requiresDocker: leaf.params.requires_docker,
+      reuseContext: leaf.params.container_reuse_context,
+      maxTimeSec: leaf.params.max_time,
+    };
+    if (host.steps?.isStep(leaf)) {
+      // A pipeline step: references, callbacks and the cache first; it may not need to run.
+      const prepared = await host.steps.prepare(leaf, execution, image.name, signal);
+      if (signal.aborted) return stopped(signal);
+      if ('skip' in prepared) return { kind: 'skipped' };
+      if ('outcome' in prepared) {
+        started();
+        return { kind: 'ended', outcome: prepared.outcome };
+      }
+      Object.assign(job, { command: prepared.run.command, env: { ...job.env, ...prepared.run.env }, inputs: prepared.run.inputs });
+    }
+    if (isLazyGenerate(leaf)) job.outputs = [{ env: 'PIPEWRIGHT_NODE_OUTPUT', name: GENERATED_PIPELINE }];
+    const onLog = (text: string) => host.emit({ type: 'log', pipeline: host.pipelineId, time: time(), path: leaf.path, execution: execution.id, text });
+    return { kind: 'ended', outcome: await host.backend().run(job, { onLog, onStart: started }, signal) };
+  } catch (err) {
+    if (signal.aborted) return stopped(signal);
+    return { kind: 'ended', outcome: { exitCode: null, reason: 'error', message: (err as Error).message ?? String(err), peakMemoryBytes: null, containerId: '' } };
+  }
+}
+
+function stopped(signal: AbortSignal): Ending {
+  return { kind: 'ended', outcome: { exitCode: null, reason: abortReason(signal), peakMemoryBytes: null, containerId: '' } };
+}

@@ -1,0 +1,73 @@
+// A pipeline instance's state rebuilt from its event log, after any stop.
+import type { PipelineStatus, RunnerEvent } from '../../protocol/runner';
+import { applyModification } from '../model/applyModification';
+import type { RunTree } from '../model/runTree';
+
+export interface Replayed {
+  autorun: boolean;
+  status: PipelineStatus;
+  /** The highest execution number used: new executions count on from it. */
+  execSeq: number;
+}
+
+/** Applies every event to `tree` (nodes, states, executions); `observe` sees each event too. */
+export async function replay(events: AsyncIterable<RunnerEvent>, tree: RunTree, observe?: (event: RunnerEvent) => void): Promise<Replayed> {
+  const out: Replayed = { autorun: false, status: 'active', execSeq: 0 };
+  const started = new Map<string, RunnerEvent & { type: 'execution-start' }>();
+  const seq = (id: string) => (out.execSeq = Math.max(out.execSeq, Number(id.slice(1)) || 0));
+  for await (const event of events) {
+    switch (event.type) {
+      case 'autorun':
+        out.autorun = event.autorun;
+        break;
+      case 'sleep':
+        out.status = 'sleeping';
+        break;
+      case 'wake':
+        out.status = 'active';
+        break;
+      case 'nodes-added':
+        tree.replaceChildren(tree.get(event.under), event.nodes);
+        break;
+      case 'modify':
+        applyModification(tree, tree.get(event.path), event.changes);
+        break;
+      case 'skip':
+        tree.setSkipped(tree.get(event.path), event.skipped);
+        break;
+      case 'reset':
+        for (const leaf of tree.leaves(tree.get(event.path))) tree.setLeafState(leaf, 'pending');
+        break;
+      case 'state': {
+        const node = tree.byPath.get(event.path);
+        if (node?.isLeaf) tree.setLeafState(node, event.state);
+        break;
+      }
+      case 'execution-start': {
+        const leaf = tree.byPath.get(event.path);
+        if (!leaf?.isLeaf) break;
+        const record = { ...event.execution };
+        leaf.executions.push(record);
+        started.set(record.id, { ...event, execution: record });
+        tree.setLeafState(leaf, 'running');
+        seq(record.id);
+        break;
+      }
+      case 'execution-end': {
+        const leaf = tree.byPath.get(event.path);
+        if (!leaf?.isLeaf) break;
+        const start = started.get(event.execution.id);
+        if (start) Object.assign(start.execution, event.execution);
+        else leaf.executions.push({ ...event.execution });
+        seq(event.execution.id);
+        // A step that failed and was to run again (retry_on_failure) is pending.
+        tree.setLeafState(leaf, event.retry ? 'pending' : event.state);
+        break;
+      }
+      default:
+        break;
+    }
+    observe?.(event);
+  }
+  return out;
+}

@@ -1,0 +1,129 @@
+// A pipeline's files in the store: every execution's log (all its output, byte for byte), the
+// results nodes leave for the runner, the inputs the runner hands them, and the shared data. The
+// runner, the views and the CLI read and write them through this class only: where they live on
+// disk is its business (and a backend's job is to get a node's output here, whatever the engine).
+import { appendFileSync, closeSync, createReadStream, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+
+/** Stdout and stderr as they interleaved, or stderr alone. */
+export type LogStream = 'combined' | 'stderr';
+
+export class PipelineSpace {
+  /** Logs, job files and results of executions (also the local Docker backend's channel). */
+  readonly execDir: string;
+  /** Shared data: co.data.pipeline, pipeline steps' artifacts. */
+  readonly dataDir: string;
+
+  constructor(readonly dir: string) {
+    this.execDir = path.join(dir, 'exec');
+    this.dataDir = path.join(dir, 'data');
+  }
+
+  /** Makes the folders (a new pipeline, or one whose folders were removed). */
+  ensure(): void {
+    mkdirSync(this.execDir, { recursive: true });
+    mkdirSync(this.dataDir, { recursive: true });
+  }
+
+  log(execId: string, stream: LogStream = 'combined'): LogFile {
+    return new LogFile(this.file(execId, stream === 'stderr' ? 'err' : 'log'));
+  }
+
+  /** The runner's own line in an execution's log (why a step could not start, a callback's error). */
+  note(execId: string, text: string): void {
+    appendFileSync(this.log(execId).path, text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** A file a node left for the runner (`name`: a Lazy's `node.json`), streamed; null when it left none. */
+  result(execId: string, name: string): Readable | null {
+    const file = this.file(execId, name);
+    return existsSync(file) ? createReadStream(file) : null;
+  }
+
+  /** Where the file a node leaves for the runner lands (backends point the node at it). */
+  resultFile(execId: string, name: string): string {
+    return this.file(execId, name);
+  }
+
+  /** Writes a file the runner hands a node (a pipeline step's `step.json`); returns where it is. */
+  writeInput(execId: string, name: string, content: string): string {
+    const file = this.file(execId, name);
+    writeFileSync(file, content);
+    return file;
+  }
+
+  /** Bytes of every execution's files (for `show`). */
+  bytes(): number {
+    if (!existsSync(this.execDir)) return 0;
+    return readdirSync(this.execDir).reduce((sum, f) => sum + statSync(path.join(this.execDir, f)).size, 0);
+  }
+
+  private file(execId: string, suffix: string): string {
+    if (!/^[A-Za-z0-9_-]+$/.test(execId) || !/^[A-Za-z0-9_.-]+$/.test(suffix)) throw new Error(`bad execution file name ${execId}.${suffix}`);
+    return path.join(this.execDir, `${execId}.${suffix}`);
+  }
+}
+
+/** One log of one execution: read while the node still writes it, or after. */
+export class LogFile {
+  constructor(readonly path: string) {}
+
+  exists(): boolean {
+    return existsSync(this.path);
+  }
+
+  /** Bytes so far; 0 before the node printed anything. */
+  size(): number {
+    try {
+      return statSync(this.path).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Every byte. */
+  async all(): Promise<Buffer> {
+    return readFile(this.path).catch(() => Buffer.alloc(0));
+  }
+
+  /** Bytes [from, to) as far as the file has them; reading with `fn` holds the file open once. */
+  read<T>(fn: (read: (from: number, to: number) => Buffer, size: number) => T): T | undefined {
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'r');
+    } catch {
+      return undefined; // not written yet
+    }
+    try {
+      const read = (from: number, to: number) => {
+        const buf = Buffer.alloc(Math.max(0, to - from));
+        let got = 0;
+        while (got < buf.length) {
+          const n = readSync(fd, buf, got, buf.length - got, from + got);
+          if (n <= 0) break;
+          got += n;
+        }
+        return buf.subarray(0, got);
+      };
+      return fn(read, fstatSync(fd).size);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** The last non-empty line (of the last 4 KB), for a one-line summary of a failure. */
+  lastLine(): string {
+    return (
+      this.read((read, size) =>
+        read(Math.max(0, size - 4096), size)
+          .toString('utf8')
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean)
+          .pop(),
+      ) ?? ''
+    );
+  }
+}

@@ -1,3 +1,4 @@
+import { PVSC_EXTENSION_ID, PythonExtension } from '@vscode/python-extension';
 import * as vscode from 'vscode';
 import type { RunContextOptions } from '../runner/runContext';
 
@@ -21,14 +22,6 @@ export function runContextOptions(): RunContextOptions {
   };
 }
 
-interface PythonApi {
-  environments?: {
-    getActiveEnvironmentPath(resource?: vscode.Uri): { path: string };
-    resolveEnvironment(path: string): Promise<{ executable: { uri?: vscode.Uri } } | undefined>;
-  };
-  settings?: { getExecutionDetails(resource?: vscode.Uri): { execCommand?: string[] } };
-}
-
 /**
  * The interpreter for evaluating definitions: the `pipewright.pythonPath` setting, else the Python
  * extension's selected interpreter when it is installed, else python3.
@@ -36,17 +29,12 @@ interface PythonApi {
 export async function pythonInterpreter(resource?: vscode.Uri): Promise<string> {
   const configured = pipewrightConfig().get<string>('pythonPath');
   if (configured) return configured;
-  const ext = vscode.extensions.getExtension<PythonApi>('ms-python.python');
-  if (ext) {
+  // PythonExtension.api() rejects when the extension is missing: ask only when it is there.
+  if (vscode.extensions.getExtension(PVSC_EXTENSION_ID)) {
     try {
-      const api = ext.isActive ? ext.exports : await ext.activate();
-      const active = api.environments?.getActiveEnvironmentPath(resource);
-      if (active) {
-        const resolved = await api.environments!.resolveEnvironment(active.path);
-        if (resolved?.executable.uri) return resolved.executable.uri.fsPath;
-      }
-      const exec = api.settings?.getExecutionDetails(resource).execCommand?.[0];
-      if (exec) return exec;
+      const { environments } = await PythonExtension.api();
+      const resolved = await environments.resolveEnvironment(environments.getActiveEnvironmentPath(resource));
+      if (resolved?.executable.uri) return resolved.executable.uri.fsPath;
     } catch {
       // the Python extension could not tell: fall back
     }

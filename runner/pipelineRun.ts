@@ -11,7 +11,8 @@ import { validateModification } from './model/validateModification';
 import { RunTree, type RunNode } from './model/runTree';
 import { ResourceBudget, type Budget } from './scheduler/resourceBudget';
 import { Scheduler } from './scheduler/scheduler';
-import { ControlInbox, type ControlRequest } from './store/controlInbox';
+import type { ControlRequest } from '../protocol/control';
+import { ControlInbox } from './store/controlInbox';
 import { StepEngine } from './clearml/stepEngine';
 import type { EventLog, PipelineMeta, PipelineStore } from './store/pipelineStore';
 

@@ -1,7 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { NodeModification } from '../../protocol/runner';
-import type { ControlRequest } from '../../runner/store/controlInbox';
+import type { ControlRequest } from '../../protocol/control';
 import { ControlInbox } from '../../runner/store/controlInbox';
 import { PipelineRun } from '../../runner/pipelineRun';
 import { createRunContext } from '../../runner/runContext';

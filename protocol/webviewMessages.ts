@@ -1,8 +1,18 @@
 // Messages between the pipeline panel's host (extension/panel/) and its UI (webview/). Defined
-// once here; both sides validate what they receive with the guards below (a webview is untrusted
-// input, and a stale webview after an update may speak an older dialect). No vscode, no DOM.
-import { NODE_STATES, type ExecutionRecord, type NodeModification, type NodeState, type PipelineSummary, type StateCounts } from './runner';
+// once here, as valibot schemas; both sides validate what they receive with them (a webview is
+// untrusted input, and a stale webview after an update may speak an older dialect). No vscode, no DOM.
+//
+// What the webview sends is checked in full and its types are derived from the schemas. What the
+// host sends keeps hand-written types (they document the fields) and a schema that checks the
+// parts the webview relies on; compile-time assertions keep each type within its schema.
+// Bundle size: esbuild keeps every schema built here in dist/webview.js, those of both directions
+// (it does not carry valibot's no-side-effects marks across modules); valibot functions no schema
+// uses are left out.
+import * as v from 'valibot';
+import { NodeModificationSchema } from './modification';
 import type { NodeParams, NodeType, ParamName, SourceLocation } from './pipeline';
+import { NODE_STATES, type ExecutionRecord, type NodeModification, type NodeState, type PipelineSummary, type StateCounts } from './runner';
+import { AnyObjectSchema, check, FiniteSchema, NodePathSchema, type Assert, type Checked, type Same, type Within } from './validation';
 
 export const PANEL_VIEW_TYPE = 'pipewright.pipeline';
 
@@ -53,12 +63,11 @@ export interface NodeDetails {
   executions: ExecutionRecord[];
 }
 
-export type LogStream = 'combined' | 'stderr';
+const LogStreamSchema = v.picklist(['combined', 'stderr']);
+export type LogStream = v.InferOutput<typeof LogStreamSchema>;
 
-export interface ExecutionRef {
-  path: string;
-  execution: string;
-}
+const ExecutionRefSchema = v.object({ path: NodePathSchema, execution: v.string() });
+export type ExecutionRef = v.InferOutput<typeof ExecutionRefSchema>;
 
 export type HostToWebview =
   | { type: 'init'; run: PipelineSummary; live: boolean; nodes: WebviewNode[]; select?: string }
@@ -75,182 +84,124 @@ export type HostToWebview =
   | { type: 'select'; path: string }
   | { type: 'error'; message: string; op?: WebviewToHost['type'] };
 
-export type WebviewToHost =
-  | { type: 'ready' }
-  | { type: 'select'; path: string }
-  /** `execution` null: unsubscribe. `tailBytes`: how much of the end of the file to show first. */
-  | { type: 'subscribeLog'; path: string; execution: string | null; stream: LogStream; tailBytes: number }
-  | { type: 'toggleRun'; on: boolean }
-  | { type: 'reset'; path: string }
-  | { type: 'skip'; path: string; skipped: boolean }
-  | { type: 'kill'; path: string }
-  | { type: 'modify'; path: string; changes: NodeModification; thenReset: boolean }
-  | { type: 'sleep' }
-  | { type: 'wake' }
-  | { type: 'compare'; a: ExecutionRef; b: ExecutionRef }
-  | { type: 'openLog'; path: string; execution: string; stream: LogStream }
-  | { type: 'openSource'; path: string };
-
-/** State the webview keeps across reloads (vscode.setState) and the serializer restores from. */
-export interface PanelState {
-  runId: string;
-  selected?: string;
-  expanded?: string[];
-  tab?: string;
-  execution?: string;
-  follow?: boolean;
-}
-
-// ---- guards ---------------------------------------------------------------------------------
-
-type Obj = Record<string, unknown>;
-
-const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
-const isStr = (x: unknown): x is string => typeof x === 'string';
-const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
-const isBool = (x: unknown): x is boolean => typeof x === 'boolean';
-const isPath = (x: unknown): x is string => isStr(x) && x.startsWith('/') && x.length < 4096;
-const isState = (x: unknown): x is NodeState => (NODE_STATES as readonly unknown[]).includes(x);
-const isStream = (x: unknown): x is LogStream => x === 'combined' || x === 'stderr';
-const NODE_TYPES: readonly unknown[] = ['Serial', 'Parallel', 'Exec', 'Lazy'];
+/** The most of a log's end the webview may ask to be shown first. */
 const MAX_TAIL_BYTES = 512 * 1024 * 1024;
 
-const isRef = (x: unknown): x is ExecutionRef => isObj(x) && isPath(x.path) && isStr(x.execution);
+const WebviewToHostSchema = v.variant('type', [
+  v.object({ type: v.literal('ready') }),
+  v.object({ type: v.literal('select'), path: NodePathSchema }),
+  /** `execution` null: unsubscribe. `tailBytes`: how much of the end of the file to show first. */
+  v.object({
+    type: v.literal('subscribeLog'),
+    path: NodePathSchema,
+    execution: v.nullable(v.string()),
+    stream: LogStreamSchema,
+    tailBytes: v.pipe(FiniteSchema, v.gtValue(0), v.maxValue(MAX_TAIL_BYTES)),
+  }),
+  v.object({ type: v.literal('toggleRun'), on: v.boolean() }),
+  v.object({ type: v.literal('reset'), path: NodePathSchema }),
+  v.object({ type: v.literal('skip'), path: NodePathSchema, skipped: v.boolean() }),
+  v.object({ type: v.literal('kill'), path: NodePathSchema }),
+  v.object({ type: v.literal('modify'), path: NodePathSchema, changes: NodeModificationSchema, thenReset: v.boolean() }),
+  v.object({ type: v.literal('sleep') }),
+  v.object({ type: v.literal('wake') }),
+  v.object({ type: v.literal('compare'), a: ExecutionRefSchema, b: ExecutionRefSchema }),
+  v.object({ type: v.literal('openLog'), path: NodePathSchema, execution: v.string(), stream: LogStreamSchema }),
+  v.object({ type: v.literal('openSource'), path: NodePathSchema }),
+]);
+export type WebviewToHost = v.InferOutput<typeof WebviewToHostSchema>;
 
-/** Keys a modification may carry; anything else is refused rather than passed to the runner. */
-const MODIFIABLE = new Set(['command', 'cpu', 'gpu', 'mem', 'env', 'max_time', 'image', 'skip']);
+/** State the webview keeps across reloads (vscode.setState) and the serializer restores from. */
+const PanelStateSchema = v.object({
+  runId: v.string(),
+  selected: v.optional(NodePathSchema),
+  expanded: v.optional(v.array(NodePathSchema)),
+  tab: v.optional(v.string()),
+  execution: v.optional(v.string()),
+  follow: v.optional(v.boolean()),
+});
+export type PanelState = v.InferOutput<typeof PanelStateSchema>;
 
-function isImageSpec(x: unknown): boolean {
-  if (x === null) return true;
-  if (!isObj(x)) return false;
-  const nullableStr = (v: unknown) => v === null || isStr(v);
-  return (
-    nullableStr(x.name) &&
-    nullableStr(x.dockerfile) &&
-    nullableStr(x.dockerfile_text) &&
-    nullableStr(x.context) &&
-    nullableStr(x.copy_dir) &&
-    Array.isArray(x.install_packages) &&
-    x.install_packages.every(isStr) &&
-    Array.isArray(x.install_pip) &&
-    x.install_pip.every(isStr) &&
-    isObj(x.path_map) &&
-    Object.values(x.path_map).every(isStr)
-  );
-}
+// ---- what the host sends: the parts the webview relies on ------------------------------------
+
+const NodeStateSchema = v.picklist(NODE_STATES);
+const NodeTypeSchema = v.picklist(['Serial', 'Parallel', 'Exec', 'Lazy']);
+const Count = FiniteSchema;
+const StateCountsSchema = v.object({ pending: Count, queued: Count, running: Count, done: Count, error: Count, killed: Count });
+
+const SummarySchema = v.object({
+  id: v.string(),
+  name: v.string(),
+  file: v.string(),
+  status: v.picklist(['active', 'sleeping']),
+  autorun: v.boolean(),
+  rootState: NodeStateSchema,
+  counts: StateCountsSchema,
+});
+
+const BriefSchema = v.object({ id: v.string(), startedAt: FiniteSchema, endedAt: v.optional(FiniteSchema) });
+
+const WebviewNodeSchema = v.object({
+  path: NodePathSchema,
+  type: NodeTypeSchema,
+  state: NodeStateSchema,
+  skipped: v.boolean(),
+  command: v.optional(v.string()),
+  parents: v.optional(v.array(NodePathSchema)),
+  counts: StateCountsSchema,
+  executions: v.array(BriefSchema),
+});
+
+const ExecutionRecordSchema = v.object({ id: v.string(), path: NodePathSchema, command: v.string(), params: AnyObjectSchema, startedAt: FiniteSchema });
+
+const DetailsSchema = v.object({
+  path: NodePathSchema,
+  type: NodeTypeSchema,
+  state: NodeStateSchema,
+  skipped: v.boolean(),
+  params: AnyObjectSchema,
+  set: v.array(v.unknown()),
+  origins: AnyObjectSchema,
+  envOrigins: AnyObjectSchema,
+  executions: v.array(ExecutionRecordSchema),
+});
+
+const HostToWebviewSchema = v.variant('type', [
+  v.object({ type: v.literal('init'), run: SummarySchema, live: v.boolean(), nodes: v.array(WebviewNodeSchema), select: v.optional(NodePathSchema) }),
+  v.object({ type: v.literal('nodes'), run: SummarySchema, live: v.boolean(), nodes: v.array(WebviewNodeSchema), replaced: v.array(NodePathSchema) }),
+  v.object({ type: v.literal('details'), details: DetailsSchema }),
+  v.object({
+    type: v.literal('log'),
+    execution: v.string(),
+    stream: LogStreamSchema,
+    text: v.string(),
+    reset: v.boolean(),
+    from: FiniteSchema,
+    to: FiniteSchema,
+    size: FiniteSchema,
+    done: v.boolean(),
+  }),
+  v.object({ type: v.literal('comparison'), a: ExecutionRecordSchema, b: ExecutionRecordSchema, aPath: NodePathSchema, bPath: NodePathSchema }),
+  v.object({ type: v.literal('select'), path: NodePathSchema }),
+  v.object({ type: v.literal('error'), message: v.string() }),
+]);
+
+type _NodeTypesAgree = Assert<Same<NodeType, v.InferOutput<typeof NodeTypeSchema>>>;
+type _CountsAgree = Assert<Same<StateCounts, v.InferOutput<typeof StateCountsSchema>>>;
+type _HostTypesAgree = Assert<Same<HostToWebview['type'], v.InferOutput<typeof HostToWebviewSchema>['type']>>;
+type _HostMessagesPass = Assert<Within<HostToWebview, v.InferOutput<typeof HostToWebviewSchema>>>;
+type _NodesPass = Assert<Within<WebviewNode, v.InferOutput<typeof WebviewNodeSchema>>>;
+
+// ---- guards ---------------------------------------------------------------------------------
+// `v.is` narrows the value itself: the host schemas check part of each message, and parsing
+// would drop the rest.
 
 /** Shape only: the runner's validateModification judges the values (and says why). */
-export function isNodeModification(x: unknown): x is NodeModification {
-  if (!isObj(x)) return false;
-  for (const [k, v] of Object.entries(x)) {
-    if (!MODIFIABLE.has(k)) return false;
-    if (k === 'command' && !isStr(v)) return false;
-    if ((k === 'cpu' || k === 'gpu' || k === 'mem' || k === 'max_time') && typeof v !== 'number') return false;
-    if (k === 'skip' && !isBool(v)) return false;
-    if (k === 'env' && !(isObj(v) && Object.values(v).every(isStr))) return false;
-    if (k === 'image' && !isImageSpec(v)) return false;
-  }
-  return true;
-}
+export const isNodeModification = (x: unknown): x is NodeModification => v.is(NodeModificationSchema, x);
 
-export function isWebviewToHost(x: unknown): x is WebviewToHost {
-  if (!isObj(x) || !isStr(x.type)) return false;
-  switch (x.type) {
-    case 'ready':
-    case 'sleep':
-    case 'wake':
-      return true;
-    case 'select':
-    case 'reset':
-    case 'kill':
-    case 'openSource':
-      return isPath(x.path);
-    case 'subscribeLog':
-      return isPath(x.path) && (x.execution === null || isStr(x.execution)) && isStream(x.stream) && isNum(x.tailBytes) && x.tailBytes > 0 && x.tailBytes <= MAX_TAIL_BYTES;
-    case 'toggleRun':
-      return isBool(x.on);
-    case 'skip':
-      return isPath(x.path) && isBool(x.skipped);
-    case 'modify':
-      return isPath(x.path) && isBool(x.thenReset) && isNodeModification(x.changes);
-    case 'compare':
-      return isRef(x.a) && isRef(x.b);
-    case 'openLog':
-      return isPath(x.path) && isStr(x.execution) && isStream(x.stream);
-    default:
-      return false;
-  }
-}
-
-function isCounts(x: unknown): x is StateCounts {
-  return isObj(x) && NODE_STATES.every((s) => isNum(x[s]));
-}
-
-function isSummary(x: unknown): x is PipelineSummary {
-  return isObj(x) && isStr(x.id) && isStr(x.name) && isStr(x.file) && (x.status === 'active' || x.status === 'sleeping') && isBool(x.autorun) && isState(x.rootState) && isCounts(x.counts);
-}
-
-function isBrief(x: unknown): x is ExecutionBrief {
-  return isObj(x) && isStr(x.id) && isNum(x.startedAt) && (x.endedAt === undefined || isNum(x.endedAt));
-}
-
-export function isWebviewNode(x: unknown): x is WebviewNode {
-  return (
-    isObj(x) &&
-    isPath(x.path) &&
-    NODE_TYPES.includes(x.type) &&
-    isState(x.state) &&
-    isBool(x.skipped) &&
-    (x.command === undefined || isStr(x.command)) &&
-    (x.parents === undefined || (Array.isArray(x.parents) && x.parents.every(isPath))) &&
-    isCounts(x.counts) &&
-    Array.isArray(x.executions) &&
-    x.executions.every(isBrief)
-  );
-}
-
-function isExecutionRecord(x: unknown): x is ExecutionRecord {
-  return isObj(x) && isStr(x.id) && isPath(x.path) && isStr(x.command) && isObj(x.params) && isNum(x.startedAt);
-}
-
-function isDetails(x: unknown): x is NodeDetails {
-  return (
-    isObj(x) &&
-    isPath(x.path) &&
-    NODE_TYPES.includes(x.type) &&
-    isState(x.state) &&
-    isBool(x.skipped) &&
-    isObj(x.params) &&
-    Array.isArray(x.set) &&
-    isObj(x.origins) &&
-    isObj(x.envOrigins) &&
-    Array.isArray(x.executions) &&
-    x.executions.every(isExecutionRecord)
-  );
-}
-
-export function isHostToWebview(x: unknown): x is HostToWebview {
-  if (!isObj(x) || !isStr(x.type)) return false;
-  switch (x.type) {
-    case 'init':
-      return isSummary(x.run) && isBool(x.live) && Array.isArray(x.nodes) && x.nodes.every(isWebviewNode) && (x.select === undefined || isPath(x.select));
-    case 'nodes':
-      return isSummary(x.run) && isBool(x.live) && Array.isArray(x.nodes) && x.nodes.every(isWebviewNode) && Array.isArray(x.replaced) && x.replaced.every(isPath);
-    case 'details':
-      return isDetails(x.details);
-    case 'log':
-      return isStr(x.execution) && isStream(x.stream) && isStr(x.text) && isBool(x.reset) && isNum(x.from) && isNum(x.to) && isNum(x.size) && isBool(x.done);
-    case 'comparison':
-      return isExecutionRecord(x.a) && isExecutionRecord(x.b) && isPath(x.aPath) && isPath(x.bPath);
-    case 'select':
-      return isPath(x.path);
-    case 'error':
-      return isStr(x.message);
-    default:
-      return false;
-  }
-}
-
-export function isPanelState(x: unknown): x is PanelState {
-  return isObj(x) && isStr(x.runId) && (x.selected === undefined || isPath(x.selected)) && (x.expanded === undefined || (Array.isArray(x.expanded) && x.expanded.every(isPath)));
-}
+/** The message as checked (unknown keys dropped), or what is wrong with it. */
+export const parseWebviewToHost = (x: unknown): Checked<WebviewToHost> => check(WebviewToHostSchema, x);
+export const isWebviewToHost = (x: unknown): x is WebviewToHost => v.is(WebviewToHostSchema, x);
+export const isWebviewNode = (x: unknown): x is WebviewNode => v.is(WebviewNodeSchema, x);
+export const isHostToWebview = (x: unknown): x is HostToWebview => v.is(HostToWebviewSchema, x);
+export const isPanelState = (x: unknown): x is PanelState => v.is(PanelStateSchema, x);

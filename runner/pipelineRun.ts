@@ -14,7 +14,8 @@ import { replay } from './run/replay';
 import type { RunContext } from './runContext';
 import { ResourceBudget } from './scheduler/resourceBudget';
 import { Scheduler } from './scheduler/scheduler';
-import { ControlInbox, type ControlRequest } from './store/controlInbox';
+import type { ControlRequest } from '../protocol/control';
+import { ControlInbox } from './store/controlInbox';
 import type { EventLog, PipelineMeta } from './store/pipelineStore';
 import type { PipelineSpace } from './store/pipelineSpace';
 

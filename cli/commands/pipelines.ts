@@ -1,5 +1,5 @@
 import type { NodeModification } from '../../protocol/runner';
-import type { ControlRequest } from '../../runner/store/controlInbox';
+import type { ControlRequest } from '../../protocol/control';
 import { ControlInbox } from '../../runner/store/controlInbox';
 import { PipelineRun } from '../../runner/pipelineRun';
 import { createRunContext } from '../../runner/runContext';

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ExecutionRecord, RunnerEvent } from '../../protocol/runner';
-import { isWebviewToHost, PANEL_VIEW_TYPE, type HostToWebview, type LogStream, type PanelState, type WebviewToHost } from '../../protocol/webviewMessages';
+import { PANEL_VIEW_TYPE, parseWebviewToHost, type HostToWebview, type LogStream, type PanelState, type WebviewToHost } from '../../protocol/webviewMessages';
 import { PipelineRun } from '../../runner/pipelineRun';
 import type { RunChange, RunManager } from '../runManager';
 import { LogReader } from './logReader';
@@ -311,11 +311,13 @@ export class PipelinePanel implements vscode.Disposable {
   }
 
   private receive(raw: unknown): void {
-    if (!isWebviewToHost(raw)) {
-      this.post({ type: 'error', message: 'The panel sent a message the extension does not understand; reload it.' });
+    const parsed = parseWebviewToHost(raw);
+    if (!parsed.ok) {
+      this.post({ type: 'error', message: `The panel sent a message the extension does not understand (${parsed.error}); reload it.` });
       return;
     }
-    void this.handle(raw).catch((err: unknown) => this.post({ type: 'error', message: (err as Error).message ?? String(err), op: raw.type }));
+    const m = parsed.value;
+    void this.handle(m).catch((err: unknown) => this.post({ type: 'error', message: (err as Error).message ?? String(err), op: m.type }));
   }
 
   private async handle(m: WebviewToHost): Promise<void> {

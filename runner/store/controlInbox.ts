@@ -2,22 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { NodeModification } from '../../protocol/runner';
-
-/** An operation another process (the CLI) asks the pipeline's owner to carry out. */
-export type ControlRequest =
-  | { op: 'reset'; path: string }
-  | { op: 'skip'; path: string; skipped: boolean }
-  | { op: 'kill'; path: string }
-  | { op: 'modify'; path: string; changes: NodeModification }
-  | { op: 'autorun'; on: boolean }
-  /** Pipeline steps: reset without their cached results. */
-  | { op: 'refresh'; path: string };
-
-export interface ControlReply {
-  ok: boolean;
-  error?: string;
-}
+import { parseControlReply, parseControlRequest, type ControlReply, type ControlRequest } from '../../protocol/control';
 
 /**
  * Requests as files in the pipeline's `control/` folder: the owner watches it and answers with a
@@ -48,8 +33,14 @@ export class ControlInbox {
         void (async () => {
           let reply: ControlReply;
           try {
-            await handle(JSON.parse(readFileSync(claimed, 'utf8')) as ControlRequest);
-            reply = { ok: true };
+            // Checked on receipt: a malformed request never reaches the handler.
+            const request = parseControlRequest(readFileSync(claimed, 'utf8'));
+            if (request.ok) {
+              await handle(request.value);
+              reply = { ok: true };
+            } else {
+              reply = { ok: false, error: `malformed control request: ${request.error}` };
+            }
           } catch (err) {
             reply = { ok: false, error: (err as Error).message };
           }
@@ -79,9 +70,9 @@ export class ControlInbox {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (existsSync(replyFile)) {
-        const reply = JSON.parse(readFileSync(replyFile, 'utf8')) as ControlReply;
+        const reply = parseControlReply(readFileSync(replyFile, 'utf8'));
         rmSync(replyFile, { force: true });
-        return reply;
+        return reply.ok ? reply.value : { ok: false, error: `the process running this pipeline sent a malformed reply: ${reply.error}` };
       }
       await sleep(20);
     }

@@ -1,7 +1,7 @@
 // The panel protocol's guards: what either side accepts from the other.
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { isHostToWebview, isNodeModification, isPanelState, isWebviewToHost } from '../../protocol/webviewMessages';
+import { isHostToWebview, isNodeModification, isPanelState, isWebviewToHost, parseWebviewToHost } from '../../protocol/webviewMessages';
 
 const counts = { pending: 1, queued: 0, running: 0, done: 2, error: 0, killed: 0 };
 const summary = { id: 'bei-hou', name: 'race', file: '/x/race.py', createdAt: 1, lastUsedAt: 2, status: 'active', autorun: true, rootState: 'running', counts };
@@ -36,20 +36,52 @@ test('webview → host: malformed messages are refused', () => {
     { type: 'select' },
     { type: 'select', path: 'relative' },
     { type: 'select', path: 42 },
+    { type: 'select', path: `/${'a'.repeat(4095)}` },
     { type: 'toggleRun', on: 'yes' },
     { type: 'skip', path: '/a' },
     { type: 'subscribeLog', path: '/a', execution: 'e1', stream: 'stdout', tailBytes: 10 },
     { type: 'subscribeLog', path: '/a', execution: 'e1', stream: 'combined', tailBytes: -1 },
     { type: 'subscribeLog', path: '/a', execution: 'e1', stream: 'combined', tailBytes: 1e12 },
+    { type: 'subscribeLog', path: '/a', execution: 'e1', stream: 'combined', tailBytes: Infinity },
     { type: 'modify', path: '/a', changes: { cpu: '10' }, thenReset: false },
     { type: 'modify', path: '/a', changes: { cpu: 1 } },
     { type: 'modify', path: '/a', changes: { requires_docker: true }, thenReset: false },
     { type: 'modify', path: '/a', changes: { env: { A: 1 } }, thenReset: false },
     { type: 'modify', path: '/a', changes: { image: { name: 'x' } }, thenReset: false },
+    { type: 'modify', path: '/a', changes: { env: ['A=1'] }, thenReset: false },
+    { type: 'modify', path: '/a', changes: [], thenReset: false },
+    { type: 'modify', path: '/a', changes: { cpu: undefined }, thenReset: false },
     { type: 'compare', a: { path: '/a', execution: 'e1' } },
     { type: 'openLog', path: '/a', execution: 'e1' },
   ];
   for (const m of bad) assert.equal(isWebviewToHost(m), false, JSON.stringify(m));
+});
+
+test('webview → host: a refusal says what is wrong and where', () => {
+  const cases: [unknown, RegExp][] = [
+    [null, /^Invalid type: Expected Object but received null$/],
+    [{ type: 'nope' }, /^type: Invalid type: Expected \("ready" \| .*\) but received "nope"$/],
+    [{ type: 'select' }, /^path is missing$/],
+    [{ type: 'kill', path: 'not-a-path' }, /^path: must start with "\/", got "not-a-path"$/],
+    [{ type: 'select', path: `/${'a'.repeat(4095)}` }, /^path: must be shorter than 4096 characters$/],
+    [{ type: 'toggleRun', on: 'yes' }, /^on: Invalid type: Expected boolean but received "yes"$/],
+    [{ type: 'subscribeLog', path: '/a', execution: 'e1', stream: 'combined', tailBytes: 1e12 }, /^tailBytes: Invalid value: Expected <=536870912 but received 1000000000000$/],
+    [{ type: 'modify', path: '/a', changes: { cpu: '10' }, thenReset: false }, /^changes\.cpu: Invalid type: Expected number but received "10"$/],
+    [{ type: 'modify', path: '/a', changes: { requires_docker: true }, thenReset: false }, /^changes\.requires_docker: not one of command, cpu, gpu, mem, env, max_time, image, skip$/],
+    [{ type: 'modify', path: '/a', changes: { env: { A: 1 } }, thenReset: false }, /^changes\.env\.A: Invalid type: Expected string but received 1$/],
+    [{ type: 'modify', path: '/a', changes: { env: ['A=1'] }, thenReset: false }, /^changes\.env: Invalid type: Expected Object but received Array$/],
+    [{ type: 'modify', path: '/a', changes: { image: { name: 'x' } }, thenReset: false }, /^changes\.image\.dockerfile is missing$/],
+    [{ type: 'compare', a: { path: '/a', execution: 'e1' }, b: { path: 'b', execution: 'e2' } }, /^b\.path: must start with "\/"/],
+  ];
+  for (const [m, why] of cases) {
+    const parsed = parseWebviewToHost(m);
+    assert.ok(!parsed.ok, JSON.stringify(m));
+    assert.match(parsed.error, why);
+  }
+});
+
+test('webview → host: the checked message carries only the fields of its type', () => {
+  assert.deepEqual(parseWebviewToHost({ type: 'kill', path: '/a', force: true }), { ok: true, value: { type: 'kill', path: '/a' } });
 });
 
 test('modifications: only the params a user may change, in their types', () => {
@@ -90,6 +122,8 @@ test('panel state: what the serializer restores from', () => {
   assert.ok(isPanelState({ runId: 'bei-hou', selected: '/a', expanded: ['/', '/a'] }));
   assert.equal(isPanelState({}), false);
   assert.equal(isPanelState({ runId: 'x', selected: 'a' }), false);
+  assert.equal(isPanelState({ runId: 'x', expanded: '/a' }), false);
+  assert.equal(isPanelState({ runId: 'x', follow: 'yes' }), false);
   assert.equal(isPanelState(undefined), false);
 });
 

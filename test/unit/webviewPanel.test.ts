@@ -171,7 +171,7 @@ test('the panel host speaks the protocol with a run', async (t) => {
   const errors = posted.flatMap((m) => (m.type === 'error' ? [m.message] : [])).join('\n');
   assert.equal(posted.filter((m) => m.type === 'error').length, 3);
   assert.match(errors, /cpu must be a number/);
-  assert.match(errors, /does not understand/);
+  assert.match(errors, /does not understand \(path: must start with "\/", got "not-a-path"\)/);
   assert.match(errors, /no execution e404/);
   assert.ok(!calls.some((c) => c[0] === 'kill'));
 });

@@ -134,7 +134,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
   }
 
   /** Carries out a request from another process (the CLI while this one runs the pipeline). */
-  control(request: ControlRequest): void {
+  control(request: ControlRequest): Promise<void> | void {
     switch (request.op) {
       case 'reset':
         return this.reset(request.path);
@@ -148,6 +148,10 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
         return this.setAutorun(request.on);
       case 'refresh':
         return this.refresh(request.path);
+      case 'sleep':
+        return this.sleep();
+      case 'wake':
+        return this.wake();
     }
   }
 

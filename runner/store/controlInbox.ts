@@ -12,7 +12,9 @@ export type ControlRequest =
   | { op: 'modify'; path: string; changes: NodeModification }
   | { op: 'autorun'; on: boolean }
   /** Pipeline steps: reset without their cached results. */
-  | { op: 'refresh'; path: string };
+  | { op: 'refresh'; path: string }
+  | { op: 'sleep' }
+  | { op: 'wake' };
 
 export interface ControlReply {
   ok: boolean;

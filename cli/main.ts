@@ -45,7 +45,7 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO): Pr
     return await command(rest, io);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err(`pipewright ${name}: ${err.message}\nusage: ${usage}\n`);
+      io.err(`pipewright ${name}: ${err.message}\n${usage}\n`);
       return 2;
     }
     if (err instanceof DefinitionFailure) {

@@ -1,27 +1,21 @@
 import type { RunnerEvent } from '../protocol/runner';
 import type { PipelineRun } from '../runner/pipelineRun';
 import type { RunContextOptions } from '../runner/runContext';
-import type { ParsedArgs } from './args';
-import { UsageError } from './args';
+import type { ArgSpec, ParsedArgs } from './args';
 import type { CliIO } from './io';
 import { formatCounts } from '../presentation/format';
 import { LiveStatus, renderStatus } from './statusDisplay';
 
-/** Options of the runner from the CLI flags shared by the commands that run things. */
+/** The flags of every command that may run a pipeline: where the store is, the default image, the budget. */
+export const RUNNER_FLAGS: ArgSpec['flags'] = { store: 'string', image: 'string', cpus: 'string', memory: 'string' };
+
+/** Options of the runner from RUNNER_FLAGS. */
 export function runnerOptions(args: ParsedArgs, io: CliIO): RunContextOptions {
-  const number = (name: string) => {
-    const value = args.flags.get(name);
-    if (value === undefined) return undefined;
-    const n = Number(value);
-    if (typeof value !== 'string' || !(n > 0)) throw new UsageError(`--${name} needs a number > 0`);
-    return n;
-  };
-  const image = args.flags.get('image');
-  const store = args.flags.get('store');
+  const positive = (name: string) => args.number(name, (n) => n > 0, 'a number > 0');
   return {
-    defaultImage: typeof image === 'string' ? image : undefined,
-    storeRoot: typeof store === 'string' ? store : undefined,
-    budget: { cpu: number('cpus'), mem: number('memory') },
+    defaultImage: args.value('image'),
+    storeRoot: args.value('store'),
+    budget: { cpu: positive('cpus'), mem: positive('memory') },
     onImageProgress: (line) => io.err(`${line}\n`),
   };
 }

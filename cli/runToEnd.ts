@@ -22,7 +22,8 @@ export function runnerOptions(args: ParsedArgs, io: CliIO): RunContextOptions {
 
 /**
  * Runs until nothing is running or queued, showing progress: JSON lines of events, a live tree on a
- * terminal, or a line per finished node otherwise. Exit 0 only when the root is done.
+ * terminal, or a line per finished node otherwise. A pipeline put to sleep meanwhile (`pipewright
+ * sleep` from another process) waits here for its wake. Exit 0 only when the root is done.
  */
 export async function runToEnd(run: PipelineRun, json: boolean, io: CliIO, start: () => void): Promise<number> {
   const stopSignals = () => {
@@ -31,7 +32,8 @@ export async function runToEnd(run: PipelineRun, json: boolean, io: CliIO, start
   };
   process.once('SIGINT', stopSignals);
   process.once('SIGTERM', stopSignals);
-  const header = () => `pipeline ${run.id}  ${run.tree.root.state}  ${formatCounts(run.tree.root.leafCounts)}`;
+  const asleep = () => (run.status === 'sleeping' ? `  asleep (wake it: pipewright wake ${run.id})` : '');
+  const header = () => `pipeline ${run.id}  ${run.tree.root.state}  ${formatCounts(run.tree.root.leafCounts)}${asleep()}`;
   let live: LiveStatus | undefined;
   if (json) {
     run.on('event', (event: RunnerEvent) => io.out(`${JSON.stringify(event)}\n`));
@@ -41,6 +43,8 @@ export async function runToEnd(run: PipelineRun, json: boolean, io: CliIO, start
   } else {
     io.out(`pipeline ${run.id}\n`);
     run.on('event', (event) => {
+      if (event.type === 'sleep') io.out(`asleep: its containers are stopped (wake it: pipewright wake ${run.id})\n`);
+      if (event.type === 'wake') io.out('awake\n');
       if (event.type !== 'execution-end') return;
       const e = event.execution;
       const why = event.state === 'done' ? '' : ` (${e.reason ?? `exit ${e.exitCode}`}${e.message ? `: ${e.message}` : ''})`;
@@ -49,7 +53,7 @@ export async function runToEnd(run: PipelineRun, json: boolean, io: CliIO, start
   }
   try {
     start();
-    await run.settled();
+    await untilEnded(run);
   } catch (err) {
     // A refused operation (bad modification, unknown node): let go of the pipeline, then report.
     await run.close();
@@ -67,4 +71,31 @@ export async function runToEnd(run: PipelineRun, json: boolean, io: CliIO, start
   }
   await run.close();
   return state === 'done' ? 0 : 1;
+}
+
+/**
+ * Resolves when nothing runs or is queued and the pipeline is not asleep. A sleep settles the run
+ * too (it stops every running node) and says so only once its containers are gone, so the nodes it
+ * stopped tell that it is falling asleep; then the run waits for its wake and goes on.
+ */
+async function untilEnded(run: PipelineRun): Promise<void> {
+  let fallingAsleep = false;
+  let woken: (() => void) | undefined;
+  const follow = (event: RunnerEvent) => {
+    if (event.type === 'execution-end' && event.execution.reason === 'sleep') fallingAsleep = true;
+    if (event.type === 'wake') {
+      fallingAsleep = false;
+      woken?.();
+    }
+  };
+  run.on('event', follow);
+  try {
+    await run.settled();
+    while (fallingAsleep || run.status === 'sleeping') {
+      await new Promise<void>((resolve) => (woken = resolve));
+      await run.settled();
+    }
+  } finally {
+    run.off('event', follow);
+  }
 }

@@ -113,10 +113,19 @@ test('a bad flag value of the other commands exits 2 naming the flag', async () 
     [['modify', 'id', '/n', '--max-time='], '--max-time needs a number, got ""'],
     [['modify', 'id', '/n', '--mem'], '--mem needs a value'],
     [['logs', 'id', '/n', '--execution', '0', ...store], '--execution needs a whole number >= 1, got "0"'],
+    [['wake', 'id', '--memory', 'x', ...store], '--memory needs a number > 0, got "x"'],
     [['show', 'id', '--jsn', ...store], 'unknown option --jsn'],
+    [['sleep', ...store], 'pipewright sleep ID'],
   ] as const) {
     const result = await cli([...argv]);
     assert.equal(result.code, 2, `${argv.join(' ')}: ${result.err}`);
     assert.ok(result.err.startsWith(`pipewright ${argv[0]}: ${message}\nusage:\n`), result.err);
   }
+});
+
+test('the usage lists sleep and wake', async () => {
+  const help = await cli(['--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.out, /^ {2}pipewright sleep ID$/m);
+  assert.match(help.out, /^ {2}pipewright wake ID \[--json\]$/m);
 });

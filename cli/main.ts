@@ -3,6 +3,7 @@ import { UsageError } from './args';
 import * as pipelines from './commands/pipelines';
 import { runCommand, runUsage } from './commands/run';
 import { sdkCommand, sdkUsage } from './commands/sdk';
+import { sleepCommand, sleepUsage, wakeCommand, wakeUsage } from './commands/sleepWake';
 import { treeCommand, treeUsage } from './commands/tree';
 import { processIO, type CliIO } from './io';
 
@@ -19,6 +20,8 @@ const commands: Record<string, Command> = {
   unskip: pipelines.unskipCommand,
   kill: pipelines.killCommand,
   start: pipelines.startCommand,
+  sleep: sleepCommand,
+  wake: wakeCommand,
   modify: pipelines.modifyCommand,
   refresh: pipelines.refreshCommand,
   sdk: sdkCommand,
@@ -26,7 +29,7 @@ const commands: Record<string, Command> = {
 
 const usage = [
   'usage:',
-  ...[treeUsage, runUsage, pipelines.listUsage, pipelines.showUsage, pipelines.logsUsage, pipelines.resetUsage, pipelines.skipUsage, pipelines.unskipUsage, pipelines.killUsage, pipelines.startUsage, pipelines.modifyUsage, pipelines.refreshUsage, sdkUsage].map((u) => `  ${u}`),
+  ...[treeUsage, runUsage, pipelines.listUsage, pipelines.showUsage, pipelines.logsUsage, pipelines.resetUsage, pipelines.skipUsage, pipelines.unskipUsage, pipelines.killUsage, pipelines.startUsage, sleepUsage, wakeUsage, pipelines.modifyUsage, pipelines.refreshUsage, sdkUsage].map((u) => `  ${u}`),
   'common: --store DIR (default $PIPEWRIGHT_HOME or ~/.pipewright), --cpus N / --memory GB (resource budget)',
 ].join('\n');
 
@@ -45,7 +48,7 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO): Pr
     return await command(rest, io);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err(`pipewright ${name}: ${err.message}\nusage: ${usage}\n`);
+      io.err(`pipewright ${name}: ${err.message}\n${usage}\n`);
       return 2;
     }
     if (err instanceof DefinitionFailure) {

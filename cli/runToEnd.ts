@@ -1,33 +1,28 @@
 import type { RunnerEvent } from '../protocol/runner';
 import type { PipelineRun } from '../runner/pipelineRun';
 import type { RunContextOptions } from '../runner/runContext';
-import type { ParsedArgs } from './args';
-import { UsageError } from './args';
+import type { ArgSpec, ParsedArgs } from './args';
 import type { CliIO } from './io';
 import { formatCounts } from '../presentation/format';
 import { LiveStatus, renderStatus } from './statusDisplay';
 
-/** Options of the runner from the CLI flags shared by the commands that run things. */
+/** The flags of every command that may run a pipeline: where the store is, the default image, the budget. */
+export const RUNNER_FLAGS: ArgSpec['flags'] = { store: 'string', image: 'string', cpus: 'string', memory: 'string' };
+
+/** Options of the runner from RUNNER_FLAGS. */
 export function runnerOptions(args: ParsedArgs): RunContextOptions {
-  const number = (name: string) => {
-    const value = args.flags.get(name);
-    if (value === undefined) return undefined;
-    const n = Number(value);
-    if (typeof value !== 'string' || !(n > 0)) throw new UsageError(`--${name} needs a number > 0`);
-    return n;
-  };
-  const image = args.flags.get('image');
-  const store = args.flags.get('store');
+  const positive = (name: string) => args.number(name, (n) => n > 0, 'a number > 0');
   return {
-    defaultImage: typeof image === 'string' ? image : undefined,
-    storeRoot: typeof store === 'string' ? store : undefined,
-    budget: { cpu: number('cpus'), mem: number('memory') },
+    defaultImage: args.value('image'),
+    storeRoot: args.value('store'),
+    budget: { cpu: positive('cpus'), mem: positive('memory') },
   };
 }
 
 /**
  * Runs until nothing is running or queued, showing progress: JSON lines of events, a live tree on a
- * terminal, or a line per finished node otherwise. Exit 0 only when the root is done.
+ * terminal, or a line per finished node otherwise. A pipeline put to sleep meanwhile (`pipewright
+ * sleep` from another process) waits here for its wake. Exit 0 only when the root is done.
  */
 export async function runToEnd(run: PipelineRun, json: boolean, io: CliIO, start: () => void): Promise<number> {
   const stopSignals = () => {
@@ -36,7 +31,8 @@ export async function runToEnd(run: PipelineRun, json: boolean, io: CliIO, start
   };
   process.once('SIGINT', stopSignals);
   process.once('SIGTERM', stopSignals);
-  const header = () => `pipeline ${run.id}  ${run.tree.root.state}  ${formatCounts(run.tree.root.leafCounts)}`;
+  const asleep = () => (run.status === 'sleeping' ? `  asleep (wake it: pipewright wake ${run.id})` : '');
+  const header = () => `pipeline ${run.id}  ${run.tree.root.state}  ${formatCounts(run.tree.root.leafCounts)}${asleep()}`;
   let live: LiveStatus | undefined;
   // Pulls and builds take a while: say so on stderr (with --json, they are events like the rest).
   if (!json) run.on('event', (event) => event.type === 'image' && io.err(`${event.kind} ${event.image}: ${event.message}\n`));
@@ -48,6 +44,8 @@ export async function runToEnd(run: PipelineRun, json: boolean, io: CliIO, start
   } else {
     io.out(`pipeline ${run.id}\n`);
     run.on('event', (event) => {
+      if (event.type === 'sleep') io.out(`asleep: its containers are stopped (wake it: pipewright wake ${run.id})\n`);
+      if (event.type === 'wake') io.out('awake\n');
       if (event.type !== 'execution-end') return;
       const e = event.execution;
       const why = event.state === 'done' ? '' : ` (${e.reason ?? `exit ${e.exitCode}`}${e.message ? `: ${e.message}` : ''})`;
@@ -56,7 +54,7 @@ export async function runToEnd(run: PipelineRun, json: boolean, io: CliIO, start
   }
   try {
     start();
-    await run.settled();
+    await untilEnded(run);
   } catch (err) {
     // A refused operation (bad modification, unknown node): let go of the pipeline, then report.
     await run.close();
@@ -74,4 +72,20 @@ export async function runToEnd(run: PipelineRun, json: boolean, io: CliIO, start
   }
   await run.close();
   return state === 'done' ? 0 : 1;
+}
+
+/** Resolves when nothing runs or is queued and the pipeline is not asleep: a sleeping one waits for its wake. */
+async function untilEnded(run: PipelineRun): Promise<void> {
+  await run.settled();
+  while (run.asleep) {
+    await new Promise<void>((resolve) => {
+      const woken = (event: RunnerEvent) => {
+        if (event.type !== 'wake') return;
+        run.off('event', woken);
+        resolve();
+      };
+      run.on('event', woken);
+    });
+    await run.settled();
+  }
 }

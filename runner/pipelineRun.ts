@@ -53,6 +53,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
   /** PipelineController steps (runner/clearml), when the pipeline has any. */
   private readonly steps: StepEngine | undefined;
   private readonly launchHost: LaunchHost;
+  private fallingAsleep: Promise<void> | undefined;
   status: 'active' | 'sleeping' = 'active';
 
   private constructor(
@@ -161,6 +162,10 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
         return this.setAutorun(request.on);
       case 'refresh':
         return this.refresh(request.path);
+      case 'sleep':
+        return this.sleep();
+      case 'wake':
+        return this.wake();
     }
   }
 
@@ -273,18 +278,29 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
   }
 
   /** Stops every container and keeps the state; nothing starts until `wake`. */
-  async sleep(): Promise<void> {
-    if (this.status === 'sleeping') throw new Error(`pipeline ${this.id} is already asleep`);
+  sleep(): Promise<void> {
+    if (this.asleep) return Promise.reject(new Error(`pipeline ${this.id} is already asleep`));
     this.scheduler.setAsleep(true);
     this.stopSubtree(this.tree.root, 'sleep', 'pending');
-    await this.settled();
-    await this.backendSession?.shutdown();
-    this.status = 'sleeping';
-    this.emitEvent({ type: 'sleep', pipeline: this.id, time: Date.now() });
-    this.ctx.store.touch(this.id, 'sleeping');
+    const falling = (async () => {
+      await this.settled();
+      await this.backendSession?.shutdown();
+      this.status = 'sleeping';
+      this.emitEvent({ type: 'sleep', pipeline: this.id, time: Date.now() });
+      this.ctx.store.touch(this.id, 'sleeping');
+    })();
+    this.fallingAsleep = falling.finally(() => (this.fallingAsleep = undefined));
+    return this.fallingAsleep;
   }
 
-  wake(): void {
+  /** Asleep, or falling asleep (its containers being stopped). */
+  get asleep(): boolean {
+    return this.status === 'sleeping' || this.fallingAsleep !== undefined;
+  }
+
+  /** Continues a sleeping pipeline; one still falling asleep wakes once it sleeps. */
+  wake(): void | Promise<void> {
+    if (this.fallingAsleep) return this.fallingAsleep.then(() => this.wake());
     if (this.status !== 'sleeping') throw new Error(`pipeline ${this.id} is not asleep`);
     this.status = 'active';
     this.emitEvent({ type: 'wake', pipeline: this.id, time: Date.now() });

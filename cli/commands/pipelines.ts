@@ -1,24 +1,17 @@
 import type { NodeModification } from '../../protocol/runner';
 import type { ControlRequest } from '../../protocol/control';
-import { ControlInbox } from '../../runner/store/controlInbox';
 import { PipelineRun } from '../../runner/pipelineRun';
 import { createRunContext } from '../../runner/runContext';
-import { PipelineStore } from '../../runner/store/pipelineStore';
-import { parseArgs, UsageError, type ParsedArgs } from '../args';
+import { parseArgs, UsageError, type ArgSpec, type ParsedArgs } from '../args';
 import type { CliIO } from '../io';
-import { runToEnd, runnerOptions } from '../runToEnd';
+import { RUNNER_FLAGS, runToEnd, runnerOptions } from '../runToEnd';
 import { formatCounts } from '../../presentation/format';
 import { renderStatus } from '../statusDisplay';
-
-function storeFrom(args: ParsedArgs): PipelineStore {
-  const root = args.flags.get('store');
-  // Listing deletes nothing: the retention policy is applied where a runner opens the store.
-  return new PipelineStore(typeof root === 'string' ? root : undefined);
-}
+import { askOwner, STORE_FLAG, storeFrom } from '../storedPipelines';
 
 export const listUsage = 'pipewright list';
 export async function listCommand(argv: readonly string[], io: CliIO): Promise<number> {
-  const store = storeFrom(parseArgs(argv, [], ['store']));
+  const store = storeFrom(parseArgs(argv, { flags: STORE_FLAG }));
   const rows = store.list();
   if (!rows.length) io.out(`no pipelines in ${store.root}\n`);
   for (const m of rows) {
@@ -30,12 +23,12 @@ export async function listCommand(argv: readonly string[], io: CliIO): Promise<n
 
 export const showUsage = 'pipewright show ID [--json]';
 export async function showCommand(argv: readonly string[], io: CliIO): Promise<number> {
-  const args = parseArgs(argv, ['json'], ['store']);
+  const args = parseArgs(argv, { flags: { ...STORE_FLAG, json: 'boolean' } });
   const [id] = args.positionals;
   if (!id) throw new UsageError(showUsage);
   const store = storeFrom(args);
   const run = await PipelineRun.inspect(id, { store });
-  if (args.flags.has('json')) {
+  if (args.has('json')) {
     const nodes = [...run.tree.byPath.values()].map((n) => ({ path: n.path, state: n.state, skipped: n.skipped, executions: n.executions }));
     io.out(`${JSON.stringify({ pipeline: run.summary(), nodes })}\n`);
   } else {
@@ -47,15 +40,15 @@ export async function showCommand(argv: readonly string[], io: CliIO): Promise<n
 export const logsUsage = 'pipewright logs ID PATH [--execution N]';
 /** Prints the log of a node's latest execution (or the Nth), byte for byte. */
 export async function logsCommand(argv: readonly string[], io: CliIO): Promise<number> {
-  const args = parseArgs(argv, [], ['store', 'execution']);
+  const args = parseArgs(argv, { flags: { ...STORE_FLAG, execution: 'string' } });
   const [id, nodePath] = args.positionals;
   if (!id || !nodePath) throw new UsageError(logsUsage);
+  const which = args.number('execution', (n) => Number.isInteger(n) && n >= 1, 'a whole number >= 1');
   const store = storeFrom(args);
   const run = await PipelineRun.inspect(id, { store });
   const node = run.tree.get(nodePath);
   if (!node.executions.length) throw new Error(`${nodePath} has not run yet`);
-  const which = args.flags.get('execution');
-  const index = typeof which === 'string' ? Number(which) - 1 : node.executions.length - 1;
+  const index = which === undefined ? node.executions.length - 1 : which - 1;
   const execution = node.executions[index];
   if (!execution) throw new Error(`${nodePath} has ${node.executions.length} executions`);
   process.stdout.write(await run.space.log(execution.id).all());
@@ -65,27 +58,24 @@ export async function logsCommand(argv: readonly string[], io: CliIO): Promise<n
 }
 
 /** reset/skip/unskip/kill/start/modify: asks the live owner, or opens the pipeline here and runs it to the end. */
-function controlCommand(usage: string, requests: (nodePath: string, args: ParsedArgs) => ControlRequest[], needsPath = true, valueFlags: string[] = []) {
+function controlCommand(usage: string, requests: (nodePath: string, args: ParsedArgs) => ControlRequest[], needsPath = true, ownFlags: ArgSpec['flags'] = {}) {
   return async (argv: readonly string[], io: CliIO): Promise<number> => {
-    const args = parseArgs(argv, ['json', 'reset'], ['store', 'image', 'cpus', 'memory', ...valueFlags]);
+    const args = parseArgs(argv, { flags: { ...RUNNER_FLAGS, json: 'boolean', ...ownFlags } });
     const [id, nodePath] = args.positionals;
     if (!id || (needsPath && !nodePath)) throw new UsageError(usage);
-    const store = storeFrom(args);
     const reqs = requests(nodePath ?? '/', args);
+    const options = runnerOptions(args);
+    const store = storeFrom(args);
     if (store.liveOwner(id)) {
-      const inbox = new ControlInbox(store.dir(id));
-      for (const req of reqs) {
-        const reply = await inbox.send(req);
-        if (!reply.ok) throw new Error(reply.error ?? 'refused');
-      }
+      await askOwner(store, id, reqs);
       io.out(`${reqs.map((r) => r.op).join(' and ')} sent to the process running ${id}\n`);
       return 0;
     }
     if (!store.exists(id)) throw new Error(`no pipeline "${id}" in ${store.root}`);
-    const ctx = await createRunContext({ ...runnerOptions(args), storeRoot: typeof args.flags.get('store') === 'string' ? (args.flags.get('store') as string) : undefined });
+    const ctx = await createRunContext(options);
     const run = await PipelineRun.open(id, ctx);
     if (run.status === 'sleeping') run.wake();
-    return runToEnd(run, args.flags.has('json'), io, () => reqs.forEach((req) => run.control(req)));
+    return runToEnd(run, args.has('json'), io, () => reqs.forEach((req) => void run.control(req)));
   };
 }
 
@@ -103,23 +93,17 @@ export const refreshCommand = controlCommand(refreshUsage, (p) => [{ op: 'refres
 export const startUsage = 'pipewright start ID';
 export const startCommand = controlCommand(startUsage, () => [{ op: 'autorun', on: true }], false);
 
-const MODIFY_FLAGS = ['command', 'cpu', 'gpu', 'mem', 'max-time'];
+const MODIFY_FLAGS: ArgSpec['flags'] = { command: 'string', cpu: 'string', gpu: 'string', mem: 'string', 'max-time': 'string', reset: 'boolean' };
 export const modifyUsage = 'pipewright modify ID PATH [--command CMD] [--cpu N] [--gpu N] [--mem GB] [--max-time S] [--reset]';
 /** Changes a node's command or params (validated by the runner); --reset runs it again with them. */
 export const modifyCommand = controlCommand(
   modifyUsage,
   (p, args) => {
     const changes: NodeModification = {};
-    const value = (name: string) => args.flags.get(name);
-    const number = (name: string) => {
-      const v = value(name);
-      if (v === undefined) return undefined;
-      const n = Number(v);
-      if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} needs a number, got ${String(v)}`);
-      return n;
-    };
-    const command = value('command');
-    if (typeof command === 'string') changes.command = command;
+    // Any number: the runner says what a param accepts, naming the node (`mem must be ... > 0`).
+    const number = (name: string) => args.number(name, () => true, 'a number');
+    const command = args.value('command');
+    if (command !== undefined) changes.command = command;
     const cpu = number('cpu');
     if (cpu !== undefined) changes.cpu = cpu;
     const gpu = number('gpu');
@@ -130,7 +114,7 @@ export const modifyCommand = controlCommand(
     if (maxTime !== undefined) changes.max_time = maxTime;
     if (!Object.keys(changes).length) throw new UsageError(`nothing to change: ${modifyUsage}`);
     const reqs: ControlRequest[] = [{ op: 'modify', path: p, changes }];
-    if (args.flags.has('reset')) reqs.push({ op: 'reset', path: p });
+    if (args.has('reset')) reqs.push({ op: 'reset', path: p });
     return reqs;
   },
   true,

@@ -2,9 +2,9 @@ import type { RunnerEvent } from '../../protocol/runner';
 import { PipelineRun } from '../../runner/pipelineRun';
 import { createRunContext } from '../../runner/runContext';
 import { evaluateDefinition } from '../../evaluator/evaluateDefinition';
-import { parseArgs, takeRepeated, UsageError } from '../args';
+import { parseArgs, UsageError } from '../args';
 import type { CliIO } from '../io';
-import { runToEnd, runnerOptions } from '../runToEnd';
+import { RUNNER_FLAGS, runToEnd, runnerOptions } from '../runToEnd';
 
 export const runUsage = 'pipewright run FILE [FUNC] [--arg=v ...] [--param NAME=VALUE ...] [--image IMG] [--json] [--pending] [--cpus N] [--memory GB]';
 
@@ -13,20 +13,21 @@ export const runUsage = 'pipewright run FILE [FUNC] [--arg=v ...] [--param NAME=
  * NAME=VALUE` sets a PipelineController parameter (docs/clearml.md): the SDK checks and casts it.
  */
 export async function runCommand(argv: readonly string[], io: CliIO): Promise<number> {
-  const params = takeRepeated(argv, 'param');
-  for (const p of params.values) if (!/^[^=]+=/.test(p)) throw new UsageError(`--param ${p}: expected NAME=VALUE`);
-  const args = parseArgs(params.rest, ['json', 'pending'], ['image', 'cpus', 'memory', 'store']);
+  const args = parseArgs(argv, { flags: { ...RUNNER_FLAGS, json: 'boolean', pending: 'boolean', param: 'repeated' }, passthrough: true });
+  const params = args.values('param');
+  for (const p of params) if (!/^[^=]+=/.test(p)) throw new UsageError(`--param ${p}: expected NAME=VALUE`);
   const [file, func, ...extra] = args.positionals;
   if (!file || extra.length) throw new UsageError(runUsage);
-  const doc = await evaluateDefinition(file, { func, args: args.passthrough, params: params.values });
-  const ctx = await createRunContext(runnerOptions(args));
+  const options = runnerOptions(args);
+  const doc = await evaluateDefinition(file, { func, args: [...args.passthrough], params: [...params] });
+  const ctx = await createRunContext(options);
   const run = PipelineRun.create(doc, ctx);
-  if (args.flags.has('pending')) {
+  if (args.has('pending')) {
     await run.close();
     io.out(`pipeline ${run.id} created, pending (start it: pipewright start ${run.id})\n`);
     return 0;
   }
-  return runToEnd(run, args.flags.has('json'), io, () => run.setAutorun(true));
+  return runToEnd(run, args.has('json'), io, () => run.setAutorun(true));
 }
 
 export type { RunnerEvent };

@@ -12,9 +12,9 @@ export const sdkUsage = 'pipewright sdk [--install]';
  * `import pipewright` work for plain `python pipeline.py` through a .pth file in the user site.
  */
 export async function sdkCommand(argv: readonly string[], io: CliIO): Promise<number> {
-  const args = parseArgs(argv, ['install']);
+  const args = parseArgs(argv, { flags: { install: 'boolean' } });
   const sdk = sdkDirectory();
-  if (!args.flags.has('install')) {
+  if (!args.has('install')) {
     io.out(`${sdk}\n`);
     return 0;
   }

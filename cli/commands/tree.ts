@@ -6,11 +6,11 @@ import type { CliIO } from '../io';
 export const treeUsage = 'pipewright tree FILE [FUNC] [--arg=v ...] [--json]';
 
 export async function treeCommand(argv: readonly string[], io: CliIO): Promise<number> {
-  const args = parseArgs(argv, ['json']);
+  const args = parseArgs(argv, { flags: { json: 'boolean' }, passthrough: true });
   const [file, func, ...extra] = args.positionals;
   if (!file || extra.length) throw new UsageError(treeUsage);
-  const doc = await evaluateDefinition(file, { func, args: args.passthrough });
-  if (args.flags.has('json')) {
+  const doc = await evaluateDefinition(file, { func, args: [...args.passthrough] });
+  if (args.has('json')) {
     // Same line-per-node layout the SDK writes, so the output streams into other tools.
     const { nodes, ...header } = doc;
     io.out(`${JSON.stringify(header).slice(0, -1)}, "nodes": [\n`);

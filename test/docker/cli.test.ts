@@ -7,8 +7,9 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import type { RunnerEvent } from '../../protocol/runner';
+import { createRunContext } from '../../runner/runContext';
 import { cli, cliJs, ensureBuilt, repo } from '../helpers/cli';
-import { TEST_IMAGE } from '../helpers/runnerHarness';
+import { leftoverContainers, TEST_IMAGE } from '../helpers/runnerHarness';
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'pipewright-cli-run-'));
 const store = path.join(scratch, 'store');
@@ -109,4 +110,90 @@ test('kill and skip reach the process that is running the pipeline', async () =>
   const shown = JSON.parse((await cli(['show', id, '--json'], env)).stdout) as { nodes: { path: string; state: string; skipped: boolean }[] };
   assert.equal(shown.nodes.find((n) => n.path === '/slow')!.state, 'killed');
   assert.equal(shown.nodes.find((n) => n.path === '/later')!.skipped, true);
+});
+
+/** Starts `pipewright run FILE --json` in a child process; resolves with it once `nodePath` has started. */
+async function runUntilStarted(file: string, nodePath: string) {
+  const child = spawn(process.execPath, [cliJs, 'run', file, '--json'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const events: RunnerEvent[] = [];
+  const lines = createInterface({ input: child.stdout });
+  const started = new Promise<string>((resolve, reject) => {
+    lines.on('line', (line) => {
+      const event = JSON.parse(line) as RunnerEvent;
+      events.push(event);
+      if (event.type === 'execution-start' && event.path === nodePath) resolve(event.pipeline);
+    });
+    void exited.then((code) => reject(new Error(`pipewright run exited ${code} before ${nodePath} started`)));
+  });
+  return { child, exited, events, id: await started };
+}
+
+/** Containers of the pipeline on the engine, running or not (label pipewright.pipeline). */
+async function containersOf(id: string): Promise<string[]> {
+  return leftoverContainers(await createRunContext({ storeRoot: store }), [id]);
+}
+
+type Shown = { pipeline: { status: string }; nodes: { path: string; state: string; executions: { reason?: string; exitCode?: number | null }[] }[] };
+async function showJson(id: string): Promise<Shown> {
+  const shown = await cli(['show', id, '--json'], env);
+  assert.equal(shown.code, 0, shown.stderr);
+  return JSON.parse(shown.stdout) as Shown;
+}
+
+// Slow the first time only: once woken it ends at once (the data folder outlives the containers).
+const sleepy = define('sleepy.py', 'import conducto as co\nroot = co.Serial()\nroot["slow"] = co.Exec("test -e /pipewright/data/slept || { touch /pipewright/data/slept; sleep 30; }; echo woke")\n');
+
+test('sleep from another process stops every container of a running pipeline and keeps it; wake runs it on in that process', async () => {
+  const { id, exited, events } = await runUntilStarted(sleepy, '/slow');
+  assert.equal((await containersOf(id)).length, 1, 'the node runs in a worker container');
+
+  const sleep = await cli(['sleep', id], env);
+  assert.equal(sleep.code, 0, sleep.stderr);
+  assert.match(sleep.stdout, new RegExp(`pipeline ${id} is asleep`));
+  assert.deepEqual(await containersOf(id), [], 'no container of the pipeline is left');
+  const show = await cli(['show', id], env);
+  assert.match(show.stdout, new RegExp(`^pipeline ${id} \\(.*\\) sleeping, run on$`, 'm'));
+  assert.match(show.stdout, /slow {2}· pending/);
+  const again = await cli(['sleep', id], env);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, new RegExp(`pipeline ${id} is already asleep`));
+  assert.ok(events.some((e) => e.type === 'sleep'), 'the running process heard the sleep');
+  assert.equal(await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 500))]), 'still running', 'the process waits for its wake');
+
+  const wake = await cli(['wake', id], env);
+  assert.equal(wake.code, 0, wake.stderr);
+  assert.match(wake.stdout, /is awake: the process running it \(pid \d+\) goes on/);
+  assert.equal(await exited, 0, 'woken, the pipeline runs to done in the process that ran it');
+  const shown = await showJson(id);
+  assert.equal(shown.pipeline.status, 'active');
+  const slow = shown.nodes.find((n) => n.path === '/slow')!;
+  assert.equal(slow.state, 'done');
+  assert.deepEqual(slow.executions.map((e) => e.reason ?? e.exitCode), ['sleep', 0], 'stopped by the sleep, then run again');
+  assert.equal((await cli(['logs', id, '/slow'], env)).stdout, 'woke\n');
+  const awake = await cli(['wake', id], env);
+  assert.equal(awake.code, 0, awake.stderr);
+  assert.equal(awake.stdout, `pipeline ${id} is not asleep\n`);
+});
+
+test('with no process running it, sleep and wake open the pipeline from the store; wake runs it to the end', async () => {
+  const { id, child, exited } = await runUntilStarted(sleepy, '/slow');
+  assert.equal((await cli(['sleep', id], env)).code, 0);
+  // The runner goes away while the pipeline sleeps: it stays asleep in the store.
+  child.kill('SIGTERM');
+  assert.equal(await exited, 130);
+  assert.equal((await showJson(id)).pipeline.status, 'sleeping');
+
+  const wake = await cli(['wake', id], env);
+  assert.equal(wake.code, 0, wake.stderr);
+  assert.match(wake.stdout, /done {4}\/slow/);
+  assert.equal((await cli(['logs', id, '/slow'], env)).stdout, 'woke\n');
+  assert.deepEqual(await containersOf(id), []);
+
+  const sleep = await cli(['sleep', id], env);
+  assert.equal(sleep.code, 0, sleep.stderr);
+  assert.match(sleep.stdout, new RegExp(`pipeline ${id} is asleep`));
+  const shown = await showJson(id);
+  assert.equal(shown.pipeline.status, 'sleeping');
+  assert.equal(shown.nodes.find((n) => n.path === '/slow')!.state, 'done', 'sleep keeps the state');
 });

@@ -1,5 +1,8 @@
 import type { DefinitionError } from '../protocol/pipeline';
 
+/** The SDK's exit status for an error in the definition (it printed where as its last line). */
+export const SDK_DEFINITION_ERROR_EXIT = 3;
+
 /**
  * The definition error the SDK printed as its last stderr line (`--errors=json`), or, when it
  * printed none (a crash), the raw text as an internal error at the file's first line.

@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import type { DefinitionError, PipelineDocument } from '../protocol/pipeline';
+import { definitionErrorFrom, SDK_DEFINITION_ERROR_EXIT } from './definitionErrorFrom';
+import { cliLimits, exitMessage, processFailure, type EvaluationLimits } from './limits';
+import { exchange, pythonEnv, spawnPython } from './pythonProcess';
 import { readPipelineStream } from './readPipeline';
-import { definitionErrorFrom } from './definitionErrorFrom';
 import { pythonExecutable, sdkDirectory } from './sdkLocation';
 
 export interface EvaluateOptions {
@@ -12,10 +13,11 @@ export interface EvaluateOptions {
   args?: string[];
   /** `NAME=VALUE` pipeline parameters (PipelineController.add_parameter), as `--param`. */
   params?: string[];
+  /** The interpreter the user chose; default PIPEWRIGHT_PYTHON, else python3. */
   python?: string;
+  /** Default: the CLI's (cliLimits()). */
+  limits?: EvaluationLimits;
   signal?: AbortSignal;
-  /** Kill the evaluation after this long (ms). */
-  timeoutMs?: number;
   cwd?: string;
 }
 
@@ -27,49 +29,46 @@ export class DefinitionFailure extends Error {
   }
 }
 
-const SDK_DEFINITION_ERROR_EXIT = 3;
+/** The evaluation gave no answer: a limit was hit, Python is missing or crashed. */
+export class EvaluationFailure extends Error {
+  constructor(
+    message: string,
+    readonly timedOut = false,
+  ) {
+    super(message);
+    this.name = 'EvaluationFailure';
+  }
+}
 
-/** Runs the SDK on a definition file in a subprocess and reads back its pipeline JSON. */
+
+/**
+ * One pipeline of a definition file, as the SDK exports it: for "Run pipeline" and the CLI. Runs
+ * under the same limits (time, memory) as the language server's evaluations, in a process group
+ * killed whole when the time is up; the pipeline JSON is read as it streams (a million nodes).
+ */
 export async function evaluateDefinition(file: string, options: EvaluateOptions = {}): Promise<PipelineDocument> {
   const absolute = path.resolve(file);
+  const limits = options.limits ?? cliLimits();
+  const python = options.python ?? pythonExecutable();
   const argv = ['-m', 'pipewright', absolute];
   if (options.func) argv.push(options.func);
-  argv.push(...(options.args ?? []), ...(options.params ?? []).flatMap((p) => ['--param', p]), '--json', '--errors=json');
+  argv.push(...(options.args ?? []), ...(options.params ?? []).flatMap((p) => ['--param', p]), '--json', '--errors=json', '--memory-limit', String(limits.memoryMb));
   const sdk = sdkDirectory();
-  const child = spawn(options.python ?? pythonExecutable(), argv, {
-    cwd: options.cwd ?? path.dirname(absolute),
-    env: { ...process.env, PYTHONPATH: [sdk, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter), PYTHONDONTWRITEBYTECODE: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    signal: options.signal,
-    timeout: options.timeoutMs,
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-64 * 1024);
-  });
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.on('error', (err) => reject(err));
-    child.on('close', (code) => resolve(code));
-  });
-  const parsed = readPipelineStream(child.stdout, `${absolute} (pipeline JSON)`).then(
-    (doc) => ({ doc }),
-    (err: Error) => ({ err }),
-  );
-  let code: number | null;
-  try {
-    code = await exited;
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ENOENT') throw new Error(`Python was not found (${options.python ?? pythonExecutable()}); set PIPEWRIGHT_PYTHON or the pipewright.pythonPath setting`, { cause: err });
-    throw err;
-  }
-  const result = await parsed;
-  if (code === SDK_DEFINITION_ERROR_EXIT) throw new DefinitionFailure(definitionErrorFrom(stderr, absolute));
-  if (code !== 0) {
-    const why = code === null ? 'was stopped (time limit or cancelled)' : `exited with status ${code}`;
-    throw new Error(`evaluating ${absolute} ${why}${stderr.trim() ? `:\n${stderr.trim()}` : ''}`);
-  }
-  if ('err' in result) throw result.err;
-  return result.doc;
+  const child = spawnPython(python, argv, options.cwd ?? path.dirname(absolute), pythonEnv(sdk));
+  // Listening before the exchange starts: no byte of the answer is missed.
+  const parsed = child.stdout
+    ? readPipelineStream(child.stdout, `${absolute} (pipeline JSON)`).then(
+        (doc) => ({ doc }),
+        (err: Error) => ({ err }),
+      )
+    : Promise.resolve({ err: new Error('no stdout') });
+  const result = await exchange(child, { input: '', timeoutMs: limits.timeoutMs, signal: options.signal, maxStdoutBytes: Infinity, collectStdout: false });
+  if (result.cancelled) throw new EvaluationFailure(`evaluating ${absolute} was cancelled`);
+  const failure = processFailure(result, python, limits);
+  if (failure) throw new EvaluationFailure(`${absolute}: ${failure.message}`, failure.timedOut);
+  if (result.code === SDK_DEFINITION_ERROR_EXIT) throw new DefinitionFailure(definitionErrorFrom(result.stderr, absolute));
+  if (result.code !== 0) throw new EvaluationFailure(`${absolute}: ${exitMessage(result, limits)}`);
+  const answer = await parsed;
+  if ('err' in answer) throw answer.err;
+  return answer.doc;
 }

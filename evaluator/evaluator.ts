@@ -1,8 +1,9 @@
 import * as os from 'node:os';
 import type { PipelineEntry } from '../protocol/lsp';
 import type { DefinitionError, PipelineDocument } from '../protocol/pipeline';
-import { definitionErrorFrom } from './definitionErrorFrom';
+import { definitionErrorFrom, SDK_DEFINITION_ERROR_EXIT } from './definitionErrorFrom';
 import { sdkDirectory } from './sdkLocation';
+import { EDITOR_LIMITS, exitMessage, processFailure, type EvaluationLimits } from './limits';
 import { exchange, pythonEnv, spawnPython, WarmPool, type ProcessResult } from './pythonProcess';
 
 /** What an evaluation needs to know: whether the user's code may run, with which Python and limits. */
@@ -55,7 +56,6 @@ export type Evaluation =
 
 export type Outline = { kind: 'outline'; result: OutlineResult; raw: string } | { kind: 'failed'; message: string; timedOut: boolean } | { kind: 'cancelled' };
 
-const SDK_DEFINITION_ERROR_EXIT = 3;
 /** Beyond this the trees are too big to send to an editor (a million nodes is ~400 MB). */
 const MAX_STDOUT_BYTES = 128 * 1024 * 1024;
 
@@ -105,7 +105,7 @@ export class Evaluator {
     const failure = failureOf(result, settings);
     if (failure) return failure;
     if (result.code === SDK_DEFINITION_ERROR_EXIT) return { kind: 'definitionError', error: definitionErrorFrom(result.stderr, file) };
-    if (result.code !== 0) return { kind: 'failed', message: exitMessage(result, settings), timedOut: false };
+    if (result.code !== 0) return { kind: 'failed', message: exitMessageOf(result, settings), timedOut: false };
     const entries: EvaluatedEntry[] = [];
     for (const line of result.stdout.split('\n')) {
       if (!line.trim()) continue;
@@ -126,7 +126,7 @@ export class Evaluator {
     if (result.cancelled) return { kind: 'cancelled' };
     const failure = failureOf(result, settings);
     if (failure) return failure;
-    if (result.code !== 0) return { kind: 'failed', message: exitMessage(result, settings), timedOut: false };
+    if (result.code !== 0) return { kind: 'failed', message: exitMessageOf(result, settings), timedOut: false };
     try {
       return { kind: 'outline', result: JSON.parse(result.stdout) as OutlineResult, raw: result.stdout };
     } catch {
@@ -135,32 +135,16 @@ export class Evaluator {
   }
 }
 
+/** The settings' limits, named as the editor's settings. */
+function limitsOf(settings: EffectiveSettings): EvaluationLimits {
+  return { ...EDITOR_LIMITS, timeoutMs: settings.evaluationTimeoutMs, memoryMb: settings.evaluationMemoryMb };
+}
+
 function failureOf(result: ProcessResult, settings: EffectiveSettings): { kind: 'failed'; message: string; timedOut: boolean } | undefined {
-  if (result.spawnError) {
-    const message =
-      result.spawnError.code === 'ENOENT'
-        ? `Python was not found (${settings.pythonPath}): set the pipewright.pythonPath setting`
-        : `Python could not be started (${settings.pythonPath}): ${result.spawnError.message}`;
-    return { kind: 'failed', message, timedOut: false };
-  }
-  if (result.timedOut) {
-    const seconds = settings.evaluationTimeoutMs / 1000;
-    return {
-      kind: 'failed',
-      message: `Evaluating the pipeline definition took longer than ${seconds} s and was stopped. Does it loop forever or wait for something? (limit: pipewright.evaluationTimeoutMs)`,
-      timedOut: true,
-    };
-  }
-  if (result.tooLarge) {
-    return { kind: 'failed', message: `The pipelines of this file are too large to show (over ${MAX_STDOUT_BYTES / 1024 / 1024} MB of pipeline JSON)`, timedOut: false };
-  }
-  return undefined;
+  const failure = processFailure(result, settings.pythonPath, limitsOf(settings), MAX_STDOUT_BYTES);
+  return failure && { kind: 'failed', ...failure };
 }
 
-function exitMessage(result: ProcessResult, settings: EffectiveSettings): string {
-  const how = result.signal ? `was stopped by ${result.signal}` : `exited with status ${result.code}`;
-  const memory = result.signal === 'SIGKILL' || /MemoryError/.test(result.stderr) ? ` (memory limit ${settings.evaluationMemoryMb} MB?)` : '';
-  const tail = result.stderr.trim().split('\n').slice(-5).join('\n');
-  return `Evaluating the pipeline definition failed: Python ${how}${memory}${tail ? `:\n${tail}` : ''}`;
+function exitMessageOf(result: ProcessResult, settings: EffectiveSettings): string {
+  return exitMessage(result, limitsOf(settings));
 }
-

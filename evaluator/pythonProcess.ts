@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 
-// Subprocesses of the language server: each evaluation is one Python process, killed (with
-// whatever it started: it leads its own process group) on timeout or when superseded.
+// Evaluation subprocesses: each evaluation is one Python process, killed (with whatever it
+// started: it leads its own process group) on timeout or when cancelled, and ending by itself
+// should the process that started it go away (PIPEWRIGHT_WATCH_PARENT).
 
 export interface ProcessResult {
   code: number | null;
@@ -21,8 +22,10 @@ export interface ExchangeOptions {
   /** Written to stdin, which is then closed. */
   input: string;
   timeoutMs: number;
-  signal: AbortSignal;
+  signal?: AbortSignal;
   maxStdoutBytes: number;
+  /** False: the caller reads stdout itself (a stream of pipeline JSON); `stdout` stays empty. */
+  collectStdout?: boolean;
 }
 
 const STDERR_TAIL = 64 * 1024;
@@ -35,6 +38,7 @@ export function pythonEnv(sdk: string): NodeJS.ProcessEnv {
     PYTHONDONTWRITEBYTECODE: '1', // no __pycache__ in the user's folders
     PYTHONIOENCODING: 'utf-8',
     PIPEWRIGHT_NODE_OUTPUT: '',
+    PIPEWRIGHT_WATCH_PARENT: '1',
   };
 }
 
@@ -76,14 +80,14 @@ export function exchange(child: ChildProcess, options: ExchangeOptions): Promise
       cancelled = true;
       stop();
     };
-    if (options.signal.aborted) onAbort();
-    else options.signal.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
     const finish = (code: number | null, signal: NodeJS.Signals | null) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       child.stderr?.destroy();
-      options.signal.removeEventListener('abort', onAbort);
+      options.signal?.removeEventListener('abort', onAbort);
       resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr, timedOut, cancelled, tooLarge, spawnError });
     };
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -95,7 +99,7 @@ export function exchange(child: ChildProcess, options: ExchangeOptions): Promise
         }
         return;
       }
-      out.push(chunk);
+      if (options.collectStdout !== false) out.push(chunk);
     });
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (chunk: string) => {

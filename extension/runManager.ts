@@ -5,7 +5,7 @@ import { PipelineRun } from '../runner/pipelineRun';
 import { createRunContext, type EngineRunContext } from '../runner/runContext';
 import { PipelineStore, type PipelineMeta } from '../runner/store/pipelineStore';
 import { evaluateDefinition } from '../evaluator/evaluateDefinition';
-import { pythonInterpreter, runContextOptions } from './settings';
+import { evaluationLimits, pythonInterpreter, runContextOptions } from './settings';
 
 export interface RunChange {
   run: PipelineRun;
@@ -71,7 +71,7 @@ export class RunManager implements vscode.Disposable {
   /** Evaluates a definition's pipeline and runs a new instance of it. */
   async start(file: string, func: string | undefined): Promise<PipelineRun> {
     const python = await pythonInterpreter(vscode.Uri.file(file));
-    const doc = await evaluateDefinition(file, { func, python });
+    const doc = await evaluateDefinition(file, { func, python, limits: evaluationLimits() });
     // The interpreter that evaluated the definition also runs its callbacks (ClearML).
     const run = PipelineRun.create(doc, { ...(await this.engine()), python });
     this.adopt(run);

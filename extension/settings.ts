@@ -1,5 +1,6 @@
 import { PVSC_EXTENSION_ID, PythonExtension } from '@vscode/python-extension';
 import * as vscode from 'vscode';
+import { EDITOR_LIMITS, type EvaluationLimits } from '../evaluator/limits';
 import type { RunContextOptions } from '../runner/runContext';
 
 /** Pipewright's settings, read fresh each time they are needed. */
@@ -20,6 +21,16 @@ export function runContextOptions(): RunContextOptions {
     budget: { cpu: positive('budget.cpus'), mem: positive('budget.memoryGB') },
     retentionDays: positive('retentionDays'),
   };
+}
+
+/** The limits of the editor's evaluations (the language server's and "Run pipeline"'s alike). */
+export function evaluationLimits(): EvaluationLimits {
+  const c = pipewrightConfig();
+  const positive = (key: string, fallback: number) => {
+    const v = c.get<number>(key);
+    return typeof v === 'number' && v > 0 ? v : fallback;
+  };
+  return { ...EDITOR_LIMITS, timeoutMs: positive('evaluation.timeoutMs', EDITOR_LIMITS.timeoutMs), memoryMb: positive('evaluation.memoryMb', EDITOR_LIMITS.memoryMb) };
 }
 
 /**

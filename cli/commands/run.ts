@@ -3,23 +3,24 @@ import { PipelineRun } from '../../runner/pipelineRun';
 import { createRunContext } from '../../runner/runContext';
 import { evaluateDefinition } from '../../evaluator/evaluateDefinition';
 import { parseArgs, UsageError } from '../args';
+import { EVALUATION_FLAGS, evaluationLimits } from '../evaluationFlags';
 import type { CliIO } from '../io';
 import { RUNNER_FLAGS, runToEnd, runnerOptions } from '../runToEnd';
 
-export const runUsage = 'pipewright run FILE [FUNC] [--arg=v ...] [--param NAME=VALUE ...] [--image IMG] [--json] [--pending] [--cpus N] [--memory GB]';
+export const runUsage = 'pipewright run FILE [FUNC] [--arg=v ...] [--param NAME=VALUE ...] [--image IMG] [--json] [--pending] [--cpus N] [--memory GB] [--eval-timeout S] [--eval-memory MB]';
 
 /**
  * Evaluates a definition, makes a pipeline instance of it and runs it to the end. `--param
  * NAME=VALUE` sets a PipelineController parameter (docs/clearml.md): the SDK checks and casts it.
  */
 export async function runCommand(argv: readonly string[], io: CliIO): Promise<number> {
-  const args = parseArgs(argv, { flags: { ...RUNNER_FLAGS, json: 'boolean', pending: 'boolean', param: 'repeated' }, passthrough: true });
+  const args = parseArgs(argv, { flags: { ...RUNNER_FLAGS, ...EVALUATION_FLAGS, json: 'boolean', pending: 'boolean', param: 'repeated' }, passthrough: true });
   const params = args.values('param');
   for (const p of params) if (!/^[^=]+=/.test(p)) throw new UsageError(`--param ${p}: expected NAME=VALUE`);
   const [file, func, ...extra] = args.positionals;
   if (!file || extra.length) throw new UsageError(runUsage);
   const options = runnerOptions(args);
-  const doc = await evaluateDefinition(file, { func, args: [...args.passthrough], params: [...params] });
+  const doc = await evaluateDefinition(file, { func, args: [...args.passthrough], params: [...params], limits: evaluationLimits(args) });
   const ctx = await createRunContext(options);
   const run = PipelineRun.create(doc, ctx);
   if (args.has('pending')) {

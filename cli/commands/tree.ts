@@ -1,15 +1,16 @@
 import { renderTree } from '../../presentation/tree';
 import { evaluateDefinition } from '../../evaluator/evaluateDefinition';
 import { parseArgs, UsageError } from '../args';
+import { EVALUATION_FLAGS, evaluationLimits } from '../evaluationFlags';
 import type { CliIO } from '../io';
 
-export const treeUsage = 'pipewright tree FILE [FUNC] [--arg=v ...] [--json]';
+export const treeUsage = 'pipewright tree FILE [FUNC] [--arg=v ...] [--json] [--eval-timeout S] [--eval-memory MB]';
 
 export async function treeCommand(argv: readonly string[], io: CliIO): Promise<number> {
-  const args = parseArgs(argv, { flags: { json: 'boolean' }, passthrough: true });
+  const args = parseArgs(argv, { flags: { ...EVALUATION_FLAGS, json: 'boolean' }, passthrough: true });
   const [file, func, ...extra] = args.positionals;
   if (!file || extra.length) throw new UsageError(treeUsage);
-  const doc = await evaluateDefinition(file, { func, args: [...args.passthrough] });
+  const doc = await evaluateDefinition(file, { func, args: [...args.passthrough], limits: evaluationLimits(args) });
   if (args.has('json')) {
     // Same line-per-node layout the SDK writes, so the output streams into other tools.
     const { nodes, ...header } = doc;

@@ -5,7 +5,7 @@ import { renderTree } from '../../presentation/tree';
 import { DockerUnavailableError } from '../../runner/docker/errors';
 import type { RunManager } from '../runManager';
 import { DefinitionFailure, evaluateDefinition } from '../../evaluator/evaluateDefinition';
-import { pythonInterpreter } from '../settings';
+import { evaluationLimits, pythonInterpreter } from '../settings';
 import type { PipelinesTreeProvider } from '../treeViews/pipelinesTree';
 import { revealDepth } from '../treeViews/revealDepth';
 
@@ -68,7 +68,7 @@ export function registerRunCommands(context: vscode.ExtensionContext, deps: Comm
       const file = await definitionToEvaluate(uri);
       if (!file) return;
       try {
-        const doc = await evaluateDefinition(file, { func, python: await pythonInterpreter(vscode.Uri.file(file)) });
+        const doc = await evaluateDefinition(file, { func, python: await pythonInterpreter(vscode.Uri.file(file)), limits: evaluationLimits() });
         output.appendLine(`${path.basename(file)} ${doc.name}:`);
         output.appendLine(renderTree(doc.nodes));
         output.show(true);

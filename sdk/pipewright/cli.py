@@ -164,6 +164,9 @@ def main(argv=None):
     if not argv or argv[0] in ("-h", "--help"):
         (sys.stdout if argv else sys.stderr).write(USAGE + "\n")
         return 0 if argv else EXIT_USAGE
+    if os.environ.get("PIPEWRIGHT_WATCH_PARENT") == "1":
+        from . import guard
+        guard.watch_parent()  # started in a process group of its own: end with the caller
     file, opts = os.path.abspath(argv[0]), parse_options(argv[1:])
     if opts.memory_limit is not None:
         if opts.memory_limit <= 0:

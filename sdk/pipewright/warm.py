@@ -11,33 +11,8 @@ on stdout, exit 3 and a JSON error line on stderr when the file itself fails. An
 import json
 import os
 import sys
-import threading
-import time
 
-from . import batch, cli, export, loader, report  # noqa: F401 - imported ahead of the request
-
-
-def _guard(timeout_ms):
-    """End this process if the server that started it is gone, or past twice its time limit
-    in CPU seconds (a loop that outlived the server)."""
-    parent = os.getppid()
-
-    def watch():
-        while True:
-            time.sleep(0.5)
-            if os.getppid() != parent:
-                os._exit(1)
-
-    threading.Thread(target=watch, name="pipewright-parent-watch", daemon=True).start()
-    if timeout_ms:
-        try:
-            import resource
-            seconds = int(2 * timeout_ms / 1000) + 2
-            soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
-            if hard == resource.RLIM_INFINITY or hard >= seconds:
-                resource.setrlimit(resource.RLIMIT_CPU, (seconds, hard))
-        except (ImportError, ValueError, OSError, AttributeError):
-            pass
+from . import batch, cli, export, guard, loader, report  # noqa: F401 - imported ahead of the request
 
 
 def main():
@@ -53,7 +28,8 @@ def main():
         return cli.EXIT_USAGE
     if request.get("memoryMb"):
         batch.set_memory_limit(request["memoryMb"])
-    _guard(request.get("timeoutMs"))
+    guard.watch_parent()
+    guard.cap_cpu(request.get("timeoutMs"))
     # Started elsewhere (-m put that folder first on sys.path): run as in the definition's folder.
     if sys.path and sys.path[0] == os.getcwd():
         del sys.path[0]

@@ -2,10 +2,11 @@
 // the step cache and its refresh, failures and aborts with and without continue, callbacks, retry,
 // time limit, a restarted runner, pipeline parameters given to a run.
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import type { RunnerEvent } from '../../protocol/runner';
+import { evaluateDefinition } from '../../evaluator/evaluateDefinition';
 import { PipelineRun } from '../../runner/pipelineRun';
 import { repo, runProcess, type CliResult } from '../helpers/cli';
 import { dockerSuite, lastLog } from '../helpers/runnerHarness';
@@ -254,6 +255,35 @@ pipe.add_step("broken", base_task_project="p", base_task_name="echo", pre_execut
   assert.equal(broken.containerId, undefined);
   assert.deepEqual(readFileSync(marks, 'utf8').split('\n'), ['pre skipped', 'pre tuned', 'post tuned completed True', 'processed below_skipped skipped tuned'], 'one controller process kept its state across callbacks');
   assert.equal(run.tree.root.state, 'error');
+  await run.close();
+});
+
+test('callbacks run with the interpreter the user chose (imports from their venv work), not python3', async () => {
+  // A "venv" interpreter: python3 with a module only it can import, recording each start.
+  const venv = path.join(h.dir, 'venv');
+  mkdirSync(path.join(venv, 'lib'), { recursive: true });
+  writeFileSync(path.join(venv, 'lib', 'only_in_venv.py'), 'GREETING = "from the venv"\n');
+  const python = path.join(venv, 'python');
+  writeFileSync(python, `#!/bin/sh\necho "$@" >> ${JSON.stringify(path.join(venv, 'started'))}\nPYTHONPATH=${JSON.stringify(path.join(venv, 'lib'))}:$PYTHONPATH exec python3 "$@"\n`);
+  chmodSync(python, 0o755);
+  const file = h.write(
+    'venv_callbacks.py',
+    `from pipewright import PipelineController, Task
+def greet(pipeline, node, parameters):
+    import only_in_venv
+    parameters["Args/msg"] = only_in_venv.GREETING
+Task.create(project_name="p", task_name="echo", command="echo \${Args/msg}", parameters={"msg": "plain"})
+pipe = PipelineController("venv", "p", "1")
+pipe.add_step("greeted", base_task_project="p", base_task_name="echo", pre_execute_callback=greet)
+`,
+  );
+  const doc = await evaluateDefinition(file);
+  const run = h.track(PipelineRun.create(doc, { ...(await h.context()), python }));
+  run.setAutorun(true);
+  await run.settled();
+  assert.equal(run.tree.get('/greeted').state, 'done', run.tree.get('/greeted').executions[0]?.message);
+  assert.equal(lastLog(run, '/greeted'), 'from the venv\n');
+  assert.match(readFileSync(path.join(venv, 'started'), 'utf8'), /-m pipewright\.clearml\.host /);
   await run.close();
 });
 

@@ -9,7 +9,7 @@ import type { RunnerEvent } from '../../protocol/runner';
 import { evaluateDefinition } from '../../evaluator/evaluateDefinition';
 import { PipelineRun } from '../../runner/pipelineRun';
 import { repo, runProcess, type CliResult } from '../helpers/cli';
-import { dockerSuite, lastLog } from '../helpers/runnerHarness';
+import { dockerSuite, lastLog, until } from '../helpers/runnerHarness';
 
 const h = dockerSuite();
 const example = path.join(repo, 'examples', 'clearml', 'pipeline.py');
@@ -22,13 +22,6 @@ function dataFile(run: PipelineRun, rel: string): string {
   return readFileSync(path.join(h.storeRoot, 'pipelines', run.id, 'data', rel), 'utf8');
 }
 
-async function until(what: string, ok: () => boolean, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Starts a pipeline, kills a step once its container runs (as a user would), waits for the end. */
 async function killOnceRunning(file: string, step: string): Promise<PipelineRun> {

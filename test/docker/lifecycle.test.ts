@@ -11,26 +11,12 @@ import type { RunnerEvent } from '../../protocol/runner';
 import { PipelineRun } from '../../runner/pipelineRun';
 import type { RunContext } from '../../runner/runContext';
 import { EventLog, PipelineStore } from '../../runner/store/pipelineStore';
-import { BUSYBOX_IMAGE, dockerSuite, leftoverContainers, TEST_IMAGE } from '../helpers/runnerHarness';
+import { BUSYBOX_IMAGE, dockerSuite, leftoverContainers, TEST_IMAGE, until } from '../helpers/runnerHarness';
 
 const repo = path.resolve(__dirname, '..', '..');
 const h = dockerSuite();
 
-async function until(what: string, ok: () => boolean, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
-async function eventually(what: string, ok: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Settles within `ms`, or fails saying what did not. */
 async function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
@@ -63,7 +49,7 @@ test('kill while the image builds: the node is killed at once, never starts, and
   const { run, events } = await h.create(file);
   run.setAutorun(true);
   await until('the build to start', () => events.some((e) => e.type === 'image' && e.path === '/slow'));
-  await eventually('the build step to run', async () => (await buildSteps(marker)).length === 1);
+  await until('the build step to run', async () => (await buildSteps(marker)).length === 1, 60_000, 100);
   const asked = Date.now();
   run.kill('/slow');
   await within(5000, 'the kill', until('/slow to be killed', () => run.tree.get('/slow').state === 'killed'));
@@ -72,7 +58,7 @@ test('kill while the image builds: the node is killed at once, never starts, and
   assert.ok(!events.some((e) => e.type === 'execution-start' && e.path === '/slow'), 'no container ran the node');
   const [execution] = run.tree.get('/slow').executions;
   assert.equal(execution?.reason, 'killed');
-  await eventually('nobody waits for the image any more: its build stops', async () => (await buildSteps(marker)).length === 0, 10_000);
+  await until('nobody waits for the image any more: its build stops', async () => (await buildSteps(marker)).length === 0, 10_000, 100);
   await run.close();
 });
 

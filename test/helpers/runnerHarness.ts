@@ -106,3 +106,12 @@ export function maxConcurrentRunning(events: RunnerEvent[], isLeaf: (path: strin
   }
   return max;
 }
+
+/** Waits until `ok` (sync or async) holds, polling; fails naming `what` after `ms`. */
+export async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 60_000, everyMs = 25): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -30,6 +30,8 @@ export interface ExecutionRecord {
   logFile: string;
   stderrFile: string;
   containerId?: string;
+  /** The backend's handle on the running job (runner/backend.ts): a restarted runner finds it by it. */
+  token?: string;
   /** Set when the node asked for more cpu than the machine has and ran with less. */
   cpuClamped?: number;
   /** A pipeline step's result reused from an earlier identical execution (no container ran). */

@@ -18,8 +18,8 @@ export interface JobSpec {
   image: string;
   /** PATH from the image's config; the SDK's bin/ goes in front of it. */
   imagePath: string | null;
-  /** Working directory in the container. */
-  workdir: string;
+  /** Working directory in the container; null: the image's WORKDIR. */
+  workdir: string | null;
   /** Host folder of the definition (null when the image has a copy of the code). */
   definitionDir: string | null;
   cpu: number;
@@ -44,21 +44,27 @@ export interface JobOutcome {
   containerId: string;
   /** The cpu limit actually applied when the request asked for more than the machine has. */
   cpuClamped?: number;
+  /** A re-attach found the job never began (the runner stopped before handing it over): run it again. */
+  notStarted?: boolean;
 }
 
 export interface JobHooks {
   /** Live output (capped: the space's log keeps every byte). */
   onLog?: (text: string) => void;
-  /** The job's container runs it now. */
-  onStart?: (containerId: string) => void;
+  /** The job's container runs it now; `token` finds its output again after a restart (LeftJob). */
+  onStart?: (started: { containerId: string; token: string }) => void;
 }
 
 /** A job a stopped runner left running, as its execution record remembers it. */
 export interface LeftJob {
   execId: string;
   containerId: string;
+  /** What the backend said when it started the job (onStart). */
+  token: string;
   startedAt: number;
   maxTimeSec: number;
+  /** The job's output files (JobSpec.outputs), to collect if it succeeded. */
+  outputs?: { env: string; name: string }[];
 }
 
 /** The reason a job was cancelled with: `controller.abort(reason)` carries it. */

@@ -9,7 +9,7 @@ import { StepEngine } from './clearml/stepEngine';
 import { applyModification } from './model/applyModification';
 import { validateModification } from './model/validateModification';
 import { RunTree, type RunNode } from './model/runTree';
-import { GENERATED_PIPELINE, isLazyGenerate, launch, type Ending, type LaunchHost } from './run/launch';
+import { GENERATED_PIPELINE, isLazyGenerate, launch, outputsOf, type Ending, type LaunchHost } from './run/launch';
 import { replay } from './run/replay';
 import type { RunContext } from './runContext';
 import { ResourceBudget } from './scheduler/resourceBudget';
@@ -393,7 +393,8 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
       ...(outcome.cpuClamped !== undefined ? { cpuClamped: outcome.cpuClamped } : {}),
     });
     let state: NodeState = outcome.exitCode === 0 && !outcome.reason ? 'done' : outcome.reason === 'killed' || outcome.reason === 'runner stopped' ? 'killed' : 'error';
-    if (live.controller.signal.aborted && live.after === 'pending') state = 'pending';
+    // Reset or put to sleep, or never handed over by a runner that stopped: it runs again.
+    if ((live.controller.signal.aborted && live.after === 'pending') || outcome.notStarted) state = 'pending';
     if (state === 'done' && isLazyGenerate(leaf)) {
       const problem = await this.importGenerated(leaf, execution);
       if (problem) {
@@ -412,7 +413,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     this.emitEvent({ type: 'execution-end', pipeline: this.id, time: execution.endedAt!, path: leaf.path, state, execution: { ...execution }, ...(retry ? { retry } : {}) });
     this.scheduler.release(leaf);
     this.tree.setLeafState(leaf, retry ? 'pending' : state);
-    if (retry) this.scheduler.reopened(leaf);
+    if (retry || outcome.notStarted) this.scheduler.reopened(leaf);
     if (abort) this.stopSubtree(this.tree.root, 'killed', 'killed');
   }
 
@@ -517,8 +518,13 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
       // It holds resources like any running node until it ends.
       this.scheduler.hold(leaf);
       const onLog = (text: string) => this.emitEvent({ type: 'log', pipeline: this.id, time: Date.now(), path: leaf.path, execution: execution.id, text });
-      const ended: Promise<JobOutcome> = execution.containerId
-        ? this.backend.reattach({ execId: execution.id, containerId: execution.containerId, startedAt: execution.startedAt, maxTimeSec: execution.params.max_time }, { onLog }, live.controller.signal)
+      const ended: Promise<JobOutcome> =
+        execution.containerId && execution.token
+          ? this.backend.reattach(
+              { execId: execution.id, containerId: execution.containerId, token: execution.token, startedAt: execution.startedAt, maxTimeSec: execution.params.max_time, outputs: outputsOf(leaf) },
+              { onLog },
+              live.controller.signal,
+            )
         : Promise.resolve({ exitCode: null, reason: 'runner stopped', message: 'the runner stopped before the node started', peakMemoryBytes: null, containerId: '' });
       void ended
         .catch((err: Error): JobOutcome => ({ exitCode: null, reason: 'error', message: `re-attaching failed: ${err.message}`, peakMemoryBytes: null, containerId: execution.containerId ?? '' }))

@@ -2,7 +2,7 @@ import type { ContainerCreateOptions } from 'dockerode';
 import { createHash } from 'node:crypto';
 import type { JobSpec } from '../backend';
 import { CONTAINER_PATHS } from '../nodePaths';
-import { workerLoopScript } from './workerScripts';
+import { AGENT_SCRIPT } from './agent';
 
 export const LABELS = {
   pipeline: 'pipewright.pipeline',
@@ -17,8 +17,7 @@ export const PIDS_LIMIT = 4096;
 
 /** A job as the local Docker backend runs it: with the host folders it mounts. */
 export interface WorkerRequest extends JobSpec {
-  /** The pipeline's exec folder (job scripts, FIFOs, logs, exit files) and shared data. */
-  execDir: string;
+  /** The pipeline's shared data (co.data.pipeline, ClearML artifacts), read-write for every node. */
   dataDir: string;
   /** The Python SDK, mounted read-only. */
   sdkDir: string;
@@ -26,7 +25,7 @@ export interface WorkerRequest extends JobSpec {
 
 /** What must match for two nodes to share a worker container. */
 export function workerKey(req: WorkerRequest, cpuLimit: number): string {
-  const parts = [req.image, cpuLimit, req.mem, req.gpu, req.requiresDocker, req.reuseContext ?? '', req.definitionDir ?? '', req.execDir];
+  const parts = [req.pipelineId, req.image, cpuLimit, req.mem, req.gpu, req.requiresDocker, req.reuseContext ?? '', req.definitionDir ?? ''];
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }
 
@@ -35,23 +34,36 @@ export function cpuLimit(requested: number, hostCpus: number): number {
   return Math.min(requested, hostCpus);
 }
 
-/** Create options of a worker container: limits, labels, mounts. Never privileged. */
-export function workerContainerConfig(req: WorkerRequest, workerName: string, limitCpu: number, dockerSocket: string | null): ContainerCreateOptions {
-  const binds = [`${req.sdkDir}:${CONTAINER_PATHS.sdk}:ro`, `${req.execDir}:${CONTAINER_PATHS.exec}`, `${req.dataDir}:${CONTAINER_PATHS.data}`];
-  if (req.definitionDir) binds.push(`${req.definitionDir}:${CONTAINER_PATHS.src}`);
+/**
+ * Create options of a worker container: limits, labels, mounts, the agent as PID 1 with its stdin
+ * open for jobs. Never privileged. The only host folders a node sees: the SDK and the definition's
+ * folder (read-only), the pipeline's shared data, and the Docker socket when it requires docker.
+ * It works in its image's WORKDIR (where copy_dir puts the code).
+ */
+export function workerContainerConfig(req: WorkerRequest, workerName: string, limitCpu: number, dockerSocket: string | null, idleSec: number): ContainerCreateOptions {
+  const binds = [`${req.sdkDir}:${CONTAINER_PATHS.sdk}:ro`, `${req.dataDir}:${CONTAINER_PATHS.data}`];
+  if (req.definitionDir) binds.push(`${req.definitionDir}:${CONTAINER_PATHS.src}:ro`);
   if (req.requiresDocker && dockerSocket) binds.push(`${dockerSocket}:/var/run/docker.sock`);
   const memory = Math.round(req.mem * GB);
   return {
     name: workerName,
     Image: req.image,
-    Cmd: ['sh', '-c', workerLoopScript()],
-    WorkingDir: req.workdir,
+    Cmd: ['sh', '-c', AGENT_SCRIPT],
+    // Jobs come on stdin; it stays open between attachments (a restarted runner attaches again).
+    OpenStdin: true,
+    StdinOnce: false,
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
     Env: [
       `PATH=${CONTAINER_PATHS.sdk}/bin:${req.imagePath ?? DEFAULT_PATH}`,
       `PYTHONPATH=${CONTAINER_PATHS.sdk}`,
       `PIPEWRIGHT_WORKER=${workerName}`,
       `PIPEWRIGHT_PIPELINE=${req.pipelineId}`,
       `PIPEWRIGHT_DATA=${CONTAINER_PATHS.data}`,
+      ...(req.definitionDir ? [`PIPEWRIGHT_SRC=${CONTAINER_PATHS.src}`] : []),
+      `PIPEWRIGHT_IDLE_SEC=${idleSec}`,
     ],
     Labels: {
       [LABELS.pipeline]: req.pipelineId,
@@ -65,8 +77,11 @@ export function workerContainerConfig(req: WorkerRequest, workerName: string, li
       MemorySwap: memory,
       PidsLimit: PIDS_LIMIT,
       Privileged: false,
-      Init: true,
+      // The agent is PID 1: it reaps orphans and no job can signal it away.
+      Init: false,
       Binds: binds,
+      // The engine keeps what a job prints while no runner is attached (re-attach reads it back).
+      LogConfig: { Type: 'local', Config: { 'max-size': '20m', 'max-file': '3' } },
       ...(req.gpu > 0 ? { DeviceRequests: [{ Driver: '', Count: req.gpu, DeviceIDs: [], Capabilities: [['gpu']], Options: {} }] } : {}),
     },
   };

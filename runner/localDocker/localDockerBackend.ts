@@ -1,21 +1,23 @@
-// The local Docker engine as a backend: long-lived worker containers per image and resources, each
-// taking one job at a time through a FIFO in the pipeline's exec folder (bind-mounted), writing the
-// job's output and exit status there. Needs the runner and the engine on one host.
+// The local Docker engine as a backend: long-lived worker containers per image, resources and
+// reuse context, each running one job at a time through its agent (agent.ts) over the container's
+// attached stdin/stdout/stderr. The node's output is written to the pipeline's space by the
+// runner; its exit status comes from the agent's end marker; nothing on the host is shared with a
+// container to carry jobs or results.
 import type Dockerode from 'dockerode';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import * as path from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { extract } from 'tar-stream';
 import { abortReason, type Backend, type JobHooks, type JobOutcome, type JobSpec, type LeftJob, type PipelineBackend } from '../backend';
 import type { DockerEngineInfo } from '../docker/connect';
 import { engineMessage } from '../docker/progress';
-import { CONTAINER_PATHS } from '../nodePaths';
+import { setLongTimeout } from '../longTimeout';
 import type { Budget } from '../scheduler/resourceBudget';
-import type { PipelineSpace } from '../store/pipelineSpace';
+import type { LogWriter, PipelineSpace } from '../store/pipelineSpace';
+import { JOB_FILES, jobFrame, jobScript, newNonce } from './agent';
 import { CgroupMemory } from './cgroupMemory';
 import { LABELS, type WorkerRequest } from './containerConfig';
-import { ExitWatcher } from './exitWatcher';
-import { LogTail } from './logTail';
-import { sendJob, WorkerPool, type Worker } from './workerPool';
-import { jobScript } from './workerScripts';
+import { JobOutput, type OutputSink } from './jobOutput';
+import { routeOutput, WorkerPool, type Worker } from './workerPool';
 
 export interface LocalDockerOptions {
   /** Host path of the engine's socket, mounted for `requires_docker` nodes (null: none to mount). */
@@ -49,10 +51,14 @@ export class LocalDocker implements Backend {
   }
 }
 
+/** Where a job's output goes: its log files, started over when a re-attach rewrites them. */
+function logSink(writer: LogWriter, restart: boolean): OutputSink {
+  return { begin: () => restart && writer.restart(), write: (stream, bytes) => writer.write(stream, bytes) };
+}
+
 /** One pipeline's worker containers and the jobs they run. */
 export class LocalDockerPipeline implements PipelineBackend {
   readonly pool: WorkerPool;
-  private watcherInstance: ExitWatcher | undefined;
 
   constructor(
     readonly docker: Dockerode,
@@ -64,9 +70,8 @@ export class LocalDockerPipeline implements PipelineBackend {
   }
 
   async run(job: JobSpec, hooks: JobHooks, signal: AbortSignal): Promise<JobOutcome> {
-    const req = this.request(job);
+    const req: WorkerRequest = { ...job, dataDir: this.space.dataDir, sdkDir: this.options.sdkDir };
     if (signal.aborted) return ended(signal, '');
-    writeFileSync(path.join(req.execDir, `${req.execId}.sh`), jobScript(req.command, req.env, req.workdir));
     // Starting a worker can take a while (a new container); a kill meanwhile ends the wait at once,
     // and the worker, once up, is removed rather than given the job.
     const acquiring = this.pool.acquire(req);
@@ -82,53 +87,67 @@ export class LocalDockerPipeline implements PipelineBackend {
     }
     const { worker } = acquired;
     const cpuClamped = acquired.cpuLimit < req.cpu ? acquired.cpuLimit : undefined;
-    const outcome = await this.follow(worker, req, hooks, signal);
+    let outcome: JobOutcome;
+    try {
+      outcome = await this.follow(worker, req, hooks, signal);
+    } catch (err) {
+      // A hook or the store failed (a full disk): never leave the job running unwatched.
+      await this.pool.discard(worker);
+      outcome = { exitCode: null, reason: 'error', message: (err as Error).message ?? String(err), peakMemoryBytes: null, containerId: worker.id };
+    }
     return { ...outcome, cpuClamped };
   }
 
   /**
-   * Follows an execution a previous runner process started: waits for its exit file while its
-   * container lives; `runner stopped` when the container is gone and no exit file was written.
+   * Follows a job a previous runner process started: its output, from the engine's log of the
+   * container from the job's start on (written again in full), to its end marker. `runner
+   * stopped` when the container is gone or stopped without finishing the job.
    */
   async reattach(left: LeftJob, hooks: JobHooks, signal: AbortSignal): Promise<JobOutcome> {
     const { execId, containerId } = left;
-    const execDir = this.space.execDir;
-    const exitFile = path.join(execDir, `${execId}.exit`);
     const container = this.docker.getContainer(containerId);
     const info = await container.inspect().catch(() => undefined);
-    const alive = Boolean(info?.State?.Running);
-    if (!alive && !existsSync(exitFile)) return { exitCode: null, reason: 'runner stopped', message: 'the runner stopped and its container is gone', peakMemoryBytes: null, containerId };
-    // The previous runner may have stopped between recording the start and sending the job: no
-    // log means the worker has not begun it, so send it again (the worker runs an id only once).
-    const workerName = info?.Config?.Labels?.[LABELS.worker];
-    if (alive && workerName && !existsSync(path.join(execDir, `${execId}.log`))) {
-      await sendJob(path.join(execDir, `${workerName}.fifo`), execId).catch(() => undefined);
-    }
-    const watcher = this.watcher();
-    const tail = hooks.onLog ? new LogTail(path.join(execDir, `${execId}.log`), hooks.onLog) : undefined;
-    tail?.start();
-    const remainingMs = Math.max(0, left.startedAt + left.maxTimeSec * 1000 - Date.now());
-    let timer: NodeJS.Timeout | undefined;
+    if (!info) return { exitCode: null, reason: 'runner stopped', message: 'the runner stopped and its container is gone', peakMemoryBytes: null, containerId };
+    const writer = this.space.logWriter(execId);
+    const output = new JobOutput(left.token, logSink(writer, true), hooks.onLog, true);
+    // A no-op job queued behind it tells whether the job ever reached the agent: if the probe
+    // starts first, the runner stopped before handing the job over.
+    const probeNonce = newNonce();
+    let neverSent = false;
+    const probe = new JobOutput(probeNonce, { begin: () => (neverSent = !output.started), write: () => undefined });
     const stop = new AbortController();
-    const result = await Promise.race([
-      watcher.wait(execId).then(() => 'exit' as const),
-      container.wait().then(
-        () => 'container' as const,
-        () => 'container' as const,
-      ),
-      aborted(signal, stop.signal).then(() => 'killed' as const),
-      new Promise<'time'>((resolve) => (timer = setTimeout(() => resolve('time'), remainingMs))),
-    ]);
-    stop.abort();
-    clearTimeout(timer);
-    watcher.cancel(execId);
-    tail?.stop();
-    const code = readExitCode(exitFile);
-    await container.remove({ force: true }).catch(() => undefined);
-    if (result === 'time') return { exitCode: null, reason: 'time limit', message: `exceeded max_time of ${left.maxTimeSec}s`, peakMemoryBytes: null, containerId };
-    if (result === 'killed') return ended(signal, containerId);
-    if (code === null) return { exitCode: null, reason: 'runner stopped', message: 'its container stopped while the runner was away', peakMemoryBytes: null, containerId };
-    return { exitCode: code, peakMemoryBytes: null, containerId };
+    let timer: { clear(): void } | undefined;
+    let stdin: NodeJS.ReadWriteStream | undefined;
+    try {
+      const logs = (await container.logs({ follow: true, stdout: true, stderr: true, since: Math.floor(left.startedAt / 1000) - 2 })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+      routeOutput(this.docker, logs, { current: { feed: (stream, chunk) => (output.feed(stream, chunk), probe.feed(stream, chunk)), close: () => (output.close(), probe.close()) } });
+      if (info.State?.Running) {
+        stdin = (await container.attach({ stream: true, stdin: true, hijack: true })) as unknown as NodeJS.ReadWriteStream;
+        stdin.write(jobFrame(probeNonce, 'true\n'));
+      }
+      const remainingMs = Math.max(0, left.startedAt + left.maxTimeSec * 1000 - Date.now());
+      const result = await Promise.race([
+        output.done.then((status) => ({ status })),
+        probe.done.then(() => (neverSent ? ('never sent' as const) : new Promise<never>(() => undefined))),
+        aborted(signal, stop.signal).then(() => 'killed' as const),
+        new Promise<'time'>((resolve) => (timer = setLongTimeout(() => resolve('time'), remainingMs))),
+      ]);
+      logs.destroy();
+      if (result === 'never sent') return await this.removed(container, { exitCode: null, reason: 'runner stopped', message: 'the runner stopped before handing the job to its container', peakMemoryBytes: null, containerId, notStarted: true });
+      if (result === 'time') return await this.removed(container, { exitCode: null, reason: 'time limit', message: `exceeded max_time of ${left.maxTimeSec}s`, peakMemoryBytes: null, containerId });
+      if (result === 'killed') return await this.removed(container, ended(signal, containerId));
+      if (result.status === null) return await this.removed(container, { exitCode: null, reason: 'runner stopped', message: 'its container stopped while the runner was away', peakMemoryBytes: null, containerId });
+      if (!output.started) writer.write('stderr', Buffer.from('\n… what the node printed while the runner was away is gone (the engine keeps the last 60 MB) …\n'));
+      if (result.status === 0) await this.collectOutputs(container, execId, left.outputs ?? []);
+      return await this.removed(container, { exitCode: result.status, peakMemoryBytes: null, containerId });
+    } finally {
+      stop.abort();
+      timer?.clear();
+      stdin?.end();
+      output.close();
+      probe.close();
+      writer.close();
+    }
   }
 
   /** Removes this pipeline's containers a stopped runner left that nobody re-attaches to. */
@@ -138,81 +157,101 @@ export class LocalDockerPipeline implements PipelineBackend {
   }
 
   async shutdown(): Promise<void> {
-    this.watcherInstance?.close();
-    this.watcherInstance = undefined;
     await this.pool.shutdown();
   }
 
-  /** The job with the host folders it needs, and its input and output files as container paths. */
-  private request(job: JobSpec): WorkerRequest {
-    const env = { ...job.env };
-    for (const file of [...(job.inputs ?? []), ...(job.outputs ?? [])]) {
-      env[file.env] = `${CONTAINER_PATHS.exec}/${path.basename(this.space.resultFile(job.execId, file.name))}`;
-    }
-    return { ...job, env, execDir: this.space.execDir, dataDir: this.space.dataDir, sdkDir: this.options.sdkDir };
-  }
-
-  private watcher(): ExitWatcher {
-    return (this.watcherInstance ??= new ExitWatcher(this.space.execDir));
+  private async removed(container: Dockerode.Container, outcome: JobOutcome): Promise<JobOutcome> {
+    await container.remove({ force: true }).catch(() => undefined);
+    return outcome;
   }
 
   private async follow(worker: Worker, req: WorkerRequest, { onLog, onStart }: JobHooks, signal: AbortSignal): Promise<JobOutcome> {
     const cgroup = (worker.cgroup ??= CgroupMemory.forContainer(worker.id));
     cgroup.resetPeak();
     const oomBefore = cgroup.oomKills();
-    const watcher = this.watcher();
-    const exited = watcher.wait(req.execId);
-    const tail = onLog ? new LogTail(path.join(req.execDir, `${req.execId}.log`), onLog) : undefined;
-    let timer: NodeJS.Timeout | undefined;
+    const nonce = newNonce();
+    const writer = this.space.logWriter(req.execId);
+    const output = new JobOutput(nonce, logSink(writer, false), onLog);
+    let timer: { clear(): void } | undefined;
     const stop = new AbortController();
-    const stopped = Promise.race([
-      aborted(signal, stop.signal).then(() => abortReason(signal)),
-      new Promise<'time limit'>((resolve) => (timer = setTimeout(() => resolve('time limit'), req.maxTimeSec * 1000))),
-    ]);
-    const done = () => {
-      stop.abort();
-      clearTimeout(timer);
-      watcher.cancel(req.execId);
-    };
-    onStart?.(worker.id);
     try {
-      await this.pool.send(worker, req.execId);
-    } catch (err) {
-      done();
-      await this.pool.discard(worker);
-      return { exitCode: null, reason: 'error', message: (err as Error).message, peakMemoryBytes: null, containerId: worker.id };
-    }
-    tail?.start();
-    const first = await Promise.race([exited.then(() => 'exit' as const), stopped, worker.exited.then(() => 'worker died' as const)]);
-    done();
-    const peak = cgroup.peakBytes();
-    if (first !== 'exit') {
+      const inputs = (req.inputs ?? []).map((input) => ({ path: jobFile(req.execId, input.name), content: this.space.readInput(req.execId, input.name) }));
+      const env = { ...req.env };
+      for (const file of [...(req.inputs ?? []), ...(req.outputs ?? [])]) env[file.env] = jobFile(req.execId, file.name);
+      const script = jobScript({ command: req.command, env, workdir: req.workdir, inputs }, nonce);
+      worker.current = output;
+      // Recorded before it is handed over: a runner stopped in between finds it never began.
+      onStart?.({ containerId: worker.id, token: nonce });
+      worker.stdin.write(jobFrame(nonce, script));
+      const stopped = Promise.race([
+        aborted(signal, stop.signal).then(() => abortReason(signal)),
+        new Promise<'time limit'>((resolve) => (timer = setLongTimeout(() => resolve('time limit'), req.maxTimeSec * 1000))),
+      ]);
+      const first = await Promise.race([output.done.then((status) => ({ status })), stopped, worker.exited.then(() => 'worker died' as const)]);
+      const peak = cgroup.peakBytes();
+      if (typeof first === 'object' && first.status !== null) {
+        const code = first.status;
+        const oomAfter = cgroup.oomKills();
+        if (code === SIGKILL_STATUS && oomBefore !== null && oomAfter !== null && oomAfter > oomBefore) {
+          // Something in the worker was OOM-killed; do not trust it for the next node.
+          await this.pool.discard(worker);
+          return { exitCode: code, reason: 'oom', message: `out of memory (limit ${req.mem} GB)`, peakMemoryBytes: peak, containerId: worker.id };
+        }
+        if (code === 0) await this.collectOutputs(worker.container, req.execId, req.outputs ?? []);
+        this.pool.release(worker);
+        return { exitCode: code, peakMemoryBytes: peak, containerId: worker.id };
+      }
       // Killing the worker kills the job and everything it started.
       await this.pool.discard(worker);
-      tail?.stop();
-      if (first === 'worker died') {
-        const died = await worker.exited;
-        const code = readExitCode(watcher.exitFile(req.execId));
-        if (code !== null) return { exitCode: code, peakMemoryBytes: peak, containerId: worker.id };
-        return died.oomKilled
-          ? { exitCode: null, reason: 'oom', message: `out of memory (limit ${req.mem} GB)`, peakMemoryBytes: peak, containerId: worker.id }
-          : { exitCode: died.exitCode, reason: 'error', message: `the container stopped unexpectedly (status ${died.exitCode ?? 'unknown'})`, peakMemoryBytes: peak, containerId: worker.id };
+      if (typeof first === 'string' && first !== 'worker died') {
+        const message = first === 'time limit' ? `exceeded max_time of ${req.maxTimeSec}s` : undefined;
+        return { exitCode: null, reason: first, message, peakMemoryBytes: peak, containerId: worker.id };
       }
-      const message = first === 'time limit' ? `exceeded max_time of ${req.maxTimeSec}s` : undefined;
-      return { exitCode: null, reason: first, message, peakMemoryBytes: peak, containerId: worker.id };
+      const died = await worker.exited;
+      if (!output.started && !died.oomKilled) {
+        const said = await worker.container.logs({ stdout: true, stderr: true, tail: 5 }).then((b) => framesText(b).trim(), () => '');
+        return { exitCode: died.exitCode, reason: 'error', message: `the worker container for ${req.image} stopped before the node began (status ${died.exitCode ?? 'unknown'})${said ? `: ${said}` : ''}; the image needs /bin/sh`, peakMemoryBytes: peak, containerId: worker.id };
+      }
+      return died.oomKilled
+        ? { exitCode: null, reason: 'oom', message: `out of memory (limit ${req.mem} GB)`, peakMemoryBytes: peak, containerId: worker.id }
+        : { exitCode: died.exitCode, reason: 'error', message: `the container stopped unexpectedly (status ${died.exitCode ?? 'unknown'})`, peakMemoryBytes: peak, containerId: worker.id };
+    } finally {
+      stop.abort();
+      timer?.clear();
+      output.close();
+      writer.close();
     }
-    tail?.stop();
-    const code = readExitCode(watcher.exitFile(req.execId));
-    const oomAfter = cgroup.oomKills();
-    const oom = code === SIGKILL_STATUS && oomBefore !== null && oomAfter !== null && oomAfter > oomBefore;
-    if (oom) {
-      // Something in the worker was OOM-killed; do not trust it for the next node.
-      await this.pool.discard(worker);
-      return { exitCode: code, reason: 'oom', message: `out of memory (limit ${req.mem} GB)`, peakMemoryBytes: peak, containerId: worker.id };
-    }
-    this.pool.release(worker);
-    return { exitCode: code, peakMemoryBytes: peak, containerId: worker.id };
   }
+
+  /** Copies the files a job left for the runner out of its container (a regular file, or nothing). */
+  private async collectOutputs(container: Dockerode.Container, execId: string, outputs: readonly { name: string }[]): Promise<void> {
+    for (const { name } of outputs) {
+      const archive = await container.getArchive({ path: jobFile(execId, name) }).catch(() => null);
+      if (!archive) continue; // the node left none: the runner says what was missing
+      await new Promise<void>((resolve, reject) => {
+        const unpack = extract();
+        let taken = false;
+        unpack.on('entry', (header, body, next) => {
+          // Only a regular file: a symlink planted there must not make the runner read a host path.
+          if (taken || header.type !== 'file') {
+            body.resume();
+            body.on('end', next);
+            return;
+          }
+          taken = true;
+          pipeline(body, createWriteStream(this.space.resultFile(execId, name), { mode: 0o600 })).then(() => next(), reject);
+        });
+        unpack.on('finish', resolve);
+        unpack.on('error', reject);
+        (archive as NodeJS.ReadableStream).pipe(unpack);
+      });
+    }
+  }
+}
+
+/** A job's input or output file inside its container. */
+function jobFile(execId: string, name: string): string {
+  return `${JOB_FILES}/${execId}.${name}`;
 }
 
 /** The outcome of a job cancelled before or while it ran. */
@@ -240,11 +279,13 @@ async function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T
   }
 }
 
-function readExitCode(file: string): number | null {
-  try {
-    const value = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
-    return Number.isFinite(value) ? value : null;
-  } catch {
-    return null;
+/** The text of a multiplexed log buffer (8-byte frame headers: stream, 0, 0, 0, size). */
+function framesText(buf: Buffer): string {
+  const parts: Buffer[] = [];
+  for (let at = 0; at + 8 <= buf.length; ) {
+    const size = buf.readUInt32BE(at + 4);
+    parts.push(buf.subarray(at + 8, at + 8 + size));
+    at += 8 + size;
   }
+  return Buffer.concat(parts).toString('utf8');
 }

@@ -1,30 +1,31 @@
 import type Dockerode from 'dockerode';
-import { constants, existsSync, openSync, writeSync, closeSync } from 'node:fs';
-import * as path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { PassThrough, type Duplex } from 'node:stream';
 import type { CgroupMemory } from './cgroupMemory';
 import { cpuLimit, LABELS, workerContainerConfig, workerKey, type WorkerRequest } from './containerConfig';
+import type { OutputConsumer, StreamName } from './jobOutput';
 
 export interface Worker {
   readonly name: string;
   readonly key: string;
   readonly container: Dockerode.Container;
   readonly id: string;
-  readonly fifo: string;
+  /** The attached stdin of the agent: jobs go here. */
+  readonly stdin: Duplex;
   busy: boolean;
   dead: boolean;
   /** Resolves when the container stops, with what the engine says about it. */
   readonly exited: Promise<{ oomKilled: boolean; exitCode: number | null }>;
   idleSince: number;
+  /** The job whose output the worker's streams carry now. */
+  current?: OutputConsumer;
   /** Its memory cgroup on the host, looked up once. */
   cgroup?: CgroupMemory;
 }
 
-const READY_TIMEOUT_MS = 30_000;
-
 /**
  * Long-lived worker containers, shared by nodes with the same image, resources and reuse context,
- * as Conducto and act do it: a node costs a write to a FIFO instead of a `docker run`.
+ * as Conducto and act do it: a node costs a few bytes on an attached stdin instead of a
+ * `docker run`. Each worker's agent (agent.ts) runs one job at a time.
  */
 export class WorkerPool {
   private readonly workers = new Map<string, Worker[]>();
@@ -57,6 +58,7 @@ export class WorkerPool {
 
   release(worker: Worker): void {
     worker.busy = false;
+    worker.current = undefined;
     worker.idleSince = Date.now();
     if (worker.dead) this.forget(worker);
   }
@@ -65,12 +67,8 @@ export class WorkerPool {
   async discard(worker: Worker): Promise<void> {
     worker.dead = true;
     this.forget(worker);
+    worker.stdin.destroy();
     await worker.container.remove({ force: true }).catch(() => undefined);
-  }
-
-  /** Sends a job id to a worker's FIFO. The worker must be idle, so its read end is open. */
-  async send(worker: Worker, execId: string): Promise<void> {
-    await sendJob(worker.fifo, execId, () => worker.dead, worker.name);
   }
 
   /** Removes every worker (end of a run, sleep). */
@@ -79,7 +77,7 @@ export class WorkerPool {
     this.reaper = undefined;
     const all = [...this.workers.values()].flat();
     this.workers.clear();
-    await Promise.all(all.map((w) => ((w.dead = true), w.container.remove({ force: true }).catch(() => undefined))));
+    await Promise.all(all.map((w) => this.discard(w)));
   }
 
   get size(): number {
@@ -90,8 +88,17 @@ export class WorkerPool {
 
   private async startWorker(req: WorkerRequest, key: string, limit: number): Promise<Worker> {
     const name = `pipewright-${req.pipelineId}-w${++this.counter}-${process.pid}`;
-    const config = workerContainerConfig(req, name, limit, this.dockerSocket);
-    const container = await this.docker.createContainer(config);
+    // An idle worker whose runner died stops by itself, well after the live runner's own reaping.
+    const idleSec = Math.max(300, Math.ceil((4 * this.idleMs) / 1000));
+    const container = await this.docker.createContainer(workerContainerConfig(req, name, limit, this.dockerSocket, idleSec));
+    let stream: Duplex;
+    try {
+      // Attached before it starts: not a byte of its output is missed.
+      stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
+    } catch (err) {
+      await container.remove({ force: true }).catch(() => undefined);
+      throw err;
+    }
     // 'next-exit': a created, not yet started container already counts as "not running".
     const exited = container
       .wait({ condition: 'next-exit' })
@@ -100,39 +107,18 @@ export class WorkerPool {
         return { oomKilled: Boolean(info?.State?.OOMKilled), exitCode: res?.StatusCode ?? null };
       })
       .catch(() => ({ oomKilled: false, exitCode: null }));
-    const worker: Worker = {
-      name,
-      key,
-      container,
-      id: container.id,
-      fifo: path.join(req.execDir, `${name}.fifo`),
-      busy: true,
-      dead: false,
-      exited,
-      idleSince: Date.now(),
-    };
+    const worker: Worker = { name, key, container, id: container.id, stdin: stream, busy: true, dead: false, exited, idleSince: Date.now() };
+    routeOutput(this.docker, stream, worker);
     void exited.then(() => {
       worker.dead = true;
+      worker.current?.close();
     });
     try {
       await container.start();
     } catch (err) {
+      stream.destroy();
       await container.remove({ force: true }).catch(() => undefined);
       throw err;
-    }
-    // The worker makes its FIFO first thing; wait for it so the first job is not lost.
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    while (!existsSync(worker.fifo)) {
-      if (worker.dead) {
-        const logs = await container.logs({ stdout: true, stderr: true }).catch(() => Buffer.from(''));
-        await container.remove({ force: true }).catch(() => undefined);
-        throw new Error(`the worker container for ${req.image} exited at start: ${logs.toString('utf8').trim() || 'no output'} (the image needs /bin/sh and mkfifo)`);
-      }
-      if (Date.now() > deadline) {
-        await this.discard(worker);
-        throw new Error(`the worker container for ${req.image} did not start within ${READY_TIMEOUT_MS / 1000}s`);
-      }
-      await sleep(3);
     }
     return worker;
   }
@@ -163,27 +149,16 @@ export class WorkerPool {
 
 export { LABELS };
 
-/**
- * Writes a job id to a worker's FIFO, retrying while the worker has not opened it yet. Sending an id
- * twice is harmless: the worker skips a job whose log exists.
- */
-export async function sendJob(fifo: string, execId: string, isDead: () => boolean = () => false, workerName = path.basename(fifo, '.fifo')): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    try {
-      // Non-blocking: a FIFO nobody reads yet fails at once (ENXIO) instead of hanging the runner.
-      const fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
-      try {
-        writeSync(fd, `${execId}\n`);
-      } finally {
-        closeSync(fd);
-      }
-      return;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if ((code !== 'ENXIO' && code !== 'ENOENT') || isDead()) throw new Error(`worker ${workerName} did not take the job: ${(err as Error).message}`, { cause: err });
-      if (Date.now() > deadline) throw new Error(`worker ${workerName} was not ready within ${READY_TIMEOUT_MS / 1000}s`, { cause: err });
-      await sleep(2);
-    }
-  }
+/** A container's multiplexed output, split into stdout and stderr, to the job that runs now. */
+export function routeOutput(docker: Dockerode, stream: NodeJS.ReadableStream, target: { current?: OutputConsumer }): void {
+  const to = (name: StreamName) => {
+    const out = new PassThrough();
+    out.on('data', (chunk: Buffer) => target.current?.feed(name, chunk));
+    return out;
+  };
+  docker.modem.demuxStream(stream, to('stdout'), to('stderr'));
+  const closed = () => target.current?.close();
+  stream.on('end', closed);
+  stream.on('close', closed);
+  stream.on('error', closed);
 }

@@ -36,10 +36,15 @@ export function isLazyGenerate(leaf: RunNode): boolean {
 /** The file a Lazy Generate leaves for the runner: the generated pipeline's JSON. */
 export const GENERATED_PIPELINE = 'node.json';
 
+/** The files a node leaves for the runner (a re-attached execution collects them too). */
+export function outputsOf(leaf: RunNode): JobSpec['outputs'] {
+  return isLazyGenerate(leaf) ? [{ env: 'PIPEWRIGHT_NODE_OUTPUT', name: GENERATED_PIPELINE }] : [];
+}
+
 export async function launch(host: LaunchHost, leaf: RunNode, execution: ExecutionRecord, signal: AbortSignal): Promise<Ending> {
   const time = () => Date.now();
-  const started = (containerId?: string) => {
-    if (containerId) execution.containerId = containerId;
+  const started = (job?: { containerId: string; token: string }) => {
+    if (job) Object.assign(execution, { containerId: job.containerId, token: job.token });
     host.emit({ type: 'execution-start', pipeline: host.pipelineId, time: time(), path: leaf.path, execution: { ...execution } });
   };
   try {
@@ -58,7 +63,9 @@ export async function launch(host: LaunchHost, leaf: RunNode, execution: Executi
       env: { ...leaf.params.env, PIPEWRIGHT_PIPELINE: host.pipelineId, PIPEWRIGHT_NODE_PATH: leaf.path, PIPEWRIGHT_EXECUTION: execution.id },
       image: image.name,
       imagePath: image.path,
-      workdir: image.workdir ?? CONTAINER_PATHS.src,
+      // The image's WORKDIR, where copy_dir put the code; the definition's folder is reachable
+      // (read-only) for callables and Lazy when the image has no copy of it.
+      workdir: image.workdir,
       definitionDir: image.workdir ? null : host.definitionDir,
       cpu: leaf.params.cpu,
       mem: leaf.params.mem,
@@ -76,9 +83,10 @@ export async function launch(host: LaunchHost, leaf: RunNode, execution: Executi
         started();
         return { kind: 'ended', outcome: prepared.outcome };
       }
-      Object.assign(job, { command: prepared.run.command, env: { ...job.env, ...prepared.run.env }, inputs: prepared.run.inputs });
+      // A task step runs its script from the definition's folder, as ClearML runs it from its checkout.
+      Object.assign(job, { command: prepared.run.command, env: { ...job.env, ...prepared.run.env }, inputs: prepared.run.inputs, workdir: job.workdir ?? (job.definitionDir ? CONTAINER_PATHS.src : null) });
     }
-    if (isLazyGenerate(leaf)) job.outputs = [{ env: 'PIPEWRIGHT_NODE_OUTPUT', name: GENERATED_PIPELINE }];
+    job.outputs = outputsOf(leaf);
     const onLog = (text: string) => host.emit({ type: 'log', pipeline: host.pipelineId, time: time(), path: leaf.path, execution: execution.id, text });
     return { kind: 'ended', outcome: await host.backend().run(job, { onLog, onStart: started }, signal) };
   } catch (err) {

@@ -2,7 +2,7 @@
 // results nodes leave for the runner, the inputs the runner hands them, and the shared data. The
 // runner, the views and the CLI read and write them through this class only: where they live on
 // disk is its business (and a backend's job is to get a node's output here, whatever the engine).
-import { appendFileSync, closeSync, createReadStream, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, createReadStream, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, statSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -31,9 +31,18 @@ export class PipelineSpace {
     return new LogFile(this.file(execId, stream === 'stderr' ? 'err' : 'log'));
   }
 
+  /**
+   * Writes an execution's output as it arrives: stdout and stderr to the combined log in the
+   * order they come, stderr also to its own. The backend's business, never the node's: no
+   * container can reach these files.
+   */
+  logWriter(execId: string): LogWriter {
+    return new LogWriter(this.log(execId).path, this.log(execId, 'stderr').path);
+  }
+
   /** The runner's own line in an execution's log (why a step could not start, a callback's error). */
   note(execId: string, text: string): void {
-    appendFileSync(this.log(execId).path, text.endsWith('\n') ? text : `${text}\n`);
+    appendFileSync(this.log(execId).path, text.endsWith('\n') ? text : `${text}\n`, { mode: 0o600 });
   }
 
   /** A file a node left for the runner (`name`: a Lazy's `node.json`), streamed; null when it left none. */
@@ -47,11 +56,13 @@ export class PipelineSpace {
     return this.file(execId, name);
   }
 
-  /** Writes a file the runner hands a node (a pipeline step's `step.json`); returns where it is. */
-  writeInput(execId: string, name: string, content: string): string {
-    const file = this.file(execId, name);
-    writeFileSync(file, content);
-    return file;
+  /** Keeps a file the runner hands a node (a pipeline step's `step.json`); the backend delivers it. */
+  writeInput(execId: string, name: string, content: string): void {
+    writeFileSync(this.file(execId, name), content, { mode: 0o600 });
+  }
+
+  readInput(execId: string, name: string): string {
+    return readFileSync(this.file(execId, name), 'utf8');
   }
 
   /** Bytes of every execution's files (for `show`). */
@@ -64,6 +75,37 @@ export class PipelineSpace {
     if (!/^[A-Za-z0-9_-]+$/.test(execId) || !/^[A-Za-z0-9_.-]+$/.test(suffix)) throw new Error(`bad execution file name ${execId}.${suffix}`);
     return path.join(this.execDir, `${execId}.${suffix}`);
   }
+}
+
+/** Appends to an execution's two log files (0600: a node's output may hold its secrets). */
+export class LogWriter {
+  private readonly combined: number;
+  private readonly stderr: number;
+
+  constructor(combinedPath: string, stderrPath: string) {
+    this.combined = openSync(combinedPath, 'a', 0o600);
+    this.stderr = openSync(stderrPath, 'a', 0o600);
+  }
+
+  /** Starts the logs over (a re-attach writes the whole output again from the engine's copy). */
+  restart(): void {
+    ftruncateSync(this.combined, 0);
+    ftruncateSync(this.stderr, 0);
+  }
+
+  write(stream: 'stdout' | 'stderr', bytes: Buffer): void {
+    writeAll(this.combined, bytes);
+    if (stream === 'stderr') writeAll(this.stderr, bytes);
+  }
+
+  close(): void {
+    closeSync(this.combined);
+    closeSync(this.stderr);
+  }
+}
+
+function writeAll(fd: number, bytes: Buffer): void {
+  for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
 }
 
 /** One log of one execution: read while the node still writes it, or after. */

@@ -158,6 +158,17 @@ def run(get_definition, opts, file):
         return EXIT_DEFINITION
 
 
+def _definition_path(given):
+    """FILE as given, else (inside a node, where the working directory is the image's WORKDIR) in
+    the definition's folder, which the runner mounts read-only at $PIPEWRIGHT_SRC."""
+    src = os.environ.get("PIPEWRIGHT_SRC")
+    if src and not os.path.isabs(given) and not os.path.exists(given):
+        candidate = os.path.join(src, given)
+        if os.path.exists(candidate):
+            return candidate
+    return os.path.abspath(given)
+
+
 def main(argv=None):
     """`python3 -m pipewright FILE [FUNC] ...`; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -167,7 +178,7 @@ def main(argv=None):
     if os.environ.get("PIPEWRIGHT_WATCH_PARENT") == "1":
         from . import guard
         guard.watch_parent()  # started in a process group of its own: end with the caller
-    file, opts = os.path.abspath(argv[0]), parse_options(argv[1:])
+    file, opts = _definition_path(argv[0]), parse_options(argv[1:])
     if opts.memory_limit is not None:
         if opts.memory_limit <= 0:
             sys.stderr.write("pipewright: --memory-limit needs a number of MB\n")

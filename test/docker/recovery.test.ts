@@ -1,16 +1,14 @@
 // History, control and crash safety: reset, modify, sleep/wake, and a runner killed with -9.
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import type { RunnerEvent } from '../../protocol/runner';
-import type { WorkerRequest } from '../../runner/localDocker/containerConfig';
+import type { JobSpec } from '../../runner/backend';
+import { newNonce } from '../../runner/localDocker/agent';
 import type { LocalDockerPipeline } from '../../runner/localDocker/localDockerBackend';
-import { sendJob } from '../../runner/localDocker/workerPool';
-import { jobScript } from '../../runner/localDocker/workerScripts';
-import { PipelineSpace } from '../../runner/store/pipelineSpace';
 import { PipelineRun } from '../../runner/pipelineRun';
 import { sdkDirectory } from '../../evaluator/sdkLocation';
 import { dockerSuite, lastLog, leftoverContainers, TEST_IMAGE } from '../helpers/runnerHarness';
@@ -131,31 +129,32 @@ root["idle"] = co.Exec("echo idle", container_reuse_context="idle")
   assert.deepEqual(await leftoverContainers(ctx, [pipeline]), [], 'the worker left idle by the crash is removed too');
 });
 
-test('a job recorded as started but never sent (the runner died in between) is sent on re-attach, and a job id runs once', async () => {
+test('a job recorded as started but never handed over (the runner died in between) runs again after the restart, once', async () => {
+  const file = h.write('unsent.py', `import conducto as co\nroot = co.Serial()\nroot["once"] = co.Exec("echo ran >> /pipewright/data/count; echo hello")\n`);
+  const { run: made } = await h.create(file);
+  await made.close();
   const ctx = await h.context();
-  const space = new PipelineSpace(path.join(h.storeRoot, 'unsent'));
-  space.ensure();
-  const { execDir, dataDir } = space;
-  const backend = ctx.backend.open('unsent', space) as LocalDockerPipeline;
-  const request = (execId: string, command: string): WorkerRequest => ({
-    pipelineId: 'unsent', execId, path: `/${execId}`, command, env: {}, image: TEST_IMAGE, imagePath: null,
-    workdir: '/', definitionDir: null, cpu: 1, mem: 0.25, gpu: 0, requiresDocker: false, reuseContext: null,
-    maxTimeSec: 60, execDir, dataDir, sdkDir: sdkDirectory(),
-  });
-  try {
-    // The state a crash leaves: a live worker, the job's script written, its id never sent.
-    const unsent = request('e1', 'echo ran >> /pipewright/data/count; echo hello');
-    writeFileSync(path.join(execDir, 'e1.sh'), jobScript(unsent.command, {}, '/'));
-    const { worker } = await backend.pool.acquire(unsent);
-    // A second id already waits in the FIFO: the worker runs it once however often it is sent.
-    writeFileSync(path.join(execDir, 'e2.sh'), jobScript('echo ran >> /pipewright/data/count', {}, '/'));
-    await sendJob(worker.fifo, 'e2');
-    await sendJob(worker.fifo, 'e2');
-    const outcome = await backend.reattach({ execId: 'e1', containerId: worker.id, startedAt: Date.now(), maxTimeSec: 60 }, {}, new AbortController().signal);
-    assert.equal(outcome.exitCode, 0, JSON.stringify(outcome));
-    assert.equal(readFileSync(path.join(execDir, 'e1.log'), 'utf8'), 'hello\n');
-    assert.equal(readFileSync(path.join(dataDir, 'count'), 'utf8'), 'ran\nran\n', 'e2 once, then e1 once');
-  } finally {
-    await backend.shutdown();
-  }
+  // The state a crash leaves: the execution recorded with its worker, the job never written to it.
+  const space = ctx.store.space(made.id);
+  const backend = ctx.backend.open(made.id, space) as LocalDockerPipeline;
+  const { worker } = await backend.pool.acquire({ ...request(made.id), dataDir: space.dataDir, sdkDir: sdkDirectory() });
+  const node = made.tree.get('/once');
+  const execution = { id: 'e1', path: '/once', command: node.spec.command!, params: node.params, image: TEST_IMAGE, startedAt: Date.now(), logFile: 'exec/e1.log', stderrFile: 'exec/e1.err', containerId: worker.id, token: newNonce() };
+  appendFileSync(path.join(h.storeRoot, 'pipelines', made.id, 'events.jsonl'), `${JSON.stringify({ type: 'execution-start', pipeline: made.id, time: Date.now(), path: '/once', execution })}\n`);
+
+  const run = h.track(await PipelineRun.open(made.id, ctx));
+  run.setAutorun(true);
+  await run.settled();
+  assert.equal(run.tree.get('/once').state, 'done');
+  const executions = run.tree.get('/once').executions;
+  assert.deepEqual(executions.map((e) => e.reason ?? e.exitCode), ['runner stopped', 0], 'the lost hand-over is recorded, then the node runs');
+  assert.match(executions[0]!.message ?? '', /before handing the job to its container/);
+  assert.equal(lastLog(run, '/once'), 'hello\n');
+  assert.equal(readFileSync(path.join(space.dataDir, 'count'), 'utf8'), 'ran\n', 'it ran once');
+  await run.close();
+  assert.deepEqual(await leftoverContainers(ctx, [made.id]), []);
 });
+
+function request(pipelineId: string): JobSpec {
+  return { pipelineId, execId: 'e0', path: '/once', command: 'true', env: {}, image: TEST_IMAGE, imagePath: null, workdir: null, definitionDir: null, cpu: 1, mem: 2, gpu: 0, requiresDocker: false, reuseContext: null, maxTimeSec: 60 };
+}

@@ -1,0 +1,79 @@
+// The worker's PID 1 and the channel to it. The runner attaches to the container's stdin, stdout
+// and stderr (docker attach: the same API on a local or a remote engine). It writes a job as
+// `NONCE LENGTH\n` + a shell script; the agent runs the script with the container's stdout and
+// stderr, then ends every process the job left (a node ends when its command does), then writes
+// an end marker carrying the exit status to both streams. Only the runner knows a job's nonce
+// before the job starts, so nothing a node prints can end another job or forge its status; no
+// file on the host is shared with the container to carry jobs or results. Output written while no
+// runner is attached goes to the engine's log of the container, where a restarted runner finds
+// it (re-attach). Works with busybox sh and dash.
+import { randomBytes } from 'node:crypto';
+import { shQuote } from './shQuote';
+
+/** Inside the container: where a job's input and output files are (never a host folder). */
+export const JOB_FILES = '/tmp/.pipewright';
+
+export const AGENT_SCRIPT = [
+  // An idle worker whose runner is gone stops by itself (the live runner removes idle workers sooner).
+  `trap 'exit 0' USR1`,
+  `trap '' INT TERM HUP PIPE`,
+  `idle=\${PIPEWRIGHT_IDLE_SEC:-300}`,
+  `while :; do`,
+  `  ( sleep "$idle"; kill -USR1 1 ) 2>/dev/null & timer=$!`,
+  `  IFS=' ' read -r nonce len || exit 0`,
+  `  kill "$timer" 2>/dev/null`,
+  `  case "$nonce" in ''|*[!0-9a-f]*) continue;; esac`,
+  `  case "$len" in ''|*[!0-9]*) continue;; esac`,
+  // Exactly len bytes (dd reads a pipe byte by byte with bs=1); the x keeps trailing newlines.
+  `  script=$(dd bs=1 count="$len" 2>/dev/null; echo x); script=\${script%x}`,
+  `  printf '\\000PWSTART:%s\\n' "$nonce"; printf '\\000PWSTART:%s\\n' "$nonce" >&2`,
+  `  ( eval "$script" ) </dev/null`,
+  `  status=$?`,
+  // Every process but this one (PID 1 is out of reach of kill -1): what the job left behind.
+  `  kill -9 -1 2>/dev/null`,
+  `  printf '\\000PWEND:%s %s\\n' "$nonce" "$status"; printf '\\000PWEND:%s %s\\n' "$nonce" "$status" >&2`,
+  `done`,
+].join('\n');
+
+export function newNonce(): string {
+  return randomBytes(16).toString('hex');
+}
+
+// A NUL starts each marker: output rarely ends in one, so almost nothing is held back waiting to
+// see whether it is a marker (a held newline would reach the combined log after later stderr).
+export const startMarker = (nonce: string) => Buffer.from(`\0PWSTART:${nonce}\n`);
+/** The end marker up to its status: `\0PWEND:NONCE ` then the status and a newline. */
+export const endMarker = (nonce: string) => Buffer.from(`\0PWEND:${nonce} `);
+
+/** What a job is: its files, working directory, environment and command. */
+export interface JobScript {
+  command: string;
+  env: Record<string, string>;
+  /** null: the image's WORKDIR. */
+  workdir: string | null;
+  /** Files the node reads, written inside the container before the command runs. */
+  inputs?: { path: string; content: string }[];
+}
+
+/** The script the agent evaluates for one job. */
+export function jobScript(job: JobScript, nonce: string): string {
+  const lines: string[] = [];
+  if (job.inputs?.length) {
+    lines.push(`mkdir -p ${JOB_FILES} || exit 126`);
+    // A quoted here-document whose end line holds the nonce: no content can end it early.
+    for (const input of job.inputs) lines.push(`cat > ${shQuote(input.path)} <<'PWEOF_${nonce}'`, input.content, `PWEOF_${nonce}`);
+  }
+  if (job.workdir) lines.push(`cd ${shQuote(job.workdir)} || exit 126`);
+  for (const [key, value] of Object.entries(job.env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) continue;
+    lines.push(`export ${shQuote(`${key}=${value}`)}`);
+  }
+  lines.push(`exec sh -c ${shQuote(job.command)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** A job as the agent reads it from its stdin. */
+export function jobFrame(nonce: string, script: string): Buffer {
+  const body = Buffer.from(script, 'utf8');
+  return Buffer.concat([Buffer.from(`${nonce} ${body.length}\n`), body]);
+}

@@ -53,16 +53,16 @@ export interface JobScript {
   workdir: string | null;
   /** Files the node reads, written inside the container before the command runs. */
   inputs?: { path: string; content: string }[];
+  /** Does the node leave files for the runner (their folder must exist)? */
+  outputs?: boolean;
 }
 
 /** The script the agent evaluates for one job. */
 export function jobScript(job: JobScript, nonce: string): string {
   const lines: string[] = [];
-  if (job.inputs?.length) {
-    lines.push(`mkdir -p ${JOB_FILES} || exit 126`);
-    // A quoted here-document whose end line holds the nonce: no content can end it early.
-    for (const input of job.inputs) lines.push(`cat > ${shQuote(input.path)} <<'PWEOF_${nonce}'`, input.content, `PWEOF_${nonce}`);
-  }
+  if (job.inputs?.length || job.outputs) lines.push(`mkdir -p ${JOB_FILES} || exit 126`);
+  // A quoted here-document whose end line holds the nonce: no content can end it early.
+  for (const input of job.inputs ?? []) lines.push(`cat > ${shQuote(input.path)} <<'PWEOF_${nonce}'`, input.content, `PWEOF_${nonce}`);
   if (job.workdir) lines.push(`cd ${shQuote(job.workdir)} || exit 126`);
   for (const [key, value] of Object.entries(job.env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) continue;

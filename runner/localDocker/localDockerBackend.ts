@@ -178,7 +178,7 @@ export class LocalDockerPipeline implements PipelineBackend {
       const inputs = (req.inputs ?? []).map((input) => ({ path: jobFile(req.execId, input.name), content: this.space.readInput(req.execId, input.name) }));
       const env = { ...req.env };
       for (const file of [...(req.inputs ?? []), ...(req.outputs ?? [])]) env[file.env] = jobFile(req.execId, file.name);
-      const script = jobScript({ command: req.command, env, workdir: req.workdir, inputs }, nonce);
+      const script = jobScript({ command: req.command, env, workdir: req.workdir, inputs, outputs: Boolean(req.outputs?.length) }, nonce);
       worker.current = output;
       // Recorded before it is handed over: a runner stopped in between finds it never began.
       onStart?.({ containerId: worker.id, token: nonce });

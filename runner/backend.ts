@@ -44,6 +44,8 @@ export interface JobOutcome {
   containerId: string;
   /** The cpu limit actually applied when the request asked for more than the machine has. */
   cpuClamped?: number;
+  /** When it ended, if not now (a re-attached job that ended while the runner was away). */
+  endedAt?: number;
   /** A re-attach found the job never began (the runner stopped before handing it over): run it again. */
   notStarted?: boolean;
 }

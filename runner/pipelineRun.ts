@@ -325,9 +325,15 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     await this.steps?.close();
     this.inbox.close();
     this.log.close();
-    this.ctx.store.touch(this.id);
-    this.ctx.store.saveSummary(this.summary());
-    this.ctx.store.release(this.id);
+    try {
+      this.ctx.store.touch(this.id);
+      this.ctx.store.saveSummary(this.summary());
+    } catch (err) {
+      // The store cannot be written (a full disk): the containers are gone all the same; say so.
+      this.emitEvent({ type: 'notice', pipeline: this.id, time: Date.now(), message: `could not save the pipeline's summary: ${(err as Error).message}` }, false);
+    } finally {
+      this.ctx.store.release(this.id);
+    }
   }
 
   // ---- running ----------------------------------------------------------------------------
@@ -384,7 +390,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
   private async finish(leaf: RunNode, live: LiveExecution, outcome: JobOutcome): Promise<void> {
     const { execution } = live;
     Object.assign(execution, {
-      endedAt: Date.now(),
+      endedAt: outcome.endedAt ?? Date.now(),
       exitCode: outcome.exitCode,
       peakMemoryBytes: outcome.peakMemoryBytes,
       ...(outcome.reason ? { reason: outcome.reason } : {}),

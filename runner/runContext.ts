@@ -56,7 +56,9 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
   const defaultImage = options.defaultImage || process.env.PIPEWRIGHT_DEFAULT_IMAGE || USER_DEFAULT_IMAGE;
   const endpoint = dockerEndpoint(docker);
   const sdkDir = sdkDirectory();
-  const backend = new LocalDocker(docker, engine, { dockerSocket: endpoint.startsWith('unix://') ? endpoint.slice('unix://'.length) : null, sdkDir, workerIdleMs: options.workerIdleMs }, machineBudget());
+  // PIPEWRIGHT_WORKER_IDLE_MS: how long an idle worker is kept (tests and tuning; default 15 s).
+  const workerIdleMs = options.workerIdleMs ?? (Number(process.env.PIPEWRIGHT_WORKER_IDLE_MS) || undefined);
+  const backend = new LocalDocker(docker, engine, { dockerSocket: endpoint.startsWith('unix://') ? endpoint.slice('unix://'.length) : null, sdkDir, workerIdleMs }, machineBudget());
   const capacity = backend.capacity();
   const store = new PipelineStore(options.storeRoot);
   store.pruneExpired(days);

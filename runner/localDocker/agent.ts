@@ -31,7 +31,9 @@ export const AGENT_SCRIPT = [
   `  status=$?`,
   // Every process but this one (PID 1 is out of reach of kill -1): what the job left behind.
   `  kill -9 -1 2>/dev/null`,
-  `  printf '\\000PWEND:%s %s\\n' "$nonce" "$status"; printf '\\000PWEND:%s %s\\n' "$nonce" "$status" >&2`,
+  // With the time it ended: a runner that re-attaches later records the real end.
+  `  now=$(date +%s 2>/dev/null)`,
+  `  printf '\\000PWEND:%s %s %s\\n' "$nonce" "$status" "$now"; printf '\\000PWEND:%s %s %s\\n' "$nonce" "$status" "$now" >&2`,
   `done`,
 ].join('\n');
 
@@ -42,7 +44,7 @@ export function newNonce(): string {
 // A NUL starts each marker: output rarely ends in one, so almost nothing is held back waiting to
 // see whether it is a marker (a held newline would reach the combined log after later stderr).
 export const startMarker = (nonce: string) => Buffer.from(`\0PWSTART:${nonce}\n`);
-/** The end marker up to its status: `\0PWEND:NONCE ` then the status and a newline. */
+/** The end marker up to its status: `\0PWEND:NONCE ` then the status, the time (s) and a newline. */
 export const endMarker = (nonce: string) => Buffer.from(`\0PWEND:${nonce} `);
 
 /** What a job is: its files, working directory, environment and command. */

@@ -34,6 +34,10 @@ const LIVE_TICK_MS = 100;
 
 export class JobOutput implements OutputConsumer {
   readonly done: Promise<number | null>;
+  /** When the job ended, as the agent saw it (ms), once `done`. */
+  endedAt: number | undefined;
+  /** Its output could not be kept (the store cannot be written): the job must stop. */
+  failure: Error | undefined;
   private resolveDone!: (status: number | null) => void;
   private readonly start: Buffer;
   private readonly end: Buffer;
@@ -132,14 +136,22 @@ export class JobOutput implements OutputConsumer {
     s.ended = true;
     // Both streams end with a marker: what the job wrote to either came before it.
     if (this.streams[stream === 'stdout' ? 'stderr' : 'stdout'].ended) {
-      const status = Number.parseInt(this.streams.stdout.status ?? '', 10);
-      this.finish(Number.isFinite(status) ? status : null);
+      const [status, seconds] = (this.streams.stdout.status ?? '').split(' ').map((word) => Number.parseInt(word, 10));
+      if (seconds !== undefined && Number.isFinite(seconds)) this.endedAt = seconds * 1000;
+      this.finish(status !== undefined && Number.isFinite(status) ? status : null);
     }
   }
 
   private emit(stream: StreamName, bytes: Buffer): void {
-    if (!bytes.length) return;
-    this.sink.write(stream, bytes);
+    if (!bytes.length || this.failure) return;
+    try {
+      this.sink.write(stream, bytes);
+    } catch (err) {
+      // Output that cannot be kept must not be lost silently, nor crash the runner: end the job.
+      this.failure = err as Error;
+      this.finish(null);
+      return;
+    }
     if (!this.onLog) return;
     // Live text is for eyes: past the cap per tick it is skipped (and said so), the file has it all.
     if (this.live.length < LIVE_BYTES_PER_TICK) this.live += this.decoder.write(bytes);
@@ -158,6 +170,7 @@ export class JobOutput implements OutputConsumer {
   }
 
   private finish(status: number | null): void {
+    if (this.finished) return;
     this.finished = true;
     for (const s of Object.values(this.streams)) s.ended = true;
     this.live += this.decoder.end();

@@ -139,7 +139,9 @@ export class LocalDockerPipeline implements PipelineBackend {
       if (result.status === null) return await this.removed(container, { exitCode: null, reason: 'runner stopped', message: 'its container stopped while the runner was away', peakMemoryBytes: null, containerId });
       if (!output.started) writer.write('stderr', Buffer.from('\n… what the node printed while the runner was away is gone (the engine keeps the last 60 MB) …\n'));
       if (result.status === 0) await this.collectOutputs(container, execId, left.outputs ?? []);
-      return await this.removed(container, { exitCode: result.status, peakMemoryBytes: null, containerId });
+      // Its cgroup's peak spans the worker's life (cgroup v2), which this job ended.
+      const peakMemoryBytes = CgroupMemory.forContainer(containerId).peakBytes();
+      return await this.removed(container, { exitCode: result.status, peakMemoryBytes, containerId, ...(output.endedAt && output.endedAt >= left.startedAt - 2000 ? { endedAt: Math.max(left.startedAt, output.endedAt) } : {}) });
     } finally {
       stop.abort();
       timer?.clear();
@@ -189,6 +191,10 @@ export class LocalDockerPipeline implements PipelineBackend {
       ]);
       const first = await Promise.race([output.done.then((status) => ({ status })), stopped, worker.exited.then(() => 'worker died' as const)]);
       const peak = cgroup.peakBytes();
+      if (output.failure) {
+        await this.pool.discard(worker);
+        return { exitCode: null, reason: 'error', message: `the node's output could not be written to the store: ${output.failure.message}`, peakMemoryBytes: peak, containerId: worker.id };
+      }
       if (typeof first === 'object' && first.status !== null) {
         const code = first.status;
         const oomAfter = cgroup.oomKills();

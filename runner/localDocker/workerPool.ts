@@ -89,7 +89,7 @@ export class WorkerPool {
   private async startWorker(req: WorkerRequest, key: string, limit: number): Promise<Worker> {
     const name = `pipewright-${req.pipelineId}-w${++this.counter}-${process.pid}`;
     // An idle worker whose runner died stops by itself, well after the live runner's own reaping.
-    const idleSec = Math.max(300, Math.ceil((4 * this.idleMs) / 1000));
+    const idleSec = Math.max(10, Math.ceil((4 * this.idleMs) / 1000));
     const container = await this.docker.createContainer(workerContainerConfig(req, name, limit, this.dockerSocket, idleSec));
     let stream: Duplex;
     try {

@@ -22,6 +22,14 @@ test('max_time: a node over its time limit is killed with the reason "time limit
   await run.close();
 });
 
+test('max_time beyond 24.8 days (Node timers stop there) does not kill the node at once', async () => {
+  const file = h.write('long_limit.py', `import conducto as co\nroot = co.Serial()\nroot["patient"] = co.Exec("sleep 1; echo ok", max_time="30d")\n`);
+  const { run } = await h.run(file);
+  assert.equal(run.tree.get('/patient').state, 'done', run.tree.get('/patient').executions[0]?.message);
+  assert.equal(lastLog(run, '/patient'), 'ok\n');
+  await run.close();
+});
+
 test('out of memory: a node over its mem limit is reported as OOM', async () => {
   const file = h.write('oom.py', `import conducto as co\nroot = co.Serial()\nroot["hog"] = co.Exec("python3 -c 'b = bytearray(400 * 2**20); print(len(b))'", mem=0.125)\nroot["fine"] = co.Exec("echo fine", mem=0.125)\n`);
   const { run } = await h.run(file);

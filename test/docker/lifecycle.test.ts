@@ -3,11 +3,13 @@
 // pipeline starts nothing, and a failure while recording a node's end never leaves it running.
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import type { RunnerEvent } from '../../protocol/runner';
+import { evaluateDefinition } from '../../evaluator/evaluateDefinition';
 import { PipelineRun } from '../../runner/pipelineRun';
 import type { RunContext } from '../../runner/runContext';
 import { EventLog, PipelineStore } from '../../runner/store/pipelineStore';
@@ -208,3 +210,39 @@ test('the store cannot record the end of a node re-attached after a crash: it st
   await run.close();
   assert.deepEqual(await leftoverContainers(ctx, [pipeline]), []);
 });
+
+test('the store becomes unwritable mid-run (its disk is full): the node ends saying why, no container is left, the run settles', async () => {
+  const storeRoot = path.join(h.dir, 'ro-store');
+  mkdirSync(storeRoot, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', storeRoot]);
+  try {
+    const file = h.write('ro_store.py', `import conducto as co\nroot = co.Serial()\nroot["writes"] = co.Exec("echo start; sleep 2; head -c 20000 /dev/zero | tr '\\\\0' x; sleep 1; echo end")\n`);
+    const ctx = await h.context({ storeRoot });
+    const run = h.track(PipelineRun.create(await evaluateDefinition(file), ctx));
+    run.setAutorun(true);
+    await until('the node to print', () => run.space.log('e1').size() > 0);
+    fillDisk(path.join(storeRoot, 'filler'));
+    await within(20_000, 'settling', run.settled());
+    const node = run.tree.get('/writes');
+    assert.equal(node.state, 'error');
+    assert.match(node.executions[0]?.message ?? '', /could not be written to the store: .*ENOSPC|could not record how this node ended: .*ENOSPC/);
+    assert.match(readFileSync(run.space.log('e1').path, 'utf8'), /^start\n/, 'what was written before stays');
+    await run.close();
+    assert.deepEqual(await leftoverContainers(ctx, [run.id]), []);
+  } finally {
+    execFileSync('umount', ['-l', storeRoot]);
+  }
+});
+
+/** Writes until the disk is full. */
+function fillDisk(file: string): void {
+  const fd = openSync(file, 'w');
+  const block = Buffer.alloc(64 * 1024, 1);
+  try {
+    for (;;) writeSync(fd, block);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -11,7 +11,7 @@ import { newNonce } from '../../runner/localDocker/agent';
 import type { LocalDockerPipeline } from '../../runner/localDocker/localDockerBackend';
 import { PipelineRun } from '../../runner/pipelineRun';
 import { sdkDirectory } from '../../evaluator/sdkLocation';
-import { dockerSuite, lastLog, leftoverContainers, TEST_IMAGE } from '../helpers/runnerHarness';
+import { dockerSuite, lastLog, leftoverContainers, TEST_IMAGE, until } from '../helpers/runnerHarness';
 
 const repo = path.resolve(__dirname, '..', '..');
 const h = dockerSuite();
@@ -94,7 +94,7 @@ root["idle"] = co.Exec("echo idle", container_reuse_context="idle")
   );
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(repo, 'cli/main.ts'), 'run', file, '--json', '--store', h.storeRoot], {
     cwd: repo,
-    env: { ...process.env, PIPEWRIGHT_DEFAULT_IMAGE: TEST_IMAGE },
+    env: { ...process.env, PIPEWRIGHT_DEFAULT_IMAGE: TEST_IMAGE, PIPEWRIGHT_WORKER_IDLE_MS: '1000' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const started = new Map<string, string>();
@@ -110,10 +110,15 @@ root["idle"] = co.Exec("echo idle", container_reuse_context="idle")
     if (started.has('/survivor') && started.has('/orphan') && quickDone && idleDone) break;
   }
   child.kill('SIGKILL');
+  const killedAt = Date.now();
   await new Promise((resolve) => child.once('exit', resolve));
   const ctx = await h.context();
   // One container disappears while no runner watches it.
   await ctx.docker.getContainer(started.get('/orphan')!).remove({ force: true });
+  // A worker left idle by the dead runner stops by itself (here after 10 s), not only at the next start.
+  const idleWorker = ctx.docker.getContainer(started.get('/idle')!);
+  await until('the idle worker to stop', async () => !(await idleWorker.inspect()).State.Running, 30_000, 500);
+  assert.ok(Date.now() - killedAt > 4000, 'the survivor finished while no runner watched');
 
   const run = h.track(await PipelineRun.open(pipeline, ctx));
   await run.settled();
@@ -122,6 +127,8 @@ root["idle"] = co.Exec("echo idle", container_reuse_context="idle")
   assert.equal(run.tree.get('/survivor').state, 'done', 'the live container was re-attached');
   assert.equal(run.tree.get('/survivor').executions.length, 1);
   assert.equal(lastLog(run, '/survivor'), 'finished after the crash\n');
+  const survivor = run.tree.get('/survivor').executions[0]!;
+  assert.ok(survivor.endedAt! - survivor.startedAt < 6500, `its duration is its own (${survivor.endedAt! - survivor.startedAt} ms), not the time until the restart`);
   const orphan = run.tree.get('/orphan').executions[0]!;
   assert.equal(run.tree.get('/orphan').state, 'killed');
   assert.equal(orphan.reason, 'runner stopped');

@@ -78,6 +78,8 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     this.launchHost = {
       pipelineId: meta.id,
       definitionDir: this.definitionDir,
+      // Kept with the instance: a `start` after a crash runs the rest in the image the run began with.
+      defaultImage: meta.defaultImage ?? ctx.defaultImage,
       resolveImage: ctx.resolveImage,
       steps: this.steps,
       backend: () => this.backend,
@@ -99,7 +101,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
 
   /** A new instance of a pipeline, kept in the store. */
   static create(doc: PipelineDocument, ctx: RunContext): PipelineRun {
-    const meta = ctx.store.create(doc);
+    const meta = ctx.store.create(doc, { defaultImage: ctx.defaultImage });
     ctx.store.claim(meta.id);
     const run = new PipelineRun(meta, doc, ctx);
     run.emitEvent({ type: 'created', pipeline: meta.id, time: meta.createdAt, name: meta.name, file: meta.file });

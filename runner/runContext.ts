@@ -12,14 +12,24 @@ import { retentionDays } from './store/retention';
 
 export const USER_DEFAULT_IMAGE = 'python:3.12-slim';
 
-/** From a node's Image(...) to an image the backend can run; `signal` ends the wait (a kill). */
-export type ImageResolver = (spec: ImageSpec | null, definitionDir: string, onProgress: (progress: ImageProgress) => void, signal: AbortSignal) => Promise<ResolvedImage>;
+/**
+ * From a node's Image(...) to an image the backend can run, `defaultImage` for nodes that name
+ * none; `signal` ends the wait (a kill).
+ */
+export type ImageResolver = (
+  spec: ImageSpec | null,
+  at: { definitionDir: string; defaultImage: string },
+  onProgress: (progress: ImageProgress) => void,
+  signal: AbortSignal,
+) => Promise<ResolvedImage>;
 
 /** What a pipeline instance runs with: where it is kept, what runs its nodes, and with what. */
 export interface RunContext {
   store: PipelineStore;
   backend: Backend;
   resolveImage: ImageResolver;
+  /** For nodes that name no image; a pipeline instance keeps the one it was created with. */
+  defaultImage: string;
   budget: Budget;
   sdkDir: string;
   /** The interpreter the user chose: pipeline code the runner itself runs (ClearML callbacks) uses it. */
@@ -42,7 +52,6 @@ export interface RunContextOptions {
 export interface EngineRunContext extends RunContext {
   docker: Dockerode;
   engine: DockerEngineInfo;
-  defaultImage: string;
 }
 
 /**
@@ -71,7 +80,7 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
     sdkDir,
     python: options.python || pythonExecutable(),
     store,
-    resolveImage: imageResolver(docker, defaultImage),
+    resolveImage: imageResolver(docker),
   };
 }
 
@@ -80,11 +89,11 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
  * shared by every node waiting for it (and stopped when none waits any more); a failure is not
  * remembered, so a fixed Dockerfile and a reset try again.
  */
-function imageResolver(docker: Dockerode, defaultImage: string): ImageResolver {
+function imageResolver(docker: Dockerode): ImageResolver {
   const resolved = new Map<string, ResolvedImage>();
   const inProgress = new SharedWork<ResolvedImage, ImageProgress>();
-  return (spec, definitionDir, onProgress, signal) => {
-    const key = JSON.stringify([spec, definitionDir]);
+  return (spec, { definitionDir, defaultImage }, onProgress, signal) => {
+    const key = JSON.stringify([spec, definitionDir, defaultImage]);
     const known = resolved.get(key);
     if (known) return Promise.resolve(known);
     return inProgress.run(

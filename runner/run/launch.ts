@@ -21,6 +21,8 @@ export type Ending =
 export interface LaunchHost {
   readonly pipelineId: string;
   readonly definitionDir: string;
+  /** For nodes that name no image: the one this pipeline instance was created with. */
+  readonly defaultImage: string;
   readonly resolveImage: ImageResolver;
   readonly steps: StepEngine | undefined;
   backend(): PipelineBackend;
@@ -50,7 +52,7 @@ export async function launch(host: LaunchHost, leaf: RunNode, execution: Executi
   try {
     const image = await host.resolveImage(
       leaf.params.image,
-      host.definitionDir,
+      { definitionDir: host.definitionDir, defaultImage: host.defaultImage },
       (p) => host.emit({ type: 'image', pipeline: host.pipelineId, time: time(), path: leaf.path, kind: p.kind, image: p.image, message: p.message }),
       signal,
     );

@@ -15,6 +15,8 @@ export interface PipelineMeta {
   createdAt: number;
   lastUsedAt: number;
   status: PipelineStatus;
+  /** The image for nodes that name none, as when the instance was created (`--image`). */
+  defaultImage?: string;
   /** As of the last time a runner let go of it. */
   rootState?: NodeState;
   counts?: StateCounts;
@@ -55,7 +57,7 @@ export class PipelineStore {
   }
 
   /** Creates a new instance of a pipeline and returns its id. */
-  create(doc: PipelineDocument): PipelineMeta {
+  create(doc: PipelineDocument, options: { defaultImage?: string } = {}): PipelineMeta {
     const id = newPipelineName((name) => existsSync(path.join(this.root, name)));
     const dir = this.dir(id);
     this.space(id).ensure();
@@ -78,7 +80,7 @@ export class PipelineStore {
       closeSync(fd);
     }
     const now = Date.now();
-    const meta: PipelineMeta = { id, name: doc.name, file: doc.file, createdAt: now, lastUsedAt: now, status: 'active' };
+    const meta: PipelineMeta = { id, name: doc.name, file: doc.file, createdAt: now, lastUsedAt: now, status: 'active', ...(options.defaultImage ? { defaultImage: options.defaultImage } : {}) };
     this.writeMeta(meta);
     return meta;
   }

@@ -11,7 +11,7 @@ import { newNonce } from '../../runner/localDocker/agent';
 import type { LocalDockerPipeline } from '../../runner/localDocker/localDockerBackend';
 import { PipelineRun } from '../../runner/pipelineRun';
 import { sdkDirectory } from '../../evaluator/sdkLocation';
-import { dockerSuite, lastLog, leftoverContainers, TEST_IMAGE, until } from '../helpers/runnerHarness';
+import { BUSYBOX_IMAGE, dockerSuite, lastLog, leftoverContainers, TEST_IMAGE, until } from '../helpers/runnerHarness';
 
 const repo = path.resolve(__dirname, '..', '..');
 const h = dockerSuite();
@@ -165,3 +165,27 @@ test('a job recorded as started but never handed over (the runner died in betwee
 function request(pipelineId: string): JobSpec {
   return { pipelineId, execId: 'e0', path: '/once', command: 'true', env: {}, image: TEST_IMAGE, imagePath: null, workdir: null, definitionDir: null, cpu: 1, mem: 2, gpu: 0, requiresDocker: false, reuseContext: null, maxTimeSec: 60 };
 }
+
+test("start after a crash runs the rest in the image the run began with (--image), not the default", async () => {
+  const file = h.write('image_kept.py', `import conducto as co\nroot = co.Serial()\nroot["first"] = co.Exec("sleep 3")\nroot["second"] = co.Exec("command -v python3 || echo no python here")\n`);
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repo, 'cli/main.ts'), 'run', file, '--json', '--store', h.storeRoot, '--image', BUSYBOX_IMAGE], {
+    cwd: repo,
+    env: { ...process.env, PIPEWRIGHT_DEFAULT_IMAGE: TEST_IMAGE },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let pipeline = '';
+  for await (const line of createInterface({ input: child.stdout })) {
+    const event = JSON.parse(line) as RunnerEvent;
+    pipeline = event.pipeline;
+    if (event.type === 'execution-start' && event.path === '/first') break;
+  }
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.once('exit', resolve));
+  const ctx = await h.context(); // its default image is TEST_IMAGE (python)
+  const run = h.track(await PipelineRun.open(pipeline, ctx));
+  await run.settled();
+  assert.equal(run.tree.get('/first').state, 'done', 'the first node was re-attached');
+  assert.equal(lastLog(run, '/second'), 'no python here\n');
+  assert.equal(run.tree.get('/second').executions[0]!.image, BUSYBOX_IMAGE);
+  await run.close();
+});

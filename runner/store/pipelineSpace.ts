@@ -2,10 +2,11 @@
 // results nodes leave for the runner, the inputs the runner hands them, and the shared data. The
 // runner, the views and the CLI read and write them through this class only: where they live on
 // disk is its business (and a backend's job is to get a node's output here, whatever the engine).
-import { appendFileSync, closeSync, createReadStream, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
+import { appendPrivateFile, makePrivateDir, openPrivateFile, writeAll } from './privateFiles';
 
 /** Stdout and stderr as they interleaved, or stderr alone. */
 export type LogStream = 'combined' | 'stderr';
@@ -21,10 +22,10 @@ export class PipelineSpace {
     this.dataDir = path.join(dir, 'data');
   }
 
-  /** Makes the folders (a new pipeline, or one whose folders were removed). */
+  /** Makes the folders (a new pipeline, or one whose folders were removed), only the user's. */
   ensure(): void {
-    mkdirSync(this.execDir, { recursive: true });
-    mkdirSync(this.dataDir, { recursive: true });
+    makePrivateDir(this.execDir, { enforce: true });
+    makePrivateDir(this.dataDir, { enforce: true });
   }
 
   log(execId: string, stream: LogStream = 'combined'): LogFile {
@@ -33,7 +34,7 @@ export class PipelineSpace {
 
   /** The runner's own line in an execution's log (why a step could not start, a callback's error). */
   note(execId: string, text: string): void {
-    appendFileSync(this.log(execId).path, text.endsWith('\n') ? text : `${text}\n`);
+    appendPrivateFile(this.log(execId).path, text.endsWith('\n') ? text : `${text}\n`);
   }
 
   /** A file a node left for the runner (`name`: a Lazy's `node.json`), streamed; null when it left none. */
@@ -50,7 +51,12 @@ export class PipelineSpace {
   /** Writes a file the runner hands a node (a pipeline step's `step.json`); returns where it is. */
   writeInput(execId: string, name: string, content: string): string {
     const file = this.file(execId, name);
-    writeFileSync(file, content);
+    const fd = openPrivateFile(file, 'w');
+    try {
+      writeAll(fd, content);
+    } finally {
+      closeSync(fd);
+    }
     return file;
   }
 

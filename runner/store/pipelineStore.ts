@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync, createReadStream } from 'node:fs';
+import { closeSync, existsSync, readdirSync, readFileSync, rmSync, createReadStream } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { PipelineDocument } from '../../protocol/pipeline';
@@ -6,6 +6,7 @@ import { readPipelineFile } from '../../evaluator/readPipeline';
 import type { NodeState, PipelineStatus, PipelineSummary, RunnerEvent, StateCounts } from '../../protocol/runner';
 import { newPipelineName } from './pipelineNames';
 import { PipelineSpace } from './pipelineSpace';
+import { makePrivateDir, openPrivateFile, writeAll, writePrivateFileAtomic } from './privateFiles';
 import { defaultStoreRoot } from './storeLocation';
 
 export interface PipelineMeta {
@@ -31,14 +32,16 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /**
  * Pipelines on disk, one folder each: `pipeline.json` as defined, `events.jsonl` (append-only, written
  * synchronously so a killed runner loses nothing), `meta.json`, `exec/` (commands and logs of every
- * execution, mounted into containers) and `data/` (co.data.pipeline).
+ * execution, mounted into containers) and `data/` (co.data.pipeline). Only the user may read any of
+ * it, and whole files are replaced by rename (privateFiles.ts).
  */
 export class PipelineStore {
   readonly root: string;
 
   constructor(root = defaultStoreRoot()) {
     this.root = path.join(root, 'pipelines');
-    mkdirSync(this.root, { recursive: true });
+    makePrivateDir(root);
+    makePrivateDir(this.root, { enforce: true });
   }
 
   dir(id: string): string {
@@ -58,25 +61,23 @@ export class PipelineStore {
   create(doc: PipelineDocument): PipelineMeta {
     const id = newPipelineName((name) => existsSync(path.join(this.root, name)));
     const dir = this.dir(id);
+    makePrivateDir(dir);
     this.space(id).ensure();
     // Same line-per-node layout the SDK writes, so large pipelines stream back in.
-    const fd = openSync(path.join(dir, 'pipeline.json'), 'w');
-    try {
+    writePrivateFileAtomic(path.join(dir, 'pipeline.json'), (fd) => {
       const { nodes, ...header } = doc;
-      writeSync(fd, `${JSON.stringify(header).slice(0, -1)}, "nodes": [\n`);
+      writeAll(fd, `${JSON.stringify(header).slice(0, -1)}, "nodes": [\n`);
       const last = nodes.length - 1;
       let buffer = '';
       nodes.forEach((node, i) => {
         buffer += `${JSON.stringify(node)}${i < last ? ',' : ''}\n`;
         if (buffer.length > 1 << 20) {
-          writeSync(fd, buffer);
+          writeAll(fd, buffer);
           buffer = '';
         }
       });
-      writeSync(fd, `${buffer}]}\n`);
-    } finally {
-      closeSync(fd);
-    }
+      writeAll(fd, `${buffer}]}\n`);
+    });
     const now = Date.now();
     const meta: PipelineMeta = { id, name: doc.name, file: doc.file, createdAt: now, lastUsedAt: now, status: 'active' };
     this.writeMeta(meta);
@@ -90,7 +91,7 @@ export class PipelineStore {
   }
 
   writeMeta(meta: PipelineMeta): void {
-    writeFileSync(path.join(this.dir(meta.id), 'meta.json'), JSON.stringify(meta, null, 1));
+    writePrivateFileAtomic(path.join(this.dir(meta.id), 'meta.json'), JSON.stringify(meta, null, 1));
   }
 
   touch(id: string, status?: PipelineStatus): void {
@@ -143,7 +144,7 @@ export class PipelineStore {
   /** Records this process as the pipeline's runner. */
   claim(id: string): void {
     const owner: OwnerInfo = { pid: process.pid, startedAt: Date.now() };
-    writeFileSync(path.join(this.dir(id), 'owner.json'), JSON.stringify(owner));
+    writePrivateFileAtomic(path.join(this.dir(id), 'owner.json'), JSON.stringify(owner));
   }
 
   release(id: string): void {
@@ -184,11 +185,11 @@ export class PipelineStore {
 export class EventLog {
   private fd: number | null;
   constructor(readonly file: string) {
-    this.fd = openSync(file, 'a');
+    this.fd = openPrivateFile(file, 'a');
   }
   append(events: readonly RunnerEvent[]): void {
     if (!events.length || this.fd === null) return;
-    writeSync(this.fd, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    writeAll(this.fd, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
   }
   close(): void {
     if (this.fd !== null) closeSync(this.fd);

@@ -1,13 +1,15 @@
-import { closeSync, existsSync, readdirSync, readFileSync, rmSync, createReadStream } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { createInterface } from 'node:readline';
 import type { PipelineDocument } from '../../protocol/pipeline';
 import { readPipelineFile } from '../../evaluator/readPipeline';
 import type { NodeState, PipelineStatus, PipelineSummary, RunnerEvent, StateCounts } from '../../protocol/runner';
+import { EventLog, readEventLog } from './eventLog';
 import { newPipelineName } from './pipelineNames';
 import { PipelineSpace } from './pipelineSpace';
-import { makePrivateDir, openPrivateFile, writeAll, writePrivateFileAtomic } from './privateFiles';
+import { makePrivateDir, writeAll, writePrivateFileAtomic } from './privateFiles';
 import { defaultStoreRoot } from './storeLocation';
+
+export { EventLog } from './eventLog';
 
 export interface PipelineMeta {
   id: string;
@@ -110,24 +112,14 @@ export class PipelineStore {
     return readPipelineFile(path.join(this.dir(id), 'pipeline.json'));
   }
 
+  /** The log to append to; only the pipeline's owner opens it (it repairs a torn last line). */
   openEventLog(id: string): EventLog {
     return new EventLog(path.join(this.dir(id), 'events.jsonl'));
   }
 
-  /** Replays the event log; a torn last line (the runner died mid-write) is ignored. */
-  async *readEvents(id: string): AsyncGenerator<RunnerEvent> {
-    const file = path.join(this.dir(id), 'events.jsonl');
-    if (!existsSync(file)) return;
-    const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-    for await (const line of lines) {
-      if (!line) continue;
-      try {
-        yield JSON.parse(line) as RunnerEvent;
-      } catch {
-        // Only the last line can be torn; stop rather than apply garbage.
-        return;
-      }
-    }
+  /** Replays the event log; a torn last line is ignored, a log that cannot be trusted throws naming the file. */
+  readEvents(id: string): AsyncGenerator<RunnerEvent> {
+    return readEventLog(path.join(this.dir(id), 'events.jsonl'), id);
   }
 
   list(): PipelineMeta[] {
@@ -178,21 +170,5 @@ export class PipelineStore {
       removed.push(meta.id);
     }
     return removed;
-  }
-}
-
-/** Appends events to a pipeline's log; each append reaches the kernel before it returns. */
-export class EventLog {
-  private fd: number | null;
-  constructor(readonly file: string) {
-    this.fd = openPrivateFile(file, 'a');
-  }
-  append(events: readonly RunnerEvent[]): void {
-    if (!events.length || this.fd === null) return;
-    writeAll(this.fd, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
-  }
-  close(): void {
-    if (this.fd !== null) closeSync(this.fd);
-    this.fd = null;
   }
 }

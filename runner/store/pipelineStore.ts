@@ -2,31 +2,29 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import type { PipelineDocument } from '../../protocol/pipeline';
 import { readPipelineFile } from '../../evaluator/readPipeline';
-import type { NodeState, PipelineStatus, PipelineSummary, RunnerEvent, StateCounts } from '../../protocol/runner';
+import type { PipelineStatus, PipelineSummary, RunnerEvent } from '../../protocol/runner';
 import { EventLog, readEventLog } from './eventLog';
 import { newPipelineName } from './pipelineNames';
+import { readMeta, type PipelineMeta } from './pipelineMeta';
 import { PipelineSpace } from './pipelineSpace';
 import { makePrivateDir, writeAll, writePrivateFileAtomic } from './privateFiles';
+import { StoreFileError } from './storeFileError';
 import { defaultStoreRoot } from './storeLocation';
 
 export { EventLog } from './eventLog';
-
-export interface PipelineMeta {
-  id: string;
-  name: string;
-  file: string;
-  createdAt: number;
-  lastUsedAt: number;
-  status: PipelineStatus;
-  /** As of the last time a runner let go of it. */
-  rootState?: NodeState;
-  counts?: StateCounts;
-}
+export type { PipelineMeta } from './pipelineMeta';
 
 /** Which process runs a pipeline now. */
 export interface OwnerInfo {
   pid: number;
   startedAt: number;
+}
+
+/** A pipeline whose meta.json cannot be read: `list` reports it and goes on with the others. */
+export interface BrokenPipeline {
+  id: string;
+  file: string;
+  problem: string;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -47,7 +45,7 @@ export class PipelineStore {
   }
 
   dir(id: string): string {
-    if (!/^[a-z0-9-]+$/.test(id)) throw new Error(`"${id}" is not a pipeline id`);
+    if (!isPipelineId(id)) throw new Error(`"${id}" is not a pipeline id`);
     return path.join(this.root, id);
   }
   /** The pipeline's logs, results and shared data. */
@@ -86,10 +84,11 @@ export class PipelineStore {
     return meta;
   }
 
+  /** The pipeline's meta.json, checked; a damaged one throws naming the file and what is wrong. */
   meta(id: string): PipelineMeta {
     const file = path.join(this.dir(id), 'meta.json');
     if (!existsSync(file)) throw new Error(`no pipeline "${id}" in ${this.root}`);
-    return JSON.parse(readFileSync(file, 'utf8')) as PipelineMeta;
+    return readMeta(file, id);
   }
 
   writeMeta(meta: PipelineMeta): void {
@@ -122,11 +121,27 @@ export class PipelineStore {
     return readEventLog(path.join(this.dir(id), 'events.jsonl'), id);
   }
 
+  /** Every pipeline, newest first, and those whose meta.json cannot be read (one never hides the others). */
+  scan(): { pipelines: PipelineMeta[]; broken: BrokenPipeline[] } {
+    const pipelines: PipelineMeta[] = [];
+    const broken: BrokenPipeline[] = [];
+    for (const id of readdirSync(this.root)) {
+      if (!isPipelineId(id) || !this.exists(id)) continue;
+      try {
+        pipelines.push(this.meta(id));
+      } catch (err) {
+        const file = path.join(this.dir(id), 'meta.json');
+        broken.push({ id, file, problem: err instanceof StoreFileError ? err.problem : (err as Error).message });
+      }
+    }
+    pipelines.sort((a, b) => b.lastUsedAt - a.lastUsedAt);
+    broken.sort((a, b) => a.id.localeCompare(b.id));
+    return { pipelines, broken };
+  }
+
+  /** The pipelines whose meta.json can be read, newest first. */
   list(): PipelineMeta[] {
-    return readdirSync(this.root)
-      .filter((id) => this.exists(id))
-      .map((id) => this.meta(id))
-      .sort((a, b) => b.lastUsedAt - a.lastUsedAt);
+    return this.scan().pipelines;
   }
 
   delete(id: string): void {
@@ -171,4 +186,8 @@ export class PipelineStore {
     }
     return removed;
   }
+}
+
+function isPipelineId(name: string): boolean {
+  return /^[a-z0-9-]+$/.test(name);
 }

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import type { PipelineDocument } from '../../protocol/pipeline';
 import { readPipelineFile } from '../../evaluator/readPipeline';
@@ -8,16 +9,23 @@ import { newPipelineName } from './pipelineNames';
 import { readMeta, type PipelineMeta } from './pipelineMeta';
 import { PipelineSpace } from './pipelineSpace';
 import { makePrivateDir, writeAll, writePrivateFileAtomic } from './privateFiles';
-import { StoreFileError } from './storeFileError';
+import { ProcessLock } from './processLock';
+import { readJsonFile, StoreFileError } from './storeFileError';
 import { defaultStoreRoot } from './storeLocation';
 
 export { EventLog } from './eventLog';
 export type { PipelineMeta } from './pipelineMeta';
 
-/** Which process runs a pipeline now. */
+/** Which process runs a pipeline now: information for messages (the lock decides). */
 export interface OwnerInfo {
   pid: number;
   startedAt: number;
+}
+
+/** The live process that runs a pipeline; its pid is null while it has not yet said who it is. */
+export interface LiveOwner {
+  pid: number | null;
+  startedAt: number | null;
 }
 
 /** A pipeline whose meta.json cannot be read: `list` reports it and goes on with the others. */
@@ -33,15 +41,21 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * Pipelines on disk, one folder each: `pipeline.json` as defined, `events.jsonl` (append-only, written
  * synchronously so a killed runner loses nothing), `meta.json`, `exec/` (commands and logs of every
  * execution, mounted into containers) and `data/` (co.data.pipeline). Only the user may read any of
- * it, and whole files are replaced by rename (privateFiles.ts).
+ * it (privateFiles.ts); whole files are replaced by rename; one process at a time runs a pipeline,
+ * holding its lock (processLock.ts).
  */
 export class PipelineStore {
   readonly root: string;
+  /** Prefix of this store's lock names: the same store reached by another path locks the same. */
+  private readonly lockPrefix: string;
+  /** Locks of the pipelines this store object claimed. */
+  private readonly held = new Map<string, ProcessLock>();
 
   constructor(root = defaultStoreRoot()) {
     this.root = path.join(root, 'pipelines');
     makePrivateDir(root);
     makePrivateDir(this.root, { enforce: true });
+    this.lockPrefix = `pipewright-${createHash('sha256').update(realpathSync(this.root)).digest('hex').slice(0, 16)}`;
   }
 
   dir(id: string): string {
@@ -148,32 +162,56 @@ export class PipelineStore {
     rmSync(this.dir(id), { recursive: true, force: true });
   }
 
-  /** Records this process as the pipeline's runner. */
+  /**
+   * Makes this process the pipeline's only runner until `release` (or its death): throws, naming the
+   * owner, while another process runs it. owner.json then says who runs it, for messages.
+   */
   claim(id: string): void {
-    const owner: OwnerInfo = { pid: process.pid, startedAt: Date.now() };
-    writePrivateFileAtomic(path.join(this.dir(id), 'owner.json'), JSON.stringify(owner));
-  }
-
-  release(id: string): void {
-    const file = path.join(this.dir(id), 'owner.json');
+    const dir = this.dir(id);
+    if (!existsSync(dir)) throw new Error(`no pipeline "${id}" in ${this.root}`);
+    if (this.held.has(id)) throw new Error(`pipeline ${id} is already open in this process`);
+    const lock = ProcessLock.tryAcquire(this.lockName(id));
+    if (!lock) throw new Error(`pipeline ${id} is being run by another process (pid ${this.liveOwner(id)?.pid ?? 'unknown'}); control it there`);
     try {
-      const owner = JSON.parse(readFileSync(file, 'utf8')) as OwnerInfo;
-      if (owner.pid === process.pid) rmSync(file, { force: true });
-    } catch {
-      // no owner file: nothing to release
+      const owner: OwnerInfo = { pid: process.pid, startedAt: Date.now() };
+      writePrivateFileAtomic(path.join(dir, 'owner.json'), JSON.stringify(owner));
+    } catch (err) {
+      lock.release();
+      throw err;
     }
+    this.held.set(id, lock);
   }
 
-  /** The live process running this pipeline, other than this one, if any. */
-  liveOwner(id: string): OwnerInfo | null {
+  /** Lets go of a pipeline this store object claimed. */
+  release(id: string): void {
+    const lock = this.held.get(id);
+    if (!lock) return;
+    // Still holding the lock, so no new owner can have written the file yet.
+    rmSync(path.join(this.dir(id), 'owner.json'), { force: true });
+    lock.release();
+    this.held.delete(id);
+  }
+
+  /** The live process running this pipeline (this one included), if any: the lock says, owner.json names it. */
+  liveOwner(id: string): LiveOwner | null {
+    if (!ProcessLock.isHeld(this.lockName(id))) return null;
+    return this.ownerInfo(id) ?? { pid: null, startedAt: null };
+  }
+
+  /** What owner.json says, if it can be read (the owner may not have written it yet). */
+  private ownerInfo(id: string): OwnerInfo | null {
     try {
-      const owner = JSON.parse(readFileSync(path.join(this.dir(id), 'owner.json'), 'utf8')) as OwnerInfo;
-      if (owner.pid === process.pid) return null;
-      process.kill(owner.pid, 0);
-      return owner;
+      const owner = readJsonFile(path.join(this.dir(id), 'owner.json')) as Partial<OwnerInfo>;
+      return typeof owner.pid === 'number' && typeof owner.startedAt === 'number' ? { pid: owner.pid, startedAt: owner.startedAt } : null;
     } catch {
       return null;
     }
+  }
+
+  private lockName(id: string): string {
+    const name = `${this.lockPrefix}-${id}`;
+    // Ids grow longer once short names run out; a lock name must fit a socket address.
+    return name.length <= 100 ? name : `${this.lockPrefix}-${createHash('sha256').update(id).digest('hex')}`;
   }
 
   /** Deletes pipelines unused for `days` that no live process runs. Returns their ids. */

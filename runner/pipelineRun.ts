@@ -114,19 +114,23 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
    * (re-attaching to containers still running, marking the rest killed with the reason).
    */
   static async open(id: string, ctx: RunContext): Promise<PipelineRun> {
-    const owner = ctx.store.liveOwner(id);
-    if (owner) throw new Error(`pipeline ${id} is being run by another process (pid ${owner.pid}); control it there`);
     const meta = ctx.store.meta(id);
     const doc = await ctx.store.readDocument(id);
+    // Throws, naming the owner, while another process runs it (checking and taking are one step).
     ctx.store.claim(id);
-    const run = new PipelineRun(meta, doc, ctx);
-    await run.replay();
-    await run.recover();
-    // Only now may anything start: re-attached executions hold their resources first.
-    run.scheduler.setAsleep(run.status === 'sleeping');
-    ctx.store.touch(id);
-    run.inbox.listen((request) => run.control(request));
-    return run;
+    try {
+      const run = new PipelineRun(meta, doc, ctx);
+      await run.replay();
+      await run.recover();
+      // Only now may anything start: re-attached executions hold their resources first.
+      run.scheduler.setAsleep(run.status === 'sleeping');
+      ctx.store.touch(id);
+      run.inbox.listen((request) => run.control(request));
+      return run;
+    } catch (err) {
+      ctx.store.release(id);
+      throw err;
+    }
   }
 
   /** A stored instance as it was last left, read-only: no engine, no ownership, no recovery. */

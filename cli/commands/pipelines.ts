@@ -12,12 +12,14 @@ import { askOwner, STORE_FLAG, storeFrom } from '../storedPipelines';
 export const listUsage = 'pipewright list';
 export async function listCommand(argv: readonly string[], io: CliIO): Promise<number> {
   const store = storeFrom(parseArgs(argv, { flags: STORE_FLAG }));
-  const rows = store.list();
-  if (!rows.length) io.out(`no pipelines in ${store.root}\n`);
+  const { pipelines: rows, broken } = store.scan();
+  if (!rows.length && !broken.length) io.out(`no pipelines in ${store.root}\n`);
   for (const m of rows) {
     const live = store.liveOwner(m.id) ? 'running' : m.status;
     io.out(`${m.id.padEnd(14)} ${live.padEnd(9)} ${(m.rootState ?? '').padEnd(8)} ${m.counts ? formatCounts(m.counts) : ''}  ${m.name}  ${m.file}  ${new Date(m.lastUsedAt).toISOString()}\n`);
   }
+  // A pipeline whose meta.json cannot be read is named with the file and the problem; the rest still list.
+  for (const b of broken) io.out(`${b.id.padEnd(14)} ${'broken'.padEnd(9)} ${b.file}: ${b.problem}\n`);
   return 0;
 }
 

@@ -54,7 +54,7 @@ export async function wakeCommand(argv: readonly string[], io: CliIO): Promise<n
   const owner = store.liveOwner(id);
   if (owner) {
     await askOwner(store, id, [{ op: 'wake' }]);
-    io.out(`pipeline ${id} is awake: the process running it (pid ${owner.pid}) goes on\n`);
+    io.out(`pipeline ${id} is awake: the process running it (pid ${owner.pid ?? 'unknown'}) goes on\n`);
     return 0;
   }
   const run = await PipelineRun.open(id, await createRunContext(options));

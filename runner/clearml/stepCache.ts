@@ -2,8 +2,9 @@
 // parameters, image and input artifacts hash the same as a successful earlier execution reuses its
 // result, artifacts and log instead of running.
 import { createHash } from 'node:crypto';
-import { copyFileSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
+import { makePrivateDir, openPrivateFile, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, writePrivateFileAtomic } from '../store/privateFiles';
 
 export interface CacheInputs {
   kind: string;
@@ -44,10 +45,16 @@ export class StepCache {
   /** Keeps a successful step's folder (result, artifacts) and its log under key. */
   save(key: string, stepDir: string, logFile: string, about: Record<string, unknown>): void {
     const tmp = `${this.dir(key)}.${process.pid}.${Date.now()}.tmp`;
-    mkdirSync(tmp, { recursive: true });
+    // Results and logs of pipelines' steps: only the user's, like the rest of the store.
+    makePrivateDir(this.root, { enforce: true });
+    makePrivateDir(tmp);
     cpSync(stepDir, path.join(tmp, 'step'), { recursive: true });
-    if (existsSync(logFile)) copyFileSync(logFile, path.join(tmp, 'log'));
-    writeFileSync(path.join(tmp, 'entry.json'), JSON.stringify({ ...about, savedAt: Date.now() }));
+    chmodSync(path.join(tmp, 'step'), PRIVATE_DIR_MODE);
+    if (existsSync(logFile)) {
+      copyFileSync(logFile, path.join(tmp, 'log'));
+      chmodSync(path.join(tmp, 'log'), PRIVATE_FILE_MODE);
+    }
+    writePrivateFileAtomic(path.join(tmp, 'entry.json'), JSON.stringify({ ...about, savedAt: Date.now() }));
     rmSync(this.dir(key), { recursive: true, force: true });
     renameSync(tmp, this.dir(key));
   }
@@ -60,7 +67,7 @@ export class StepCache {
     mkdirSync(path.dirname(stepDir), { recursive: true });
     cpSync(path.join(dir, 'step'), stepDir, { recursive: true });
     if (existsSync(path.join(dir, 'log'))) copyFileSync(path.join(dir, 'log'), logFile);
-    else writeFileSync(logFile, '');
+    else closeSync(openPrivateFile(logFile, 'w'));
     return true;
   }
 

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, watch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseControlReply, parseControlRequest, type ControlReply, type ControlRequest } from '../../protocol/control';
+import { makePrivateDir, writePrivateFileAtomic } from './privateFiles';
 
 /**
  * Requests as files in the pipeline's `control/` folder: the owner watches it and answers with a
@@ -18,7 +19,7 @@ export class ControlInbox {
 
   /** Owner side: handle every request, now and as they arrive. */
   listen(handle: (request: ControlRequest) => Promise<void> | void): void {
-    mkdirSync(this.dir, { recursive: true });
+    makePrivateDir(this.dir, { enforce: true });
     const take = () => {
       for (const name of readdirSync(this.dir)) {
         if (!name.endsWith('.request')) continue;
@@ -44,8 +45,7 @@ export class ControlInbox {
           } catch (err) {
             reply = { ok: false, error: (err as Error).message };
           }
-          writeFileSync(`${replyFile}.tmp`, JSON.stringify(reply));
-          renameSync(`${replyFile}.tmp`, replyFile);
+          writePrivateFileAtomic(replyFile, JSON.stringify(reply));
           rmSync(claimed, { force: true });
         })();
       }
@@ -61,11 +61,11 @@ export class ControlInbox {
 
   /** Client side: sends a request and waits for the owner's reply. */
   async send(request: ControlRequest, timeoutMs = 10_000): Promise<ControlReply> {
-    mkdirSync(this.dir, { recursive: true });
+    makePrivateDir(this.dir, { enforce: true });
     const id = randomUUID();
     const file = path.join(this.dir, `${id}.request`);
-    writeFileSync(`${file}.tmp`, JSON.stringify(request));
-    renameSync(`${file}.tmp`, file);
+    // Requests carry env values (modify): private, and whole when the owner sees them.
+    writePrivateFileAtomic(file, JSON.stringify(request));
     const replyFile = path.join(this.dir, `${id}.reply`);
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {

@@ -2,10 +2,11 @@
 // results nodes leave for the runner, the inputs the runner hands them, and the shared data. The
 // runner, the views and the CLI read and write them through this class only: where they live on
 // disk is its business (and a backend's job is to get a node's output here, whatever the engine).
-import { appendFileSync, closeSync, createReadStream, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, statSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fstatSync, ftruncateSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
+import { appendPrivateFile, makePrivateDir, openPrivateFile, writeAll } from './privateFiles';
 
 /** Stdout and stderr as they interleaved, or stderr alone. */
 export type LogStream = 'combined' | 'stderr';
@@ -21,10 +22,10 @@ export class PipelineSpace {
     this.dataDir = path.join(dir, 'data');
   }
 
-  /** Makes the folders (a new pipeline, or one whose folders were removed). */
+  /** Makes the folders (a new pipeline, or one whose folders were removed), only the user's. */
   ensure(): void {
-    mkdirSync(this.execDir, { recursive: true });
-    mkdirSync(this.dataDir, { recursive: true });
+    makePrivateDir(this.execDir, { enforce: true });
+    makePrivateDir(this.dataDir, { enforce: true });
   }
 
   log(execId: string, stream: LogStream = 'combined'): LogFile {
@@ -42,7 +43,7 @@ export class PipelineSpace {
 
   /** The runner's own line in an execution's log (why a step could not start, a callback's error). */
   note(execId: string, text: string): void {
-    appendFileSync(this.log(execId).path, text.endsWith('\n') ? text : `${text}\n`, { mode: 0o600 });
+    appendPrivateFile(this.log(execId).path, text.endsWith('\n') ? text : `${text}\n`);
   }
 
   /** A file a node left for the runner (`name`: a Lazy's `node.json`), streamed; null when it left none. */
@@ -58,7 +59,12 @@ export class PipelineSpace {
 
   /** Keeps a file the runner hands a node (a pipeline step's `step.json`); the backend delivers it. */
   writeInput(execId: string, name: string, content: string): void {
-    writeFileSync(this.file(execId, name), content, { mode: 0o600 });
+    const fd = openPrivateFile(this.file(execId, name), 'w');
+    try {
+      writeAll(fd, content);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   readInput(execId: string, name: string): string {
@@ -83,8 +89,8 @@ export class LogWriter {
   private readonly stderr: number;
 
   constructor(combinedPath: string, stderrPath: string) {
-    this.combined = openSync(combinedPath, 'a', 0o600);
-    this.stderr = openSync(stderrPath, 'a', 0o600);
+    this.combined = openPrivateFile(combinedPath, 'a');
+    this.stderr = openPrivateFile(stderrPath, 'a');
   }
 
   /** Starts the logs over (a re-attach writes the whole output again from the engine's copy). */
@@ -102,10 +108,6 @@ export class LogWriter {
     closeSync(this.combined);
     closeSync(this.stderr);
   }
-}
-
-function writeAll(fd: number, bytes: Buffer): void {
-  for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
 }
 
 /** One log of one execution: read while the node still writes it, or after. */

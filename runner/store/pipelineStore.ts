@@ -1,31 +1,38 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync, createReadStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { createInterface } from 'node:readline';
 import type { PipelineDocument } from '../../protocol/pipeline';
 import { readPipelineFile } from '../../evaluator/readPipeline';
-import type { NodeState, PipelineStatus, PipelineSummary, RunnerEvent, StateCounts } from '../../protocol/runner';
+import type { PipelineStatus, PipelineSummary, RunnerEvent } from '../../protocol/runner';
+import { EventLog, readEventLog } from './eventLog';
 import { newPipelineName } from './pipelineNames';
+import { readMeta, type PipelineMeta } from './pipelineMeta';
 import { PipelineSpace } from './pipelineSpace';
+import { makePrivateDir, writeAll, writePrivateFileAtomic } from './privateFiles';
+import { ProcessLock } from './processLock';
+import { readJsonFile, StoreFileError } from './storeFileError';
 import { defaultStoreRoot } from './storeLocation';
 
-export interface PipelineMeta {
-  id: string;
-  name: string;
-  file: string;
-  createdAt: number;
-  lastUsedAt: number;
-  status: PipelineStatus;
-  /** The image for nodes that name none, as when the instance was created (`--image`). */
-  defaultImage?: string;
-  /** As of the last time a runner let go of it. */
-  rootState?: NodeState;
-  counts?: StateCounts;
-}
+export { EventLog } from './eventLog';
+export type { PipelineMeta } from './pipelineMeta';
 
-/** Which process runs a pipeline now. */
+/** Which process runs a pipeline now: information for messages (the lock decides). */
 export interface OwnerInfo {
   pid: number;
   startedAt: number;
+}
+
+/** The live process that runs a pipeline; its pid is null while it has not yet said who it is. */
+export interface LiveOwner {
+  pid: number | null;
+  startedAt: number | null;
+}
+
+/** A pipeline whose meta.json cannot be read: `list` reports it and goes on with the others. */
+export interface BrokenPipeline {
+  id: string;
+  file: string;
+  problem: string;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -33,18 +40,26 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /**
  * Pipelines on disk, one folder each: `pipeline.json` as defined, `events.jsonl` (append-only, written
  * synchronously so a killed runner loses nothing), `meta.json`, `exec/` (commands and logs of every
- * execution, mounted into containers) and `data/` (co.data.pipeline).
+ * execution, mounted into containers) and `data/` (co.data.pipeline). Only the user may read any of
+ * it (privateFiles.ts); whole files are replaced by rename; one process at a time runs a pipeline,
+ * holding its lock (processLock.ts).
  */
 export class PipelineStore {
   readonly root: string;
+  /** Prefix of this store's lock names: the same store reached by another path locks the same. */
+  private readonly lockPrefix: string;
+  /** Locks of the pipelines this store object claimed. */
+  private readonly held = new Map<string, ProcessLock>();
 
   constructor(root = defaultStoreRoot()) {
     this.root = path.join(root, 'pipelines');
-    mkdirSync(this.root, { recursive: true });
+    makePrivateDir(root);
+    makePrivateDir(this.root, { enforce: true });
+    this.lockPrefix = `pipewright-${createHash('sha256').update(realpathSync(this.root)).digest('hex').slice(0, 16)}`;
   }
 
   dir(id: string): string {
-    if (!/^[a-z0-9-]+$/.test(id)) throw new Error(`"${id}" is not a pipeline id`);
+    if (!isPipelineId(id)) throw new Error(`"${id}" is not a pipeline id`);
     return path.join(this.root, id);
   }
   /** The pipeline's logs, results and shared data. */
@@ -60,39 +75,38 @@ export class PipelineStore {
   create(doc: PipelineDocument, options: { defaultImage?: string } = {}): PipelineMeta {
     const id = newPipelineName((name) => existsSync(path.join(this.root, name)));
     const dir = this.dir(id);
+    makePrivateDir(dir);
     this.space(id).ensure();
     // Same line-per-node layout the SDK writes, so large pipelines stream back in.
-    const fd = openSync(path.join(dir, 'pipeline.json'), 'w');
-    try {
+    writePrivateFileAtomic(path.join(dir, 'pipeline.json'), (fd) => {
       const { nodes, ...header } = doc;
-      writeSync(fd, `${JSON.stringify(header).slice(0, -1)}, "nodes": [\n`);
+      writeAll(fd, `${JSON.stringify(header).slice(0, -1)}, "nodes": [\n`);
       const last = nodes.length - 1;
       let buffer = '';
       nodes.forEach((node, i) => {
         buffer += `${JSON.stringify(node)}${i < last ? ',' : ''}\n`;
         if (buffer.length > 1 << 20) {
-          writeSync(fd, buffer);
+          writeAll(fd, buffer);
           buffer = '';
         }
       });
-      writeSync(fd, `${buffer}]}\n`);
-    } finally {
-      closeSync(fd);
-    }
+      writeAll(fd, `${buffer}]}\n`);
+    });
     const now = Date.now();
     const meta: PipelineMeta = { id, name: doc.name, file: doc.file, createdAt: now, lastUsedAt: now, status: 'active', ...(options.defaultImage ? { defaultImage: options.defaultImage } : {}) };
     this.writeMeta(meta);
     return meta;
   }
 
+  /** The pipeline's meta.json, checked; a damaged one throws naming the file and what is wrong. */
   meta(id: string): PipelineMeta {
     const file = path.join(this.dir(id), 'meta.json');
     if (!existsSync(file)) throw new Error(`no pipeline "${id}" in ${this.root}`);
-    return JSON.parse(readFileSync(file, 'utf8')) as PipelineMeta;
+    return readMeta(file, id);
   }
 
   writeMeta(meta: PipelineMeta): void {
-    writeFileSync(path.join(this.dir(meta.id), 'meta.json'), JSON.stringify(meta, null, 1));
+    writePrivateFileAtomic(path.join(this.dir(meta.id), 'meta.json'), JSON.stringify(meta, null, 1));
   }
 
   touch(id: string, status?: PipelineStatus): void {
@@ -111,63 +125,93 @@ export class PipelineStore {
     return readPipelineFile(path.join(this.dir(id), 'pipeline.json'));
   }
 
+  /** The log to append to; only the pipeline's owner opens it (it repairs a torn last line). */
   openEventLog(id: string): EventLog {
     return new EventLog(path.join(this.dir(id), 'events.jsonl'));
   }
 
-  /** Replays the event log; a torn last line (the runner died mid-write) is ignored. */
-  async *readEvents(id: string): AsyncGenerator<RunnerEvent> {
-    const file = path.join(this.dir(id), 'events.jsonl');
-    if (!existsSync(file)) return;
-    const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-    for await (const line of lines) {
-      if (!line) continue;
-      try {
-        yield JSON.parse(line) as RunnerEvent;
-      } catch {
-        // Only the last line can be torn; stop rather than apply garbage.
-        return;
-      }
-    }
+  /** Replays the event log; a torn last line is ignored, a log that cannot be trusted throws naming the file. */
+  readEvents(id: string): AsyncGenerator<RunnerEvent> {
+    return readEventLog(path.join(this.dir(id), 'events.jsonl'), id);
   }
 
+  /** Every pipeline, newest first, and those whose meta.json cannot be read (one never hides the others). */
+  scan(): { pipelines: PipelineMeta[]; broken: BrokenPipeline[] } {
+    const pipelines: PipelineMeta[] = [];
+    const broken: BrokenPipeline[] = [];
+    for (const id of readdirSync(this.root)) {
+      if (!isPipelineId(id) || !this.exists(id)) continue;
+      try {
+        pipelines.push(this.meta(id));
+      } catch (err) {
+        const file = path.join(this.dir(id), 'meta.json');
+        broken.push({ id, file, problem: err instanceof StoreFileError ? err.problem : (err as Error).message });
+      }
+    }
+    pipelines.sort((a, b) => b.lastUsedAt - a.lastUsedAt);
+    broken.sort((a, b) => a.id.localeCompare(b.id));
+    return { pipelines, broken };
+  }
+
+  /** The pipelines whose meta.json can be read, newest first. */
   list(): PipelineMeta[] {
-    return readdirSync(this.root)
-      .filter((id) => this.exists(id))
-      .map((id) => this.meta(id))
-      .sort((a, b) => b.lastUsedAt - a.lastUsedAt);
+    return this.scan().pipelines;
   }
 
   delete(id: string): void {
     rmSync(this.dir(id), { recursive: true, force: true });
   }
 
-  /** Records this process as the pipeline's runner. */
+  /**
+   * Makes this process the pipeline's only runner until `release` (or its death): throws, naming the
+   * owner, while another process runs it. owner.json then says who runs it, for messages.
+   */
   claim(id: string): void {
-    const owner: OwnerInfo = { pid: process.pid, startedAt: Date.now() };
-    writeFileSync(path.join(this.dir(id), 'owner.json'), JSON.stringify(owner));
-  }
-
-  release(id: string): void {
-    const file = path.join(this.dir(id), 'owner.json');
+    const dir = this.dir(id);
+    if (!existsSync(dir)) throw new Error(`no pipeline "${id}" in ${this.root}`);
+    if (this.held.has(id)) throw new Error(`pipeline ${id} is already open in this process`);
+    const lock = ProcessLock.tryAcquire(this.lockName(id));
+    if (!lock) throw new Error(`pipeline ${id} is being run by another process (pid ${this.liveOwner(id)?.pid ?? 'unknown'}); control it there`);
     try {
-      const owner = JSON.parse(readFileSync(file, 'utf8')) as OwnerInfo;
-      if (owner.pid === process.pid) rmSync(file, { force: true });
-    } catch {
-      // no owner file: nothing to release
+      const owner: OwnerInfo = { pid: process.pid, startedAt: Date.now() };
+      writePrivateFileAtomic(path.join(dir, 'owner.json'), JSON.stringify(owner));
+    } catch (err) {
+      lock.release();
+      throw err;
     }
+    this.held.set(id, lock);
   }
 
-  /** The live process running this pipeline, other than this one, if any. */
-  liveOwner(id: string): OwnerInfo | null {
+  /** Lets go of a pipeline this store object claimed. */
+  release(id: string): void {
+    const lock = this.held.get(id);
+    if (!lock) return;
+    // Still holding the lock, so no new owner can have written the file yet.
+    rmSync(path.join(this.dir(id), 'owner.json'), { force: true });
+    lock.release();
+    this.held.delete(id);
+  }
+
+  /** The live process running this pipeline (this one included), if any: the lock says, owner.json names it. */
+  liveOwner(id: string): LiveOwner | null {
+    if (!ProcessLock.isHeld(this.lockName(id))) return null;
+    return this.ownerInfo(id) ?? { pid: null, startedAt: null };
+  }
+
+  /** What owner.json says, if it can be read (the owner may not have written it yet). */
+  private ownerInfo(id: string): OwnerInfo | null {
     try {
-      const owner = JSON.parse(readFileSync(path.join(this.dir(id), 'owner.json'), 'utf8')) as OwnerInfo;
-      if (owner.pid === process.pid) return null;
-      process.kill(owner.pid, 0);
-      return owner;
+      const owner = readJsonFile(path.join(this.dir(id), 'owner.json')) as Partial<OwnerInfo>;
+      return typeof owner.pid === 'number' && typeof owner.startedAt === 'number' ? { pid: owner.pid, startedAt: owner.startedAt } : null;
     } catch {
       return null;
     }
+  }
+
+  private lockName(id: string): string {
+    const name = `${this.lockPrefix}-${id}`;
+    // Ids grow longer once short names run out; a lock name must fit a socket address.
+    return name.length <= 100 ? name : `${this.lockPrefix}-${createHash('sha256').update(id).digest('hex')}`;
   }
 
   /** Deletes pipelines unused for `days` that no live process runs. Returns their ids. */
@@ -182,18 +226,6 @@ export class PipelineStore {
   }
 }
 
-/** Appends events to a pipeline's log; each append reaches the kernel before it returns. */
-export class EventLog {
-  private fd: number | null;
-  constructor(readonly file: string) {
-    this.fd = openSync(file, 'a');
-  }
-  append(events: readonly RunnerEvent[]): void {
-    if (!events.length || this.fd === null) return;
-    writeSync(this.fd, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
-  }
-  close(): void {
-    if (this.fd !== null) closeSync(this.fd);
-    this.fd = null;
-  }
+function isPipelineId(name: string): boolean {
+  return /^[a-z0-9-]+$/.test(name);
 }

@@ -1,0 +1,129 @@
+// A pipeline's events.jsonl: one JSON event per line, appended by the process that runs the
+// pipeline, replayed by whoever opens it. A runner killed in the middle of a write leaves part of a
+// line at the end; that tail is repaired before anything is appended after it, and ignored when
+// replaying. Anything else that is not an event of this pipeline makes the whole log untrustworthy:
+// replaying it as if nothing had happened would run again what already ran, so it is refused.
+import { closeSync, createReadStream, existsSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import type { RunnerEvent } from '../../protocol/runner';
+import { openPrivateFile, writeAll } from './privateFiles';
+import { StoreFileError } from './storeFileError';
+
+/**
+ * Appends events to a pipeline's log; each append reaches the kernel before it returns. The file is
+ * opened (and a torn last line repaired) at the first append: a run opened only to be read
+ * (`inspect`, while another process may be writing) never touches it.
+ */
+export class EventLog {
+  private fd: number | null = null;
+  private closed = false;
+  constructor(readonly file: string) {}
+  append(events: readonly RunnerEvent[]): void {
+    if (!events.length || this.closed) return;
+    if (this.fd === null) {
+      repairTornTail(this.file);
+      this.fd = openPrivateFile(this.file, 'a');
+    }
+    writeAll(this.fd, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  }
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+    this.closed = true;
+  }
+}
+
+/**
+ * Ends the log with a whole line: a last line without its newline is terminated if it is a whole
+ * event, else (a write cut short) cut off. Only the process that owns the pipeline may do this
+ * (anyone else could cut a line its owner is writing).
+ */
+export function repairTornTail(file: string): void {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r+');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const lineStart = lastLineStart(fd, size);
+    if (lineStart === size) return;
+    const tail = Buffer.alloc(size - lineStart);
+    readSync(fd, tail, 0, tail.length, lineStart);
+    if (asEvent(tail.toString('utf8')) !== null) writeSync(fd, '\n', size);
+    else ftruncateSync(fd, lineStart);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Where the last line begins: just after the last newline (`size` when the file ends with one). */
+function lastLineStart(fd: number, size: number): number {
+  const chunk = Buffer.alloc(64 * 1024);
+  for (let end = size; end > 0; ) {
+    const start = Math.max(0, end - chunk.length);
+    const n = readSync(fd, chunk, 0, end - start, start);
+    const newline = chunk.subarray(0, n).lastIndexOf(0x0a);
+    if (newline >= 0) return start + newline + 1;
+    end = start;
+  }
+  return 0;
+}
+
+/** The line as an event, or null when it is not one (not JSON, or not an object with a type and a pipeline). */
+function asEvent(line: string): RunnerEvent | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  return isEvent(value) ? value : null;
+}
+
+function isEvent(value: unknown): value is RunnerEvent {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const event = value as Record<string, unknown>;
+  return typeof event.type === 'string' && typeof event.pipeline === 'string';
+}
+
+/**
+ * Replays the log of pipeline `pipelineId`. Tolerates one torn last line (a runner died mid-write, or
+ * is writing it now); refuses, naming the file and line, a log that is missing or empty, does not
+ * begin with the pipeline's `created` event, or holds a line that is not an event of this pipeline.
+ */
+export async function* readEventLog(file: string, pipelineId: string): AsyncGenerator<RunnerEvent> {
+  if (!existsSync(file)) throw new StoreFileError(file, 'the event log is missing: the pipeline has no history to replay');
+  let lineNo = 0;
+  let count = 0;
+  const check = (event: RunnerEvent): RunnerEvent => {
+    if (count++ === 0 && event.type !== 'created') throw new StoreFileError(file, `the log must begin with the pipeline's "created" event, not "${event.type}"`, lineNo);
+    if (event.pipeline !== pipelineId) throw new StoreFileError(file, `an event of pipeline "${event.pipeline}" in the log of "${pipelineId}"`, lineNo);
+    return event;
+  };
+  let pending = '';
+  for await (const chunk of createReadStream(file, { encoding: 'utf8' })) {
+    const lines = (pending + (chunk as string)).split('\n');
+    pending = lines.pop()!;
+    for (const line of lines) {
+      lineNo++;
+      if (!line.trim()) continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch (err) {
+        throw new StoreFileError(file, `not JSON (${(err as Error).message}): the log cannot be trusted`, lineNo);
+      }
+      if (!isEvent(value)) throw new StoreFileError(file, 'not an event (an object with a "type" and a "pipeline")', lineNo);
+      yield check(value);
+    }
+  }
+  if (pending.trim()) {
+    // No newline after it: a whole event is kept, a torn one ignored.
+    lineNo++;
+    const event = asEvent(pending);
+    if (event) yield check(event);
+  }
+  if (count === 0) throw new StoreFileError(file, 'no events: a pipeline\'s log holds at least its "created" event');
+}

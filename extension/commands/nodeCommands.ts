@@ -15,6 +15,14 @@ function target(runs: RunManager, itemOrRun: unknown, nodePath?: string): { run:
   return undefined;
 }
 
+/**
+ * A command from the Pipelines view that came without its item: VS Code passes none when the item's
+ * parent row was being refreshed at that moment (microsoft/vscode#144250). Say so rather than nothing.
+ */
+function lostItem(): void {
+  void vscode.window.showWarningMessage('Pipewright: VS Code did not say which item of the Pipelines view this was for (the view was updating); try again.');
+}
+
 function guarded(fn: () => void | Promise<void>): Promise<void> {
   return Promise.resolve()
     .then(fn)
@@ -25,7 +33,10 @@ export function registerNodeCommands(context: vscode.ExtensionContext, runs: Run
   const onNode = (id: string, action: (run: PipelineRun, path: string) => void | Promise<void>) =>
     vscode.commands.registerCommand(id, (item: unknown, nodePath?: string) => {
       const t = target(runs, item, nodePath);
-      if (!t) return void vscode.window.showInformationMessage('Pipewright: run the pipeline first; this node has no run yet.');
+      if (!t) {
+        if (item === undefined) return lostItem();
+        return void vscode.window.showInformationMessage('Pipewright: run the pipeline first; this node has no run yet.');
+      }
       return guarded(() => action(t.run, t.path));
     });
   context.subscriptions.push(
@@ -41,6 +52,7 @@ export function registerNodeCommands(context: vscode.ExtensionContext, runs: Run
       await vscode.window.showTextDocument(vscode.Uri.file(run.space.log(execution.id).path), { preview: true });
     }),
     vscode.commands.registerCommand(COMMANDS.nodeGoTo, async (item: unknown) => {
+      if (item === undefined) return lostItem();
       if (!(item instanceof NodeItem)) return;
       const { file, line } = item.sourceLocation;
       await vscode.window.showTextDocument(vscode.Uri.file(file), { selection: new vscode.Range(line - 1, 0, line - 1, 0) });
@@ -51,6 +63,7 @@ export function registerNodeCommands(context: vscode.ExtensionContext, runs: Run
 export function registerPipelineCommands(context: vscode.ExtensionContext, runs: RunManager): void {
   const onRun = (id: string, action: (item: RunItem) => void | Promise<void>) =>
     vscode.commands.registerCommand(id, (item: unknown) => {
+      if (item === undefined) return lostItem();
       if (!(item instanceof RunItem)) return;
       return guarded(() => action(item));
     });

@@ -21,6 +21,12 @@ const CONTAINER_REFRESH_MS = 1000;
 /** ... and less often the more rows are open under them, up to this. */
 const MAX_CONTAINER_REFRESH_MS = 10_000;
 const MS_PER_OPEN_ROW = 5;
+/**
+ * The throttle's timer counts from the event loop's clock, read when the loop's turn began, so by
+ * Date.now() it may fire early by as long as that turn had run: a container is due that much before
+ * its interval is over, else a timer a millisecond early would put it off by a whole interval.
+ */
+const TIMER_SLACK_MS = 100;
 
 /**
  * The "Pipelines" view: definitions → pipeline functions → nodes (live states once run), and the
@@ -187,62 +193,94 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
    * Runner changes, batched by the RunManager (100 ms). Refreshing an item makes VS Code fetch its
    * expanded subtree again, so only leaf rows refresh at that pace; containers (a Parallel with
    * 1,000 rows open, the run, the pipeline function) at most once a second, the outermost only.
+   *
+   * Until VS Code has fetched a refreshed container's children again, it has forgotten them: a
+   * context-menu or inline command on one of them gets no element then (microsoft/vscode#144250)
+   * and the user's click is lost. So the last state of a run must not be followed by a refresh of
+   * what holds its rows: once a run has nothing queued or running, its containers refresh at once,
+   * and its rows show through them rather than by themselves. (VS Code sends the first change of a
+   * quiet spell at once and the next ones 200 ms later: a row fired before its container would show
+   * its new state 200 ms before the container's refresh makes VS Code forget it.)
    */
   private runsChanged(changes: RunChange[]): void {
     // A run was added or deleted (no change listed): the Runs group, maybe the root, has other children.
     if (changes.length === 0 || changes.some((c) => c.added)) this.rootDirty = true;
+    const settled = new Set<PipelineRun>();
+    const leaves: NodeItem[] = [];
     for (const { run, paths } of changes) {
+      const counts = run.tree.root.leafCounts;
+      if (counts.queued === 0 && counts.running === 0) settled.add(run);
       const byPath = this.nodeItems.get(run.id);
-      const leaves: NodeItem[] = [];
+      const runLeaves: NodeItem[] = [];
       for (const p of paths) {
         for (const item of byPath?.get(p) ?? []) {
           if (item.hasChildren) this.dirtyContainers.add(item);
-          else leaves.push(item);
+          else runLeaves.push(item);
         }
         // Containers show their progress: every shown ancestor changes with a leaf.
         for (let up = parentPath(p); up && up !== '/'; up = parentPath(up)) {
           for (const item of byPath?.get(up) ?? []) this.dirtyContainers.add(item);
         }
       }
-      if (leaves.length > LEAF_REFRESH_LIMIT) {
-        // Many rows at once: one refresh of what holds them is cheaper.
-        for (const item of leaves) this.dirtyContainers.add(this.getParent(item) ?? item);
-      } else {
-        for (const item of leaves) {
-          item.update();
-          this.emitter.fire(item);
-        }
-      }
+      // Many rows at once: one refresh of what holds them is cheaper.
+      if (runLeaves.length > LEAF_REFRESH_LIMIT) for (const item of runLeaves) this.dirtyContainers.add(this.getParent(item) ?? item);
+      else leaves.push(...runLeaves);
       const runItem = this.items.get(`run:${run.id}`);
       if (runItem) this.dirtyContainers.add(runItem);
       for (const item of this.items.values()) {
         if (item instanceof PipelineItem && this.runs.latestFor(item.parent.uri.fsPath, item.entry.name) === run) this.dirtyContainers.add(item);
       }
     }
-    this.containerRefresh.request();
+    // The containers of settled runs first, then the rows none of them covers, then the other
+    // containers when the throttle lets them.
+    const covering = settled.size ? this.flushContainers(settled) : new Set<PipewrightItem>();
+    for (const item of leaves) {
+      item.update();
+      if (covering === 'all' || this.coveredBy(item, covering)) continue;
+      this.emitter.fire(item);
+    }
+    if (this.dirtyContainers.size || this.rootDirty) this.containerRefresh.request();
+  }
+
+  /** Is this item inside one of these (being refreshed, they fetch it again)? */
+  private coveredBy(item: PipewrightItem, containers: ReadonlySet<PipewrightItem>): boolean {
+    if (containers.size === 0) return false;
+    for (let up = this.getParent(item); up; up = this.getParent(up)) if (containers.has(up)) return true;
+    return false;
+  }
+
+  /** The run whose state a container shows (a pipeline function: its latest run). */
+  private runOf(item: PipewrightItem): PipelineRun | undefined {
+    if (item instanceof NodeItem || item instanceof RunItem) return item.run;
+    if (item instanceof PipelineItem) return this.runs.latestFor(item.parent.uri.fsPath, item.entry.name);
+    return undefined;
   }
 
   /**
    * Fires the dirty containers due for it, skipping those inside another one being fired (it covers
    * them). A container with many open rows under it waits longer between refreshes, as each one
    * makes VS Code fetch and diff them all: a Parallel open on 1,000 rows must not stutter the view.
+   * `settled`: runs with nothing queued or running; only their containers fire, due or not (the
+   * caller leaves the others to the throttle). Returns what it fired ('all': the whole tree).
    */
-  private flushContainers(): void {
+  private flushContainers(settled?: ReadonlySet<PipelineRun>): ReadonlySet<PipewrightItem> | 'all' {
     const dirty = this.dirtyContainers;
     this.dirtyContainers = new Set();
     if (this.rootDirty) {
       this.rootDirty = false;
       for (const item of this.items.values()) if (item instanceof NodeItem || item instanceof RunItem) item.update();
       this.emitter.fire(undefined);
-      return;
+      return 'all';
     }
+    const fired = new Set<PipewrightItem>();
     const now = Date.now();
     for (const item of dirty) {
-      let covered = false;
-      for (let up = this.getParent(item); up && !covered; up = this.getParent(up)) covered = dirty.has(up);
-      if (covered) continue;
+      if (this.coveredBy(item, dirty)) continue;
+      const run = this.runOf(item);
+      const settling = run !== undefined && settled?.has(run) === true;
       const interval = Math.min(MAX_CONTAINER_REFRESH_MS, Math.max(CONTAINER_REFRESH_MS, this.openRows(item) * MS_PER_OPEN_ROW));
-      if (now - (this.lastRefresh.get(item) ?? 0) < interval) {
+      const due = settling || (!settled && now - (this.lastRefresh.get(item) ?? 0) >= interval - TIMER_SLACK_MS);
+      if (!due) {
         this.dirtyContainers.add(item);
         continue;
       }
@@ -250,8 +288,10 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
       if (item instanceof PipelineItem) this.withRunState(item);
       else if (item instanceof NodeItem || item instanceof RunItem) item.update();
       this.emitter.fire(item);
+      fired.add(item);
     }
-    if (this.dirtyContainers.size) this.containerRefresh.request();
+    if (!settled && this.dirtyContainers.size) this.containerRefresh.request();
+    return fired;
   }
 
   /** The view reports what the user expands and collapses. */

@@ -36,6 +36,10 @@ test('command palette: lists and runs a contributed command', async () => {
     assert.ok((await wb.paletteEntries('Fixture: Say')).includes('Fixture: Say Hello'));
     await wb.runCommand('Fixture: Say Hello');
     await wb.page.locator('.notifications-toasts .notification-list-item-message', { hasText: 'Hello from the fixture' }).waitFor();
+    // What failure reports quote: every notification, read from the notification center.
+    const log = await wb.notificationLog();
+    assert.ok(log.some((m) => m.includes('Hello from the fixture')), JSON.stringify(log));
+    await wb.page.keyboard.press('Escape');
   });
 });
 

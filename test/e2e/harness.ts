@@ -687,6 +687,20 @@ export class Workbench {
     return msgs.map((m) => m.trim());
   }
 
+  /**
+   * Every notification of the session, toasts gone included (they hide after a while): opens the
+   * notification center and reads it. For failure reports: a command that did nothing often said
+   * why in a toast long gone by then.
+   */
+  async notificationLog(): Promise<string[]> {
+    await this.dismissOverlays();
+    const center = this.page.locator('.notifications-center');
+    if (!(await center.isVisible().catch(() => false))) await this.runCommand('Notifications: Show Notifications');
+    await center.waitFor({ state: 'visible', timeout: 5000 });
+    const msgs = await center.locator('.notification-list-item-message').allTextContents();
+    return msgs.map((m) => m.trim());
+  }
+
   /** Saves a screenshot into test-artifacts/e2e/ and returns its path. */
   async screenshot(name: string): Promise<string> {
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -696,12 +710,14 @@ export class Workbench {
     return file;
   }
 
-  /** Runs `fn`; on failure saves a screenshot (and the server log) before rethrowing. */
+  /** Runs `fn`; on failure saves a screenshot and the server log, and lists the notifications, before rethrowing. */
   async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
       const shot = await this.screenshot(`FAILED-${name}`).catch(() => undefined);
+      const notifications = await this.notificationLog().catch(() => undefined);
+      if (notifications?.length && err instanceof Error) err.message += `\n(notifications: ${notifications.map((n) => JSON.stringify(n)).join(', ')})`;
       mkdirSync(ARTIFACTS, { recursive: true });
       const prefix = this.options.name ? `${this.options.name}-` : '';
       writeFileSync(path.join(ARTIFACTS, `${prefix}FAILED-${name.replace(/[^\w.-]+/g, '_')}.exthost.log`), this.extensionHostLog());

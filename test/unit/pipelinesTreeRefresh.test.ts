@@ -1,0 +1,167 @@
+// When the Pipelines view refreshes which rows, against a stub of the vscode API and a real RunTree.
+// Refreshing a container makes VS Code forget its children until it has fetched them again; a
+// context-menu command on one of them then gets no element (microsoft/vscode#144250). So the last
+// state of a run must come through the refresh of what holds its rows, with nothing after it.
+import { strict as assert } from 'node:assert';
+import Module from 'node:module';
+import { afterEach, mock, test } from 'node:test';
+import type { NodeParams, NodeType, PipelineNode } from '../../protocol/pipeline';
+import type { NodeState } from '../../protocol/runner';
+import { RunTree } from '../../runner/model/runTree';
+
+type Listener<T> = (e: T) => void;
+class EventEmitter<T> {
+  private readonly listeners: Listener<T>[] = [];
+  readonly event = (l: Listener<T>) => {
+    this.listeners.push(l);
+    return { dispose: () => void this.listeners.splice(this.listeners.indexOf(l), 1) };
+  };
+  fire(e: T): void {
+    this.listeners.slice().forEach((l) => l(e));
+  }
+  dispose(): void {
+    this.listeners.length = 0;
+  }
+}
+class TreeItem {
+  id?: string;
+  description?: string;
+  tooltip?: unknown;
+  iconPath?: unknown;
+  contextValue?: string;
+  command?: unknown;
+  resourceUri?: unknown;
+  constructor(
+    public label: string,
+    public collapsibleState: number,
+  ) {}
+}
+class ThemeIcon {
+  static readonly File = new ThemeIcon('file');
+  constructor(
+    readonly id: string,
+    readonly color?: unknown,
+  ) {}
+}
+const uri = (fsPath: string) => ({ fsPath, toString: () => `file://${fsPath}` });
+const vscodeStub = {
+  EventEmitter,
+  TreeItem,
+  ThemeIcon,
+  ThemeColor: class {
+    constructor(readonly id: string) {}
+  },
+  MarkdownString: class {
+    appendMarkdown(): void {}
+    appendCodeblock(): void {}
+  },
+  TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
+  Uri: { file: uri },
+  Range: class {},
+  workspace: { asRelativePath: (u: { fsPath: string }) => u.fsPath.replace(/^\/ws\//, '') },
+};
+const loader = Module as unknown as { _load: (req: string, ...rest: unknown[]) => unknown };
+const realLoad = loader._load;
+loader._load = (req: string, ...rest: unknown[]) => (req === 'vscode' ? vscodeStub : realLoad(req, ...rest));
+
+const FILE = '/ws/pipeline.py';
+const params: NodeParams = { cpu: 1, gpu: 0, mem: 1, env: {}, image: null, requires_docker: false, max_time: 60, container_reuse_context: null, skip: false, suppress_errors: false, stop_on_error: true, max_concurrent: null, doc: null, title: null, tags: [] };
+const spec = (p: string, type: NodeType, command?: string): PipelineNode => ({ path: p, type, params, parents: [], source: { file: FILE, line: 1 }, ...(command ? { command } : {}) });
+
+/** The view on one run of pipeline.py's `pipeline` (data, then pick_best), every row fetched as VS Code does. */
+async function setUp() {
+  const { PipelinesTreeProvider } = await import('../../extension/treeViews/pipelinesTree');
+  const tree = new RunTree([spec('/', 'Parallel'), spec('/data', 'Exec', 'make data'), spec('/pick_best', 'Exec', 'pick')]);
+  const run = { id: 'ka-ma', tree, meta: { name: 'pipeline', file: FILE }, status: 'active', scheduler: { autorun: true }, hasSteps: true };
+  const changes = new EventEmitter<{ run: typeof run; paths: Set<string> }[]>();
+  const runs = { onDidChange: changes.event, active: () => [run], stored: () => [], latestFor: (file: string, func: string) => (file === FILE && func === 'pipeline' ? run : undefined) };
+  const definitions = { onDidChange: new EventEmitter<void>().event, definitions: async () => [uri(FILE)] };
+  const treeSource = async () => ({ uri: `file://${FILE}`, isDefinition: true, trusted: true, pipelines: [{ name: 'pipeline', line: 1, default: true }], version: 1 });
+  const provider = new PipelinesTreeProvider(runs as never, definitions as never, treeSource as never);
+  const fired: string[] = [];
+  provider.onDidChangeTreeData((item) => fired.push(item?.id ?? '<root>'));
+  // What VS Code fetches for a view showing the pipeline function and Runs › ka-ma open.
+  const [def, runsGroup] = await provider.getChildren();
+  const [pipelineFn] = await provider.getChildren(def);
+  const [runItem] = await provider.getChildren(runsGroup);
+  await provider.getChildren(pipelineFn);
+  await provider.getChildren(runItem);
+  const set = (p: string, state: NodeState) => tree.setLeafState(tree.get(p), state);
+  /** The RunManager's batch: these paths changed. Returns what the view refreshed meanwhile. */
+  const change = (...paths: string[]) => {
+    const from = fired.length;
+    changes.fire([{ run, paths: new Set(paths) }]);
+    return fired.slice(from);
+  };
+  const rows = async () => Object.fromEntries((await provider.getChildren(pipelineFn!)).map((i) => [i.label, i.description]));
+  return { provider, fired, set, change, rows, pipelineFnId: pipelineFn!.id!, runItemId: runItem!.id! };
+}
+
+afterEach(() => mock.timers.reset());
+
+test('a run that settles refreshes what holds its rows at once, its rows through them, and nothing after', async () => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 100_000 });
+  const { provider, fired, set, change, rows, pipelineFnId, runItemId } = await setUp();
+  const data = (owner: string) => `node:${owner}:ka-ma:/data`;
+  const pickBest = (owner: string) => `node:${owner}:ka-ma:/pick_best`;
+
+  set('/data', 'running');
+  assert.deepEqual(change('/data', '/'), [data(pipelineFnId), data(runItemId), runItemId, pipelineFnId], 'busy: rows at once, then containers (the throttle is idle)');
+  mock.timers.tick(300);
+  set('/data', 'done');
+  set('/pick_best', 'running');
+  assert.deepEqual(change('/data', '/pick_best'), [data(pipelineFnId), data(runItemId), pickBest(pipelineFnId), pickBest(runItemId)], 'busy: containers wait for the throttle');
+  mock.timers.tick(300);
+  set('/pick_best', 'done');
+  const settling = change('/pick_best', '/');
+  assert.deepEqual(settling.sort(), [pipelineFnId, runItemId].sort(), 'settled: the containers now, covering their rows (no row fired by itself)');
+  assert.match((await rows()).pick_best ?? '', /^done\b/, 'the rows they fetch again show the last state');
+  const from = fired.length;
+  mock.timers.tick(10_000);
+  assert.deepEqual(fired.slice(from), [], 'no refresh after the last state (it would make VS Code forget the rows the user acts on)');
+
+  // A reset whose whole execution fits in one batch (a cached step): the same.
+  set('/data', 'pending');
+  set('/data', 'running');
+  set('/data', 'done');
+  assert.deepEqual(change('/data', '/').sort(), [pipelineFnId, runItemId].sort());
+  const after = fired.length;
+  mock.timers.tick(10_000);
+  assert.deepEqual(fired.slice(after), []);
+  provider.dispose();
+});
+
+test('a container due when the throttle fires a little early by Date.now() refreshes then, not a second later', async () => {
+  // The throttle's timer counts from the event loop's clock, Date.now() from the wall clock.
+  let clock = 100_000;
+  mock.timers.enable({ apis: ['setTimeout'] });
+  mock.method(Date, 'now', () => clock);
+  const { provider, set, change, pipelineFnId, runItemId } = await setUp();
+  set('/data', 'running');
+  assert.ok(change('/data', '/').includes(pipelineFnId), 'the throttle is idle: at once');
+  clock += 300;
+  set('/data', 'done');
+  set('/pick_best', 'running');
+  assert.ok(!change('/data', '/pick_best').includes(pipelineFnId), 'within the second: waits');
+  const fired: string[] = [];
+  provider.onDidChangeTreeData((item) => fired.push(item?.id ?? '<root>'));
+  clock += 699; // the timer (700 ms) fires when Date.now() says 999 ms since the last refresh
+  mock.timers.tick(700);
+  assert.deepEqual(fired.sort(), [pipelineFnId, runItemId].sort());
+  provider.dispose();
+});
+
+test('while a run is busy, containers refresh about once a second however many batches come', async () => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 100_000 });
+  const { provider, fired, set, change, pipelineFnId } = await setUp();
+  set('/data', 'running');
+  change('/data', '/');
+  const from = fired.length;
+  for (let i = 0; i < 30; i++) {
+    mock.timers.tick(100);
+    change('/data'); // a log line, say: the row refreshes, its containers are due again
+  }
+  const containerRefreshes = fired.slice(from).filter((id) => id === pipelineFnId).length;
+  assert.ok(containerRefreshes >= 2 && containerRefreshes <= 3, `${containerRefreshes} refreshes of the pipeline function in 3 s`);
+  provider.dispose();
+});

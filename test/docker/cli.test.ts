@@ -65,6 +65,13 @@ test('run exits 1 when the root fails, and prints why', async () => {
   assert.match(result.stdout, /error {3}\/bad \(exit 4\)/);
 });
 
+test('a pipeline 3,000 levels deep runs to the end and prints its status (it used to hang)', { timeout: 120_000 }, async () => {
+  const file = define('deep.py', 'import conducto as co\nroot = node = co.Serial()\nfor i in range(3000):\n    node["s%d" % i] = co.Serial()\n    node = node["s%d" % i]\nnode["leaf"] = co.Exec("echo deep")\n');
+  const result = await cli(['run', file], env);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /└─0 leaf {2}✔ done \S+ {3}echo deep\npipeline \S+ {2}done {2}P0 Q0 R0 D1 E0 K0\n$/);
+});
+
 test('a definition error stops before anything runs: FILE:LINE: message, exit 3', async () => {
   const file = define('bad_param.py', 'import conducto as co\nroot = co.Serial()\nroot["x"] = co.Exec("true", cpu=-1)\n');
   const result = await cli(['run', file], env);

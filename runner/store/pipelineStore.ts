@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync, createReadStream } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync, createReadStream } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { PipelineDocument } from '../../protocol/pipeline';
@@ -6,6 +6,7 @@ import { readPipelineFile } from '../../evaluator/readPipeline';
 import type { NodeState, PipelineStatus, PipelineSummary, RunnerEvent, StateCounts } from '../../protocol/runner';
 import { newPipelineName } from './pipelineNames';
 import { PipelineSpace } from './pipelineSpace';
+import { makeStoreFolder } from './storeFolder';
 import { defaultStoreRoot } from './storeLocation';
 
 export interface PipelineMeta {
@@ -36,9 +37,9 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export class PipelineStore {
   readonly root: string;
 
-  constructor(root = defaultStoreRoot()) {
-    this.root = path.join(root, 'pipelines');
-    mkdirSync(this.root, { recursive: true });
+  constructor(root?: string) {
+    this.root = path.join(root ?? defaultStoreRoot(), 'pipelines');
+    makeStoreFolder(this.root, root);
   }
 
   dir(id: string): string {

@@ -1,3 +1,4 @@
+import { imageNameProblem } from '../../protocol/imageReference';
 import type { NodeModification } from '../../protocol/runner';
 import { changedHostField } from './imageChange';
 import type { RunNode } from './runTree';
@@ -21,6 +22,9 @@ export function validateModification(node: RunNode, changes: NodeModification): 
   }
   if (changes.skip !== undefined && typeof changes.skip !== 'boolean') bad('skip must be true or false');
   if (changes.image !== undefined) {
+    const name = changes.image?.name;
+    const problem = name ? imageNameProblem(name) : null;
+    if (problem) bad(`image.name "${name}" is not a valid image name: ${problem}`);
     const field = changedHostField(node.params.image, changes.image);
     if (field) bad(`image.${field} cannot be changed by a modification: it decides which host files go into the image, so it stays as the definition set it (a modification may change the image's name, install_packages and install_pip)`);
   }

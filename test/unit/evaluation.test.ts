@@ -102,3 +102,10 @@ test('a definition that ends the process itself (os._exit(0)) is told apart from
     return true;
   });
 });
+
+test('a definition named like a stdlib module the SDK imports (inspect.py, json.py) evaluates', async () => {
+  for (const name of ['inspect.py', 'json.py']) {
+    const doc = await evaluateDefinition(definition(name, 'root = co.Serial()\nroot["a"] = co.Exec("echo hi")'));
+    assert.deepEqual(doc.nodes.map((n) => n.path), ['/', '/a'], name);
+  }
+});

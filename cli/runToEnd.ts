@@ -52,26 +52,27 @@ export async function runToEnd(run: PipelineRun, json: boolean, io: CliIO, start
       io.out(`${event.state.padEnd(7)} ${event.path}${why} ${((e.endedAt! - e.startedAt) / 1000).toFixed(2)}s\n`);
     });
   }
+  // Whatever fails (a refused operation, an unknown node, the summary), the pipeline is let go of
+  // before the error is reported: its workers would otherwise keep the process alive for ever.
   try {
-    start();
-    await untilEnded(run);
-  } catch (err) {
-    // A refused operation (bad modification, unknown node): let go of the pipeline, then report.
-    await run.close();
-    throw err;
+    try {
+      start();
+      await untilEnded(run);
+    } finally {
+      live?.stop();
+      process.off('SIGINT', stopSignals);
+      process.off('SIGTERM', stopSignals);
+    }
+    const state = run.tree.root.state;
+    if (json) {
+      io.out(`${JSON.stringify({ type: 'finished', pipeline: run.id, time: Date.now(), path: '/', state, counts: run.tree.root.leafCounts })}\n`);
+    } else if (!live) {
+      io.out(`${renderStatus(run.tree)}\n${header()}\n`);
+    }
+    return state === 'done' ? 0 : 1;
   } finally {
-    live?.stop();
-    process.off('SIGINT', stopSignals);
-    process.off('SIGTERM', stopSignals);
+    await run.close();
   }
-  const state = run.tree.root.state;
-  if (json) {
-    io.out(`${JSON.stringify({ type: 'finished', pipeline: run.id, time: Date.now(), path: '/', state, counts: run.tree.root.leafCounts })}\n`);
-  } else if (!live) {
-    io.out(`${renderStatus(run.tree)}\n${header()}\n`);
-  }
-  await run.close();
-  return state === 'done' ? 0 : 1;
 }
 
 /** Resolves when nothing runs or is queued and the pipeline is not asleep: a sleeping one waits for its wake. */

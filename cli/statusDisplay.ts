@@ -3,18 +3,13 @@ import type { NodeState } from '../protocol/runner';
 import { formatDuration } from '../presentation/format';
 import { renderTree } from '../presentation/tree';
 import { nodeSpan } from '../runner/model/nodeSpan';
-import type { RunNode, RunTree } from '../runner/model/runTree';
+import { subtree, type RunTree } from '../runner/model/runTree';
 
 const ICONS: Record<NodeState, string> = { pending: '·', queued: '…', running: '▶', done: '✔', error: '✖', killed: '☠' };
 
 /** The tree with each node's state, duration and, for failures, the reason. */
 export function renderStatus(tree: RunTree, now = Date.now()): string {
-  const specs: PipelineNode[] = [];
-  const walk = (n: RunNode) => {
-    specs.push(n.spec);
-    n.children.forEach(walk);
-  };
-  walk(tree.root);
+  const specs: PipelineNode[] = subtree(tree.root).map((n) => n.spec);
   return renderTree(specs, (spec) => {
     const node = tree.get(spec.path);
     const span = nodeSpan(node, now);

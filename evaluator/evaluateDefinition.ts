@@ -3,7 +3,7 @@ import type { DefinitionError, PipelineDocument } from '../protocol/pipeline';
 import { definitionErrorFrom, SDK_DEFINITION_ERROR_EXIT } from './definitionErrorFrom';
 import { cliLimits, exitMessage, processFailure, type EvaluationLimits } from './limits';
 import { exchange, pythonEnv, spawnPython } from './pythonProcess';
-import { readPipelineStream } from './readPipeline';
+import { PipelineFormatError, readPipelineStream } from './readPipeline';
 import { pythonExecutable, sdkDirectory } from './sdkLocation';
 
 export interface EvaluateOptions {
@@ -69,6 +69,13 @@ export async function evaluateDefinition(file: string, options: EvaluateOptions 
   if (result.code === SDK_DEFINITION_ERROR_EXIT) throw new DefinitionFailure(definitionErrorFrom(result.stderr, absolute));
   if (result.code !== 0) throw new EvaluationFailure(`${absolute}: ${exitMessage(result, limits)}`);
   const answer = await parsed;
-  if ('err' in answer) throw answer.err;
+  if ('err' in answer) {
+    // Status 0 and no whole pipeline: the SDK reports sys.exit() itself (exit 3, at its line), so
+    // something ended the process without Python's shutdown, as os._exit() does.
+    if (answer.err instanceof PipelineFormatError && answer.err.incomplete) {
+      throw new EvaluationFailure(`${absolute}: the definition ended the process (exit status 0) before its pipeline was written (${answer.err.detail}): does it call os._exit()?`);
+    }
+    throw answer.err;
+  }
   return answer.doc;
 }

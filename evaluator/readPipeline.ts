@@ -9,8 +9,14 @@ import {
 } from '../protocol/pipeline';
 
 export class PipelineFormatError extends Error {
-  constructor(where: string, message: string) {
-    super(`${where}: ${message}`);
+  constructor(
+    where: string,
+    /** What is wrong, without where. */
+    readonly detail: string,
+    /** The text stopped early (nothing, or no closing `]}`): whoever wrote it ended first. */
+    readonly incomplete = false,
+  ) {
+    super(`${where}: ${detail}`);
     this.name = 'PipelineFormatError';
   }
 }
@@ -88,8 +94,8 @@ export async function readPipelineStream(input: Readable, where = 'pipeline JSON
       throw new PipelineFormatError(at, `bad node (${(err as Error).message})`);
     }
   }
-  if (!header) throw new PipelineFormatError(where, 'empty document');
-  if (!ended) throw new PipelineFormatError(where, 'truncated document (no closing "]}")');
+  if (!header) throw new PipelineFormatError(where, 'empty document', true);
+  if (!ended) throw new PipelineFormatError(where, 'truncated document (no closing "]}")', true);
   if (nodes.length === 0) throw new PipelineFormatError(where, 'no nodes');
   return { ...header, nodes };
 }

@@ -18,19 +18,29 @@ export function renderTree(nodes: readonly PipelineNode[], decorate?: Decorate):
     const command = node.type === 'Exec' && node.command !== undefined ? `   ${node.command.replace(/\n/g, '\\n')}` : '';
     out.push(`${label}${extra}${command}`);
   };
-  const walk = (node: PipelineNode, indent: string) => {
-    const kids = children.get(node.path) ?? [];
-    const numbered = node.type !== 'Parallel';
-    kids.forEach((kid, i) => {
-      const last = i === kids.length - 1;
-      line(kid, `${indent}${last ? '└─' : '├─'}${numbered ? i : ''} ${nodeName(kid.path)}`);
-      walk(kid, indent + (last ? '  ' : '│ '));
-    });
-  };
   const root = nodes[0];
   if (!root) return '';
   line(root, root.path);
-  walk(root, '');
+  // Depth-first with a stack of open containers, not recursion: a tree thousands of levels deep
+  // must not overflow the call stack.
+  const open: { kids: PipelineNode[]; next: number; indent: string; numbered: boolean }[] = [];
+  const enter = (node: PipelineNode, indent: string) => {
+    const kids = children.get(node.path);
+    if (kids?.length) open.push({ kids, next: 0, indent, numbered: node.type !== 'Parallel' });
+  };
+  enter(root, '');
+  while (open.length) {
+    const at = open[open.length - 1]!;
+    if (at.next === at.kids.length) {
+      open.pop();
+      continue;
+    }
+    const i = at.next++;
+    const kid = at.kids[i]!;
+    const last = i === at.kids.length - 1;
+    line(kid, `${at.indent}${last ? '└─' : '├─'}${at.numbered ? i : ''} ${nodeName(kid.path)}`);
+    enter(kid, at.indent + (last ? '  ' : '│ '));
+  }
   return out.join('\n');
 }
 

@@ -84,8 +84,12 @@ export type HostToWebview =
   | { type: 'select'; path: string }
   | { type: 'error'; message: string; op?: WebviewToHost['type'] };
 
-/** The most of a log's end the webview may ask to be shown first. */
-const MAX_TAIL_BYTES = 512 * 1024 * 1024;
+/**
+ * The most of a log's end the webview may ask to be shown first, and the most the host reads for
+ * one request: it holds that much twice over (the bytes, then the text), so this bounds its memory.
+ * A longer log opens whole in an editor (`openLog`).
+ */
+export const MAX_TAIL_BYTES = 8 * 1024 * 1024;
 
 const WebviewToHostSchema = v.variant('type', [
   v.object({ type: v.literal('ready') }),

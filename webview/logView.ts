@@ -4,7 +4,7 @@
 import { FitAddon } from '@xterm/addon-fit';
 import { SearchAddon } from '@xterm/addon-search';
 import { Terminal, type ITheme } from '@xterm/xterm';
-import type { HostToWebview, WebviewToHost } from '../protocol/webviewMessages';
+import { MAX_TAIL_BYTES, type HostToWebview, type WebviewToHost } from '../protocol/webviewMessages';
 import { clear, h, icon, iconButton } from './dom';
 import { formatBytes, formatTime, outcome } from './format';
 import { findAll } from './logSearch';
@@ -303,10 +303,14 @@ export class LogView {
     if (b.lines > SCROLLBACK) parts.push(` · ${b.lines.toLocaleString()} lines (the view keeps the last ${SCROLLBACK.toLocaleString()})`);
     this.status.append(...parts);
     if (b.leftOut > 0) {
-      const more = h('a', { href: '#', class: 'link' }, `Load earlier (${formatBytes(b.leftOut)} not shown)`);
+      // The host reads at most MAX_TAIL_BYTES for the view; beyond, the whole file opens in an editor.
+      const sub = this.s.logSub;
+      const atCap = !!sub && sub.tailBytes >= MAX_TAIL_BYTES;
+      const more = h('a', { href: '#', class: 'link' }, `${atCap ? 'Open the whole log' : 'Load earlier'} (${formatBytes(b.leftOut)} not shown)`);
       more.addEventListener('click', (e) => {
         e.preventDefault();
-        this.dispatch({ type: 'loadMore' });
+        if (atCap) this.send({ type: 'openLog', path: sub.path, execution: sub.execution, stream: sub.stream });
+        else this.dispatch({ type: 'loadMore' });
       });
       this.status.append(' · ', more);
     }

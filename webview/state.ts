@@ -2,7 +2,7 @@
 // what to tell the host, so the DOM side stays thin and this stays testable. Pure (no DOM).
 import type { PipelineSummary } from '../protocol/runner';
 import type { ExecutionRecord } from '../protocol/runner';
-import type { ExecutionRef, HostToWebview, LogStream, NodeDetails, PanelState, WebviewToHost } from '../protocol/webviewMessages';
+import { MAX_TAIL_BYTES, type ExecutionRef, type HostToWebview, type LogStream, type NodeDetails, type PanelState, type WebviewToHost } from '../protocol/webviewMessages';
 import { parentPath } from '../protocol/pipeline';
 import { NodeIndex } from './nodeIndex';
 
@@ -220,7 +220,7 @@ export function applyUiAction(s: ViewState, a: UiAction): Outcome {
       s.follow = a.on;
       return { dirty: { logs: true }, send: [] };
     case 'loadMore':
-      s.tailBytes = Math.min(s.tailBytes * 4, 256 * 1024 * 1024);
+      s.tailBytes = Math.min(s.tailBytes * 4, MAX_TAIL_BYTES);
       s.logSub = null;
       return { dirty: { logs: true }, send: [] };
     case 'compareToggle': {

@@ -1,6 +1,7 @@
 // The param editor's form: what the user typed, checked as they type with the same rules as the
 // runner's validateModification (runner/model/validateModification.ts), and turned into
 // the NodeModification of the fields that changed. Pure.
+import { imageNameProblem } from '../protocol/imageReference';
 import type { ImageSpec } from '../protocol/pipeline';
 import type { NodeModification } from '../protocol/runner';
 import type { NodeDetails } from '../protocol/webviewMessages';
@@ -134,7 +135,8 @@ export function validateForm(form: ParamForm, node: Pick<NodeDetails, 'type' | '
   const imageName = form.image.trim();
   if (imageName !== (p.image?.name ?? '')) {
     dirty.push('image');
-    if (/\s/.test(imageName)) errors.image = 'an image name has no spaces';
+    const problem = imageName ? imageNameProblem(imageName) : null;
+    if (problem) errors.image = `not a valid image name: ${problem}`;
     else changes.image = imageName ? imageWithName(p.image, imageName) : null;
   }
   const env = parseEnv(form.env);

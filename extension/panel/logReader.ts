@@ -3,6 +3,7 @@
 // shown twice or lost between the first read and the tail. Plain Node: unit-tested.
 import { StringDecoder } from 'node:string_decoder';
 import { formatBytes } from '../../presentation/format';
+import { MAX_TAIL_BYTES } from '../../protocol/webviewMessages';
 import type { LogFile } from '../../runner/store/pipelineSpace';
 
 export interface LogChunk {
@@ -27,10 +28,14 @@ export class LogReader {
     private readonly maxPerRead = 4 * 1024 * 1024,
   ) {}
 
-  /** The last `tailBytes` of the file (from a line start when cut), and the offset to tail from. */
+  /**
+   * The last `tailBytes` of the file (from a line start when cut), and the offset to tail from.
+   * Never more than MAX_TAIL_BYTES, whoever asks: the host's memory stays bounded.
+   */
   initial(tailBytes: number): LogChunk {
+    const want = Math.min(tailBytes, MAX_TAIL_BYTES);
     return this.log.read((read, size) => {
-      let from = Math.max(0, size - tailBytes);
+      let from = Math.max(0, size - want);
       if (from > 0) {
         const nl = read(from, Math.min(size, from + LINE_SEARCH)).indexOf(0x0a);
         if (nl >= 0) from += nl + 1;

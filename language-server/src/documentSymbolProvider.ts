@@ -8,6 +8,11 @@ import type { SourceLines } from './sourceText';
 
 /** Beyond this many nodes per document the outline stops (an outline of 100 000 nodes helps nobody). */
 export const MAX_SYMBOL_NODES = 5000;
+/**
+ * Nor does it go deeper than this below a pipeline's root: symbols travel as nested JSON, which
+ * JSON.stringify cannot write past a few thousand levels (a pipeline built deep in a loop).
+ */
+export const MAX_SYMBOL_DEPTH = 100;
 
 const KIND: Record<NodeType, SymbolKind> = {
   Serial: SymbolKind.Array,
@@ -75,18 +80,21 @@ function functionDetail(entry: PipelineEntry): string {
 /** The document's nodes as nested drafts; a node made in another file sits at its parent's line. */
 function nodeTree(doc: PipelineDocument, fallback0: number, snapshot: Snapshot, budget: { left: number }): Draft | undefined {
   const byPath = new Map<string, Draft>();
+  const depth = new Map<Draft, number>();
   let root: Draft | undefined;
   const order: Array<[Draft, Draft | undefined]> = [];
   for (const node of doc.nodes) {
     const parentDraft = node.path === ROOT_PATH ? undefined : byPath.get(parentPath(node.path) ?? ROOT_PATH);
-    if (node.path !== ROOT_PATH && !parentDraft) continue; // under a node cut by the budget
-    if (budget.left <= 0) continue;
+    if (node.path !== ROOT_PATH && !parentDraft) continue; // under a node cut by the budget or the depth
+    const level = parentDraft ? depth.get(parentDraft)! + 1 : 0;
+    if (budget.left <= 0 || level > MAX_SYMBOL_DEPTH) continue;
     budget.left--;
     const here = node.source?.line && node.source.file && snapshot.file && samePath(node.source.file, snapshot.file);
     const line = here ? snapshot.source.clamp(node.source.line - 1) : (parentDraft?.line ?? fallback0);
     const command = node.command ? ` ${firstLine(node.command)}` : '';
     const draft: Draft = { name: nodeName(node.path), kind: KIND[node.type] ?? SymbolKind.Object, detail: `${node.type}${command}`, line, first: line, last: line, children: [] };
     byPath.set(node.path, draft);
+    depth.set(draft, level);
     if (parentDraft) parentDraft.children.push(draft);
     else root = draft;
     order.push([draft, parentDraft]);

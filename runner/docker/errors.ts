@@ -37,6 +37,18 @@ export class ImageUnavailableError extends Error {
   }
 }
 
+/** The image name is not a Docker image reference: no engine could take it, running or not. */
+export class InvalidImageNameError extends Error {
+  override readonly name = 'InvalidImageNameError';
+  constructor(
+    message: string,
+    readonly image: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 export class ImageBuildError extends Error {
   override readonly name = 'ImageBuildError';
   constructor(

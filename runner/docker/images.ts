@@ -4,6 +4,7 @@
 import type Dockerode from 'dockerode';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { imageNameProblem } from '../../protocol/imageReference';
 import type { ImageSpec } from '../../protocol/pipeline';
 import { buildImage } from './build';
 import { dockerEndpoint } from './connect';
@@ -11,13 +12,14 @@ import { collectContext, toTarEntries, type ContextEntry } from './buildContext'
 import { COPY_DIR_CONTEXT_PREFIX, COPY_DIR_TARGET, fromImages, generateDockerfile } from './dockerfile';
 import { computeImageKey, imageTagForKey, type ImageRecipe } from './imageKey';
 import type { ImageProgress } from './progress';
+import { InvalidImageNameError } from './errors';
 import { ensureLocalImage, inspectImageId } from './pull';
 import { SharedWork } from './shared';
 import { withTimeout } from './timeout';
 import type { TarEntry } from './tar';
 
 export type { ImageProgress } from './progress';
-export { ImageBuildError, ImageUnavailableError } from './errors';
+export { ImageBuildError, ImageUnavailableError, InvalidImageNameError } from './errors';
 
 export interface ResolvedImage {
   /** A tag or id to create containers from. */
@@ -113,7 +115,17 @@ interface Ctx {
   built: boolean;
 }
 
+/** Where an image name was given, for the error that refuses it. */
+const NAMED_IN = {
+  node: "in the node's Image(name=...)",
+  default: 'as the default image (--image, PIPEWRIGHT_DEFAULT_IMAGE or the pipewright.defaultImage setting)',
+  dockerfile: 'in a FROM line of the Dockerfile',
+} as const;
+
 async function ensureImage(ctx: Ctx, name: string, whose: 'node' | 'default' | 'dockerfile'): Promise<string> {
+  // Before the engine is asked: it would fail in the HTTP client or with a 400, read as Docker's fault.
+  const problem = imageNameProblem(name);
+  if (problem) throw new InvalidImageNameError(`Invalid image name "${name}" ${NAMED_IN[whose]}: ${problem}`, name);
   const hint =
     whose === 'default'
       ? 'Build or load it locally (docker build / docker load), or set PIPEWRIGHT_DEFAULT_IMAGE (or pass --image) to an image this engine has.'

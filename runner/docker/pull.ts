@@ -2,7 +2,7 @@
 // layer progress; a failed pull becomes an ImageUnavailableError that says what to do instead.
 import type Dockerode from 'dockerode';
 import { dockerEndpoint, explainDockerError } from './connect';
-import { ImageUnavailableError } from './errors';
+import { ImageUnavailableError, InvalidImageNameError } from './errors';
 import { engineMessage, followEngineStream, type EngineEvent, type ImageProgress } from './progress';
 import type { SharedWork } from './shared';
 import { CancelledError, isAbortError, TimeoutError, withTimeout } from './timeout';
@@ -24,7 +24,10 @@ export interface PullOptions {
   shared: SharedWork<unknown, ImageProgress>;
 }
 
-/** The image's id, or null when the engine does not have it. Other errors (no engine) throw. */
+/**
+ * The image's id, or null when the engine does not have it. A name no engine could take throws
+ * InvalidImageNameError; other errors (no engine) throw DockerUnavailableError.
+ */
 export async function inspectImageId(docker: Dockerode, name: string, timeoutMs: number, signal?: AbortSignal): Promise<string | null> {
   try {
     const info = await withTimeout(docker.getImage(name).inspect(), timeoutMs, `Inspecting image ${name}`, signal);
@@ -32,8 +35,21 @@ export async function inspectImageId(docker: Dockerode, name: string, timeoutMs:
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode === 404) return null;
     if (error instanceof CancelledError) throw error;
+    const why = invalidName(error);
+    if (why) throw new InvalidImageNameError(`Invalid image name "${name}": ${why}`, name, { cause: error });
     throw explainDockerError(error, dockerEndpoint(docker));
   }
+}
+
+/**
+ * The name itself was refused, not the engine unreachable: the HTTP client will not put it in a
+ * request (a space), or the engine answers 400 (`invalid reference format`).
+ */
+function invalidName(error: unknown): string | null {
+  const { code, statusCode } = error as { code?: unknown; statusCode?: unknown };
+  if (code === 'ERR_UNESCAPED_CHARACTERS') return 'it has characters no image name has (a space?)';
+  if (statusCode === 400) return engineMessage(error);
+  return null;
 }
 
 export async function ensureLocalImage(docker: Dockerode, name: string, options: PullOptions): Promise<LocalImage> {

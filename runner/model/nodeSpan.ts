@@ -4,14 +4,15 @@ import type { RunNode } from './runTree';
 export function nodeSpan(node: RunNode, now = Date.now()): number | null {
   let start = Infinity;
   let end = -Infinity;
-  const visit = (n: RunNode) => {
+  const stack = [node]; // not recursion: trees may be thousands of levels deep
+  while (stack.length) {
+    const n = stack.pop()!;
     const last = n.executions[n.executions.length - 1];
     if (last) {
       start = Math.min(start, last.startedAt);
       end = Math.max(end, last.endedAt ?? now);
     }
-    n.children.forEach(visit);
-  };
-  visit(node);
+    for (const child of n.children) stack.push(child);
+  }
   return start === Infinity ? null : end - start;
 }

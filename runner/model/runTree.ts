@@ -133,30 +133,30 @@ export class RunTree {
   }
 
   private removeSubtree(node: RunNode): void {
-    this.byPath.delete(node.path);
-    for (const child of node.children) this.removeSubtree(child);
+    for (const n of subtree(node)) this.byPath.delete(n.path);
   }
 
   /** Rebuilds the counts of a subtree from scratch and pushes the difference up. */
   recount(node: RunNode): void {
     const before = { ...node.leafCounts };
     const oldView = node.viewState;
-    const walk = (n: RunNode) => {
+    // Children before their parents: the reverse of a pre-order.
+    const order = subtree(node);
+    for (let i = order.length - 1; i >= 0; i--) {
+      const n = order[i]!;
       if (n.isLeaf) {
         Object.assign(n.leafCounts, emptyCounts());
         n.leafCounts[n.state] = 1;
-        return;
+        continue;
       }
       Object.assign(n.childCounts, emptyCounts());
       Object.assign(n.leafCounts, emptyCounts());
       for (const child of n.children) {
-        walk(child);
         n.childCounts[child.viewState]++;
         for (const s of NODE_STATES) n.leafCounts[s] += child.leafCounts[s];
       }
       n.state = deriveState(n.childCounts);
-    };
-    walk(node);
+    }
     const up = node.parent;
     for (const s of NODE_STATES) {
       const delta = node.leafCounts[s] - before[s];
@@ -225,14 +225,23 @@ export class RunTree {
   /** Applies changed params to a node and re-derives what its descendants inherit. */
   updateParams(node: RunNode, params: NodeParams, set: readonly ParamName[]): void {
     node.spec = { ...node.spec, params, set: [...set] };
-    const push = (n: RunNode) => {
-      for (const child of n.children) {
-        child.spec = { ...child.spec, params: inheritParams(n.params, child.params, child.spec.set ?? []) };
-        push(child);
-      }
-    };
-    push(node);
+    // Pre-order: each parent's params are final before its children inherit from them.
+    for (const n of subtree(node)) {
+      for (const child of n.children) child.spec = { ...child.spec, params: inheritParams(n.params, child.params, child.spec.set ?? []) };
+    }
   }
+}
+
+/** A subtree's nodes in pre-order (parents before children), without recursion: trees may be thousands of levels deep. */
+export function subtree(node: RunNode): RunNode[] {
+  const out: RunNode[] = [];
+  const stack = [node];
+  while (stack.length) {
+    const n = stack.pop()!;
+    out.push(n);
+    for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
+  }
+  return out;
 }
 
 /** Moves a generated pipeline's descendants under a node: paths prefixed, params inherited from it. */

@@ -1,4 +1,6 @@
+import { imageNameProblem } from '../../protocol/imageReference';
 import type { NodeModification } from '../../protocol/runner';
+import { changedHostField } from './imageChange';
 import type { RunNode } from './runTree';
 
 /** Rejects a modification a node cannot take, naming the node and the param. */
@@ -19,4 +21,11 @@ export function validateModification(node: RunNode, changes: NodeModification): 
     for (const [k, v] of Object.entries(changes.env)) if (typeof v !== 'string') bad(`env ${k} must be a string`);
   }
   if (changes.skip !== undefined && typeof changes.skip !== 'boolean') bad('skip must be true or false');
+  if (changes.image !== undefined) {
+    const name = changes.image?.name;
+    const problem = name ? imageNameProblem(name) : null;
+    if (problem) bad(`image.name "${name}" is not a valid image name: ${problem}`);
+    const field = changedHostField(node.params.image, changes.image);
+    if (field) bad(`image.${field} cannot be changed by a modification: it decides which host files go into the image, so it stays as the definition set it (a modification may change the image's name, install_packages and install_pip)`);
+  }
 }

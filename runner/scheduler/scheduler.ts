@@ -166,12 +166,34 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Starts what a container's children allow, going into each child container it starts before
+   * going on (so leaves queue depth-first). A stack of generators rather than recursion: each
+   * yields the child container to go into, and a tree thousands of levels deep cannot overflow
+   * the call stack.
+   */
   private startChildren(node: RunNode, p: Progress): void {
-    if (node.spec.type === 'Parallel') this.startParallel(node, p);
-    else this.startSerial(node, p);
+    const stack = [this.childSteps(node, p)];
+    while (stack.length) {
+      const next = stack[stack.length - 1]!.next();
+      if (next.done) {
+        stack.pop();
+        continue;
+      }
+      const child = next.value;
+      let cp = this.progress.get(child);
+      if (!cp) this.progress.set(child, (cp = { cursor: 0, waiting: [] }));
+      this.dirty.delete(child);
+      stack.push(this.childSteps(child, cp));
+    }
   }
 
-  private startSerial(node: RunNode, p: Progress): void {
+  /** Queues the leaves a container may start now; yields each child container to start. */
+  private childSteps(node: RunNode, p: Progress): Generator<RunNode, void, void> {
+    return node.spec.type === 'Parallel' ? this.startParallel(node, p) : this.startSerial(node, p);
+  }
+
+  private *startSerial(node: RunNode, p: Progress): Generator<RunNode, void, void> {
     const kids = node.children;
     while (p.cursor < kids.length) {
       const child = kids[p.cursor]!;
@@ -185,12 +207,15 @@ export class Scheduler {
         p.cursor++;
         continue;
       }
-      if (view === 'pending') this.activateOrResume(child);
+      if (view === 'pending') {
+        if (child.isLeaf) this.activate(child);
+        else yield child;
+      }
       return;
     }
   }
 
-  private startParallel(node: RunNode, p: Progress): void {
+  private *startParallel(node: RunNode, p: Progress): Generator<RunNode, void, void> {
     const limit = node.params.max_concurrent ?? Infinity;
     const active = () => node.childCounts.running + node.childCounts.queued;
     // Children that waited on DAG parents first: they are older.
@@ -199,8 +224,10 @@ export class Scheduler {
       for (const child of p.waiting) {
         const deps = this.dependencies(node, child);
         if (deps === 'skip') this.onSkip?.(child);
-        else if (deps === 'ready' && active() < limit) this.activateOrResume(child);
-        else if (deps !== 'failed') still.push(child);
+        else if (deps === 'ready' && active() < limit) {
+          if (child.isLeaf) this.activate(child);
+          else yield child;
+        } else if (deps !== 'failed') still.push(child);
       }
       p.waiting = still;
     }
@@ -208,18 +235,12 @@ export class Scheduler {
       const child = node.children[p.cursor++]!;
       if (child.viewState !== 'pending') continue;
       const deps = this.dependencies(node, child);
-      if (deps === 'ready') this.activateOrResume(child);
-      else if (deps === 'waiting') p.waiting.push(child);
+      if (deps === 'ready') {
+        if (child.isLeaf) this.activate(child);
+        else yield child;
+      } else if (deps === 'waiting') p.waiting.push(child);
       else if (deps === 'skip') this.onSkip?.(child);
     }
-  }
-
-  private activateOrResume(child: RunNode): void {
-    if (child.isLeaf) return this.activate(child);
-    let p = this.progress.get(child);
-    if (!p) this.progress.set(child, (p = { cursor: 0, waiting: [] }));
-    this.dirty.delete(child);
-    this.startChildren(child, p);
   }
 
   /** DAG parents of a Parallel's child: all done, one failed for good, or some still to finish. */

@@ -11,6 +11,7 @@ import { PipelineSpace } from './pipelineSpace';
 import { makePrivateDir, writeAll, writePrivateFileAtomic } from './privateFiles';
 import { ProcessLock } from './processLock';
 import { readJsonFile, StoreFileError } from './storeFileError';
+import { makeStoreFolder } from './storeFolder';
 import { defaultStoreRoot } from './storeLocation';
 
 export { EventLog } from './eventLog';
@@ -51,9 +52,10 @@ export class PipelineStore {
   /** Locks of the pipelines this store object claimed. */
   private readonly held = new Map<string, ProcessLock>();
 
-  constructor(root = defaultStoreRoot()) {
-    this.root = path.join(root, 'pipelines');
-    makePrivateDir(root);
+  constructor(root?: string) {
+    this.root = path.join(root ?? defaultStoreRoot(), 'pipelines');
+    // One level at a time, private (a store under /proc fails at once instead of spinning).
+    makeStoreFolder(this.root, root);
     makePrivateDir(this.root, { enforce: true });
     this.lockPrefix = `pipewright-${createHash('sha256').update(realpathSync(this.root)).digest('hex').slice(0, 16)}`;
   }

@@ -151,9 +151,11 @@ def run(get_definition, opts, file):
         elif result is not None:
             print(result)
         return 0
-    except (SystemExit, KeyboardInterrupt):
+    except KeyboardInterrupt:
         raise
-    except Exception as e:  # the user's code may raise anything; report it at the user's line
+    # The user's code may raise anything, even exit (sys.exit() while loading the file or in the
+    # pipeline function): either way there is no pipeline; report it at the user's line.
+    except (Exception, SystemExit) as e:
         report.report(e, file, opts.errors_json)
         return EXIT_DEFINITION
 

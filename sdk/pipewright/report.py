@@ -30,8 +30,21 @@ def describe(exc, file):
 
 
 def _message(exc):
+    if isinstance(exc, SystemExit):
+        return exit_message(exc)
     text = str(exc)
     return "%s: %s" % (type(exc).__name__, text) if text else type(exc).__name__
+
+
+def exit_message(exc):
+    """What sys.exit() in a definition means to an evaluation: it ended with no pipeline."""
+    code = exc.code
+    if code is None or isinstance(code, int):
+        status = "%s, status %d" % ("sys.exit()" if code is None else "sys.exit(%d)" % code,
+                                    code or 0)
+    else:  # sys.exit("message"): Python prints the message and exits with status 1
+        status = "sys.exit(%r), status 1" % (code,)
+    return "the definition exited (%s) instead of producing a pipeline" % status
 
 
 def _user_traceback(exc, file):

@@ -65,6 +65,21 @@ test('run exits 1 when the root fails, and prints why', async () => {
   assert.match(result.stdout, /error {3}\/bad \(exit 4\)/);
 });
 
+test('an invalid image name fails its node as an invalid name, naming the node and the image', async () => {
+  const file = define('bad_image.py', 'import conducto as co\nroot = co.Serial()\nroot["a"] = co.Exec("echo hi", image=co.Image(name="UPPER/Case:bad tag"))\n');
+  const result = await cli(['run', file], env);
+  assert.equal(result.code, 1);
+  assert.match(result.stdout, /^error {3}\/a \(error: Invalid image name "UPPER\/Case:bad tag" in the node's Image\(name=\.\.\.\): it contains whitespace\)/m);
+  assert.doesNotMatch(result.stdout + result.stderr, /Docker is not running|Cannot talk to Docker/);
+});
+
+test('a pipeline 3,000 levels deep runs to the end and prints its status (it used to hang)', { timeout: 120_000 }, async () => {
+  const file = define('deep.py', 'import conducto as co\nroot = node = co.Serial()\nfor i in range(3000):\n    node["s%d" % i] = co.Serial()\n    node = node["s%d" % i]\nnode["leaf"] = co.Exec("echo deep")\n');
+  const result = await cli(['run', file], env);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /└─0 leaf {2}✔ done \S+ {3}echo deep\npipeline \S+ {2}done {2}P0 Q0 R0 D1 E0 K0\n$/);
+});
+
 test('a definition error stops before anything runs: FILE:LINE: message, exit 3', async () => {
   const file = define('bad_param.py', 'import conducto as co\nroot = co.Serial()\nroot["x"] = co.Exec("true", cpu=-1)\n');
   const result = await cli(['run', file], env);

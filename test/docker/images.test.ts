@@ -15,7 +15,8 @@ import { collectContext } from '../../runner/docker/buildContext';
 import { CancelledError, createDockerClient, ensureDockerAvailable } from '../../runner/docker/connect';
 import { fromImages, generateDockerfile, shellQuote } from '../../runner/docker/dockerfile';
 import { computeImageKey, imageTagForKey, type ImageRecipe } from '../../runner/docker/imageKey';
-import { ImageBuildError, ImageUnavailableError, resolveImage, type ImageProgress, type ResolvedImage } from '../../runner/docker/images';
+import { ImageBuildError, ImageUnavailableError, InvalidImageNameError, resolveImage, type ImageProgress, type ResolvedImage } from '../../runner/docker/images';
+import { inspectImageId } from '../../runner/docker/pull';
 import { SharedWork } from '../../runner/docker/shared';
 import { tarStream } from '../../runner/docker/tar';
 
@@ -249,6 +250,19 @@ describe('resolveImage against the real engine', () => {
     await assert.rejects(resolve(spec({ name: missing })), /Image\(name=\.\.\.\)/);
     // So does a FROM in a Dockerfile, before any build starts.
     await assert.rejects(resolve(spec({ dockerfile_text: `FROM ${missing}\n` })), (e: unknown) => e instanceof ImageUnavailableError && /FROM line/.test(e.message));
+  });
+
+  test('an invalid image name is reported as one, not as Docker being unavailable', async () => {
+    for (const name of ['UPPER/Case:bad tag', 'UPPER/Case:badtag']) {
+      await assert.rejects(resolve(spec({ name })), (e: unknown) => {
+        assert.ok(e instanceof InvalidImageNameError, String(e));
+        assert.match(e.message, new RegExp(`^Invalid image name "${name}" in the node's Image\\(name=\\.\\.\\.\\): `));
+        return true;
+      });
+    }
+    // The engine's own check, for a name the grammar lets through and the engine refuses.
+    await assert.rejects(inspectImageId(docker, 'UPPER/Case:badtag', 10_000), (e: unknown) => e instanceof InvalidImageNameError && /repository name must be lowercase/.test(e.message));
+    await assert.rejects(inspectImageId(docker, 'a b', 10_000), InvalidImageNameError);
   });
 
   test('dockerfile_text: built, visible in a container, then a cache hit', async () => {

@@ -223,6 +223,33 @@ class ThroughTheCli(unittest.TestCase):
         self.check(HEAD + "def run(n: int) -> co.Serial:\n    return co.Serial()\n", 2,
                    "argument n of run(): 'x' is not an int", args=["run", "--n=x"])
 
+    def test_sys_exit_is_no_pipeline_at_its_line(self):
+        # sys.exit() while the file loads, or in the pipeline function: no pipeline, exit 3 at
+        # the call, whatever the status (it used to exit 0 with nothing on stdout).
+        run = "def run() -> co.Serial:\n    %s\nif __name__ == '__main__':\n    co.main(default=run)\n"
+        for code, line, status, args in (
+                ("import sys\nroot = co.Serial()\nsys.exit()\n", 4, "sys.exit(), status 0", ()),
+                ("import sys\n" + run % "sys.exit(0)", 4, "sys.exit(0), status 0", ("--json",)),
+                ("import sys\n" + run % "sys.exit(5)", 4, "sys.exit(5), status 5", ()),
+                ("import sys\n" + run % "sys.exit('bye')", 4, "sys.exit('bye'), status 1", ("run",)),
+                ("raise SystemExit\n", 2, "sys.exit(), status 0", ("--json",))):
+            with self.subTest(code=code, args=args):
+                self.check(HEAD + code, line, "the definition exited (%s) instead of producing a "
+                           "pipeline" % status, kind="exception", args=args)
+
+    def test_sys_exit_in_one_pipeline_of_all(self):
+        # The language server's evaluation (--all) says the same of that pipeline.
+        with h.TempDir() as d:
+            path = d.write("p.py", HEAD + "import sys\ndef run() -> co.Serial:\n    sys.exit(0)\n"
+                           "def fine() -> co.Serial:\n    return co.Serial()\n")
+            result = h.run_cli(path, "--all")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        entries = {e["name"]: e for e in map(json.loads, result.stdout.splitlines())}
+        self.assertEqual((entries["run"]["error"]["line"], entries["run"]["error"]["message"]),
+                         (4, "the definition exited (sys.exit(0), status 0) instead of producing "
+                             "a pipeline"))
+        self.assertIn("document", entries["fine"])
+
     def test_usage_errors(self):
         self.assertEqual(h.run_cli().returncode, 2)
         result = h.run_cli("/no/such/file.py")

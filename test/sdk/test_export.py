@@ -96,6 +96,47 @@ class TreeText(unittest.TestCase):
         self.assertEqual(co.Exec("echo hi").pretty(), "/   echo hi")
 
 
+class DeepTree(unittest.TestCase):
+    """A definition nesting 3,000 Serials in a loop evaluates, exports and prints: every walk of
+    the tree is iterative (Python's recursion limit is 1,000)."""
+    DEPTH = 3000
+    CODE = """\
+        import conducto as co
+
+        def run() -> co.Serial:
+            root = node = co.Serial(cpu=2)
+            for i in range(%d):
+                node["s%%d" %% i] = co.Serial()
+                node = node["s%%d" %% i]
+            node["leaf"] = co.Exec("echo deep")
+            return root
+        """ % DEPTH
+
+    def test_json_and_tree_from_the_cli(self):
+        leaf = "/" + "/".join("s%d" % i for i in range(self.DEPTH)) + "/leaf"
+        with h.TempDir() as d:
+            path = d.write("deep.py", self.CODE)
+            result = h.run_cli(path, "run", "--json")
+            self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+            nodes = json.loads(result.stdout)["nodes"]
+            self.assertEqual(len(nodes), self.DEPTH + 2)
+            self.assertEqual(nodes[-1]["path"], leaf)
+            self.assertEqual(nodes[-1]["params"]["cpu"], 2, "inherited from the root")
+            result = h.run_cli(path, "run")
+            self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+            lines = result.stdout.rstrip("\n").split("\n")
+            self.assertEqual(len(lines), self.DEPTH + 2)
+            self.assertEqual(lines[-1], "  " * self.DEPTH + "└─0 leaf   echo deep")
+
+    def test_node_api_at_the_bottom(self):
+        root = node = h.define(self.CODE)["run"]()
+        while node.children:
+            node = next(iter(node.children.values()))
+        self.assertEqual(node.path().count("/"), self.DEPTH + 1)
+        self.assertEqual(node.get_param("cpu"), 2)
+        self.assertEqual(len(root.pretty().split("\n")), self.DEPTH + 2)
+
+
 class NodeApi(unittest.TestCase):
     def test_mapping(self):
         root = sample()

@@ -62,6 +62,16 @@ test('a syntax error names its line too', async () => {
   assert.match(result.stderr, /syntax\.py:\d+: /);
 });
 
+test('a tree 3,000 levels deep, built in a loop, evaluates and prints', async () => {
+  const file = path.join(scratch, 'deep.py');
+  writeFileSync(file, 'import conducto as co\nroot = node = co.Serial()\nfor i in range(3000):\n    node["s%d" % i] = co.Serial()\n    node = node["s%d" % i]\nnode["leaf"] = co.Exec("echo deep")\n');
+  const result = await cli(['tree', file]);
+  assert.equal(result.code, 0, result.stderr);
+  const lines = result.stdout.trimEnd().split('\n');
+  assert.equal(lines.length, 3002);
+  assert.equal(lines.at(-1), `${'  '.repeat(3000)}└─0 leaf   echo deep`);
+});
+
 test('usage errors exit 2 and print the usage', async () => {
   const none = await cli(['tree']);
   assert.equal(none.code, 2);

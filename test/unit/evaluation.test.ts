@@ -76,3 +76,36 @@ test('a definition over its memory limit fails at its line, with the limit appli
   const fine = await evaluateDefinition(definition('fed.py', 'data = bytearray(16 * 1024 * 1024)\nroot = co.Exec("echo")'), { limits: { ...EDITOR_LIMITS, memoryMb: 512 } });
   assert.equal(fine.nodes.length, 1);
 });
+
+test('sys.exit() in a definition is a definition error at its line, not an empty pipeline', async () => {
+  const cases: [string, string, number, RegExp][] = [
+    ['exit_module.py', 'import sys\nroot = co.Exec("echo")\nsys.exit()', 4, /the definition exited \(sys\.exit\(\), status 0\) instead of producing a pipeline/],
+    ['exit_function.py', 'import sys\n\ndef run() -> co.Serial:\n    sys.exit(0)\n\nco.main(default=run)', 5, /\(sys\.exit\(0\), status 0\)/],
+    ['exit_message.py', 'import sys\n\ndef run() -> co.Serial:\n    sys.exit("no pipeline today")\n\nco.main(default=run)', 5, /\(sys\.exit\('no pipeline today'\), status 1\)/],
+  ];
+  for (const [name, body, line, message] of cases) {
+    const file = definition(name, body);
+    await assert.rejects(evaluateDefinition(file), (err: Error) => {
+      assert.ok(err instanceof DefinitionFailure, `${name}: ${String(err)}`);
+      assert.deepEqual([err.error.file, err.error.line], [file, line]);
+      assert.match(err.message, message);
+      return true;
+    });
+  }
+});
+
+test('a definition that ends the process itself (os._exit(0)) is told apart from a bad pipeline', async () => {
+  const file = definition('hard_exit.py', 'import os\nroot = co.Exec("echo")\nos._exit(0)');
+  await assert.rejects(evaluateDefinition(file), (err: Error) => {
+    assert.ok(err instanceof EvaluationFailure, String(err));
+    assert.equal(err.message, `${file}: the definition ended the process (exit status 0) before its pipeline was written (empty document): does it call os._exit()?`);
+    return true;
+  });
+});
+
+test('a definition named like a stdlib module the SDK imports (inspect.py, json.py) evaluates', async () => {
+  for (const name of ['inspect.py', 'json.py']) {
+    const doc = await evaluateDefinition(definition(name, 'root = co.Serial()\nroot["a"] = co.Exec("echo hi")'));
+    assert.deepEqual(doc.nodes.map((n) => n.path), ['/', '/a'], name);
+  }
+});

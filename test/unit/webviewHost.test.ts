@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import type { NodeParams, ParamName, PipelineNode } from '../../protocol/pipeline';
-import { isHostToWebview } from '../../protocol/webviewMessages';
+import { isHostToWebview, MAX_TAIL_BYTES } from '../../protocol/webviewMessages';
 import { RunTree } from '../../runner/model/runTree';
 import { LogFile } from '../../runner/store/pipelineSpace';
 import { LogReader } from '../../extension/panel/logReader';
@@ -109,6 +109,18 @@ test('log reader: the tail of a big file from a line start, then what is appende
   const next = r.poll()!;
   assert.deepEqual([next.text, next.from], ['more\n', first.to]);
   assert.equal(r.poll(), null);
+});
+
+test('log reader: one request reads at most MAX_TAIL_BYTES, however much it asks for', () => {
+  const file = path.join(dir, 'big.log');
+  const line = `${'x'.repeat(1023)}\n`;
+  const size = MAX_TAIL_BYTES + 2 * 1024 * 1024;
+  writeFileSync(file, line.repeat(size / line.length));
+  const first = new LogReader(new LogFile(file)).initial(512 * 1024 * 1024);
+  assert.equal(first.to, size);
+  assert.ok(first.from >= size - MAX_TAIL_BYTES, `read from ${first.from}: more than ${MAX_TAIL_BYTES} bytes`);
+  assert.ok(first.text.length <= MAX_TAIL_BYTES && first.text.length >= MAX_TAIL_BYTES - line.length, String(first.text.length));
+  assert.ok(first.text.startsWith('x') && first.text.endsWith('x\n'), 'from a line start to the end');
 });
 
 test('log reader: a UTF-8 character split across reads comes out whole; no file yet is empty', () => {

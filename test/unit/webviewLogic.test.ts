@@ -47,10 +47,13 @@ test('every field is checked as the runner checks it', () => {
 });
 
 test('what the form accepts, the runner accepts too', () => {
-  const node = { path: '/a', isLeaf: true } as unknown as RunNode;
+  // The image builds from host files: a new name keeps them, as the runner requires.
+  const image = { name: 'x', dockerfile: null, dockerfile_text: null, context: null, copy_dir: '/src/app', install_packages: [], install_pip: [], path_map: {} };
+  const withImage = { ...exec, params: { ...params, image } };
+  const node = { path: '/a', isLeaf: true, params: withImage.params } as unknown as RunNode;
   const forms = [{ cpu: '0' }, { cpu: '0.5' }, { mem: '0.25' }, { gpu: '2' }, { max_time: '30m' }, { command: 'echo hi' }, { env: 'A=1\nB=x=y\n# comment\n' }, { image: 'python:3.12' }, { image: '' }, { skip: true }];
   for (const patch of forms) {
-    const r = validateForm({ ...formFromDetails({ ...exec, params: { ...params, image: { name: 'x', dockerfile: null, dockerfile_text: null, context: null, copy_dir: null, install_packages: [], install_pip: [], path_map: {} } } }), ...patch }, exec);
+    const r = validateForm({ ...formFromDetails(withImage), ...patch }, withImage);
     assert.deepEqual(r.errors, {}, JSON.stringify(patch));
     assert.doesNotThrow(() => validateModification(node, r.changes as NodeModification), JSON.stringify(r.changes));
   }

@@ -1,7 +1,7 @@
 // The panel protocol's guards: what either side accepts from the other.
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { isHostToWebview, isNodeModification, isPanelState, isWebviewToHost, parseWebviewToHost } from '../../protocol/webviewMessages';
+import { isHostToWebview, isNodeModification, isPanelState, isWebviewToHost, MAX_TAIL_BYTES, parseWebviewToHost } from '../../protocol/webviewMessages';
 
 const counts = { pending: 1, queued: 0, running: 0, done: 2, error: 0, killed: 0 };
 const summary = { id: 'bei-hou', name: 'race', file: '/x/race.py', createdAt: 1, lastUsedAt: 2, status: 'active', autorun: true, rootState: 'running', counts };
@@ -57,6 +57,14 @@ test('webview → host: malformed messages are refused', () => {
   for (const m of bad) assert.equal(isWebviewToHost(m), false, JSON.stringify(m));
 });
 
+test('webview → host: a log request asks for at most 8 MiB of the end of a file', () => {
+  const ask = (tailBytes: number) => parseWebviewToHost({ type: 'subscribeLog', path: '/a', execution: 'e1', stream: 'combined', tailBytes });
+  assert.equal(MAX_TAIL_BYTES, 8 * 1024 * 1024);
+  assert.ok(ask(MAX_TAIL_BYTES).ok);
+  assert.deepEqual(ask(MAX_TAIL_BYTES + 1), { ok: false, error: `tailBytes: Invalid value: Expected <=${MAX_TAIL_BYTES} but received ${MAX_TAIL_BYTES + 1}` });
+  assert.equal(ask(512 * 1024 * 1024).ok, false, 'the probe asked for 512 MiB');
+});
+
 test('webview → host: a refusal says what is wrong and where', () => {
   const cases: [unknown, RegExp][] = [
     [null, /^Invalid type: Expected Object but received null$/],
@@ -65,7 +73,7 @@ test('webview → host: a refusal says what is wrong and where', () => {
     [{ type: 'kill', path: 'not-a-path' }, /^path: must start with "\/", got "not-a-path"$/],
     [{ type: 'select', path: `/${'a'.repeat(4095)}` }, /^path: must be shorter than 4096 characters$/],
     [{ type: 'toggleRun', on: 'yes' }, /^on: Invalid type: Expected boolean but received "yes"$/],
-    [{ type: 'subscribeLog', path: '/a', execution: 'e1', stream: 'combined', tailBytes: 1e12 }, /^tailBytes: Invalid value: Expected <=536870912 but received 1000000000000$/],
+    [{ type: 'subscribeLog', path: '/a', execution: 'e1', stream: 'combined', tailBytes: 1e12 }, /^tailBytes: Invalid value: Expected <=8388608 but received 1000000000000$/],
     [{ type: 'modify', path: '/a', changes: { cpu: '10' }, thenReset: false }, /^changes\.cpu: Invalid type: Expected number but received "10"$/],
     [{ type: 'modify', path: '/a', changes: { requires_docker: true }, thenReset: false }, /^changes\.requires_docker: not one of command, cpu, gpu, mem, env, max_time, image, skip$/],
     [{ type: 'modify', path: '/a', changes: { env: { A: 1 } }, thenReset: false }, /^changes\.env\.A: Invalid type: Expected string but received 1$/],

@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import type { PipelineSummary, StateCounts } from '../../protocol/runner';
-import type { WebviewNode } from '../../protocol/webviewMessages';
+import { isWebviewToHost, MAX_TAIL_BYTES, type WebviewNode } from '../../protocol/webviewMessages';
 import { NodeIndex } from '../../webview/nodeIndex';
 import { applyHostMessage, applyUiAction, currentExecution, DEFAULT_TAIL_BYTES, initialState, savedState, syncLogSubscription } from '../../webview/state';
 
@@ -133,10 +133,14 @@ test('logs: subscribe only while the Logs tab shows, to the latest execution unl
   assert.equal((syncLogSubscription(s) as { execution: string }).execution, 'e2');
   applyUiAction(s, { type: 'loadMore' });
   assert.equal((syncLogSubscription(s) as { tailBytes: number }).tailBytes, DEFAULT_TAIL_BYTES * 4);
+  applyUiAction(s, { type: 'loadMore' });
+  applyUiAction(s, { type: 'loadMore' });
+  assert.equal((syncLogSubscription(s) as { tailBytes: number }).tailBytes, MAX_TAIL_BYTES, 'Load earlier stops at what the host reads');
+  assert.ok(isWebviewToHost({ type: 'subscribeLog', path: '/a', execution: 'e2', stream: 'combined', tailBytes: MAX_TAIL_BYTES }));
   applyUiAction(s, { type: 'stream', stream: 'stderr' });
   assert.equal((syncLogSubscription(s) as { stream: string }).stream, 'stderr');
   applyUiAction(s, { type: 'select', path: '/lazy' });
-  assert.deepEqual(syncLogSubscription(s), { type: 'subscribeLog', path: '/process parallelism', execution: null, stream: 'stderr', tailBytes: DEFAULT_TAIL_BYTES * 4 });
+  assert.deepEqual(syncLogSubscription(s), { type: 'subscribeLog', path: '/process parallelism', execution: null, stream: 'stderr', tailBytes: MAX_TAIL_BYTES });
   // A new init (webview reloaded, or the host rebound the run): the host forgot; subscribe again.
   applyUiAction(s, { type: 'select', path: '/process parallelism' });
   syncLogSubscription(s);

@@ -1,0 +1,30 @@
+"""Every standard-library module the SDK imports, imported here at once by the package's __init__
+while the folder Python put first on sys.path is out of the way: a definition's folder may hold
+files named like them (inspect.py, json.py, types.py), which must not stand in for them in the SDK,
+whenever it imports them. test/sdk/test_shadowing.py checks that this list is complete."""
+# flake8: noqa: F401
+import ast
+import collections.abc
+import hashlib
+import inspect
+import io
+import json
+import json.encoder
+import linecache
+import os
+import pickle
+import re
+import shlex
+import shutil
+import subprocess
+import threading
+import time
+import tokenize
+import traceback
+import types
+import typing
+
+try:
+    import resource  # POSIX only: the memory and CPU limits of an evaluation
+except ImportError:
+    pass

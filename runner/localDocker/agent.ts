@@ -21,7 +21,8 @@ export const AGENT_SCRIPT = [
   `while :; do`,
   `  ( sleep "$idle"; kill -USR1 1 ) 2>/dev/null & timer=$!`,
   `  IFS=' ' read -r nonce len || exit 0`,
-  `  kill "$timer" 2>/dev/null`,
+  // -9: the timer inherits the ignored TERM (ignored signals stay ignored in children).
+  `  kill -9 "$timer" 2>/dev/null`,
   `  case "$nonce" in ''|*[!0-9a-f]*) continue;; esac`,
   `  case "$len" in ''|*[!0-9]*) continue;; esac`,
   // Exactly len bytes (dd reads a pipe byte by byte with bs=1); the x keeps trailing newlines.

@@ -30,6 +30,15 @@ test('max_time beyond 24.8 days (Node timers stop there) does not kill the node 
   await run.close();
 });
 
+test("a node may run longer than an idle worker waits for its next job (the agent's idle timer stops while a job runs)", async () => {
+  // workerIdleMs 1000: an idle agent stops itself after 10 s; this job takes 12.
+  const file = h.write('outlasts_idle.py', `import conducto as co\nroot = co.Serial()\nroot["long"] = co.Exec("sleep 12; echo ok")\n`);
+  const { run } = await h.run(file, { workerIdleMs: 1000 });
+  assert.equal(run.tree.get('/long').state, 'done', run.tree.get('/long').executions[0]?.message);
+  assert.equal(lastLog(run, '/long'), 'ok\n');
+  await run.close();
+});
+
 test('out of memory: a node over its mem limit is reported as OOM', async () => {
   const file = h.write('oom.py', `import conducto as co\nroot = co.Serial()\nroot["hog"] = co.Exec("python3 -c 'b = bytearray(400 * 2**20); print(len(b))'", mem=0.125)\nroot["fine"] = co.Exec("echo fine", mem=0.125)\n`);
   const { run } = await h.run(file);

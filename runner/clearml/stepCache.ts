@@ -66,8 +66,12 @@ export class StepCache {
     }
   }
 
-  /** Puts a cached step's folder in place and its log at `log`; false if the entry is gone. */
-  restore(key: string, step: Place, log: Place): boolean {
+  /**
+   * Puts a cached step's folder in place and its log at `log`; false if the entry is gone.
+   * `staging`: a folder of the runner's own on the step folder's file system, where no node reaches
+   * (the pipeline's folder): the copy is made there, then renamed into place.
+   */
+  restore(key: string, step: Place, log: Place, staging: string): boolean {
     const dir = this.dir(key);
     if (!this.has(key)) return false;
     // An entry whose step is no real folder (a link an earlier runner copied as it was) is none.
@@ -75,8 +79,7 @@ export class StepCache {
       this.delete(key);
       return false;
     }
-    // Staged beside the entries: the cache's own file system, where no node reaches.
-    step.folder.placeFolder(path.join(dir, 'step'), step.rel, path.join(this.root, '.staging'));
+    step.folder.placeFolder(path.join(dir, 'step'), step.rel, staging);
     const cachedLog = path.join(dir, 'log');
     log.folder.placeFile(existsSync(cachedLog) ? cachedLog : null, log.rel);
     return true;

@@ -245,7 +245,7 @@ export class StepEngine {
       if (!refresh) reuse = key;
     }
     try {
-      if (reuse && this.cache.restore(reuse, this.stepPlace(step), this.logPlace(execution))) {
+      if (reuse && this.cache.restore(reuse, this.stepPlace(step), this.logPlace(execution), this.run.space.dir)) {
         execution.cached = true;
         return { outcome: { exitCode: 0, peakMemoryBytes: null, containerId: '' }, cached: true };
       }

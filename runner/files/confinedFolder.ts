@@ -130,14 +130,14 @@ export class ConfinedFolder {
   }
 
   /**
-   * Puts a copy of the trusted folder `src` at `rel`, replacing what is there. The copy is made in
-   * `staging` (the runner's own, on the same file system, where no node reaches) and renamed into
-   * place; what it replaces is renamed out to `staging` and removed there.
+   * Puts a copy of the trusted folder `src` at `rel`, replacing what is there. The copy is made in a
+   * temporary folder in `staging` (the runner's own, on the same file system, where no node
+   * reaches) and renamed into place; what it replaces is renamed out to it and removed there.
    */
   placeFolder(src: string, rel: string, staging: string): void {
     const { dirs, leaf } = this.split(rel);
     mkdirSync(staging, { recursive: true });
-    const work = mkdtempSync(path.join(staging, 'place-'));
+    const work = mkdtempSync(path.join(staging, '.placing-'));
     try {
       const copy = path.join(work, 'copy');
       cpSync(src, copy, { recursive: true, verbatimSymlinks: true });

@@ -155,7 +155,8 @@ test('the step cache restores only inside the data folder, and never writes thro
   writeFileSync(path.join(host, 'good', 'keep.txt'), 'the user\'s\n');
   rmSync(path.join(data, 'clearml'), { recursive: true });
   symlinkSync(host, path.join(data, 'clearml'));
-  assert.throws(() => cache.restore('k', step, log), /clearml in the shared data folder is a symbolic link/);
+  const staging = path.join(path.dirname(data), `staging${seq}`);
+  assert.throws(() => cache.restore('k', step, log, staging), /clearml in the shared data folder is a symbolic link/);
   assert.deepEqual(readdirSync(path.join(host, 'good')), ['keep.txt'], 'the host folder is untouched');
 
   // A node left a link where the next execution's log goes: it is replaced, not written through.
@@ -163,10 +164,10 @@ test('the step cache restores only inside the data folder, and never writes thro
   const hostFile = path.join(scratch, 'home', `.bashrc${seq}`);
   writeFileSync(hostFile, 'the user\'s\n');
   symlinkSync(hostFile, path.join(exec, 'e2.log'));
-  assert.equal(cache.restore('k', step, { ...log, rel: 'e2.log' }), true);
+  assert.equal(cache.restore('k', step, { ...log, rel: 'e2.log' }, staging), true);
   assert.equal(readFileSync(hostFile, 'utf8'), 'the user\'s\n');
   assert.equal(readFileSync(path.join(exec, 'e2.log'), 'utf8'), 'ran\n');
   assert.ok(lstatSync(path.join(exec, 'e2.log')).isFile());
   assert.equal(readFileSync(path.join(data, 'clearml', 'good', 'artifacts', 'out.txt'), 'utf8'), 'fine\n', 'restored in place');
-  assert.deepEqual(readdirSync(path.join(cache.root, '.staging')), [], 'nothing left staged');
+  assert.deepEqual(readdirSync(staging), [], 'nothing left staged');
 });

@@ -38,6 +38,9 @@ node --import tsx bench/lsp_edit.ts || status=1
 echo "== Runner overhead (bench/runner_overhead.ts; goal >= 10x below docker run per node)"
 node --import tsx bench/runner_overhead.ts "$@" || status=1
 
+echo "== kill -9 soak: 30 random pipelines killed at random moments (bench/kill_soak.ts; goal: no failure found)"
+node --import tsx bench/kill_soak.ts || status=1
+
 echo "== Logs tab: 1,000,000 lines streaming into the pipeline panel (bench/log_view.ts; goal: frame times near the baselines, the last line shown)"
 bash scripts/ensure-code-server.sh
 npm run --silent package >/dev/null

@@ -4,6 +4,7 @@ import type { RunContextOptions } from '../runner/runContext';
 import type { ArgSpec, ParsedArgs } from './args';
 import type { CliIO } from './io';
 import { formatCounts } from '../presentation/format';
+import { pendingReport } from './pendingReport';
 import { LiveStatus, renderStatus } from './statusDisplay';
 
 /** The flags of every command that may run a pipeline: where the store is, the default image, the budget. */
@@ -64,6 +65,9 @@ export async function runToEnd(run: PipelineRun, json: boolean, io: CliIO, start
       process.off('SIGTERM', stopSignals);
     }
     const state = run.tree.root.state;
+    // Never end with nodes pending without saying which and why.
+    const pending = pendingReport(run.id, run.scheduler.whyPending());
+    if (pending) io.err(pending);
     if (json) {
       io.out(`${JSON.stringify({ type: 'finished', pipeline: run.id, time: Date.now(), path: '/', state, counts: run.tree.root.leafCounts })}\n`);
     } else if (!live) {

@@ -1,7 +1,7 @@
 // `${...}` references of pipeline steps (docs/clearml.md), resolved when a step starts from the
 // results its parents left in the shared data folder (clearml/<step>/result.json).
-import { existsSync, readFileSync } from 'node:fs';
-import * as path from 'node:path';
+// The data folder is written by nodes: it is read through ConfinedFolder, which follows no link.
+import { ConfinedFolder, RefusedPath } from '../files/confinedFolder';
 import { CONTAINER_PATHS } from '../nodePaths';
 
 export interface ArtifactInfo {
@@ -31,11 +31,16 @@ export function containerUrl(step: string, file: string): string {
   return `${CONTAINER_PATHS.data}/${stepFolder(step)}/${file}`;
 }
 
-export function readResult(dataDir: string, step: string): StepResult | null {
-  const file = path.join(dataDir, stepFolder(step), 'result.json');
-  if (!existsSync(file)) return null;
+/**
+ * The result a step left; null when it left none (or not JSON). Throws RefusedPath when it is not
+ * a regular file reached through real folders of the data folder (a node planted a link).
+ */
+export function readResult(data: ConfinedFolder, step: string): StepResult | null {
+  const text = data.readFile(`${stepFolder(step)}/result.json`);
+  if (!text) return null;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as StepResult;
+    const result = JSON.parse(text.toString('utf8')) as StepResult;
+    return result && typeof result === 'object' ? { ...result, parameters: result.parameters ?? {}, artifacts: result.artifacts ?? {} } : null;
   } catch {
     return null;
   }
@@ -59,14 +64,17 @@ export class Resolver {
   /** `step:artifact` -> sha256 of every artifact a resolution used (the cache key's inputs). */
   readonly inputs = new Map<string, string>();
   private readonly results = new Map<string, StepResult | null>();
+  private readonly data: ConfinedFolder;
 
   constructor(
-    private readonly dataDir: string,
+    dataDir: string,
     private readonly pipelineParams: Record<string, unknown>,
-  ) {}
+  ) {
+    this.data = new ConfinedFolder(dataDir);
+  }
 
   private result(step: string): StepResult {
-    if (!this.results.has(step)) this.results.set(step, readResult(this.dataDir, step));
+    if (!this.results.has(step)) this.results.set(step, refusing(`step ${step}'s result`, () => readResult(this.data, step)));
     const result = this.results.get(step);
     if (!result) throw new Error(`step ${step} has no result (it did not complete successfully)`);
     return result;
@@ -79,6 +87,8 @@ export class Resolver {
       const known = Object.keys(result.artifacts);
       throw new Error(`step ${step} has no artifact "${name}" (${known.length ? `it has ${known.join(', ')}` : 'it stored none'})`);
     }
+    // The step says where its artifact is: a file or folder of its own, not a link to anywhere.
+    refusing(`step ${step}'s artifact "${name}"`, () => this.data.kind(`${stepFolder(step)}/${String(info.file)}`));
     this.inputs.set(`${step}:${name}`, info.sha256);
     return containerUrl(step, info.file);
   }
@@ -142,6 +152,16 @@ export class Resolver {
       const v = this.value(inner, false);
       return v === undefined ? text : shellWord(asText(v));
     });
+  }
+}
+
+/** `read()`, a refusal of the data folder's naming what was refused. */
+function refusing<T>(what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof RefusedPath) throw new Error(`${what} is refused: ${err.message}`, { cause: err });
+    throw err;
   }
 }
 

@@ -1,10 +1,13 @@
 // The store-wide cache of pipeline steps (cache_executed_step): a step whose command, resolved
 // parameters, image and input artifacts hash the same as a successful earlier execution reuses its
-// result, artifacts and log instead of running.
+// result, artifacts and log instead of running. A step's folder and log are written by nodes: they
+// are copied in and out through ConfinedFolder, so no link a node planted is followed (the cache
+// keeps links as links) and nothing is written through one.
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, copyFileSync, cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, renameSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { makePrivateDir, openPrivateFile, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, writePrivateFileAtomic } from '../store/privateFiles';
+import type { ConfinedFolder } from '../files/confinedFolder';
+import { makePrivateDir, writePrivateFileAtomic } from '../store/privateFiles';
 
 export interface CacheInputs {
   kind: string;
@@ -15,6 +18,12 @@ export interface CacheInputs {
   env: Record<string, string>;
   /** `step:artifact` -> sha256 of the artifacts the references used. */
   inputs: Record<string, string>;
+}
+
+/** A file or folder in a folder nodes write. */
+export interface Place {
+  folder: ConfinedFolder;
+  rel: string;
 }
 
 /** Canonical JSON: object keys sorted, so equal inputs hash equal. */
@@ -42,32 +51,40 @@ export class StepCache {
     return existsSync(path.join(this.dir(key), 'entry.json'));
   }
 
-  /** Keeps a successful step's folder (result, artifacts) and its log under key. */
-  save(key: string, stepDir: string, logFile: string, about: Record<string, unknown>): void {
+  /** Keeps a successful step's folder (result, artifacts) and its log under key; throws what it refused. */
+  save(key: string, step: Place, log: Place, about: Record<string, unknown>): void {
     const tmp = `${this.dir(key)}.${process.pid}.${Date.now()}.tmp`;
     // Results and logs of pipelines' steps: only the user's, like the rest of the store.
     makePrivateDir(this.root, { enforce: true });
     makePrivateDir(tmp);
-    cpSync(stepDir, path.join(tmp, 'step'), { recursive: true });
-    chmodSync(path.join(tmp, 'step'), PRIVATE_DIR_MODE);
-    if (existsSync(logFile)) {
-      copyFileSync(logFile, path.join(tmp, 'log'));
-      chmodSync(path.join(tmp, 'log'), PRIVATE_FILE_MODE);
+    try {
+      step.folder.copyFolderOut(step.rel, path.join(tmp, 'step'));
+      log.folder.copyFileOut(log.rel, path.join(tmp, 'log'));
+      writePrivateFileAtomic(path.join(tmp, 'entry.json'), JSON.stringify({ ...about, savedAt: Date.now() }));
+      rmSync(this.dir(key), { recursive: true, force: true });
+      renameSync(tmp, this.dir(key));
+    } catch (err) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw err;
     }
-    writePrivateFileAtomic(path.join(tmp, 'entry.json'), JSON.stringify({ ...about, savedAt: Date.now() }));
-    rmSync(this.dir(key), { recursive: true, force: true });
-    renameSync(tmp, this.dir(key));
   }
 
-  /** Puts a cached step's folder in place and its log at logFile; false if the entry is gone. */
-  restore(key: string, stepDir: string, logFile: string): boolean {
+  /**
+   * Puts a cached step's folder in place and its log at `log`; false if the entry is gone.
+   * `staging`: a folder of the runner's own on the step folder's file system, where no node reaches
+   * (the pipeline's folder): the copy is made there, then renamed into place.
+   */
+  restore(key: string, step: Place, log: Place, staging: string): boolean {
     const dir = this.dir(key);
     if (!this.has(key)) return false;
-    rmSync(stepDir, { recursive: true, force: true });
-    mkdirSync(path.dirname(stepDir), { recursive: true });
-    cpSync(path.join(dir, 'step'), stepDir, { recursive: true });
-    if (existsSync(path.join(dir, 'log'))) copyFileSync(path.join(dir, 'log'), logFile);
-    else closeSync(openPrivateFile(logFile, 'w'));
+    // An entry whose step is no real folder (a link an earlier runner copied as it was) is none.
+    if (!lstatSync(path.join(dir, 'step'), { throwIfNoEntry: false })?.isDirectory()) {
+      this.delete(key);
+      return false;
+    }
+    step.folder.placeFolder(path.join(dir, 'step'), step.rel, staging);
+    const cachedLog = path.join(dir, 'log');
+    log.folder.placeFile(existsSync(cachedLog) ? cachedLog : null, log.rel);
     return true;
   }
 

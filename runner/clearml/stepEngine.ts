@@ -2,18 +2,18 @@
 // step starts, parameters and input for the in-container wrapper, the step cache, retries,
 // continue behaviours, abort_on_failure and callbacks through the controller host. Nodes without
 // a `step` object are left to the ordinary (Conducto) rules.
-import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ControllerSpec, StepSpec } from '../../protocol/pipeline';
 import type { ExecutionRecord, NodeState, RunnerEvent, SkipReason } from '../../protocol/runner';
 import type { JobOutcome, JobSpec } from '../backend';
 import { CancelledError } from '../docker/timeout';
+import { ConfinedFolder, RefusedPath } from '../files/confinedFolder';
 import type { RunNode, RunTree } from '../model/runTree';
 import { CONTAINER_PATHS } from '../nodePaths';
 import type { PipelineSpace } from '../store/pipelineSpace';
 import { ControllerHost, type HostReply } from './controllerHost';
-import { asText, Resolver, shellWord, stepFolder } from './references';
-import { cacheKey, StepCache } from './stepCache';
+import { asText, readResult, Resolver, shellWord, stepFolder } from './references';
+import { cacheKey, StepCache, type Place } from './stepCache';
 
 /** What the engine needs from the pipeline instance. */
 export interface StepRunHost {
@@ -77,9 +77,16 @@ export class StepEngine {
   private readonly refreshOnce = new Set<RunNode>();
   private host: ControllerHost | undefined;
 
+  /** The shared data folder and the executions' folder, written by nodes: never read through a link. */
+  private readonly data: ConfinedFolder;
+  private readonly exec: ConfinedFolder;
+
   constructor(private readonly run: StepRunHost) {
     this.controller = run.tree.root.spec.controller;
     this.cache = new StepCache(path.join(run.storeRoot, 'cache', 'clearml'));
+    this.data = new ConfinedFolder(run.space.dataDir);
+    // Logs are the user's only, like the rest of the store.
+    this.exec = new ConfinedFolder(run.space.execDir, 'the executions folder', 0o600);
   }
 
   /** Does this pipeline have steps? */
@@ -167,8 +174,14 @@ export class StepEngine {
 
   // ---- running -------------------------------------------------------------------------------
 
-  private stepDir(step: StepSpec): string {
-    return path.join(this.run.space.dataDir, stepFolder(step.name));
+  /** A step's folder in the data folder. */
+  private stepPlace(step: StepSpec): Place {
+    return { folder: this.data, rel: stepFolder(step.name) };
+  }
+
+  /** An execution's log in the executions folder. */
+  private logPlace(execution: ExecutionRecord): Place {
+    return { folder: this.exec, rel: path.relative(this.run.space.execDir, this.run.space.log(execution.id).path) };
   }
 
   private fail(execution: ExecutionRecord, message: string): Prepared {
@@ -182,7 +195,6 @@ export class StepEngine {
    */
   async prepare(leaf: RunNode, execution: ExecutionRecord, image: string, signal: AbortSignal): Promise<Prepared> {
     const step = leaf.spec.step!;
-    const stepDir = this.stepDir(step);
     const queue = step.queue ?? this.controller?.default_queue ?? 'default';
     const id = `${this.run.pipelineId}.${execution.id}`;
     const retry = this.retries.get(leaf) ?? 0;
@@ -223,18 +235,26 @@ export class StepEngine {
       return this.fail(execution, `cannot start step ${step.name}: ${(err as Error).message}`);
     }
     execution.command = command;
+    /** The cache entry this execution may reuse. */
+    let reuse: string | undefined;
     if (step.cache && this.cacheMode !== 'off') {
       const fn = step.function ? { file: step.function.file, name: step.function.name, code_hash: step.function.code_hash } : null;
       const key = cacheKey({ kind: step.kind, command, function: fn, parameters, image, env: leaf.params.env, inputs: Object.fromEntries(resolver.inputs) });
       execution.step.cacheKey = key;
       this.cacheKeys.set(leaf, key);
       const refresh = this.refreshOnce.delete(leaf) || this.cacheMode === 'refresh';
-      if (!refresh && this.cache.restore(key, stepDir, this.run.space.log(execution.id).path)) {
+      if (!refresh) reuse = key;
+    }
+    try {
+      if (reuse && this.cache.restore(reuse, this.stepPlace(step), this.logPlace(execution), this.run.space.dir)) {
         execution.cached = true;
         return { outcome: { exitCode: 0, peakMemoryBytes: null, containerId: '' }, cached: true };
       }
+      this.data.makeFolder(stepFolder(step.name));
+    } catch (err) {
+      if (err instanceof RefusedPath) return this.fail(execution, `cannot start step ${step.name}: ${err.message}`);
+      throw err;
     }
-    mkdirSync(stepDir, { recursive: true });
     const input = {
       name: step.name,
       id,
@@ -256,9 +276,19 @@ export class StepEngine {
     this.cacheKeys.delete(leaf);
     if (state === 'pending') return { state };
     const step = leaf.spec.step!;
+    if (state === 'done') {
+      // A step that left a link (or a FIFO) for its result misleads the steps after it: it fails.
+      const problem = this.refusedResult(step);
+      if (problem) {
+        state = 'error';
+        execution.reason = 'error';
+        execution.message = problem;
+        this.run.space.note(execution.id, problem);
+      }
+    }
     if (state === 'done' && key && !execution.cached) {
       try {
-        this.cache.save(key, this.stepDir(step), this.run.space.log(execution.id).path, { pipeline: this.run.pipelineId, step: step.name, execution: execution.id });
+        this.cache.save(key, this.stepPlace(step), this.logPlace(execution), { pipeline: this.run.pipelineId, step: step.name, execution: execution.id });
       } catch (err) {
         this.run.notice(leaf.path, `could not store ${step.name} in the step cache: ${(err as Error).message}`);
       }
@@ -305,6 +335,17 @@ export class StepEngine {
       this.run.notice('/', `step ${step.name} failed: aborting the pipeline (abort_on_failure)`);
     }
     return { state, abort };
+  }
+
+  /** Why the step's result cannot be read, if the data folder refuses it. */
+  private refusedResult(step: StepSpec): string | undefined {
+    try {
+      readResult(this.data, step.name);
+      return undefined;
+    } catch (err) {
+      if (err instanceof RefusedPath) return `step ${step.name} left a result the runner refuses: ${err.message}`;
+      throw err;
+    }
   }
 
   /** abort_on_failure, as ClearML: a failure without continue_on_fail (an abort is no failure). */

@@ -1,4 +1,6 @@
+import type { NodeState } from '../../protocol/runner';
 import type { RunNode, RunTree } from '../model/runTree';
+import { pendingReasons, type PendingReason } from './pendingReasons';
 import { ResourceBudget } from './resourceBudget';
 
 /** Starts an Exec node; the scheduler learns the outcome through `release` and the tree. */
@@ -133,6 +135,11 @@ export class Scheduler {
     return removed;
   }
 
+  /** Once nothing runs: the pending nodes and why none of them starts. */
+  whyPending(): PendingReason[] {
+    return pendingReasons({ tree: this.tree, autorun: this.autorun, asleep: this.asleep, dependencies: (parent, child) => this.dependencies(parent, child) });
+  }
+
   get queuedCount(): number {
     return this.queue.length - this.queueHead;
   }
@@ -152,8 +159,32 @@ export class Scheduler {
       this.queue.push(node);
       return;
     }
-    if (!this.progress.has(node)) this.progress.set(node, { cursor: 0, waiting: [] });
+    this.track(node);
     this.dirty.add(node);
+  }
+
+  /**
+   * Makes a container active. Its children already under way become active with it: in a runner
+   * that opened a stopped pipeline, nothing is active, yet some containers are half run (a child
+   * re-attached, or failed with the rest still due); each must go on by itself when its children
+   * end, as it did before the stop, whatever the cursors above it say.
+   */
+  private track(node: RunNode): Progress {
+    const known = this.progress.get(node);
+    if (known) return known;
+    const made: Progress = { cursor: 0, waiting: [] };
+    this.progress.set(node, made);
+    // A stack, not recursion: trees may be thousands of levels deep.
+    const stack = [node];
+    while (stack.length) {
+      for (const child of stack.pop()!.children) {
+        if (child.isLeaf || !underWay(child.viewState) || this.progress.has(child)) continue;
+        this.progress.set(child, { cursor: 0, waiting: [] });
+        this.dirty.add(child);
+        stack.push(child);
+      }
+    }
+    return made;
   }
 
   private drain(): void {
@@ -181,8 +212,7 @@ export class Scheduler {
         continue;
       }
       const child = next.value;
-      let cp = this.progress.get(child);
-      if (!cp) this.progress.set(child, (cp = { cursor: 0, waiting: [] }));
+      const cp = this.track(child);
       this.dirty.delete(child);
       stack.push(this.childSteps(child, cp));
     }
@@ -279,4 +309,9 @@ export class Scheduler {
       this.queueHead = 0;
     }
   }
+}
+
+/** A container some of whose children started and that has not ended: running, or failed with more due. */
+function underWay(view: NodeState): boolean {
+  return view === 'running' || view === 'queued' || view === 'error' || view === 'killed';
 }

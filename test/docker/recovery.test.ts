@@ -136,6 +136,77 @@ root["idle"] = co.Exec("echo idle", container_reuse_context="idle")
   assert.deepEqual(await leftoverContainers(ctx, [pipeline]), [], 'the worker left idle by the crash is removed too');
 });
 
+/** The CLI in a child process, as users run it (tsx: no build needed). */
+function pipewright(args: string[]) {
+  return spawn(process.execPath, ['--import', 'tsx', path.join(repo, 'cli/main.ts'), ...args, '--store', h.storeRoot], {
+    cwd: repo,
+    env: { ...process.env, PIPEWRIGHT_DEFAULT_IMAGE: TEST_IMAGE },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** `pipewright run FILE --json`, killed with SIGKILL once `paths` all run in their containers; the pipeline's id. */
+async function runThenKill9(file: string, paths: string[]): Promise<string> {
+  const child = pipewright(['run', file, '--json']);
+  const running = new Set<string>();
+  let pipeline = '';
+  for await (const line of createInterface({ input: child.stdout })) {
+    const event = JSON.parse(line) as RunnerEvent;
+    pipeline = event.pipeline;
+    if (event.type === 'execution-start' && event.execution.containerId) running.add(event.path);
+    if (paths.every((p) => running.has(p))) break;
+  }
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.once('exit', resolve));
+  return pipeline;
+}
+
+/** `pipewright start ID` to its end: exit code and stderr. */
+async function start(id: string): Promise<{ code: number | null; stderr: string }> {
+  const child = pipewright(['start', id]);
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  child.stdout.resume();
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, stderr };
+}
+
+test('after kill -9, a re-attached child that fails lets its Serial(stop_on_error=False) and Parallel(max_concurrent=1) go on; start says what stays pending', async () => {
+  const file = h.write(
+    'reattach_fail.py',
+    `import conducto as co
+root = co.Parallel()
+root["s"] = co.Serial(stop_on_error=False)
+root["s/a"] = co.Exec("sleep 5; exit 1")
+root["s/b"] = co.Exec("echo b")
+root["s/c"] = co.Exec("echo c")
+root["p"] = co.Parallel(max_concurrent=1)
+root["p/a"] = co.Exec("sleep 5; exit 1")
+root["p/b"] = co.Exec("echo b")
+root["p/c"] = co.Exec("echo c")
+root["t"] = co.Serial()
+root["t/a"] = co.Exec("sleep 5; exit 1")
+root["t/b"] = co.Exec("echo never")
+`,
+  );
+  const id = await runThenKill9(file, ['/s/a', '/p/a', '/t/a']);
+  const started = await start(id);
+  assert.equal(started.code, 1, 'the root failed');
+  const ctx = await h.context();
+  const run = await PipelineRun.inspect(id, ctx);
+  for (const p of ['/s/a', '/p/a', '/t/a']) {
+    const node = run.tree.get(p);
+    assert.equal(node.state, 'error', p);
+    assert.equal(node.executions.length, 1, `${p} was re-attached, not run again`);
+    assert.equal(node.executions[0]!.exitCode, 1, p);
+  }
+  for (const p of ['/s/b', '/s/c', '/p/b', '/p/c']) assert.equal(run.tree.get(p).state, 'done', `${p} ran after the re-attached failure`);
+  assert.equal(run.tree.get('/t/b').state, 'pending', 'a Serial with stop_on_error stops');
+  assert.equal(run.tree.root.leafCounts.pending, 1);
+  assert.ok(started.stderr.includes(`pipeline ${id} ends with 1 node pending:\n  /t/b: stopped at the failure of /t/a (stop_on_error)\n`), started.stderr);
+  assert.deepEqual(await leftoverContainers(ctx, [id]), []);
+});
+
 test('a job recorded as started but never handed over (the runner died in between) runs again after the restart, once', async () => {
   const file = h.write('unsent.py', `import conducto as co\nroot = co.Serial()\nroot["once"] = co.Exec("echo ran >> /pipewright/data/count; echo hello")\n`);
   const { run: made } = await h.create(file);

@@ -106,4 +106,60 @@ test('a million-node tree builds and schedules wave after wave', () => {
   assert.equal(started[2003], '/p2/e3', 'the Serial moved on to the third Parallel in order');
 });
 
+/**
+ * A scheduler resumed as PipelineRun.open leaves it: states replayed from the log before anything
+ * is active (`running` leaves re-attached and holding their resources), then woken.
+ */
+function resumed(nodes: PipelineNode[], replayed: Record<string, NodeState>) {
+  const h = harness(nodes);
+  for (const [path, state] of Object.entries(replayed)) h.tree.setLeafState(h.tree.get(path), state);
+  h.scheduler.autorun = true;
+  for (const path of Object.keys(replayed)) if (replayed[path] === 'running') h.scheduler.hold(h.tree.get(path));
+  h.scheduler.setAsleep(false);
+  return h;
+}
+
+test('resumed with a re-attached child running: when it fails, the Serial(stop_on_error=False) around it goes on', () => {
+  const { started, finish, tree } = resumed(
+    [node('/', 'Serial'), node('/s', 'Serial', undefined, { stop_on_error: false }), node('/s/a', 'Exec', 'a'), node('/s/b', 'Exec', 'b'), node('/s/c', 'Exec', 'c'), node('/after', 'Exec', 'after')],
+    { '/s/a': 'running' },
+  );
+  assert.deepEqual(started, [], 'the re-attached child is not started again');
+  finish('/s/a', 'error');
+  assert.deepEqual(started, ['/s/b']);
+  finish('/s/b');
+  assert.deepEqual(started, ['/s/b', '/s/c']);
+  finish('/s/c');
+  assert.equal(tree.get('/s').state, 'error');
+  assert.equal(tree.get('/after').state, 'pending', 'the root (stop_on_error) stops at the failed /s');
+});
+
+test('resumed with a re-attached child running: when it fails, the Parallel(max_concurrent=1) around it starts the next', () => {
+  const { started, finish, tree } = resumed(
+    [node('/', 'Parallel'), node('/p', 'Parallel', undefined, { max_concurrent: 1 }), node('/p/a', 'Exec', 'a'), node('/p/b', 'Exec', 'b'), node('/p/c', 'Exec', 'c'), node('/q', 'Exec', 'q')],
+    { '/p/a': 'running', '/q': 'done' },
+  );
+  assert.deepEqual(started, []);
+  finish('/p/a', 'error');
+  assert.deepEqual(started, ['/p/b']);
+  finish('/p/b');
+  assert.deepEqual(started, ['/p/b', '/p/c']);
+  finish('/p/c');
+  assert.equal(tree.get('/p').state, 'error');
+  assert.equal(tree.root.leafCounts.pending, 0);
+});
+
+test('resumed after a stop between a failure and the next start: the Serial(stop_on_error=False) goes on', () => {
+  // The runner died after recording /s/a's end and before starting /s/b: /s looks failed.
+  const { started, finish, tree } = resumed(
+    [node('/', 'Serial'), node('/s', 'Serial', undefined, { stop_on_error: false }), node('/s/a', 'Exec', 'a'), node('/s/b', 'Exec', 'b'), node('/t', 'Serial'), node('/t/a', 'Exec', 'a'), node('/t/b', 'Exec', 'b')],
+    { '/s/a': 'error' },
+  );
+  assert.deepEqual(started, ['/s/b']);
+  finish('/s/b');
+  assert.equal(tree.get('/s').state, 'error');
+  assert.deepEqual(started, ['/s/b'], 'the root stops at /s, failed');
+  assert.equal(tree.get('/t').state, 'pending');
+});
+
 export type { RunNode };

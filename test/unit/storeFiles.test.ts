@@ -6,6 +6,7 @@ import { chmodSync, closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, read
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
+import { ConfinedFolder } from '../../runner/files/confinedFolder';
 import { StepCache } from '../../runner/clearml/stepCache';
 import { PipelineRun, type RunContext } from '../../runner/pipelineRun';
 import { ControlInbox } from '../../runner/store/controlInbox';
@@ -98,11 +99,12 @@ test('the ClearML step cache in the store is private too', () => {
   writeFileSync(path.join(stepDir, 'result.json'), JSON.stringify({ token: SECRET }));
   const logFile = path.join(scratch, 'step.log');
   writeFileSync(logFile, `printed ${SECRET}\n`);
-  new StepCache(path.join(storeRoot, 'cache', 'clearml')).save('k1', stepDir, logFile, { pipeline: 'p', step: 's' });
+  const from = new ConfinedFolder(scratch);
+  new StepCache(path.join(storeRoot, 'cache', 'clearml')).save('k1', { folder: from, rel: 'step-out' }, { folder: from, rel: 'step.log' }, { pipeline: 'p', step: 's' });
   assertPrivate('the cache', path.join(storeRoot, 'cache'));
-  const restoredLog = path.join(scratch, 'restored.log');
-  assert.ok(new StepCache(path.join(storeRoot, 'cache', 'clearml')).restore('k1', path.join(scratch, 'restored-step'), restoredLog));
-  assert.equal(lstatSync(restoredLog).mode & 0o777, 0o600);
+  const exec = new ConfinedFolder(scratch, 'the executions folder', 0o600);
+  assert.ok(new StepCache(path.join(storeRoot, 'cache', 'clearml')).restore('k1', { folder: exec, rel: 'restored-step' }, { folder: exec, rel: 'restored.log' }, path.join(scratch, 'staging')));
+  assert.equal(lstatSync(path.join(scratch, 'restored.log')).mode & 0o777, 0o600);
 });
 
 test('meta.json is replaced whole (a reader never sees it half-written) and no temporary file is left', () => {

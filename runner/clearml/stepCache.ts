@@ -4,10 +4,10 @@
 // are copied in and out through ConfinedFolder, so no link a node planted is followed (the cache
 // keeps links as links) and nothing is written through one.
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, renameSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ConfinedFolder } from '../files/confinedFolder';
-import { makePrivateDir, writePrivateFileAtomic } from '../store/privateFiles';
+import { makePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, writePrivateFileAtomic } from '../store/privateFiles';
 
 export interface CacheInputs {
   kind: string;
@@ -59,7 +59,8 @@ export class StepCache {
     makePrivateDir(tmp);
     try {
       step.folder.copyFolderOut(step.rel, path.join(tmp, 'step'));
-      log.folder.copyFileOut(log.rel, path.join(tmp, 'log'));
+      chmodSync(path.join(tmp, 'step'), PRIVATE_DIR_MODE);
+      if (log.folder.copyFileOut(log.rel, path.join(tmp, 'log'))) chmodSync(path.join(tmp, 'log'), PRIVATE_FILE_MODE);
       writePrivateFileAtomic(path.join(tmp, 'entry.json'), JSON.stringify({ ...about, savedAt: Date.now() }));
       rmSync(this.dir(key), { recursive: true, force: true });
       renameSync(tmp, this.dir(key));

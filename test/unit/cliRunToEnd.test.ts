@@ -11,7 +11,7 @@ import { node } from '../helpers/nodes';
 function fakeRun() {
   const tree = new RunTree([node('/', 'Serial'), node('/a', 'Exec', 'echo a')]);
   tree.setLeafState(tree.get('/a'), 'done');
-  const run = { id: 'bei-hou', tree, status: 'active', asleep: false, closed: 0, settled: async () => {}, on: () => run, off: () => run, close: async () => void run.closed++ };
+  const run = { id: 'bei-hou', tree, status: 'active', asleep: false, closed: 0, scheduler: { whyPending: () => [] }, settled: async () => {}, on: () => run, off: () => run, close: async () => void run.closed++ };
   return run;
 }
 

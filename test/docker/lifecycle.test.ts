@@ -3,19 +3,18 @@
 // pipeline starts nothing, and a failure while recording a node's end never leaves it running.
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import type { RunnerEvent } from '../../protocol/runner';
 import { evaluateDefinition } from '../../evaluator/evaluateDefinition';
 import { PipelineRun } from '../../runner/pipelineRun';
 import type { RunContext } from '../../runner/runContext';
 import { EventLog, PipelineStore } from '../../runner/store/pipelineStore';
-import { BUSYBOX_IMAGE, dockerSuite, leftoverContainers, TEST_IMAGE, until } from '../helpers/runnerHarness';
+import { runThenKill9 } from '../helpers/cliChild';
+import { BUSYBOX_IMAGE, dockerSuite, leftoverContainers, until } from '../helpers/runnerHarness';
 
-const repo = path.resolve(__dirname, '..', '..');
 const h = dockerSuite();
 
 
@@ -188,19 +187,7 @@ test('the store cannot record how a node ended: it still ends (in error, saying 
 
 test('the store cannot record the end of a node re-attached after a crash: it still ends and the run settles', async () => {
   const file = h.write('full_disk_recover.py', `import conducto as co\nroot = co.Serial()\nroot["slow"] = co.Exec("sleep 3; echo done")\n`);
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repo, 'cli/main.ts'), 'run', file, '--json', '--store', h.storeRoot], {
-    cwd: repo,
-    env: { ...process.env, PIPEWRIGHT_DEFAULT_IMAGE: TEST_IMAGE },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let pipeline = '';
-  for await (const line of createInterface({ input: child.stdout })) {
-    const event = JSON.parse(line) as RunnerEvent;
-    pipeline = event.pipeline;
-    if (event.type === 'execution-start' && event.path === '/slow') break;
-  }
-  child.kill('SIGKILL');
-  await new Promise((resolve) => child.once('exit', resolve));
+  const { pipeline } = await runThenKill9(h.storeRoot, file, (event) => event.type === 'execution-start' && event.path === '/slow');
   const ctx = await h.context();
   const store = new FailingStore(h.storeRoot, (e) => e.type === 'execution-end');
   const run = h.track(await PipelineRun.open(pipeline, { ...ctx, store } satisfies RunContext));

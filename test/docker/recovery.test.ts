@@ -1,11 +1,9 @@
 // History, control and crash safety: reset, modify, sleep/wake, and a runner killed with -9.
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
+import { pipewrightChild, runThenKill9 } from '../helpers/cliChild';
 import * as path from 'node:path';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
-import type { RunnerEvent } from '../../protocol/runner';
 import type { JobSpec } from '../../runner/backend';
 import { newNonce } from '../../runner/localDocker/agent';
 import type { LocalDockerPipeline } from '../../runner/localDocker/localDockerBackend';
@@ -13,7 +11,6 @@ import { PipelineRun } from '../../runner/pipelineRun';
 import { sdkDirectory } from '../../evaluator/sdkLocation';
 import { BUSYBOX_IMAGE, dockerSuite, lastLog, leftoverContainers, TEST_IMAGE, until } from '../helpers/runnerHarness';
 
-const repo = path.resolve(__dirname, '..', '..');
 const h = dockerSuite();
 
 test('reset runs a node again and keeps its earlier executions', async () => {
@@ -92,26 +89,20 @@ root["orphan"] = co.Exec("sleep 60")
 root["idle"] = co.Exec("echo idle", container_reuse_context="idle")
 `,
   );
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repo, 'cli/main.ts'), 'run', file, '--json', '--store', h.storeRoot], {
-    cwd: repo,
-    env: { ...process.env, PIPEWRIGHT_DEFAULT_IMAGE: TEST_IMAGE, PIPEWRIGHT_WORKER_IDLE_MS: '1000' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
   const started = new Map<string, string>();
-  let pipeline = '';
-  let quickDone = false;
-  let idleDone = false;
-  for await (const line of createInterface({ input: child.stdout })) {
-    const event = JSON.parse(line) as RunnerEvent;
-    pipeline = event.pipeline;
-    if (event.type === 'execution-start') started.set(event.path, event.execution.containerId!);
-    if (event.type === 'execution-end' && event.path === '/quick') quickDone = true;
-    if (event.type === 'execution-end' && event.path === '/idle') idleDone = true;
-    if (started.has('/survivor') && started.has('/orphan') && quickDone && idleDone) break;
-  }
-  child.kill('SIGKILL');
+  const ended = new Set<string>();
+  const { pipeline } = await runThenKill9(
+    h.storeRoot,
+    file,
+    (event) => {
+      if (event.type === 'execution-start') started.set(event.path, event.execution.containerId!);
+      if (event.type === 'execution-end') ended.add(event.path);
+      return started.has('/survivor') && started.has('/orphan') && ended.has('/quick') && ended.has('/idle');
+    },
+    [],
+    { PIPEWRIGHT_WORKER_IDLE_MS: '1000' },
+  );
   const killedAt = Date.now();
-  await new Promise((resolve) => child.once('exit', resolve));
   const ctx = await h.context();
   // One container disappears while no runner watches it.
   await ctx.docker.getContainer(started.get('/orphan')!).remove({ force: true });
@@ -136,34 +127,19 @@ root["idle"] = co.Exec("echo idle", container_reuse_context="idle")
   assert.deepEqual(await leftoverContainers(ctx, [pipeline]), [], 'the worker left idle by the crash is removed too');
 });
 
-/** The CLI in a child process, as users run it (tsx: no build needed). */
-function pipewright(args: string[]) {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(repo, 'cli/main.ts'), ...args, '--store', h.storeRoot], {
-    cwd: repo,
-    env: { ...process.env, PIPEWRIGHT_DEFAULT_IMAGE: TEST_IMAGE },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-/** `pipewright run FILE --json`, killed with SIGKILL once `paths` all run in their containers; the pipeline's id. */
-async function runThenKill9(file: string, paths: string[]): Promise<string> {
-  const child = pipewright(['run', file, '--json']);
+/** `pipewright run FILE`, killed with SIGKILL once `paths` all run in their containers; the pipeline's id. */
+async function runUntilRunning(file: string, paths: string[]): Promise<string> {
   const running = new Set<string>();
-  let pipeline = '';
-  for await (const line of createInterface({ input: child.stdout })) {
-    const event = JSON.parse(line) as RunnerEvent;
-    pipeline = event.pipeline;
+  const { pipeline } = await runThenKill9(h.storeRoot, file, (event) => {
     if (event.type === 'execution-start' && event.execution.containerId) running.add(event.path);
-    if (paths.every((p) => running.has(p))) break;
-  }
-  child.kill('SIGKILL');
-  await new Promise((resolve) => child.once('exit', resolve));
+    return paths.every((p) => running.has(p));
+  });
   return pipeline;
 }
 
 /** `pipewright start ID` to its end: exit code and stderr. */
 async function start(id: string): Promise<{ code: number | null; stderr: string }> {
-  const child = pipewright(['start', id]);
+  const child = pipewrightChild(['start', id], h.storeRoot);
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   child.stdout.resume();
@@ -189,7 +165,7 @@ root["t/a"] = co.Exec("sleep 5; exit 1")
 root["t/b"] = co.Exec("echo never")
 `,
   );
-  const id = await runThenKill9(file, ['/s/a', '/p/a', '/t/a']);
+  const id = await runUntilRunning(file, ['/s/a', '/p/a', '/t/a']);
   const started = await start(id);
   assert.equal(started.code, 1, 'the root failed');
   const ctx = await h.context();
@@ -239,19 +215,7 @@ function request(pipelineId: string): JobSpec {
 
 test("start after a crash runs the rest in the image the run began with (--image), not the default", async () => {
   const file = h.write('image_kept.py', `import conducto as co\nroot = co.Serial()\nroot["first"] = co.Exec("sleep 3")\nroot["second"] = co.Exec("command -v python3 || echo no python here")\n`);
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repo, 'cli/main.ts'), 'run', file, '--json', '--store', h.storeRoot, '--image', BUSYBOX_IMAGE], {
-    cwd: repo,
-    env: { ...process.env, PIPEWRIGHT_DEFAULT_IMAGE: TEST_IMAGE },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let pipeline = '';
-  for await (const line of createInterface({ input: child.stdout })) {
-    const event = JSON.parse(line) as RunnerEvent;
-    pipeline = event.pipeline;
-    if (event.type === 'execution-start' && event.path === '/first') break;
-  }
-  child.kill('SIGKILL');
-  await new Promise((resolve) => child.once('exit', resolve));
+  const { pipeline } = await runThenKill9(h.storeRoot, file, (event) => event.type === 'execution-start' && event.path === '/first', ['--image', BUSYBOX_IMAGE]);
   const ctx = await h.context(); // its default image is TEST_IMAGE (python)
   const run = h.track(await PipelineRun.open(pipeline, ctx));
   await run.settled();

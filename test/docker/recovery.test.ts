@@ -1,7 +1,7 @@
 // History, control and crash safety: reset, modify, sleep/wake, and a runner killed with -9.
 import { strict as assert } from 'node:assert';
 import { appendFileSync, readFileSync } from 'node:fs';
-import { pipewrightChild, runThenKill9 } from '../helpers/cliChild';
+import { pipewrightToEnd, runThenKill9 } from '../helpers/cliChild';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import type { JobSpec } from '../../runner/backend';
@@ -137,16 +137,6 @@ async function runUntilRunning(file: string, paths: string[]): Promise<string> {
   return pipeline;
 }
 
-/** `pipewright start ID` to its end: exit code and stderr. */
-async function start(id: string): Promise<{ code: number | null; stderr: string }> {
-  const child = pipewrightChild(['start', id], h.storeRoot);
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  child.stdout.resume();
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { code, stderr };
-}
-
 test('after kill -9, a re-attached child that fails lets its Serial(stop_on_error=False) and Parallel(max_concurrent=1) go on; start says what stays pending', async () => {
   const file = h.write(
     'reattach_fail.py',
@@ -166,7 +156,7 @@ root["t/b"] = co.Exec("echo never")
 `,
   );
   const id = await runUntilRunning(file, ['/s/a', '/p/a', '/t/a']);
-  const started = await start(id);
+  const started = await pipewrightToEnd(['start', id], h.storeRoot);
   assert.equal(started.code, 1, 'the root failed');
   const ctx = await h.context();
   const run = await PipelineRun.inspect(id, ctx);

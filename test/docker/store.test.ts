@@ -1,13 +1,13 @@
 // The store under the CLI on the real engine: one owner per pipeline however many `start` at once,
 // a broken pipeline does not stop the others, and what a run writes is private to the user.
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { lstatSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { PipelineRun } from '../../runner/pipelineRun';
 import { PipelineStore } from '../../runner/store/pipelineStore';
 import { repo, runProcess, type CliResult } from '../helpers/cli';
+import { pipewrightChild, pipewrightToEnd } from '../helpers/cliChild';
 import { node } from '../helpers/nodes';
 import { dockerSuite, TEST_IMAGE, until } from '../helpers/runnerHarness';
 
@@ -16,7 +16,7 @@ const cliMain = path.join(repo, 'cli', 'main.ts');
 const env = { PIPEWRIGHT_DEFAULT_IMAGE: TEST_IMAGE };
 
 /** `pipewright ARGS --store <the suite's store>` from the sources, as its own process. */
-const pipewright = (...args: string[]) => runProcess(process.execPath, ['--import', 'tsx', cliMain, ...args, '--store', h.storeRoot], env);
+const pipewright = (...args: string[]) => pipewrightToEnd(args, h.storeRoot);
 
 interface Started extends CliResult {
   pid: number;
@@ -25,7 +25,7 @@ interface Started extends CliResult {
 
 /** Starts `pipewright start ID`; its result fills in as it runs. */
 function startProcess(id: string): { result: Started; done: Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', cliMain, 'start', id, '--store', h.storeRoot], { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = pipewrightChild(['start', id], h.storeRoot);
   const result: Started = { pid: child.pid!, code: null, stdout: '', stderr: '', exited: false };
   child.stdout.on('data', (d) => (result.stdout += d));
   child.stderr.on('data', (d) => (result.stderr += d));

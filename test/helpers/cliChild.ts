@@ -5,9 +5,15 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { RunnerEvent } from '../../protocol/runner';
+import { runProcess, type CliResult } from './cli';
 import { TEST_IMAGE } from './runnerHarness';
 
 const repo = path.resolve(__dirname, '..', '..');
+
+/** `pipewright ARGS --store STORE` run to its end: its exit code and output. */
+export function pipewrightToEnd(args: string[], storeRoot: string, env: Record<string, string> = {}): Promise<CliResult> {
+  return runProcess(process.execPath, ['--import', 'tsx', path.join(repo, 'cli/main.ts'), ...args, '--store', storeRoot], { PIPEWRIGHT_DEFAULT_IMAGE: TEST_IMAGE, ...env });
+}
 
 export function pipewrightChild(args: string[], storeRoot: string, env: Record<string, string> = {}): ChildProcessByStdio<null, Readable, Readable> {
   return spawn(process.execPath, ['--import', 'tsx', path.join(repo, 'cli/main.ts'), ...args, '--store', storeRoot], {

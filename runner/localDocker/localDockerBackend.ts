@@ -59,6 +59,8 @@ function logSink(writer: LogWriter, restart: boolean): OutputSink {
 /** One pipeline's worker containers and the jobs they run. */
 export class LocalDockerPipeline implements PipelineBackend {
   readonly pool: WorkerPool;
+  /** Containers of re-attached jobs that ended (their agents stop by themselves when idle). */
+  private readonly finishedLeft = new Set<string>();
 
   constructor(
     readonly docker: Dockerode,
@@ -141,7 +143,10 @@ export class LocalDockerPipeline implements PipelineBackend {
       if (result.status === 0) await this.collectOutputs(container, execId, left.outputs ?? []);
       // Its cgroup's peak spans the worker's life (cgroup v2), which this job ended.
       const peakMemoryBytes = CgroupMemory.forContainer(containerId).peakBytes();
-      return await this.removed(container, { exitCode: result.status, peakMemoryBytes, containerId, ...(output.endedAt && output.endedAt >= left.startedAt - 2000 ? { endedAt: Math.max(left.startedAt, output.endedAt) } : {}) });
+      // Kept until this run lets go: should the runner stop before it records this end, the next
+      // one reads it again from the container (removing it now would lose the result).
+      this.finishedLeft.add(containerId);
+      return { exitCode: result.status, peakMemoryBytes, containerId, ...(output.endedAt && output.endedAt >= left.startedAt - 2000 ? { endedAt: Math.max(left.startedAt, output.endedAt) } : {}) };
     } finally {
       stop.abort();
       timer?.clear();
@@ -159,7 +164,9 @@ export class LocalDockerPipeline implements PipelineBackend {
   }
 
   async shutdown(): Promise<void> {
-    await this.pool.shutdown();
+    const left = [...this.finishedLeft];
+    this.finishedLeft.clear();
+    await Promise.all([this.pool.shutdown(), ...left.map((id) => this.docker.getContainer(id).remove({ force: true }).catch(() => undefined))]);
   }
 
   private async removed(container: Dockerode.Container, outcome: JobOutcome): Promise<JobOutcome> {

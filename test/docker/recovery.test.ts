@@ -214,3 +214,26 @@ test("start after a crash runs the rest in the image the run began with (--image
   assert.equal(run.tree.get('/second').executions[0]!.image, BUSYBOX_IMAGE);
   await run.close();
 });
+
+test("a re-attached job's container outlives its result until the run lets go: a runner stopped before recording the end finds it again", async () => {
+  const file = h.write('reread.py', `import conducto as co\nroot = co.Serial()\nroot["job"] = co.Exec("sleep 1; echo finished")\n`);
+  let token = '';
+  let containerId = '';
+  const { pipeline } = await runThenKill9(h.storeRoot, file, (event) => {
+    if (event.type !== 'execution-start' || !event.execution.token) return false;
+    ({ token, containerId } = { token: event.execution.token, containerId: event.execution.containerId! });
+    return true;
+  });
+  const ctx = await h.context();
+  const space = ctx.store.space(pipeline);
+  const backend = ctx.backend.open(pipeline, space) as LocalDockerPipeline;
+  const left = { execId: 'e1', containerId, token, startedAt: Date.now() - 500, maxTimeSec: 60 };
+  const first = await backend.reattach(left, {}, new AbortController().signal);
+  assert.equal(first.exitCode, 0);
+  // The runner that re-attached stops here, before it records the end: the next one reads it again.
+  const again = await ctx.backend.open(pipeline, space).reattach(left, {}, new AbortController().signal);
+  assert.equal(again.exitCode, 0, JSON.stringify(again));
+  assert.equal(readFileSync(space.log('e1').path, 'utf8'), 'finished\n', 'the whole output, once');
+  await backend.shutdown();
+  assert.deepEqual(await leftoverContainers(ctx, [pipeline]), [], 'it goes when the run lets go');
+});

@@ -216,13 +216,13 @@ test("start after a crash runs the rest in the image the run began with (--image
 });
 
 test("a re-attached job's container outlives its result until the run lets go: a runner stopped before recording the end finds it again", async () => {
-  const file = h.write('reread.py', `import conducto as co\nroot = co.Serial()\nroot["job"] = co.Exec("sleep 1; echo finished")\n`);
+  const file = h.write('reread.py', `import conducto as co\nroot = co.Serial()\nroot["job"] = co.Exec("echo started; sleep 1; echo finished")\n`);
   let token = '';
   let containerId = '';
+  // Killed once the job has surely reached its container (it printed).
   const { pipeline } = await runThenKill9(h.storeRoot, file, (event) => {
-    if (event.type !== 'execution-start' || !event.execution.token) return false;
-    ({ token, containerId } = { token: event.execution.token, containerId: event.execution.containerId! });
-    return true;
+    if (event.type === 'execution-start' && event.execution.token) ({ token, containerId } = { token: event.execution.token, containerId: event.execution.containerId! });
+    return event.type === 'log' && event.path === '/job';
   });
   const ctx = await h.context();
   const space = ctx.store.space(pipeline);
@@ -233,7 +233,7 @@ test("a re-attached job's container outlives its result until the run lets go: a
   // The runner that re-attached stops here, before it records the end: the next one reads it again.
   const again = await ctx.backend.open(pipeline, space).reattach(left, {}, new AbortController().signal);
   assert.equal(again.exitCode, 0, JSON.stringify(again));
-  assert.equal(readFileSync(space.log('e1').path, 'utf8'), 'finished\n', 'the whole output, once');
+  assert.equal(readFileSync(space.log('e1').path, 'utf8'), 'started\nfinished\n', 'the whole output, once');
   await backend.shutdown();
   assert.deepEqual(await leftoverContainers(ctx, [pipeline]), [], 'it goes when the run lets go');
 });

@@ -3,6 +3,7 @@
 // The data folder is written by nodes: it is read through ConfinedFolder, which follows no link.
 import { ConfinedFolder, RefusedPath } from '../files/confinedFolder';
 import { CONTAINER_PATHS } from '../nodePaths';
+import { shQuote } from '../shQuote';
 
 export interface ArtifactInfo {
   /** Relative to the step's folder. */
@@ -171,5 +172,5 @@ export function asText(value: unknown): string {
 
 /** A word for sh: as is when it is plain, else single-quoted. */
 export function shellWord(text: string): string {
-  return /^[A-Za-z0-9_./:=+,@%-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+  return /^[A-Za-z0-9_./:=+,@%-]+$/.test(text) ? text : shQuote(text);
 }

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { ControllerSpec, StepSpec } from '../../protocol/pipeline';
 import type { ExecutionRecord, NodeState, RunnerEvent, SkipReason } from '../../protocol/runner';
 import type { JobOutcome, JobSpec } from '../backend';
-import { CancelledError } from '../docker/timeout';
+import { CancelledError, withTimeout } from '../docker/timeout';
 import { ConfinedFolder, RefusedPath } from '../files/confinedFolder';
 import type { RunNode, RunTree } from '../model/runTree';
 import { CONTAINER_PATHS } from '../nodePaths';
@@ -430,13 +430,7 @@ export class StepEngine {
   private ask(op: string, leaf: RunNode, payload: Record<string, unknown>, overrides?: Record<string, Record<string, unknown>>, signal?: AbortSignal): Promise<HostReply> {
     this.host ??= new ControllerHost({ python: this.run.python, sdkDir: this.run.sdkDir, file: this.run.definitionFile, name: this.run.pipelineName, parameters: this.controller?.parameters ?? {} });
     const reply = this.host.request(op, { step: leaf.spec.step!.name, nodes: this.nodes(overrides), ...payload });
-    if (!signal) return reply;
-    return new Promise<HostReply>((resolve, reject) => {
-      const onAbort = () => reject(new CancelledError(`the ${op} callback of ${leaf.spec.step!.name}`));
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      reply.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-    });
+    return withTimeout(reply, 0, `the ${op} callback of ${leaf.spec.step!.name}`, signal);
   }
 
   private statusChanged(leaf: RunNode, previous: string, status: string): void {

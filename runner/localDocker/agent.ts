@@ -8,7 +8,7 @@
 // runner is attached goes to the engine's log of the container, where a restarted runner finds
 // it (re-attach). Works with busybox sh and dash.
 import { randomBytes } from 'node:crypto';
-import { shQuote } from './shQuote';
+import { shQuote } from '../shQuote';
 
 /** Inside the container: where a job's input and output files are (never a host folder). */
 export const JOB_FILES = '/tmp/.pipewright';

@@ -10,6 +10,7 @@ import { extract } from 'tar-stream';
 import { abortReason, type Backend, type JobHooks, type JobOutcome, type JobSpec, type LeftJob, type PipelineBackend } from '../backend';
 import type { DockerEngineInfo } from '../docker/connect';
 import { engineMessage } from '../docker/progress';
+import { withTimeout } from '../docker/timeout';
 import { setLongTimeout } from '../longTimeout';
 import type { Budget } from '../scheduler/resourceBudget';
 import type { LogWriter, PipelineSpace } from '../store/pipelineSpace';
@@ -77,13 +78,11 @@ export class LocalDockerPipeline implements PipelineBackend {
     // Starting a worker can take a while (a new container); a kill meanwhile ends the wait at once,
     // and the worker, once up, is removed rather than given the job.
     const acquiring = this.pool.acquire(req);
-    let acquired: Awaited<typeof acquiring> | 'aborted';
+    let acquired: Awaited<typeof acquiring>;
     try {
-      acquired = await untilAborted(acquiring, signal);
+      acquired = await withTimeout(acquiring, 0, `starting a worker for ${req.image}`, signal);
     } catch (err) {
-      return { exitCode: null, reason: 'error', message: engineMessage(err), peakMemoryBytes: null, containerId: '' };
-    }
-    if (acquired === 'aborted') {
+      if (!signal.aborted) return { exitCode: null, reason: 'error', message: engineMessage(err), peakMemoryBytes: null, containerId: '' };
       acquiring.then(({ worker }) => this.pool.discard(worker), () => undefined);
       return ended(signal, '');
     }
@@ -282,15 +281,6 @@ function aborted(signal: AbortSignal, done: AbortSignal): Promise<void> {
   });
 }
 
-/** `work`, or 'aborted' as soon as `signal` aborts (the work goes on; the caller cleans up). */
-async function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | 'aborted'> {
-  const stop = new AbortController();
-  try {
-    return await Promise.race([work, aborted(signal, stop.signal).then(() => 'aborted' as const)]);
-  } finally {
-    stop.abort();
-  }
-}
 
 /** The text of a multiplexed log buffer (8-byte frame headers: stream, 0, 0, 0, size). */
 function framesText(buf: Buffer): string {

@@ -2,7 +2,7 @@
 // results nodes leave for the runner, the inputs the runner hands them, and the shared data. The
 // runner, the views and the CLI read and write them through this class only: where they live on
 // disk is its business (and a backend's job is to get a node's output here, whatever the engine).
-import { closeSync, createReadStream, existsSync, fstatSync, ftruncateSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -71,11 +71,6 @@ export class PipelineSpace {
     return readFileSync(this.file(execId, name), 'utf8');
   }
 
-  /** Bytes of every execution's files (for `show`). */
-  bytes(): number {
-    if (!existsSync(this.execDir)) return 0;
-    return readdirSync(this.execDir).reduce((sum, f) => sum + statSync(path.join(this.execDir, f)).size, 0);
-  }
 
   private file(execId: string, suffix: string): string {
     if (!/^[A-Za-z0-9_-]+$/.test(execId) || !/^[A-Za-z0-9_.-]+$/.test(suffix)) throw new Error(`bad execution file name ${execId}.${suffix}`);

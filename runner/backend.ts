@@ -75,6 +75,11 @@ export function abortReason(signal: AbortSignal): EndReason {
   return typeof reason === 'string' && ['killed', 'runner stopped', 'sleep', 'time limit'].includes(reason) ? (reason as EndReason) : 'killed';
 }
 
+/** How a job cancelled before or while it ran ended: with the reason it was aborted with. */
+export function cancelledOutcome(signal: AbortSignal, containerId = ''): JobOutcome {
+  return { exitCode: null, reason: abortReason(signal), peakMemoryBytes: null, containerId };
+}
+
 /** The jobs of one pipeline on one backend. */
 export interface PipelineBackend {
   /**

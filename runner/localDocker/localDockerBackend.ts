@@ -7,7 +7,7 @@ import type Dockerode from 'dockerode';
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar-stream';
-import { abortReason, type Backend, type JobHooks, type JobOutcome, type JobSpec, type LeftJob, type PipelineBackend } from '../backend';
+import { abortReason, cancelledOutcome, type Backend, type JobHooks, type JobOutcome, type JobSpec, type LeftJob, type PipelineBackend } from '../backend';
 import type { DockerEngineInfo } from '../docker/connect';
 import { engineMessage } from '../docker/progress';
 import { withTimeout } from '../docker/timeout';
@@ -74,7 +74,7 @@ export class LocalDockerPipeline implements PipelineBackend {
 
   async run(job: JobSpec, hooks: JobHooks, signal: AbortSignal): Promise<JobOutcome> {
     const req: WorkerRequest = { ...job, dataDir: this.space.dataDir, sdkDir: this.options.sdkDir };
-    if (signal.aborted) return ended(signal, '');
+    if (signal.aborted) return cancelledOutcome(signal, '');
     // Starting a worker can take a while (a new container); a kill meanwhile ends the wait at once,
     // and the worker, once up, is removed rather than given the job.
     const acquiring = this.pool.acquire(req);
@@ -84,7 +84,7 @@ export class LocalDockerPipeline implements PipelineBackend {
     } catch (err) {
       if (!signal.aborted) return { exitCode: null, reason: 'error', message: engineMessage(err), peakMemoryBytes: null, containerId: '' };
       acquiring.then(({ worker }) => this.pool.discard(worker), () => undefined);
-      return ended(signal, '');
+      return cancelledOutcome(signal, '');
     }
     const { worker } = acquired;
     const cpuClamped = acquired.cpuLimit < req.cpu ? acquired.cpuLimit : undefined;
@@ -136,7 +136,7 @@ export class LocalDockerPipeline implements PipelineBackend {
       logs.destroy();
       if (result === 'never sent') return await this.removed(container, { exitCode: null, reason: 'runner stopped', message: 'the runner stopped before handing the job to its container', peakMemoryBytes: null, containerId, notStarted: true });
       if (result === 'time') return await this.removed(container, { exitCode: null, reason: 'time limit', message: `exceeded max_time of ${left.maxTimeSec}s`, peakMemoryBytes: null, containerId });
-      if (result === 'killed') return await this.removed(container, ended(signal, containerId));
+      if (result === 'killed') return await this.removed(container, cancelledOutcome(signal, containerId));
       if (result.status === null) return await this.removed(container, { exitCode: null, reason: 'runner stopped', message: 'its container stopped while the runner was away', peakMemoryBytes: null, containerId });
       if (!output.started) writer.write('stderr', Buffer.from('\n… what the node printed while the runner was away is gone (the engine keeps the last 60 MB) …\n'));
       if (result.status === 0) await this.collectOutputs(container, execId, left.outputs ?? []);
@@ -266,10 +266,6 @@ function jobFile(execId: string, name: string): string {
   return `${JOB_FILES}/${execId}.${name}`;
 }
 
-/** The outcome of a job cancelled before or while it ran. */
-function ended(signal: AbortSignal, containerId: string): JobOutcome {
-  return { exitCode: null, reason: abortReason(signal), peakMemoryBytes: null, containerId };
-}
 
 /** Resolves when `signal` aborts; `done` aborting drops the listener (the wait is over anyway). */
 function aborted(signal: AbortSignal, done: AbortSignal): Promise<void> {

@@ -4,7 +4,7 @@
 // its signal (kill, reset, sleep, close), with the EndReason as the abort's reason.
 import { nodeName } from '../../protocol/pipeline';
 import type { ExecutionRecord, RunnerEvent } from '../../protocol/runner';
-import { abortReason, type JobOutcome, type JobSpec, type PipelineBackend } from '../backend';
+import { cancelledOutcome, type JobOutcome, type JobSpec, type PipelineBackend } from '../backend';
 import type { StepEngine } from '../clearml/stepEngine';
 import type { RunNode } from '../model/runTree';
 import { CONTAINER_PATHS } from '../nodePaths';
@@ -98,5 +98,5 @@ export async function launch(host: LaunchHost, leaf: RunNode, execution: Executi
 }
 
 function stopped(signal: AbortSignal): Ending {
-  return { kind: 'ended', outcome: { exitCode: null, reason: abortReason(signal), peakMemoryBytes: null, containerId: '' } };
+  return { kind: 'ended', outcome: cancelledOutcome(signal) };
 }

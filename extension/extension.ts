@@ -28,6 +28,7 @@ export function activate(context: vscode.ExtensionContext): void {
     treeView,
     treeView.onDidExpandElement((e) => tree?.setExpanded(e.element, true)),
     treeView.onDidCollapseElement((e) => tree?.setExpanded(e.element, false)),
+    treeView.onDidChangeVisibility((e) => e.visible && tree.checkAfterShown()),
     new FailedNodeDiagnostics(runs),
     new RunStatusBar(runs),
     new ImageProgress(runs),

@@ -27,6 +27,15 @@ const MS_PER_OPEN_ROW = 5;
  * its interval is over, else a timer a millisecond early would put it off by a whole interval.
  */
 const TIMER_SLACK_MS = 100;
+/**
+ * VS Code may drop a refresh (one that arrives while it fetches the same rows, or while the view is
+ * being created): what it last fetched of the root and the Runs group is checked against the runs
+ * at each change, and fired again when it differs and this long has passed since the last refresh.
+ */
+const REFETCH_GRACE_MS = 2000;
+
+/** The runs the Runs group lists, as one string to compare. */
+const runIds = (active: readonly { id: string }[], stored: readonly { id: string }[]): string => [...active, ...stored].map((r) => r.id).join(' ');
 
 /**
  * The "Pipelines" view: definitions → pipeline functions → nodes (live states once run), and the
@@ -48,6 +57,11 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
   /** Expanded or collapsed by the user, by item id (otherwise the item's own collapsibleState). */
   private readonly expanded = new Map<string, boolean>();
   private readonly containerRefresh = new Throttle(CONTAINER_REFRESH_MS, () => this.flushContainers());
+  /** What VS Code last fetched: whether the root held the Runs group, and the Runs group's run ids. */
+  private shownRoot: { hasRuns: boolean; at: number } | undefined;
+  private shownRuns: { ids: string; at: number } | undefined;
+  private rootFiredAt = 0;
+  private shownCheck: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -66,6 +80,7 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
     this.items.clear();
     this.nodeItems.clear();
     this.dirtyContainers.clear();
+    this.rootFiredAt = Date.now();
     this.emitter.fire(undefined);
   }
 
@@ -100,7 +115,8 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
   async getChildren(item?: PipewrightItem): Promise<PipewrightItem[]> {
     if (!item) {
       const defs = (await this.definitions.definitions()).map((uri) => this.keep(new DefinitionItem(uri)));
-      const hasRuns = this.runs.active().length > 0 || this.runs.stored().length > 0;
+      const hasRuns = this.hasRuns();
+      this.shownRoot = { hasRuns, at: Date.now() };
       return hasRuns ? [...defs, this.runsGroup] : defs;
     }
     if (item instanceof DefinitionItem) {
@@ -113,8 +129,11 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
       return item.entry.document ? this.documentNodes(item, item.entry.document, '/') : [];
     }
     if (item instanceof RunsGroupItem) {
-      const live = this.runs.active().map((run) => this.keep(new RunItem(run.id, run, undefined)));
-      const stored = this.runs.stored().map((meta) => this.keep(new RunItem(meta.id, undefined, meta)));
+      const active = this.runs.active();
+      const storedMetas = this.runs.stored();
+      this.shownRuns = { ids: runIds(active, storedMetas), at: Date.now() };
+      const live = active.map((run) => this.keep(new RunItem(run.id, run, undefined)));
+      const stored = storedMetas.map((meta) => this.keep(new RunItem(meta.id, undefined, meta)));
       return [...live, ...stored];
     }
     if (item instanceof RunItem) return item.run ? this.runChildren(item, item.run, '/') : [];
@@ -205,6 +224,7 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
   private runsChanged(changes: RunChange[]): void {
     // A run was added or deleted (no change listed): the Runs group, maybe the root, has other children.
     if (changes.length === 0 || changes.some((c) => c.added)) this.rootDirty = true;
+    else this.refetchIfStale();
     const settled = new Set<PipelineRun>();
     const leaves: NodeItem[] = [];
     for (const { run, paths } of changes) {
@@ -242,6 +262,31 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
     if (this.dirtyContainers.size || this.rootDirty) this.containerRefresh.request();
   }
 
+  private hasRuns(): boolean {
+    return this.runs.active().length > 0 || this.runs.stored().length > 0;
+  }
+
+  /**
+   * Fires the root or the Runs group again when what VS Code last fetched of it no longer matches
+   * the runs and no refresh of it is on its way (VS Code dropped one). Also called when the view shows.
+   */
+  refetchIfStale(): void {
+    const now = Date.now();
+    if (now - this.rootFiredAt < REFETCH_GRACE_MS) return;
+    if (this.shownRoot && now - this.shownRoot.at >= REFETCH_GRACE_MS && this.shownRoot.hasRuns !== this.hasRuns()) {
+      this.rootDirty = true;
+    } else if (this.shownRuns && this.isExpanded(this.runsGroup) && now - Math.max(this.shownRuns.at, this.lastRefresh.get(this.runsGroup) ?? 0) >= REFETCH_GRACE_MS) {
+      if (runIds(this.runs.active(), this.runs.stored()) !== this.shownRuns.ids) this.dirtyContainers.add(this.runsGroup);
+    } else return;
+    this.containerRefresh.request();
+  }
+
+  /** The view shows: once VS Code has had time to fetch what it was sent, check that it did. */
+  checkAfterShown(): void {
+    clearTimeout(this.shownCheck);
+    this.shownCheck = setTimeout(() => this.refetchIfStale(), REFETCH_GRACE_MS + 100);
+  }
+
   /** Is this item inside one of these (being refreshed, they fetch it again)? */
   private coveredBy(item: PipewrightItem, containers: ReadonlySet<PipewrightItem>): boolean {
     if (containers.size === 0) return false;
@@ -269,6 +314,7 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
     if (this.rootDirty) {
       this.rootDirty = false;
       for (const item of this.items.values()) if (item instanceof NodeItem || item instanceof RunItem) item.update();
+      this.rootFiredAt = Date.now();
       this.emitter.fire(undefined);
       return 'all';
     }
@@ -323,6 +369,7 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
   }
 
   dispose(): void {
+    clearTimeout(this.shownCheck);
     this.containerRefresh.dispose();
     this.disposables.forEach((d) => d.dispose());
     this.emitter.dispose();

@@ -165,3 +165,38 @@ test('while a run is busy, containers refresh about once a second however many b
   assert.ok(containerRefreshes >= 2 && containerRefreshes <= 3, `${containerRefreshes} refreshes of the pipeline function in 3 s`);
   provider.dispose();
 });
+
+test('a root refresh VS Code dropped (the Runs group never fetched) is fired again at a later change, then no more', async () => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 100_000 });
+  const { PipelinesTreeProvider } = await import('../../extension/treeViews/pipelinesTree');
+  const tree = new RunTree([spec('/', 'Parallel'), spec('/data', 'Exec', 'make data')]);
+  const run = { id: 'ka-ma', tree, meta: { name: 'pipeline', file: FILE }, status: 'active', scheduler: { autorun: true }, hasSteps: true };
+  let active: (typeof run)[] = [];
+  const changes = new EventEmitter<{ run: typeof run; paths: Set<string>; added?: true }[]>();
+  const runs = { onDidChange: changes.event, active: () => active, stored: () => [], latestFor: () => undefined };
+  const definitions = { onDidChange: new EventEmitter<void>().event, definitions: async () => [uri(FILE)] };
+  const provider = new PipelinesTreeProvider(runs as never, definitions as never, (async () => undefined) as never);
+  const fired: string[] = [];
+  provider.onDidChangeTreeData((item) => fired.push(item?.id ?? '<root>'));
+  assert.equal((await provider.getChildren()).length, 1, 'no runs: the definition only');
+
+  active = [run];
+  changes.fire([{ run, paths: new Set(), added: true }]);
+  assert.deepEqual(fired, ['<root>'], 'the new run refreshes the root');
+  // VS Code drops that refresh: it never fetches the root again.
+  mock.timers.tick(500);
+  changes.fire([{ run, paths: new Set(['/data']) }]);
+  assert.deepEqual(fired, ['<root>'], 'within the grace: VS Code may still be fetching');
+  mock.timers.tick(2000);
+  changes.fire([{ run, paths: new Set(['/data']) }]);
+  mock.timers.tick(1000);
+  assert.deepEqual(fired, ['<root>', '<root>'], 'past the grace, the root still lacks the Runs group: fired again');
+
+  const root = await provider.getChildren();
+  assert.equal(root.length, 2, 'the Runs group is there once fetched');
+  mock.timers.tick(5000);
+  changes.fire([{ run, paths: new Set(['/data']) }]);
+  mock.timers.tick(5000);
+  assert.deepEqual(fired, ['<root>', '<root>'], 'what VS Code fetched matches: nothing more');
+  provider.dispose();
+});

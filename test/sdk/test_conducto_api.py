@@ -11,7 +11,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sdk_helpers as h  # noqa: E402
 
-from pipewright import callables  # noqa: E402
+from pipewright import callables, outline  # noqa: E402
 from pipewright.errors import ArgumentError  # noqa: E402
 
 STYLE = os.path.join(h.HERE, "conducto_style")
@@ -314,6 +314,24 @@ class Util(unittest.TestCase):
                 tree(path)
         self.assertEqual(caught.exception.line, 2)
         self.assertIn("must be called in a module-level function", caught.exception.message)
+
+
+class StaticOutline(unittest.TestCase):
+    """The editor's outline (the file is not run) follows the same rules."""
+
+    def symbols(self, func):
+        with open(API, encoding="utf-8") as f:
+            result = outline.outline(f.read(), API)
+        return next(s for s in result["symbols"] if s["name"] == func)["children"][0]
+
+    def test_absolute_keys_attach_under_the_root(self):
+        root = self.symbols("paths")
+        self.assertEqual([(c["name"], [g["name"] for g in c["children"]]) for c in root["children"]],
+                         [("build", ["app", "lib"]), ("test", ["unit"])])
+
+    def test_a_triple_quoted_command_shows_its_first_unindented_line(self):
+        write = self.symbols("heredoc")["children"][0]
+        self.assertEqual(write["detail"], "Exec cat > /tmp/greeting.txt <<EOF")
 
 
 if __name__ == "__main__":

@@ -2,15 +2,43 @@
 `PipelineController.add_step` clones; inside a running step the step itself (`Task.init()`,
 `Task.current_task()`), with its parameters and artifacts, and `Task.get_task(id)` for the
 artifacts of the pipeline's other steps."""
+import enum
 import hashlib
 import json
 import os
 import pickle
 import shutil
+import sys
 
 from ..errors import DefinitionError
 from ..frames import user_frame
+from .logger import Logger
 from .refs import section_key
+
+
+class TaskTypes(enum.Enum):
+    """ClearML's task types (recorded, no behaviour of their own here)."""
+
+    def __str__(self):
+        return str(self.value)
+
+    def __eq__(self, other):
+        return str(self) == str(other)
+
+    def __hash__(self):
+        return hash(str(self))
+
+    training = "training"
+    testing = "testing"
+    inference = "inference"
+    data_processing = "data_processing"
+    application = "application"
+    monitor = "monitor"
+    controller = "controller"
+    optimizer = "optimizer"
+    service = "service"
+    qc = "qc"
+    custom = "custom"
 
 
 def _task_id(project, name):
@@ -40,23 +68,11 @@ class Artifact:
         return "<Artifact %s %s>" % (self.name, self.url)
 
 
-class _Logger:
-    """ClearML's task logger, printing to the step's log."""
-
-    def report_scalar(self, title, series, value, iteration=0):
-        print("[scalar] %s/%s iteration %s: %s" % (title, series, iteration, value), flush=True)
-
-    def report_text(self, msg, *args, **kwargs):
-        print(msg, flush=True)
-
-    def report_single_value(self, name, value):
-        print("[value] %s: %s" % (name, value), flush=True)
-
-
 class Task:
     """A ClearML task. Definition time: `Task.create(...)` registers a template; in a step's
     container: `Task.init()` / `Task.current_task()` is the running step."""
 
+    TaskTypes = TaskTypes
     _registry = {}   # id -> Task (templates made by Task.create)
     _current = None  # the running step, in its container
 
@@ -139,8 +155,25 @@ class Task:
         current = cls.current_task()
         if current is not None:
             return current
-        return cls(_task_id(project_name or "", task_name or ""), project_name or "",
-                   task_name or "", parameters={})
+        cls._current = cls(_task_id(project_name or "", task_name or ""), project_name or "",
+                           task_name or "", parameters={})
+        return cls._current
+
+    @classmethod
+    def running_locally(cls):
+        """False inside a pipeline step (ClearML: run by an agent), True elsewhere."""
+        return not os.environ.get("PIPEWRIGHT_STEP_INPUT")
+
+    def execute_remotely(self, queue_name=None, clone=False, exit_process=True):
+        """Inside a pipeline step: nothing (the step is the remote execution). Outside one: the
+        script's tasks run as pipeline steps (pipewright run); say so and go on locally."""
+        if not Task.running_locally():
+            return None
+        sys.stderr.write("execute_remotely(): %s/%s runs here, locally; as a pipeline step it "
+                         "runs in a container (add_step(base_task_project=%r, "
+                         "base_task_name=%r))\n" % (self.project, self.name, self.project,
+                                                      self.name))
+        return None
 
     @classmethod
     def current_task(cls):
@@ -173,22 +206,33 @@ class Task:
         self.parameters[section_key(name)] = value
 
     def connect(self, mutable, name=None):
-        """Fills a dict (or an argparse namespace) with the step's parameters of section `name`
-        (default Args), cast to each value's type, and returns it."""
-        section = name or "Args"
+        """Fills a dict (or an object's attributes) with the step's parameters of section `name`,
+        cast to each value's type, and returns it. As in ClearML a dict without a name is
+        section General, an argparse namespace Args (`Args/x` is also read for a General dict:
+        Task.create(parameters={"x": ...}) names it so)."""
+        is_namespace = type(mutable).__name__ == "Namespace"
+        section = name or ("Args" if is_namespace else "General")
         target = mutable if isinstance(mutable, dict) else getattr(mutable, "__dict__", None)
         if target is None:
             return mutable
         for key in list(target):
             full = "%s/%s" % (section, key)
+            fallback = "Args/%s" % key if name is None and section == "General" else None
             if full in self.parameters:
                 target[key] = _cast(self.parameters[full], target[key])
+            elif fallback in self.parameters:
+                target[key] = _cast(self.parameters[fallback], target[key])
+                self.parameters[full] = target[key]
             else:
                 self.parameters[full] = target[key]
         return mutable
 
     def get_logger(self):
-        return _Logger()
+        return Logger.current_logger()
+
+    @property
+    def task_type(self):
+        return TaskTypes.custom
 
     @property
     def artifacts(self):

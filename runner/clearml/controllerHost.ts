@@ -10,6 +10,8 @@ export interface HostReply {
   skip?: boolean;
   parameters?: Record<string, unknown>;
   retry?: boolean;
+  /** What the callback printed (ClearML's controller console). */
+  output?: string;
 }
 
 export interface HostOptions {

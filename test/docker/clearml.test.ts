@@ -468,7 +468,7 @@ pipe.add_step("long", base_task_project="p", base_task_name="t", parameter_overr
 
 if __name__ == "__main__":
     before = (pipe.is_running(), pipe.elapsed() < 0)
-    pipe.start()  # nothing may be printed before: the runner evaluates this file for its pipeline JSON
+    pipe.start(wait=False)  # nothing may be printed before: the runner evaluates this file for its pipeline JSON
     print("before", *before)
     print("dag", sorted(pipe.get_pipeline_dag()), pipe.get_pipeline_dag()["two"].parents)
     print("running", pipe.is_running())

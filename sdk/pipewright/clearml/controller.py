@@ -480,12 +480,16 @@ class PipelineController(Parallel):
     # --- running ------------------------------------------------------------------------------
 
     def start(self, queue=None, step_task_created_callback=None,
-              step_task_completed_callback=None, wait=False, run_remotely=False,
+              step_task_completed_callback=None, wait=True, run_remotely=False,
               force_refresh=False, **_ignored):
-        """Runs the pipeline through the Pipewright runner (locally, in Docker), the control logic
-        in a background thread; returns True once started. step_task_created_callback(pipeline,
-        node, parameters) runs before every step (False skips it), step_task_completed_callback(
-        pipeline, node) after. force_refresh=True runs cached steps again."""
+        """Runs the pipeline through the Pipewright runner (locally, in Docker). As in ClearML it
+        waits for the pipeline's end; a pipeline that did not complete ends the process with
+        status 1 (ClearML's start() ends the local process too). wait=False: the control logic
+        follows in a background thread and start() returns True at once (the process still
+        exits 1 if the pipeline fails after the script ended). step_task_created_callback(
+        pipeline, node, parameters) runs before every step (False skips it),
+        step_task_completed_callback(pipeline, node) after. force_refresh=True runs cached
+        steps again."""
         if step_task_created_callback is not None:
             self._pc_pre = _check_callback(step_task_created_callback,
                                            "step_task_created_callback", "start()")
@@ -510,12 +514,13 @@ class PipelineController(Parallel):
         self._pc_launch.start()
         if wait:
             self.wait()
+            if not self.is_successful():
+                raise SystemExit(1)
         return True
 
     def start_locally(self, run_pipeline_steps_locally=False, force_refresh=False):
-        """Runs the pipeline and waits for it to end."""
+        """Runs the pipeline and waits for it to end (a failed pipeline: exit status 1)."""
         self.start(wait=True, force_refresh=force_refresh)
-        return True
 
     def wait(self, timeout=None):
         """Waits for the pipeline to end; timeout in minutes. True if it ended."""

@@ -100,6 +100,11 @@ class Launch:
                 if event.get("type") == "finished":
                     self.state = event.get("state")
                     continue
+                if event.get("type") == "notice":  # a callback's prints among them
+                    where = " %s" % event["path"] if event.get("path") else ""
+                    sys.stderr.write("notice%s: %s\n" % (where, event.get("message", "")))
+                    sys.stderr.flush()
+                    continue
                 node = apply_event(steps, event, self.pipeline_id)
                 if node is not None and event.get("type") == "execution-end":
                     sys.stderr.write("step %s: %s\n" % (node.name, node.status))
@@ -109,6 +114,12 @@ class Launch:
             if self.state is None:
                 self.state = "error" if self.proc.returncode else "done"
             sys.stderr.write("pipeline %s %s\n" % (self.pipeline_id or "", self.state))
+            if self.state != "done" and not threading.main_thread().is_alive():
+                # start(wait=False) and the script already ended: its exit status is the
+                # pipeline's, as with start() waiting.
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(1)
             self._done.set()
 
     def wait(self, timeout=None):

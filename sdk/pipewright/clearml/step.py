@@ -15,6 +15,7 @@ import sys
 import traceback
 
 from . import refs
+from .logger import METRICS_FILE
 from .task import Artifact, Task, store_artifact
 
 
@@ -129,8 +130,9 @@ def run(step):
     shutil.rmtree(artifacts, ignore_errors=True)
     os.makedirs(artifacts, exist_ok=True)
     result_file = os.path.join(step_dir, "result.json")
-    if os.path.exists(result_file):
-        os.remove(result_file)
+    for stale in (result_file, os.path.join(step_dir, METRICS_FILE)):  # an earlier execution's
+        if os.path.lexists(stale):
+            os.remove(stale)
     params = step.get("parameters") or {}
     params_file = os.path.join(step_dir, "parameters.json")
     with open(params_file, "w", encoding="utf-8") as f:

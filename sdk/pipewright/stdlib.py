@@ -5,12 +5,17 @@ whenever it imports them. test/sdk/test_shadowing.py checks that this list is co
 # flake8: noqa: F401
 import ast
 import collections.abc
+import contextlib
+import csv
+import enum
+import fnmatch
 import hashlib
 import inspect
 import io
 import json
 import json.encoder
 import linecache
+import math
 import os
 import pickle
 import re
@@ -23,6 +28,11 @@ import tokenize
 import traceback
 import types
 import typing
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+import zipfile
 
 try:
     import resource  # POSIX only: the memory and CPU limits of an evaluation

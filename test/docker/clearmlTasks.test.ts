@@ -227,3 +227,28 @@ if __name__ == "__main__":
   assert.match(lastLog(run, '/read'), /read demo mock \['a,b', '1,2'\]/);
   assert.deepEqual(run.tree.get('/create').executions.at(-1)!.step?.metrics?.tables, [{ title: 'sample', series: 'head', rows: [['a', 'b'], ['1', '2']] }]);
 });
+
+test('`python3 step.py` whose task calls execute_remotely() runs as a one-step pipeline in a container; its exit status is the step\'s', async () => {
+  const env = await cliEnv();
+  const script = `from clearml import Task
+task = Task.init(project_name="demo", task_name="remote task")
+args = {"scale": 3, "fail": False}
+task.connect(args)
+task.execute_remotely(queue_name="default")
+print("remote args", args, "running locally:", Task.running_locally())
+if args["fail"]:
+    raise SystemExit(5)
+`;
+  const ok = h.write('remote/ok_task.py', script);
+  const result = await pythonScript(ok, env);
+  assert.equal(result.code, 0, result.stderr + result.stdout);
+  assert.doesNotMatch(result.stdout, /remote args/, 'the local process ran nothing after execute_remotely()');
+  const id = /pipeline ([a-z]+(?:-[a-z]+)+)/.exec(result.stdout)![1]!;
+  const run = h.track(await PipelineRun.inspect(id, await h.context()));
+  assert.match(lastLog(run, '/remote_task'), /^remote args \{'scale': 3, 'fail': False\} running locally: False$/m);
+
+  const failing = h.write('remote/failing_task.py', script.replace('"fail": False', '"fail": True'));
+  const failed = await pythonScript(failing, env);
+  assert.equal(failed.code, 1, failed.stderr + failed.stdout);
+  assert.match(failed.stdout, /error\s+\/remote_task \(exit 5\)/);
+});

@@ -96,6 +96,31 @@ class TaskScripts(unittest.TestCase):
                           result.stderr)
 
 
+class ExecuteRemotely(unittest.TestCase):
+    def test_a_script_that_executes_remotely_is_a_one_step_pipeline_for_the_runner(self):
+        with h.TempDir() as d:
+            path = d.write("step2.py", STEP_SCRIPT)
+            doc = h.run_cli(path, "--json", cwd=d.path)
+            self.assertEqual(doc.returncode, 0, doc.stderr)
+            nodes = {n["path"]: n for n in json.loads(doc.stdout)["nodes"]}
+            self.assertEqual(sorted(nodes), ["/", "/Step_two"])
+            self.assertEqual(nodes["/Step_two"]["command"], "python3 step2.py")
+            self.assertEqual(nodes["/Step_two"]["step"]["parameters"], {
+                "General/dataset_url": "", "General/test_size": 0.2, "General/seed": 1,
+                "Model/depth": 3}, "the parameters it connected before")
+            self.assertNotIn("args {", doc.stdout, "nothing after execute_remotely() ran")
+
+    def test_run_by_hand_without_the_cli_it_says_why_it_cannot_hand_over(self):
+        with h.TempDir() as d:
+            path = d.write("step2.py", STEP_SCRIPT)
+            result = h.run_script(path, env={"PIPEWRIGHT_CLI": os.path.join(d.path, "none.js")},
+                                  cwd=d.path)
+            self.assertEqual(result.returncode, 1)
+            self.assertIn("execute_remotely(): cannot run the pipeline: the Pipewright CLI was "
+                          "not found", result.stderr)
+            self.assertNotIn("args {", result.stdout)
+
+
 class InAStep(unittest.TestCase):
     """Task, Logger and friends inside a step (the wrapper's input file stands in for the runner)."""
 

@@ -8,7 +8,6 @@ import json
 import os
 import pickle
 import shutil
-import sys
 
 from ..errors import DefinitionError
 from ..frames import user_frame
@@ -165,15 +164,13 @@ class Task:
         return not os.environ.get("PIPEWRIGHT_STEP_INPUT")
 
     def execute_remotely(self, queue_name=None, clone=False, exit_process=True):
-        """Inside a pipeline step: nothing (the step is the remote execution). Outside one: the
-        script's tasks run as pipeline steps (pipewright run); say so and go on locally."""
+        """Inside a pipeline step: nothing (the step is the remote execution). Outside one, as
+        ClearML's agent would: the script runs as a one-step pipeline in a container (this process
+        becomes `pipewright run SCRIPT`; see remote.py)."""
         if not Task.running_locally():
             return None
-        sys.stderr.write("execute_remotely(): %s/%s runs here, locally; as a pipeline step it "
-                         "runs in a container (add_step(base_task_project=%r, "
-                         "base_task_name=%r))\n" % (self.project, self.name, self.project,
-                                                      self.name))
-        return None
+        from .remote import hand_over
+        return hand_over(self)
 
     @classmethod
     def current_task(cls):

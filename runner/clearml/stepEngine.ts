@@ -242,7 +242,7 @@ export class StepEngine {
     let reuse: string | undefined;
     if (step.cache && this.cacheMode !== 'off') {
       const fn = step.function ? { file: step.function.file, name: step.function.name, code_hash: step.function.code_hash } : null;
-      const key = cacheKey({ kind: step.kind, command, function: fn, parameters, image, env: leaf.params.env, inputs: Object.fromEntries(resolver.inputs) });
+      const key = cacheKey({ kind: step.kind, command, function: fn, ...(step.script ? { script: step.script.code_hash } : {}), parameters, image, env: leaf.params.env, inputs: Object.fromEntries(resolver.inputs) });
       execution.step.cacheKey = key;
       this.cacheKeys.set(leaf, key);
       const refresh = this.refreshOnce.delete(leaf) || this.cacheMode === 'refresh';

@@ -252,3 +252,24 @@ if args["fail"]:
   assert.equal(failed.code, 1, failed.stderr + failed.stdout);
   assert.match(failed.stdout, /error\s+\/remote_task \(exit 5\)/);
 });
+
+test('a cached step that runs a task script runs again once the script changed', async () => {
+  const pipeline = `from clearml import PipelineController
+pipe = PipelineController(name="cached", project="demo", version="1")
+pipe.add_step(name="s", base_task_project="demo", base_task_name="cached script", cache_executed_step=True)
+`;
+  const script = (word: string) => `from clearml import Task\ntask = Task.init(project_name="demo", task_name="cached script")\nprint("${word}")\n`;
+  const file = workspace('cached_script', { 'pipeline.py': pipeline, 'work.py': script('first') });
+  const first = await h.run(file);
+  assert.match(lastLog(first.run, '/s'), /first/);
+  await first.run.close();
+  const again = await h.run(file);
+  assert.equal(again.run.tree.get('/s').executions.at(-1)!.cached, true, 'the same script: a cache hit');
+  await again.run.close();
+  workspace('cached_script', { 'work.py': script('second') });
+  const edited = await h.run(file);
+  const e = edited.run.tree.get('/s').executions.at(-1)!;
+  assert.notEqual(e.cached, true, 'an edited script is no cache hit');
+  assert.match(lastLog(edited.run, '/s'), /second/);
+  await edited.run.close();
+});

@@ -79,6 +79,11 @@ class TaskScripts(unittest.TestCase):
                 "General/dataset_url": "x.pkl", "General/test_size": 0.25, "General/seed": 1,
                 "Model/depth": 5})
             self.assertEqual(nodes["/three"]["parents"], ["/two"])
+            import hashlib
+            self.assertEqual(two["step"]["script"], {
+                "file": "steps/two.py",
+                "code_hash": hashlib.sha256(STEP_SCRIPT.encode()).hexdigest()},
+                "the step cache key has the script's hash")
 
     def test_no_script_or_two_scripts_are_errors_at_the_step(self):
         with h.TempDir() as d:

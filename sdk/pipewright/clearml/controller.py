@@ -142,6 +142,19 @@ def _script_template(project, name, where):
     return task
 
 
+def _script_spec(rel):
+    """{file, code_hash} of a task's script (the step cache key has the hash: an edited script
+    runs again); None when there is no script or it cannot be read."""
+    if not rel:
+        return None
+    try:
+        with open(os.path.join(_workspace(), rel), "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+    except OSError:
+        return None
+    return {"file": rel, "code_hash": digest}
+
+
 def _unwrapped(function):
     """The function a decorator without functools.wraps hides in its closure (as ClearML looks
     for it), so its name and parameters are the step's; the definition's global of that name
@@ -295,6 +308,9 @@ class PipelineController(Parallel):
                           install_pip=task.packages)
         spec = {"kind": "task", "base_task_id": task.id, "project": task.project,
                 "task_name": task.name, "parameters": params, "args_from_parameters": from_args}
+        script = _script_spec(task.script)
+        if script is not None:
+            spec["script"] = script
         node_params = {"image": image, "env": task.env or None}
         self._check_fields(name, [params, command])
         self._add_step_node(name, command, spec, parents, [params, command],

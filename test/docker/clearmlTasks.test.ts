@@ -273,3 +273,22 @@ pipe.add_step(name="s", base_task_project="demo", base_task_name="cached script"
   assert.match(lastLog(edited.run, '/s'), /second/);
   await edited.run.close();
 });
+
+test('start(wait=False): the script goes on at once; a pipeline that fails after the script ended still makes its exit status 1', async () => {
+  const env = await cliEnv();
+  const file = workspace('nowait', {
+    'pipeline.py': `from clearml import PipelineController, Task
+Task.create(project_name="p", task_name="t", command="sleep 1; exit \${Args/code}", parameters={"code": 0})
+pipe = PipelineController("nowait", "p", "1")
+pipe.add_step("a", base_task_project="p", base_task_name="t", parameter_override={"Args/code": 4})
+
+if __name__ == "__main__":
+    pipe.start(wait=False)
+    print("started", pipe.is_running())
+`,
+  });
+  const result = await pythonScript(file, env);
+  assert.equal(result.stdout.trim(), 'started True');
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /step a: failed/);
+});

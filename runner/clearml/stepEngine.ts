@@ -443,7 +443,7 @@ export class StepEngine {
 
   /** Asks the controller host; `signal` ends the wait (the callback itself runs on). */
   private ask(op: string, leaf: RunNode, payload: Record<string, unknown>, overrides?: Record<string, Record<string, unknown>>, signal?: AbortSignal, execution?: ExecutionRecord): Promise<HostReply> {
-    this.host ??= new ControllerHost({ python: this.run.python, sdkDir: this.run.sdkDir, file: this.run.definitionFile, name: this.run.pipelineName, parameters: this.controller?.parameters ?? {} });
+    this.host ??= new ControllerHost({ python: this.run.python, sdkDir: this.run.sdkDir, file: this.run.definitionFile, name: this.run.pipelineName, parameters: this.controller?.parameters ?? {}, dataDir: this.run.space.dataDir });
     const name = leaf.spec.step!.name;
     const reply = this.host.request(op, { step: name, nodes: this.nodes(overrides), ...payload }).then((answer) => {
       if (answer.output) this.showOutput(leaf, `${CALLBACK_NAMES[op] ?? op} of ${name}`, answer.output, execution);

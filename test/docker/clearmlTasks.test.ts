@@ -292,3 +292,30 @@ if __name__ == "__main__":
   assert.equal(result.code, 1, result.stderr);
   assert.match(result.stderr, /step a: failed/);
 });
+
+test('a post_execute_callback gets the executed task: Task.get_task(task_id=node.executed).artifacts', async () => {
+  const env = await cliEnv();
+  const file = workspace('post_get_task', {
+    'pipeline.py': `from clearml import PipelineController, Task
+
+
+def make():
+    return {"rows": 3}
+
+
+def post(pipeline, node):
+    executed = Task.get_task(task_id=node.executed)
+    print("executed", node.executed == executed.id, sorted(executed.artifacts), executed.artifacts["data"].get())
+
+
+pipe = PipelineController("post", "p", "1")
+pipe.add_function_step("make", make, function_return=["data"], post_execute_callback=post)
+
+if __name__ == "__main__":
+    pipe.start()
+`,
+  });
+  const result = await pipewrightRun(file, env);
+  assert.equal(result.code, 0, result.stderr + result.stdout);
+  assert.match(result.stderr, /notice \/make: post_execute_callback of make printed:\nexecuted True \['data'\] \{'rows': 3\}/);
+});

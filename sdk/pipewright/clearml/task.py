@@ -144,6 +144,11 @@ class Task:
         found = _pipeline_step(task_id, task_name)
         if found is not None:
             return found
+        if task_id is None and task_name is not None:
+            from .controller import _script_template  # a workspace script's Task.init
+            found = _script_template(project_name, task_name, "Task.get_task")
+            if found is not None:
+                return found
         raise ValueError("no task %s" % (task_id or "%s/%s" % (project_name, task_name)))
 
     # --- in a running step ----------------------------------------------------------------------
@@ -305,18 +310,29 @@ def _pipeline_step(task_id, task_name):
     root = os.path.join(data, "clearml") if data else None
     if not root or not os.path.isdir(root):
         return None
+    real_root = os.path.realpath(root)
     for step in sorted(os.listdir(root)):
         result_file = os.path.join(root, step, "result.json")
-        if not os.path.isfile(result_file):
+        # Steps write this folder; the controller host reads it as the user: no links followed.
+        if os.path.islink(os.path.join(root, step)) or os.path.islink(result_file) or \
+                not os.path.isfile(result_file) or step == "storage":
             continue
-        with open(result_file, encoding="utf-8") as f:
-            result = json.load(f)
+        try:
+            with open(result_file, encoding="utf-8") as f:
+                result = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if not isinstance(result, dict):
+            continue
         if (task_id is not None and result.get("id") == task_id) or \
                 (task_id is None and step == task_name):
             task = Task(result.get("id"), "", step, parameters=result.get("parameters"))
-            task._artifacts = {
-                name: Artifact(name, os.path.join(root, step, info["file"]), info.get("type"),
-                               info.get("sha256"), info.get("preview"))
-                for name, info in (result.get("artifacts") or {}).items()}
+            task._artifacts = {}
+            for name, info in (result.get("artifacts") or {}).items():
+                path = os.path.join(root, step, str(info.get("file", "")))
+                if not os.path.realpath(path).startswith(real_root + os.sep):
+                    continue  # a link, or a path out of the data folder
+                task._artifacts[name] = Artifact(name, path, info.get("type"), info.get("sha256"),
+                                                 info.get("preview"))
             return task
     return None

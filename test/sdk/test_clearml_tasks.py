@@ -85,6 +85,22 @@ class TaskScripts(unittest.TestCase):
                 "code_hash": hashlib.sha256(STEP_SCRIPT.encode()).hexdigest()},
                 "the step cache key has the script's hash")
 
+    def test_get_task_by_project_and_name_finds_the_script_at_definition_time(self):
+        with h.TempDir() as d:
+            d.write("two.py", STEP_SCRIPT)
+            path = d.write("pipeline.py", """\
+                from clearml import Task
+                from clearml.automation import PipelineController
+                base = Task.get_task(project_name="examples", task_name="Step two")
+                pipe = PipelineController(name="by id", project="examples", version="1")
+                pipe.add_step(name="two", base_task_id=base.id)
+                pipe.start()
+                """)
+            doc = h.run_cli(path, "--json", cwd=d.path)
+            self.assertEqual(doc.returncode, 0, doc.stderr)
+            nodes = {n["path"]: n for n in json.loads(doc.stdout)["nodes"]}
+            self.assertEqual(nodes["/two"]["command"], "python3 two.py")
+
     def test_no_script_or_two_scripts_are_errors_at_the_step(self):
         with h.TempDir() as d:
             path = d.write("pipeline.py", TASKS_PIPELINE)
@@ -168,6 +184,20 @@ class InAStep(unittest.TestCase):
         self.assertEqual(task.connect(ns).epochs, 3)
         self.assertEqual(task.get_parameters()["General/new"], "n")
         self.assertIs(Task.current_task(), task)
+
+    def test_get_task_follows_no_link_a_step_left_in_the_data_folder(self):
+        self.enter_step({})
+        data = os.environ["PIPEWRIGHT_DATA"]
+        secret = self.tmp.write("secret.json", '{"id": "x.e9", "artifacts": {}}')
+        os.makedirs(os.path.join(data, "clearml", "evil"))
+        os.symlink(secret, os.path.join(data, "clearml", "evil", "result.json"))
+        os.makedirs(os.path.join(data, "clearml", "out"))
+        with open(os.path.join(data, "clearml", "out", "result.json"), "w") as f:
+            json.dump({"id": "x.e2", "artifacts": {"escape": {"file": "../../../secret.json"},
+                                                   "fine": {"file": "artifacts/f.txt"}}}, f)
+        with self.assertRaises(ValueError):
+            Task.get_task(task_id="x.e9")
+        self.assertEqual(sorted(Task.get_task(task_id="x.e2").artifacts), ["fine"])
 
     def test_logger_reports_go_to_the_steps_metrics_file(self):
         step_dir = self.enter_step({})

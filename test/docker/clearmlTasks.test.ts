@@ -162,7 +162,7 @@ test('`python3 pipeline.py` whose pipeline fails exits 1 and prints nothing afte
   const result = await pythonScript(file, env);
   assert.equal(result.code, 1, result.stderr);
   assert.equal(result.stdout, '');
-  assert.match(result.stderr, /step stage_data: failed/);
+  assert.match(result.stderr, /step stage_data: failed \(exit 1; pipewright logs [a-z-]+ \/stage_data\)\n(?: {2}\| .*\n)* {2}\| .*StorageError: StorageManager\.get_local_copy: cannot download http:\/\/127\.0\.0\.1:9\/iris_dataset\.pkl/, 'the console says why the step failed');
   const id = /pipeline ([a-z]+(?:-[a-z]+)+) started/.exec(result.stderr)![1]!;
   const run = h.track(await PipelineRun.inspect(id, await h.context()));
   assert.match(lastLog(run, '/stage_data'), /StorageError: StorageManager.get_local_copy: cannot download http:\/\/127\.0\.0\.1:9\/iris_dataset\.pkl: /);

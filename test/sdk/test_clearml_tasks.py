@@ -288,6 +288,7 @@ class InAStep(unittest.TestCase):
         self.assertTrue(os.path.isfile(path))
         self.assertIn(os.path.join("artifacts", "model-best"), path)
         self.assertTrue(model.id)
+        self.assertIs(Task.current_task().reload().models["output"][-1], model)
 
 
 def our_decorator(func):

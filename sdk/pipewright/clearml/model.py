@@ -7,6 +7,8 @@ from .task import store_artifact
 
 
 class OutputModel:
+    created = []  # in this process, for task.models["output"]
+
     def __init__(self, task=None, config_text=None, config_dict=None, label_enumeration=None,
                  name=None, tags=None, comment=None, framework=None, base_model_id=None,
                  **_ignored):
@@ -20,6 +22,7 @@ class OutputModel:
         self.config_text = config_text
         self.labels = label_enumeration
         self.url = None
+        OutputModel.created.append(self)
 
     def connect(self, task=None, name=None, **_ignored):
         self.task = task

@@ -236,6 +236,15 @@ class Task:
     def task_type(self):
         return TaskTypes.custom
 
+    def reload(self):
+        return self
+
+    @property
+    def models(self):
+        """{"input": [], "output": [OutputModel...]}: the models this process made (no registry)."""
+        from .model import OutputModel
+        return {"input": [], "output": list(OutputModel.created)}
+
     @property
     def artifacts(self):
         if self._artifacts is None:

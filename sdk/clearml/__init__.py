@@ -6,7 +6,8 @@ from pipewright.clearml.dataset import Dataset
 from pipewright.clearml.logger import Logger
 from pipewright.clearml.model import InputModel, OutputModel
 from pipewright.clearml.storage import StorageManager
-from pipewright.clearml.task import Artifact, TaskTypes
+from pipewright.clearml.task import Artifact
+from pipewright.clearml.task_types import TaskTypes
 
 __all__ = ["PipelineController", "Task", "Artifact", "TaskTypes", "Logger", "StorageManager",
            "Dataset", "OutputModel", "InputModel"]

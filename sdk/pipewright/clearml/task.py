@@ -2,7 +2,6 @@
 `PipelineController.add_step` clones; inside a running step the step itself (`Task.init()`,
 `Task.current_task()`), with its parameters and artifacts, and `Task.get_task(id)` for the
 artifacts of the pipeline's other steps."""
-import enum
 import hashlib
 import json
 import os
@@ -13,31 +12,7 @@ from ..errors import DefinitionError
 from ..frames import user_frame
 from .logger import Logger
 from .refs import section_key
-
-
-class TaskTypes(enum.Enum):
-    """ClearML's task types (recorded, no behaviour of their own here)."""
-
-    def __str__(self):
-        return str(self.value)
-
-    def __eq__(self, other):
-        return str(self) == str(other)
-
-    def __hash__(self):
-        return hash(str(self))
-
-    training = "training"
-    testing = "testing"
-    inference = "inference"
-    data_processing = "data_processing"
-    application = "application"
-    monitor = "monitor"
-    controller = "controller"
-    optimizer = "optimizer"
-    service = "service"
-    qc = "qc"
-    custom = "custom"
+from .task_types import TaskTypes
 
 
 def _task_id(project, name):

@@ -13,7 +13,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sdk_helpers as h  # noqa: E402
 
-from pipewright.clearml import Task, host, step  # noqa: E402
+from pipewright.clearml import Task  # noqa: E402
 from pipewright.clearml.dataset import Dataset  # noqa: E402
 from pipewright.clearml.logger import Logger  # noqa: E402
 from pipewright.clearml.model import OutputModel  # noqa: E402

@@ -258,13 +258,14 @@ test('a cached step that runs a task script runs again once the script changed',
 pipe = PipelineController(name="cached", project="demo", version="1")
 pipe.add_step(name="s", base_task_project="demo", base_task_name="cached script", cache_executed_step=True)
 `;
-  const script = (word: string) => `from clearml import Task\ntask = Task.init(project_name="demo", task_name="cached script")\nprint("${word}")\n`;
+  const script = (word: string) => `from clearml import Task\ntask = Task.init(project_name="demo", task_name="cached script")\ntask.get_logger().report_scalar("t", "s", 1.5, iteration=0)\nprint("${word}")\n`;
   const file = workspace('cached_script', { 'pipeline.py': pipeline, 'work.py': script('first') });
   const first = await h.run(file);
   assert.match(lastLog(first.run, '/s'), /first/);
   await first.run.close();
   const again = await h.run(file);
   assert.equal(again.run.tree.get('/s').executions.at(-1)!.cached, true, 'the same script: a cache hit');
+  assert.deepEqual(again.run.tree.get('/s').executions.at(-1)!.step?.metrics?.scalars, { t: { s: [[0, 1.5]] } }, 'a cached execution has the reports it reused');
   await again.run.close();
   workspace('cached_script', { 'work.py': script('second') });
   const edited = await h.run(file);

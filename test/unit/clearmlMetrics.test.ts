@@ -5,7 +5,11 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import type { ExecutionRecord, StepMetrics } from '../../protocol/runner';
 import { isHostToWebview, type WebviewNode } from '../../protocol/webviewMessages';
-import { parseMetrics } from '../../runner/clearml/metrics';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ConfinedFolder, RefusedPath } from '../../runner/files/confinedFolder';
+import { parseMetrics, readMetrics } from '../../runner/clearml/metrics';
 import { brief } from '../../extension/panel/snapshot';
 import { chartGeometry, metricsView, ticks } from '../../webview/metricsModel';
 
@@ -33,6 +37,23 @@ test('metrics.jsonl: scalars by title and series in order, single values, texts,
   assert.equal(parseMetrics(''), undefined, 'no reports: nothing kept');
   const many = parseMetrics(Array.from({ length: 6000 }, (_, i) => JSON.stringify({ type: 'scalar', title: 't', series: 's', iteration: i, value: i })).join('\n'))!;
   assert.equal(many.scalars.t!.s!.length, 5000, 'an execution record stays small');
+});
+
+test('the runner reads a step\'s metrics.jsonl through real folders only: a link a step left is refused', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pipewright-metrics-'));
+  try {
+    mkdirSync(path.join(dir, 'clearml', 'ok'), { recursive: true });
+    writeFileSync(path.join(dir, 'clearml', 'ok', 'metrics.jsonl'), `${JSON.stringify({ type: 'single', name: 'n', value: 1 })}\n`);
+    mkdirSync(path.join(dir, 'clearml', 'evil'), { recursive: true });
+    writeFileSync(path.join(dir, 'secret'), `${JSON.stringify({ type: 'text', text: 'secret' })}\n`);
+    symlinkSync(path.join(dir, 'secret'), path.join(dir, 'clearml', 'evil', 'metrics.jsonl'));
+    const data = new ConfinedFolder(dir);
+    assert.deepEqual(readMetrics(data, 'ok')?.single, { n: 1 });
+    assert.equal(readMetrics(data, 'none'), undefined);
+    assert.throws(() => readMetrics(data, 'evil'), RefusedPath);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 const metrics = (scalars: StepMetrics['scalars'], extra: Partial<StepMetrics> = {}): StepMetrics => ({ scalars, single: {}, texts: [], tables: [], dropped: 0, ...extra });

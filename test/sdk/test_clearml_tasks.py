@@ -58,6 +58,7 @@ pipe.add_step(name="two", base_task_project="examples", base_task_name="Step two
                                   "Model/depth": 5})
 pipe.add_step(name="three", parents=["two"], base_task_project="examples",
               base_task_name="Step two", parameter_override={"General/dataset_url": "${two.id}"})
+pipe.add_step(name="named", base_task_project="examples", base_task_name="Step three")
 pipe.start()
 """
 
@@ -68,6 +69,8 @@ class TaskScripts(unittest.TestCase):
             os.makedirs(os.path.join(d.path, "steps"))
             d.write("steps/two.py", STEP_SCRIPT)
             d.write("unrelated.py", 'from clearml import Task\nTask.init("other", "Step two")\n')
+            d.write("named.py", 'from clearml import Task\nPROJECT = "examples"\n'
+                                'Task.init(project_name=PROJECT, task_name="Step three")\n')
             path = d.write("pipeline.py", TASKS_PIPELINE)
             doc = h.run_cli(path, "--json", cwd=d.path)
             self.assertEqual(doc.returncode, 0, doc.stderr)
@@ -79,6 +82,8 @@ class TaskScripts(unittest.TestCase):
                 "General/dataset_url": "x.pkl", "General/test_size": 0.25, "General/seed": 1,
                 "Model/depth": 5})
             self.assertEqual(nodes["/three"]["parents"], ["/two"])
+            self.assertEqual(nodes["/named"]["command"], "python3 named.py",
+                             "a module-level name bound to a string counts as the string")
             import hashlib
             self.assertEqual(two["step"]["script"], {
                 "file": "steps/two.py",

@@ -1,7 +1,8 @@
 """Task scripts in the workspace: ClearML finds a pipeline step's base task on its server by
 project and name, registered when the script ran `Task.init(project_name, task_name)` once. Here
 the workspace is read instead (statically, nothing is run): every Python file under the
-definition's folder whose module calls `Task.init` with constant project and task names is a
+definition's folder whose module calls `Task.init` with constant project and task names (string
+literals, or module-level names bound to one) is a
 template that runs `python3 FILE`. The dicts it connects (`task.connect(args)`, under General/,
 or `name="Section"`) give the template's default parameters."""
 import ast
@@ -14,8 +15,22 @@ MAX_FILES = 2000
 MAX_BYTES = 1 << 20
 
 
-def _const(node):
+def _const(node, names=None):
+    """A string constant, or a module-level name bound to one (PROJECT = "examples")."""
+    if isinstance(node, ast.Name) and names:
+        return names.get(node.id)
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _string_names(tree):
+    found = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and \
+                isinstance(stmt.targets[0], ast.Name):
+            value = _const(stmt.value)
+            if value is not None:
+                found[stmt.targets[0].id] = value
+    return found
 
 
 def _is_task_init(call):
@@ -24,14 +39,14 @@ def _is_task_init(call):
         isinstance(func.value, ast.Name) and func.value.id == "Task"
 
 
-def _init_names(call):
+def _init_names(call, names):
     """(project, task name) of a Task.init call whose names are constants, else None."""
     args = {"project_name": call.args[0] if len(call.args) > 0 else None,
             "task_name": call.args[1] if len(call.args) > 1 else None}
     for kw in call.keywords:
         if kw.arg in args:
             args[kw.arg] = kw.value
-    project, name = _const(args["project_name"]), _const(args["task_name"])
+    project, name = _const(args["project_name"], names), _const(args["task_name"], names)
     return (project or "", name) if name else None
 
 
@@ -97,9 +112,10 @@ def scan_file(path):
         return []
     found = []
     params = None
+    strings = _string_names(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and _is_task_init(node):
-            names = _init_names(node)
+            names = _init_names(node, strings)
             if names is None:
                 continue
             if params is None:

@@ -70,7 +70,10 @@ class TaskScripts(unittest.TestCase):
             d.write("steps/two.py", STEP_SCRIPT)
             d.write("unrelated.py", 'from clearml import Task\nTask.init("other", "Step two")\n')
             d.write("named.py", 'from clearml import Task\nPROJECT = "examples"\n'
-                                'Task.init(project_name=PROJECT, task_name="Step three")\n')
+                                'if __name__ == "__main__":\n'
+                                '    t = Task.init(project_name=PROJECT, task_name="Step three")\n'
+                                '    conf = {"k": 1}\n'
+                                '    t.connect(conf, name="Conf")\n')
             path = d.write("pipeline.py", TASKS_PIPELINE)
             doc = h.run_cli(path, "--json", cwd=d.path)
             self.assertEqual(doc.returncode, 0, doc.stderr)
@@ -84,6 +87,7 @@ class TaskScripts(unittest.TestCase):
             self.assertEqual(nodes["/three"]["parents"], ["/two"])
             self.assertEqual(nodes["/named"]["command"], "python3 named.py",
                              "a module-level name bound to a string counts as the string")
+            self.assertEqual(nodes["/named"]["step"]["parameters"], {"Conf/k": 1})
             import hashlib
             self.assertEqual(two["step"]["script"], {
                 "file": "steps/two.py",

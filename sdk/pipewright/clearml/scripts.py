@@ -51,9 +51,9 @@ def _init_names(call, names):
 
 
 def _literal_dicts(tree):
-    """Module-level `NAME = {...literal...}` assignments."""
+    """`NAME = {...literal...}` assignments (anywhere: under `if __name__ == "__main__":` too)."""
     found = {}
-    for stmt in tree.body:
+    for stmt in ast.walk(tree):
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and \
                 isinstance(stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.Dict):
             try:

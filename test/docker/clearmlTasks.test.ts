@@ -77,6 +77,10 @@ source = Task.get_task(task_id=args["dataset_task_id"])
 print("artifacts", sorted(source.artifacts.keys()))
 data = source.artifacts["scaled"].get()
 print("sum", sum(data), "local", source.artifacts["scaled"].get_local_copy().endswith(".pkl"))
+with open("model.pkl", "w") as f:  # the working folder is writable, as an agent's copy is
+    f.write("model")
+with open("numbers.json") as f:  # and the workspace's files read as they are
+    print("wrote model.pkl beside", f.read())
 task.get_logger().report_scalar("loss", "eval", 0.25, iteration=0)
 `;
 
@@ -116,7 +120,7 @@ const TASKS = { 'pipeline.py': PIPELINE, 'numbers.json': '[1, 2, 3]', 'steps/ste
 async function checkRun(id: string): Promise<void> {
   const run = h.track(await PipelineRun.inspect(id, await h.context()));
   assert.equal(run.tree.root.state, 'done');
-  assert.match(lastLog(run, '/stage_train'), /artifacts \['scaled'\]\nsum 60 local True/, 'General/scale=10 applied; the artifact passed by ${stage_process.id}');
+  assert.match(lastLog(run, '/stage_train'), /artifacts \['scaled'\]\nsum 60 local True\nwrote model.pkl beside \[1, 2, 3\]/, 'General/scale=10 applied; the artifact passed by ${stage_process.id}');
   assert.match(lastLog(run, '/stage_process'), /Arguments: \{'dataset_task_id': '', 'dataset_url': '\/pipewright\/data\/clearml\/stage_data\/artifacts\/dataset\/numbers\.json', 'scale': 10\}/);
   const process = run.tree.get('/stage_process').executions.at(-1)!;
   assert.match(readLog(run, process.id), /\[pre_execute_callback of stage_process\]\nCloning Task id=\w+ with parameters: \{'General\/dataset_task_id': '', 'General\/dataset_url': '\/pipewright\/data\/clearml\/stage_data\/artifacts\/dataset\/numbers\.json', 'General\/scale': 10\}/, 'the callback prints in the step log (the script\'s connected defaults, overridden)');
@@ -191,10 +195,10 @@ def evaluate(step_return):
 
 def create_dataset(project: str):
     from clearml import Dataset
-    with open("/tmp/dataset.csv", "w") as f:
+    with open("./dataset.csv", "w") as f:
         f.write("a,b\\n1,2\\n")
     dataset = Dataset.create(dataset_project=project, dataset_name="mock")
-    dataset.add_files("/tmp/dataset.csv")
+    dataset.add_files("./dataset.csv")
     dataset.get_logger().report_table(title="sample", series="head", table_plot=[["a", "b"], ["1", "2"]])
     dataset.finalize(auto_upload=True)
     return dataset.id

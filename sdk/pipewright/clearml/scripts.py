@@ -12,6 +12,7 @@ import os
 _SKIP = {"node_modules", ".git", "__pycache__", ".venv", "venv", "env", ".tox", "site-packages",
          "dist", "build"}
 MAX_FILES = 2000
+MAX_FOLDERS = 2000  # a data folder of many small files must not make every evaluation slow
 MAX_BYTES = 1 << 20
 
 
@@ -128,9 +129,12 @@ def find(folder, project, name, exclude=()):
     """[(path, line, parameters)] of the scripts under folder that Task.init(project, name);
     project None matches any."""
     matches = []
-    seen = 0
+    seen = folders = 0
     excluded = {os.path.abspath(p) for p in exclude}
     for root, dirs, files in os.walk(folder):
+        folders += 1
+        if folders > MAX_FOLDERS:
+            return matches
         dirs[:] = sorted(d for d in dirs if d not in _SKIP and not d.startswith("."))
         for file in sorted(files):
             if not file.endswith(".py"):

@@ -32,9 +32,12 @@ try:
     from .main import main
     from .node import Exec, Lazy, Node, Parallel, Serial
     from .clearml import PipelineController, Task  # (ClearML-style DAGs)
+    from .reuse import ContainerReuseContext, SameContainer
+    from . import callback, integrations, slack, git
 finally:
     if _start_folder is not None:
         _sys.path.insert(0, _start_folder)
 
 __all__ = ["data", "DefinitionError", "Exec", "Image", "Lazy", "Node", "Parallel", "Serial", "main"]
+__all__ += ["ContainerReuseContext", "SameContainer", "callback", "integrations", "slack", "git"]
 __version__ = "0.1.0"

@@ -11,6 +11,7 @@ import { validateModification } from './model/validateModification';
 import { RunTree, type RunNode } from './model/runTree';
 import { GENERATED_PIPELINE, isLazyGenerate, launch, outputsOf, type Ending, type LaunchHost } from './run/launch';
 import { replay } from './run/replay';
+import { OpenContexts } from './run/reuseContext';
 import type { RunContext } from './runContext';
 import { ResourceBudget } from './scheduler/resourceBudget';
 import { Scheduler } from './scheduler/scheduler';
@@ -54,6 +55,8 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
   private readonly steps: StepEngine | undefined;
   private readonly launchHost: LaunchHost;
   private fallingAsleep: Promise<void> | undefined;
+  /** Reuse contexts with a container of their own (container_reuse_context="new"). */
+  private readonly contexts = new OpenContexts();
   status: 'active' | 'sleeping' = 'active';
 
   private constructor(
@@ -359,6 +362,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     leaf.executions.push(execution);
     const live: LiveExecution = { execution, controller: new AbortController(), after: 'killed' };
     this.live.set(leaf, live);
+    this.contexts.started(leaf);
     void launch(this.launchHost, leaf, execution, live.controller.signal).then((ending) => this.conclude(leaf, live, ending));
   }
 
@@ -380,6 +384,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
       } catch (err) {
         this.emitEvent({ type: 'notice', pipeline: this.id, time: Date.now(), message: `the runner could not start the next nodes: ${(err as Error).message}` }, false);
       }
+      this.endContexts();
       this.checkSettled();
     }
   }
@@ -454,6 +459,12 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     } catch (err) {
       return `could not import the generated pipeline: ${(err as Error).message}`;
     }
+  }
+
+  /** Frees the containers of reuse contexts whose node has ended. */
+  private endContexts(): void {
+    const session = this.backendSession;
+    for (const context of this.contexts.takeEnded((p) => this.tree.byPath.get(p)?.state)) void session?.endContext?.(context);
   }
 
   // ---- state helpers ----------------------------------------------------------------------

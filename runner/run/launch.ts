@@ -9,6 +9,7 @@ import type { StepEngine } from '../clearml/stepEngine';
 import type { RunNode } from '../model/runTree';
 import { CONTAINER_PATHS } from '../nodePaths';
 import type { ImageResolver } from '../runContext';
+import { reuseContextOf } from './reuseContext';
 
 /** What became of an execution. */
 export type Ending =
@@ -57,6 +58,7 @@ export async function launch(host: LaunchHost, leaf: RunNode, execution: Executi
       signal,
     );
     execution.image = image.name;
+    const context = reuseContextOf(leaf);
     const job: JobSpec = {
       pipelineId: host.pipelineId,
       execId: execution.id,
@@ -73,7 +75,8 @@ export async function launch(host: LaunchHost, leaf: RunNode, execution: Executi
       mem: leaf.params.mem,
       gpu: leaf.params.gpu,
       requiresDocker: leaf.params.requires_docker,
-      reuseContext: leaf.params.container_reuse_context,
+      reuseContext: context.key,
+      ...(context.pinned ? { pinnedContext: true } : {}),
       maxTimeSec: leaf.params.max_time,
     };
     if (host.steps?.isStep(leaf)) {

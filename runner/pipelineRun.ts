@@ -6,6 +6,7 @@ import type { EndReason, ExecutionRecord, NodeModification, NodeState, PipelineS
 import { readPipelineStream } from '../evaluator/readPipeline';
 import type { JobOutcome, PipelineBackend } from './backend';
 import { StepEngine } from './clearml/stepEngine';
+import { NodeCallbacks } from './callbacks/nodeCallbacks';
 import { applyModification } from './model/applyModification';
 import { validateModification } from './model/validateModification';
 import { RunTree, type RunNode } from './model/runTree';
@@ -57,6 +58,9 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
   private fallingAsleep: Promise<void> | undefined;
   /** Reuse contexts with a container of their own (container_reuse_context="new"). */
   private readonly contexts = new OpenContexts();
+  /** Conducto node callbacks (on_error(co.callback.retry(3))...), carried out as states settle. */
+  private readonly callbacks: NodeCallbacks;
+  private watchCallbacks: boolean;
   status: 'active' | 'sleeping' = 'active';
 
   private constructor(
@@ -75,8 +79,19 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
       this.scheduler.dependencyRule = (parent, child) => steps.dependencies(parent, child);
       this.scheduler.onSkip = (child) => steps.skipChild(child);
     }
+    this.callbacks = new NodeCallbacks({
+      tree: this.tree,
+      maxMem: ctx.budget.mem,
+      notice: (nodePath, message) => this.emitEvent({ type: 'notice', pipeline: this.id, time: Date.now(), path: nodePath, message }, true),
+      reset: (nodePath) => this.reset(nodePath),
+      skip: (nodePath) => this.skip(nodePath, true),
+      setMem: (nodePath, mem) => this.modify(nodePath, { mem }),
+    });
+    this.watchCallbacks = NodeCallbacks.applies(this.tree);
     this.tree.onState = (node, state) => {
-      if (!this.replaying) this.emitEvent({ type: 'state', pipeline: this.id, time: Date.now(), path: node.path, state, ...(node.skipped ? { skipped: true } : {}) }, false);
+      if (this.replaying) return;
+      this.emitEvent({ type: 'state', pipeline: this.id, time: Date.now(), path: node.path, state, ...(node.skipped ? { skipped: true } : {}) }, false);
+      if (this.watchCallbacks) this.callbacks.stateChanged(node, state);
     };
     this.launchHost = {
       pipelineId: meta.id,
@@ -454,6 +469,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     try {
       const doc = await readPipelineStream(generated, `the pipeline ${leaf.path} generated`);
       const added = this.tree.graft(execute, doc.nodes);
+      if (added.some((n) => n.callbacks?.length)) this.watchCallbacks = true;
       this.emitEvent({ type: 'nodes-added', pipeline: this.id, time: Date.now(), under: execute.path, nodes: added });
       return null;
     } catch (err) {
@@ -496,6 +512,9 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
   }
 
   private checkSettled(): void {
+    // Callbacks first: a retry makes the run unsettled again. The outer call, once they are done, decides.
+    if (this.callbacks.flushing) return;
+    if (this.watchCallbacks) this.callbacks.flush();
     if (!this.isSettled()) return;
     const waiters = this.settleWaiters;
     this.settleWaiters = [];

@@ -129,3 +129,35 @@ r["poll/a"].on_state_change(co.callback.github_status("https://github.com/o/r.gi
   // Kept in the event log with the rest of the run.
   await run.close();
 });
+
+test('a node that messages Slack through co.integrations ends done, its log saying Slack is not configured', async () => {
+  // features/slack_direct's construction: the client made at module level, used in a function node.
+  const file = h.write(
+    'slack_direct.py',
+    `import conducto as co
+from conducto.integrations import git
+
+slack = co.integrations.slack.Slack()
+
+def notify(recipient):
+    slack.message(recipient, text="Check out #interesting-signals")
+    co.slack.text("#team", "hello")
+    print("notified", recipient, git.url("https://github.com/o/r.git"))
+
+def main() -> co.Serial:
+    root = co.Serial()
+    root["notify"] = co.Exec(notify, "EArroway")
+    return root
+
+if __name__ == "__main__":
+    co.main(default=main)
+`,
+  );
+  const { run } = await h.run(file, { func: 'main' });
+  assert.equal(run.tree.get('/notify').state, 'done', lastLog(run, '/notify'));
+  const log = lastLog(run, '/notify');
+  assert.match(log, /pipewright: Slack message to EArroway: not configured .*not sent: Check out #interesting-signals/);
+  assert.match(log, /pipewright: Slack message to #team: not configured/);
+  assert.match(log, /notified EArroway https:\/\/github\.com\/o\/r\.git/);
+  await run.close();
+});

@@ -61,6 +61,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
   /** Conducto node callbacks (on_error(co.callback.retry(3))...), carried out as states settle. */
   private readonly callbacks: NodeCallbacks;
   private watchCallbacks: boolean;
+  private closing = false;
   status: 'active' | 'sleeping' = 'active';
 
   private constructor(
@@ -82,6 +83,8 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     this.callbacks = new NodeCallbacks({
       tree: this.tree,
       maxMem: ctx.budget.mem,
+      // A run being closed or put to sleep ends its nodes `killed` or pending: no retries then.
+      acting: () => !this.closing && !this.asleep,
       notice: (nodePath, message) => this.emitEvent({ type: 'notice', pipeline: this.id, time: Date.now(), path: nodePath, message }, true),
       reset: (nodePath) => this.reset(nodePath),
       skip: (nodePath) => this.skip(nodePath, true),
@@ -340,6 +343,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
 
   /** Stops every execution and the backend's containers and lets go of the store (the instance stays on disk). */
   async close(): Promise<void> {
+    this.closing = true;
     // Nothing new may start while closing; queued nodes go back to pending (not persisted).
     this.scheduler.setAsleep(true);
     for (const leaf of this.scheduler.dequeue(() => true)) this.tree.setLeafState(leaf, 'pending');
@@ -399,7 +403,6 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
       } catch (err) {
         this.emitEvent({ type: 'notice', pipeline: this.id, time: Date.now(), message: `the runner could not start the next nodes: ${(err as Error).message}` }, false);
       }
-      this.endContexts();
       this.checkSettled();
     }
   }
@@ -515,6 +518,8 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     // Callbacks first: a retry makes the run unsettled again. The outer call, once they are done, decides.
     if (this.callbacks.flushing) return;
     if (this.watchCallbacks) this.callbacks.flush();
+    // After the callbacks: a retry keeps a reuse context going.
+    this.endContexts();
     if (!this.isSettled()) return;
     const waiters = this.settleWaiters;
     this.settleWaiters = [];

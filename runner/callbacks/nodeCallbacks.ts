@@ -22,6 +22,8 @@ export interface CallbackHost {
   setMem(path: string, mem: number): void;
   /** GB a node may ask for at most (the machine's memory). */
   readonly maxMem: number;
+  /** False while the run is closing or falling asleep: callbacks then change nothing. */
+  acting(): boolean;
 }
 
 const SERVICES: Record<string, string> = {
@@ -100,6 +102,8 @@ export class NodeCallbacks {
       const n = cb.args[name];
       return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : 0;
     };
+    const changes = ['retry', 'retry_then_skip', 'retry_with_double_mem', 'handle_memory_errors', 'skip_some_errors'].includes(cb.name);
+    if (changes && !this.host.acting()) return say('the pipeline is stopping: nothing done');
     switch (cb.name) {
       case 'retry':
       case 'retry_then_skip':

@@ -43,6 +43,7 @@ const PINNED_IDLE_SEC = 3600;
 export class WorkerPool {
   private readonly workers = new Map<string, Worker[]>();
   private readonly lanes = new Map<string, Lane>();
+  private readonly removals = new Set<Promise<unknown>>();
   private counter = 0;
   private reaper: NodeJS.Timeout | undefined;
 
@@ -100,7 +101,11 @@ export class WorkerPool {
     worker.dead = true;
     this.forget(worker);
     worker.stdin.destroy();
-    await worker.container.remove({ force: true }).catch(() => undefined);
+    // Awaited by shutdown too: a run that closes leaves no container being removed behind it.
+    const removal = worker.container.remove({ force: true }).catch(() => undefined);
+    this.removals.add(removal);
+    await removal;
+    this.removals.delete(removal);
   }
 
   /** A pinned context is over: its idle worker goes now, a busy one when its job ends. */
@@ -140,7 +145,7 @@ export class WorkerPool {
     this.reaper = undefined;
     const all = [...this.workers.values()].flat();
     this.workers.clear();
-    await Promise.all(all.map((w) => this.discard(w)));
+    await Promise.all([...all.map((w) => this.discard(w)), ...this.removals]);
   }
 
   get size(): number {

@@ -161,3 +161,21 @@ if __name__ == "__main__":
   assert.match(log, /notified EArroway https:\/\/github\.com\/o\/r\.git/);
   await run.close();
 });
+
+test('a retried node of a NEW reuse context runs again in the context\'s container', async () => {
+  const file = h.write(
+    'retry_in_context.py',
+    `import conducto as co
+with co.Serial(container_reuse_context=co.ContainerReuseContext.NEW) as root:
+    co.Exec("echo built > /tmp/artifact", name="build")
+    co.Exec(${JSON.stringify(`cat /tmp/artifact && ${flaky('ctx', 2)}`)}, name="test")
+root["test"].on_error(co.callback.retry(1))
+`,
+  );
+  const { run } = await h.run(file);
+  const test = run.tree.get('/test');
+  assert.equal(test.state, 'done', lastLog(run, '/test'));
+  assert.equal(lastLog(run, '/test'), 'built\nrun 2\n');
+  assert.equal(new Set([...run.tree.get('/build').executions, ...test.executions].map((e) => e.containerId)).size, 1);
+  await run.close();
+});

@@ -30,14 +30,14 @@ try:
     from .errors import DefinitionError
     from .image import Image
     from .main import main
-    from .node import Exec, Lazy, Node, Parallel, Serial
-    from .clearml import PipelineController, Task  # (ClearML-style DAGs)
     from .reuse import ContainerReuseContext, SameContainer
     from . import callback, integrations, slack, git
+    from .node import Exec, Lazy, Node, Parallel, Serial
+    from .clearml import PipelineController, Task  # (ClearML-style DAGs)
 finally:
     if _start_folder is not None:
         _sys.path.insert(0, _start_folder)
 
 __all__ = ["data", "DefinitionError", "Exec", "Image", "Lazy", "Node", "Parallel", "Serial", "main"]
-__all__ += ["ContainerReuseContext", "SameContainer", "callback", "integrations", "slack", "git"]
 __version__ = "0.1.0"
+__all__ += ["ContainerReuseContext", "SameContainer", "callback", "integrations", "slack", "git"]

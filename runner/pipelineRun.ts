@@ -101,7 +101,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
 
   /** A new instance of a pipeline, kept in the store. */
   static create(doc: PipelineDocument, ctx: RunContext): PipelineRun {
-    const meta = ctx.store.create(doc, { defaultImage: ctx.defaultImage });
+    const meta = ctx.store.create(doc, { defaultImage: ctx.defaultImage, imageMap: ctx.imageMap?.entries.map((e) => `${e.from}=${e.to}`) });
     ctx.store.claim(meta.id);
     const run = new PipelineRun(meta, doc, ctx);
     run.emitEvent({ type: 'created', pipeline: meta.id, time: meta.createdAt, name: meta.name, file: meta.file });

@@ -57,6 +57,7 @@ export async function launch(host: LaunchHost, leaf: RunNode, execution: Executi
       signal,
     );
     execution.image = image.name;
+    if (image.mapped || image.git) execution.imageFrom = { ...(image.mapped ? { mapped: image.mapped } : {}), ...(image.git ? { git: image.git } : {}) };
     const job: JobSpec = {
       pipelineId: host.pipelineId,
       execId: execution.id,

@@ -22,6 +22,7 @@ export const ImageSpecSchema = v.object({
   copy_url: v.exactOptional(v.string()),
   copy_branch: v.exactOptional(v.string()),
   install_docker: v.exactOptional(v.boolean()),
+  error: v.exactOptional(v.string()),
 });
 
 /**

@@ -21,6 +21,8 @@ export interface ImageSpec {
   copy_branch?: string;
   /** Conducto's install_docker / reqs_docker: the Docker CLI in the image. */
   install_docker?: boolean;
+  /** Why this image cannot be prepared (e.g. copy_repo=True outside a git repository): its nodes fail with it. */
+  error?: string;
 }
 
 export interface NodeParams {

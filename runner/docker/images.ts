@@ -3,7 +3,7 @@
 // install_packages / install_pip / copy_dir, cached under a tag derived from its content.
 import type Dockerode from 'dockerode';
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { imageNameProblem } from '../../protocol/imageReference';
 import type { ImageSpec } from '../../protocol/pipeline';
 import { buildImage } from './build';
@@ -79,6 +79,7 @@ function needsGenerated(spec: ImageSpec): boolean {
 }
 
 export async function resolveImage(docker: Dockerode, spec: ImageSpec | null, opts: ResolveImageOptions): Promise<ResolvedImage> {
+  if (spec?.error) throw new Error(spec.error);
   const ctx: Ctx = {
     docker,
     opts,
@@ -247,6 +248,13 @@ async function buildGenerated(ctx: Ctx, spec: ImageSpec, from: { ref: string; id
     // The folder itself, so that COPY works (and copies nothing) when everything in it is ignored.
     entries.push({ name: COPY_DIR_CONTEXT_PREFIX, type: 'dir', mode: 0o755, mtime: Math.floor(Date.now() / 1000) });
     entries.push(...toTarEntries(files, COPY_DIR_CONTEXT_PREFIX));
+  }
+  if (clone) {
+    // A clone keeps its .git, as Conducto's did (git commands in nodes); left out of the key,
+    // where the commit (CONDUCTO_GIT_SHA) already stands for it and its index would change it.
+    const gitDir = join(clone.dir, '.git');
+    entries.push({ name: `${COPY_DIR_CONTEXT_PREFIX}/.git`, type: 'dir', mode: 0o755, mtime: Math.floor(Date.now() / 1000) });
+    entries.push(...toTarEntries(await collectContext(gitDir), `${COPY_DIR_CONTEXT_PREFIX}/.git`));
   }
   return (await buildCached(ctx, recipe, entries, from.label)).tag;
 }

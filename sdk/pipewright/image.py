@@ -69,7 +69,7 @@ class Image:
 
     __slots__ = ("image", "name", "dockerfile", "dockerfile_text", "context", "copy_dir",
                  "copy_url", "copy_branch", "copy_repo", "install_packages", "install_pip",
-                 "install_docker", "path_map", "_json")
+                 "install_docker", "path_map", "error", "_json")
 
     def __init__(self, image=None, dockerfile=None, dockerfile_text=None, context=None,
                  copy_dir=None, install_packages=None, install_pip=None, path_map=None,
@@ -117,6 +117,7 @@ class Image:
         self.install_pip = _str_list("install_pip", install_pip)
         self.install_docker = bool(install_docker)
         self.path_map = {path("path_map", k): v for k, v in (path_map or {}).items()}
+        self.error = None
         if self.copy_repo:
             self._copy_repo(base)
         self._check_copy_source(base)
@@ -130,8 +131,12 @@ class Image:
                                   "it copies the git repository of this file")
         root = _git_root(base)
         if root is None:
-            raise DefinitionError("Image copy_repo=True, but %s is not inside a git repository"
-                                  % base)
+            # As in Conducto, the tree still loads (and prints); a node using the image fails
+            # with this message when the runner prepares it.
+            where = DefinitionError("")
+            self.error = "%s:%s: Image copy_repo=True, but %s is not inside a git repository" % (
+                where.file, where.line, base)
+            return
         if self.copy_branch:
             self.copy_url = _git(["config", "--get", "remote.origin.url"], root) or root
         else:
@@ -198,6 +203,8 @@ class Image:
                 j["copy_branch"] = self.copy_branch
             if self.install_docker:
                 j["install_docker"] = True
+            if self.error is not None:
+                j["error"] = self.error
             self._json = j
         return self._json
 

@@ -165,8 +165,8 @@ describe('copy_url from a local git repository', () => {
     const result = await resolve(spec({ name: PYTHON_IMAGE, copy_url: repo, copy_branch: 'feature' }));
     assert.equal(result.workdir, '/pipewright/src');
     assert.deepEqual(result.git, { url: repo, branch: 'feature', commit });
-    const out = await run(result.name, 'cd /pipewright/src && python3 hello.py && cat sub/data.txt && echo "$CONDUCTO_GIT_BRANCH $CONDUCTO_GIT_SHA"');
-    assert.deepEqual(out.trim().split('\n'), [`feature ${nonce}`, 'data', `feature ${commit}`]);
+    const out = await run(result.name, 'cd /pipewright/src && python3 hello.py && cat sub/data.txt && echo "$CONDUCTO_GIT_BRANCH $CONDUCTO_GIT_SHA" && cat .git/HEAD');
+    assert.deepEqual(out.trim().split('\n'), [`feature ${nonce}`, 'data', `feature ${commit}`, 'ref: refs/heads/feature']);
 
     // Through the CLI: the node works in the clone; the execution and `show` name the commit.
     const file = define('copy_url.py', `import conducto as co\nimg = co.Image("${PYTHON_IMAGE}", copy_url="${repo}", copy_branch="feature")\nroot = co.Serial(image=img)\nroot["hi"] = co.Exec("python3 hello.py")\n`);
@@ -177,6 +177,8 @@ describe('copy_url from a local git repository', () => {
     assert.equal((await cli(['logs', id, '/hi'], env)).stdout, `feature ${nonce}\n`);
     assert.match((await cli(['show', id], env)).stdout, new RegExp(`^image /hi: ${repo} feature at ${commit}$`, 'm'));
 
+    // copy_repo=True outside a git repository loaded (as in Conducto) but cannot be prepared.
+    await assert.rejects(resolve(spec({ name: PYTHON_IMAGE, error: '/x/p.py:3: Image copy_repo=True, but /x is not inside a git repository' })), /^Error: \/x\/p\.py:3: Image copy_repo=True/);
     // A branch that is not there: the node fails saying so.
     await assert.rejects(resolve(spec({ name: PYTHON_IMAGE, copy_url: repo, copy_branch: 'nope' })), /Cloning .*repo \(copy_url\) branch nope failed: .*nope/s);
   });

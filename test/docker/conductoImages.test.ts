@@ -106,6 +106,12 @@ describe('image map', () => {
     assert.equal(result.name, BUSYBOX_IMAGE);
     assert.deepEqual(result.mapped, [{ from: 'alpine:3.12', to: BUSYBOX_IMAGE }]);
     assert.ok(progress.includes(`Using ${BUSYBOX_IMAGE} for alpine:3.12 (image map: PIPEWRIGHT_IMAGE_MAP)`), progress.join('\n'));
+    // The default image (a node that names none) goes through the map as well.
+    const byDefault = await resolveImage(docker, null, { defaultImage: 'python:3.12-slim', definitionDir: temp, imageMap: new ImageMap(parseImageMapEnv(`python=${PYTHON_IMAGE}`)) });
+    assert.deepEqual([byDefault.name, byDefault.mapped], [PYTHON_IMAGE, [{ from: 'python:3.12-slim', to: PYTHON_IMAGE }]]);
+    // A target the engine lacks: the error says the map chose it.
+    const missing = new ImageMap(parseImageMapEnv(`alpine=pipewright-test/missing-${nonce}:1`));
+    await assert.rejects(resolve(spec({ name: 'alpine:3.12' }), { imageMap: missing }), new RegExp(`The image map .* gave pipewright-test/missing-${nonce}:1 for alpine:3\\.12; map it to an image this engine has`));
     // Without the map the same spec needs a registry: it fails as unavailable.
     await assert.rejects(resolve(spec({ name: 'alpine:3.12' })), /alpine:3\.12 is not on the Docker engine/);
   });

@@ -11,6 +11,7 @@ import { validateModification } from './model/validateModification';
 import { RunTree, type RunNode } from './model/runTree';
 import { GENERATED_PIPELINE, isLazyGenerate, launch, outputsOf, type Ending, type LaunchHost } from './run/launch';
 import { replay } from './run/replay';
+import { instanceImageMap } from './docker/imageMap';
 import type { RunContext } from './runContext';
 import { ResourceBudget } from './scheduler/resourceBudget';
 import { Scheduler } from './scheduler/scheduler';
@@ -80,6 +81,8 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
       definitionDir: this.definitionDir,
       // Kept with the instance: a `start` after a crash runs the rest in the image the run began with.
       defaultImage: meta.defaultImage ?? ctx.defaultImage,
+      // Likewise its image map, under the one given now.
+      imageMap: instanceImageMap(meta.imageMap, ctx.imageMap),
       resolveImage: ctx.resolveImage,
       steps: this.steps,
       backend: () => this.backend,

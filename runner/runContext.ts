@@ -19,7 +19,7 @@ export const USER_DEFAULT_IMAGE = 'python:3.12-slim';
  */
 export type ImageResolver = (
   spec: ImageSpec | null,
-  at: { definitionDir: string; defaultImage: string },
+  at: { definitionDir: string; defaultImage: string; imageMap?: ImageMap },
   onProgress: (progress: ImageProgress) => void,
   signal: AbortSignal,
 ) => Promise<ResolvedImage>;
@@ -106,14 +106,15 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
 function imageResolver(docker: Dockerode, imageMap: ImageMap): ImageResolver {
   const resolved = new Map<string, ResolvedImage>();
   const inProgress = new SharedWork<ResolvedImage, ImageProgress>();
-  return (spec, { definitionDir, defaultImage }, onProgress, signal) => {
-    const key = JSON.stringify([spec, definitionDir, defaultImage]);
+  return (spec, { definitionDir, defaultImage, imageMap: own }, onProgress, signal) => {
+    const map = own ?? imageMap;
+    const key = JSON.stringify([spec, definitionDir, defaultImage, map.entries.map((e) => [e.from, e.to])]);
     const known = resolved.get(key);
     if (known) return Promise.resolve(known);
     return inProgress.run(
       key,
       async (shared, emit) => {
-        const image = await resolveImage(docker, spec, { defaultImage, definitionDir, imageMap, onProgress: emit, signal: shared });
+        const image = await resolveImage(docker, spec, { defaultImage, definitionDir, imageMap: map, onProgress: emit, signal: shared });
         resolved.set(key, image);
         return image;
       },

@@ -120,6 +120,15 @@ export function parseImageMapSetting(value: unknown): ImageMapEntry[] {
   throw bad(`it is ${JSON.stringify(value)}`);
 }
 
+/**
+ * The map a pipeline instance runs with: the one it was created with (kept in its meta, so a
+ * `start` after a crash maps as the run began), under the one given now (which wins).
+ */
+export function instanceImageMap(kept: readonly string[] | undefined, current: ImageMap | undefined): ImageMap | undefined {
+  if (!kept?.length) return current;
+  return new ImageMap([...parseEntryStrings(kept, "the pipeline's meta.json imageMap"), ...(current?.entries ?? [])]);
+}
+
 /** Lookups over the entries of every source; a later entry wins over an earlier one for the same key. */
 export class ImageMap {
   private readonly exact = new Map<string, ImageMapEntry>();

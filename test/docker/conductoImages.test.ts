@@ -135,6 +135,11 @@ describe('image map', () => {
     assert.match(show.stdout, new RegExp(`^image /a: alpine:3\\.12 -> ${BUSYBOX_IMAGE} \\(image map\\)$`, 'm'));
     const meta = JSON.parse(readFileSync(join(store, 'pipelines', id, 'meta.json'), 'utf8')) as { imageMap?: string[] };
     assert.deepEqual(meta.imageMap, [`alpine=${BUSYBOX_IMAGE}`]);
+    // The instance keeps its map: a reset without the flag runs the node on busybox again.
+    const reset = await cli(['reset', id, '/a'], env);
+    assert.equal(reset.code, 0, reset.stdout + reset.stderr);
+    const again = await executions(`{"pipeline":"${id}"}`);
+    assert.deepEqual(again.byPath.get('/a')!.map((e) => e.image), [BUSYBOX_IMAGE, BUSYBOX_IMAGE]);
 
     const byEnv = await cli(['run', file], { ...env, PIPEWRIGHT_IMAGE_MAP: `python=${PYTHON_IMAGE}, alpine=${BUSYBOX_IMAGE}` });
     assert.equal(byEnv.code, 0, byEnv.stdout + byEnv.stderr);

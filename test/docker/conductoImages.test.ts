@@ -157,6 +157,24 @@ describe('image map', () => {
   });
 });
 
+describe('Image(image=, name=) and share_directory, as the examples write them', () => {
+  test('name= is only a reference name; the shared folder is registered when the file runs as __main__', async () => {
+    const file = define(
+      'named_image.py',
+      `import conducto as co\n\ndef main() -> co.Serial:\n    img = co.Image(image="${PYTHON_IMAGE}", name="my-shared-image", copy_dir=".")\n` +
+        `    with co.Serial(image=img) as root:\n        co.Exec("python3 -c 'print(1)' && ls named_image.py", name="hi")\n    return root\n\n` +
+        `if __name__ == "__main__":\n    co.Image.share_directory("named_image", ".")\n    co.Image.register_directory("examples", "..")\n    co.main(default=main)\n`,
+    );
+    const ran = await cli(['run', file, '--json'], env);
+    assert.equal(ran.code, 0, ran.stdout + ran.stderr);
+    const { id, byPath } = await executions(ran.stdout);
+    const hi = byPath.get('/hi')![0]!;
+    assert.equal(hi.params.image?.name, PYTHON_IMAGE);
+    assert.equal(hi.params.image?.reference_name, 'my-shared-image');
+    assert.equal((await cli(['logs', id, '/hi'], env)).stdout, '1\nnamed_image.py\n');
+  });
+});
+
 describe('copy_url from a local git repository', () => {
   test('the branch is cloned into the image where copy_dir goes; the commit is recorded', async () => {
     const repo = join(temp, 'repo');

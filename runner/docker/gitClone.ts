@@ -9,6 +9,8 @@ import { CancelledError } from './timeout';
 
 export interface Clone {
   dir: string;
+  /** The URL without credentials: what the image, the messages and the run may show. */
+  url: string;
   branch: string;
   commit: string;
   remove(): Promise<void>;
@@ -51,8 +53,12 @@ export async function cloneBranch(url: string, branch: string, options: { timeou
     const remote = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !url.startsWith('file://');
     // `--` ends the options: a URL or branch starting with "-" cannot become one.
     await git(['clone', '--quiet', '--single-branch', ...(remote ? ['--depth', '1'] : []), '--branch', branch, '--', url, join(dir, 'repo')], options);
-    const commit = await git(['rev-parse', 'HEAD'], { ...options, cwd: join(dir, 'repo') });
-    return { dir: join(dir, 'repo'), branch, commit, remove };
+    const repo = join(dir, 'repo');
+    const shown = redactUrl(url);
+    // The .git goes into the image: its remote must not carry a token (Conducto did the same).
+    if (shown !== url) await git(['remote', 'set-url', 'origin', shown], { ...options, cwd: repo });
+    const commit = await git(['rev-parse', 'HEAD'], { ...options, cwd: repo });
+    return { dir: repo, url: shown, branch, commit, remove };
   } catch (error) {
     await remove();
     if (error instanceof GitCloneError) throw new GitCloneError(`${what} failed: ${redactUrl(error.message)}`, { cause: error });

@@ -123,10 +123,10 @@ export async function resolveImage(docker: Dockerode, spec: ImageSpec | null, op
 
   const clone = spec.copy_url ? await cloneBranch(spec.copy_url, spec.copy_branch ?? '', { timeoutMs: ctx.buildTimeoutMs, signal: opts.signal }) : null;
   try {
-    if (clone) opts.onProgress?.({ kind: 'build', image: spec.copy_url!, message: `Cloned ${spec.copy_url} branch ${clone.branch} at ${clone.commit}` });
+    if (clone) opts.onProgress?.({ kind: 'build', image: clone.url, message: `Cloned ${clone.url} branch ${clone.branch} at ${clone.commit}` });
     const tag = await buildGenerated(ctx, spec, from, clone);
     const copied = !!(spec.copy_dir || clone);
-    return done(tag, copied ? COPY_DIR_TARGET : null, clone ? { url: spec.copy_url!, branch: clone.branch, commit: clone.commit } : undefined);
+    return done(tag, copied ? COPY_DIR_TARGET : null, clone ? { url: clone.url, branch: clone.branch, commit: clone.commit } : undefined);
   } finally {
     await clone?.remove();
   }
@@ -240,7 +240,7 @@ async function buildGenerated(ctx: Ctx, spec: ImageSpec, from: { ref: string; id
     installDocker: !!spec.install_docker,
     copyDir: !!copyDir,
     // Where the code came from, as Conducto's images say it (CONDUCTO_GIT_*), so nodes can tell.
-    env: clone ? { CONDUCTO_GIT_URL: spec.copy_url!, CONDUCTO_GIT_BRANCH: clone.branch, CONDUCTO_GIT_SHA: clone.commit } : {},
+    env: clone ? { CONDUCTO_GIT_URL: clone.url, CONDUCTO_GIT_BRANCH: clone.branch, CONDUCTO_GIT_SHA: clone.commit } : {},
   });
   const recipe: ImageRecipe = { bases: [from.id], dockerfileName: 'Dockerfile', dockerfile, files: [{ prefix: COPY_DIR_CONTEXT_PREFIX, entries: files }] };
   const entries: TarEntry[] = [dockerfileEntry('Dockerfile', dockerfile)];

@@ -3,6 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { ImageMap, ImageMapError, mapDockerfileFroms, parseEntryStrings, parseImageMapEnv, parseImageMapSetting } from '../../runner/docker/imageMap';
+import { redactUrl } from '../../runner/docker/gitClone';
 import { imageMapFromSources } from '../../runner/runContext';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
@@ -90,4 +91,11 @@ test('FROM lines: plain, --platform, AS, continuations; stages, scratch and ARGs
   assert.deepEqual(result.notes, ['Dockerfile line 8: FROM ${BASE} is built from an ARG, so the image map does not apply to it (give the ARG a mapped value instead)']);
   // No map: the text as it was, no notes.
   assert.deepEqual(mapDockerfileFroms(text, new ImageMap()), { text, mapped: [], notes: [] });
+});
+
+test('copy_url credentials never reach a message, the image or the run', () => {
+  assert.equal(redactUrl('https://me:tok3n@github.com/org/repo.git'), 'https://***@github.com/org/repo.git');
+  assert.equal(redactUrl('https://github.com/org/repo.git'), 'https://github.com/org/repo.git');
+  assert.equal(redactUrl('/home/me/repo'), '/home/me/repo');
+  assert.equal(redactUrl('git@github.com:org/repo.git'), 'git@github.com:org/repo.git');
 });

@@ -67,7 +67,11 @@ export function generateDockerfile(base: string, baseLabel: string, recipe: Gene
     // in a throwaway image that is exactly what we want. Older pips ignore the variable.
     lines.push(
       'RUN set -e; ' +
-        'python3 -m pip --version >/dev/null 2>&1 || { echo "pipewright: install_pip needs pip in the base image (python3 -m pip); add python3-pip to install_packages or use a python image" >&2; exit 1; }; ' +
+        // No pip: install it as Conducto did, with the base's package manager.
+        'if ! python3 -m pip --version >/dev/null 2>&1; then ' +
+        'if command -v apt-get >/dev/null 2>&1; then export DEBIAN_FRONTEND=noninteractive; apt-get update; apt-get install -y --no-install-recommends python3-pip; rm -rf /var/lib/apt/lists/*; ' +
+        'elif command -v apk >/dev/null 2>&1; then apk add --no-cache python3 py3-pip; ' +
+        'else echo "pipewright: install_pip needs pip in the base image (python3 -m pip), and it has no apt-get or apk to install it with; use a python image" >&2; exit 1; fi; fi; ' +
         `PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore python3 -m pip install --no-cache-dir --disable-pip-version-check ${pkgs}`,
     );
   }

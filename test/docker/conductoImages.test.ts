@@ -225,6 +225,13 @@ describe('reqs_py and install_docker', () => {
     assert.equal(ran.code, 0, ran.stdout + ran.stderr);
   });
 
+  test('reqs_py on an image without pip: pip is installed first, as Conducto did', async () => {
+    // `pip` itself is satisfied once python3-pip is there: no package index is needed.
+    const result = await resolve(spec({ name: PYTHON_IMAGE, install_pip: ['conducto', 'pip'] }));
+    assert.equal(result.built, true);
+    assert.match(await run(result.name, 'python3 -m pip --version'), /^pip \d+/);
+  });
+
   test('install_docker: the Docker CLI in the image; with requires_docker the node uses the engine', async () => {
     const file = define(
       'with_docker.py',

@@ -8,13 +8,14 @@ import { pendingReport } from './pendingReport';
 import { LiveStatus, renderStatus } from './statusDisplay';
 
 /** The flags of every command that may run a pipeline: where the store is, the default image, the budget. */
-export const RUNNER_FLAGS: ArgSpec['flags'] = { store: 'string', image: 'string', cpus: 'string', memory: 'string' };
+export const RUNNER_FLAGS: ArgSpec['flags'] = { store: 'string', image: 'string', cpus: 'string', memory: 'string', 'image-map': 'repeated' };
 
 /** Options of the runner from RUNNER_FLAGS. */
 export function runnerOptions(args: ParsedArgs): RunContextOptions {
   const positive = (name: string) => args.number(name, (n) => n > 0, 'a number > 0');
   return {
     defaultImage: args.value('image'),
+    imageMapFlags: args.values('image-map'),
     storeRoot: args.value('store'),
     budget: { cpu: positive('cpus'), mem: positive('memory') },
   };

@@ -14,6 +14,15 @@ export interface ImageSpec {
   install_packages: string[];
   install_pip: string[];
   path_map: Record<string, string>;
+  /** Conducto's Image(name=...): a name to refer to the Image by, never the image itself. */
+  reference_name?: string;
+  /** A git repository (URL or absolute local path) whose `copy_branch` is cloned into the image like copy_dir. */
+  copy_url?: string;
+  copy_branch?: string;
+  /** Conducto's install_docker / reqs_docker: the Docker CLI in the image. */
+  install_docker?: boolean;
+  /** Why this image cannot be prepared (e.g. copy_repo=True outside a git repository): its nodes fail with it. */
+  error?: string;
 }
 
 export interface NodeParams {

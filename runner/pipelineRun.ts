@@ -13,6 +13,7 @@ import { RunTree, type RunNode } from './model/runTree';
 import { GENERATED_PIPELINE, isLazyGenerate, launch, outputsOf, type Ending, type LaunchHost } from './run/launch';
 import { replay } from './run/replay';
 import { OpenContexts } from './run/reuseContext';
+import { instanceImageMap } from './docker/imageMap';
 import type { RunContext } from './runContext';
 import { ResourceBudget } from './scheduler/resourceBudget';
 import { Scheduler } from './scheduler/scheduler';
@@ -101,6 +102,8 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
       definitionDir: this.definitionDir,
       // Kept with the instance: a `start` after a crash runs the rest in the image the run began with.
       defaultImage: meta.defaultImage ?? ctx.defaultImage,
+      // Likewise its image map, under the one given now.
+      imageMap: instanceImageMap(meta.imageMap, ctx.imageMap),
       resolveImage: ctx.resolveImage,
       steps: this.steps,
       backend: () => this.backend,
@@ -122,7 +125,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
 
   /** A new instance of a pipeline, kept in the store. */
   static create(doc: PipelineDocument, ctx: RunContext): PipelineRun {
-    const meta = ctx.store.create(doc, { defaultImage: ctx.defaultImage });
+    const meta = ctx.store.create(doc, { defaultImage: ctx.defaultImage, imageMap: ctx.imageMap?.entries.map((e) => `${e.from}=${e.to}`) });
     ctx.store.claim(meta.id);
     const run = new PipelineRun(meta, doc, ctx);
     run.emitEvent({ type: 'created', pipeline: meta.id, time: meta.createdAt, name: meta.name, file: meta.file });

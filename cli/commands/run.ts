@@ -7,7 +7,7 @@ import { EVALUATION_FLAGS, evaluationLimits } from '../evaluationFlags';
 import type { CliIO } from '../io';
 import { RUNNER_FLAGS, runToEnd, runnerOptions } from '../runToEnd';
 
-export const runUsage = 'pipewright run FILE [FUNC] [--arg=v ...] [--param NAME=VALUE ...] [--image IMG] [--json] [--pending] [--cpus N] [--memory GB] [--eval-timeout S] [--eval-memory MB]';
+export const runUsage = 'pipewright run FILE [FUNC] [--arg=v ...] [--param NAME=VALUE ...] [--image IMG] [--image-map FROM=TO ...] [--json] [--pending] [--cpus N] [--memory GB] [--eval-timeout S] [--eval-memory MB]';
 
 /**
  * Evaluates a definition, makes a pipeline instance of it and runs it to the end. `--param

@@ -34,10 +34,12 @@ try:
     from . import callback, integrations, slack, git
     from .node import Exec, Lazy, Node, Parallel, Serial
     from .clearml import PipelineController, Task  # (ClearML-style DAGs)
+    from . import util
 finally:
     if _start_folder is not None:
         _sys.path.insert(0, _start_folder)
 
 __all__ = ["data", "DefinitionError", "Exec", "Image", "Lazy", "Node", "Parallel", "Serial", "main"]
+__all__ += ["util"]  # co.util, Conducto's tree and doc helpers
 __version__ = "0.1.0"
 __all__ += ["ContainerReuseContext", "SameContainer", "callback", "integrations", "slack", "git"]

@@ -1,7 +1,9 @@
 """Python functions as shell commands (`conducto FILE FUNC --n=5`) and the arguments back.
 
 Arguments are typed by the function's hints, then by its defaults, else str: bool as true/false,
-int, float, str, and lists of those as JSON (each shell-quoted)."""
+int, float, str, and lists of those as JSON (each shell-quoted). As in Conducto, a value with a
+to_str() method is written as its text, and a parameter whose type has from_str() gets
+TYPE.from_str(text) back (a "custom" kind)."""
 import collections.abc
 import inspect
 import json
@@ -19,8 +21,18 @@ _STR = ("str", None)
 _LISTS = (list, tuple, collections.abc.Sequence, collections.abc.Iterable)
 
 
+def _custom(cls):
+    """("custom", cls) when cls reads itself from text (from_str), else None."""
+    if inspect.isclass(cls) and callable(getattr(cls, "from_str", None)):
+        return ("custom", cls)
+    return None
+
+
 def _kind_of_hint(hint):
     """(base, element) such as ("int", None) or ("list", "str"); None if the hint is no help."""
+    custom = _custom(hint)
+    if custom:
+        return custom
     if isinstance(hint, str):  # unevaluated annotation (from __future__ import annotations)
         text = re.sub(r"^(?:typing\.)?Optional\[(.*)\]$", r"\1", hint.replace(" ", ""))
         m = re.fullmatch(
@@ -44,6 +56,9 @@ def _kind_of_hint(hint):
 
 
 def _kind_of_value(value):
+    custom = _custom(type(value))
+    if custom:
+        return custom
     for t in (bool, int, float, str):  # bool before int: True is an int too
         if isinstance(value, t):
             return (t.__name__, None)
@@ -96,9 +111,24 @@ def _check_item(base, value, where):
     return value
 
 
+def _to_str(value, where):
+    text = value.to_str()
+    if not isinstance(text, str):
+        raise DefinitionError("%s: %s.to_str() returned %r, not a string"
+                              % (where, type(value).__name__, text))
+    return text
+
+
 def format_arg(kind, value, where):
     """Unquoted text of value for a parameter of kind."""
     base, elem = kind
+    if callable(getattr(value, "to_str", None)) and not isinstance(value, str):
+        return _to_str(value, where)
+    if base == "custom":
+        if isinstance(value, elem):
+            return str(value)
+        raise DefinitionError("%s: expected a %s (or a value with a to_str() method), got %r"
+                              % (where, elem.__name__, value))
     if base == "list":
         if isinstance(value, str) or not isinstance(value, (list, tuple)):
             raise DefinitionError("%s: expected a list, got %r" % (where, value))
@@ -113,6 +143,12 @@ def format_arg(kind, value, where):
 def parse_arg(kind, text, where, file=None, line=None):
     """Inverse of format_arg; raises ArgumentError (at file:line) on a bad value."""
     base, elem = kind
+    if base == "custom":
+        try:
+            return elem.from_str(text)
+        except Exception as e:
+            raise ArgumentError("%s: %s.from_str(%r) failed: %s: %s"
+                                % (where, elem.__name__, text, type(e).__name__, e), file, line)
     try:
         if base == "bool":
             low = text.strip().lower()
@@ -170,6 +206,34 @@ def file_for(func):
     base = context.definition_dir
     rel = os.path.relpath(path, base) if base else os.path.basename(path)
     return rel.replace(os.sep, "/")
+
+
+def split_kwargs(func, kwargs, node_keys):
+    """(function kwargs, node params) of co.Exec(func, ..., **kwargs), by Conducto's rule: a
+    keyword named like one of func's parameters is the function's, even cpu= or image=; node
+    params come in params={...}. Other keywords in node_keys are node params too (Pipewright
+    also takes co.Exec(func, x, cpu=2) when func has no parameter cpu)."""
+    check_callable(func)
+    named = {p.name for p in inspect.signature(func).parameters.values()
+             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    func_kwargs, node_kwargs = {}, {}
+    extra = kwargs.get("params") if "params" not in named else None
+    if extra is not None:
+        if not isinstance(extra, dict):
+            raise DefinitionError("params=%r is invalid: expected a dict of node params"
+                                  % (extra,))
+        node_kwargs.update(extra)
+    for key, value in kwargs.items():
+        if key == "params" and extra is not None:
+            continue
+        if key in named or key not in node_keys:
+            func_kwargs[key] = value
+        elif key in node_kwargs:
+            raise DefinitionError("node param %r given twice (as a keyword and in params=)"
+                                  % key)
+        else:
+            node_kwargs[key] = value
+    return func_kwargs, node_kwargs
 
 
 def command_for(func, args, kwargs, user_globals):

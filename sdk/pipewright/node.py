@@ -11,6 +11,7 @@ from .frames import user_frame
 from .node_callbacks import CallbackMethods
 from .params import COMMON, DEFAULTS, INHERITED, ORDER, validate
 from .reuse import resolve_alias
+from .text import unindent
 
 _NO_CHILDREN = types.MappingProxyType({})
 
@@ -22,9 +23,13 @@ def _check_name(name):
         raise DefinitionError("node name %r contains '/': a name is one path segment" % name)
 
 
-def _split(key):
-    parts = key.split("/") if isinstance(key, str) else None
-    if not parts or not all(parts):
+def _segments(key, path):
+    """Names along path, an absolute one ('/a/b') too. Conducto skips empty segments; we reject
+    them ('a//b' is most likely a typo)."""
+    parts = path.split("/")
+    if parts[0] == "" and key.startswith("/"):
+        parts = parts[1:]
+    if not all(parts):
         raise DefinitionError("invalid node path %r: expected names joined by '/'" % (key,))
     return parts
 
@@ -126,20 +131,38 @@ class Node(CallbackMethods):
         node._name, node._parent = name, self
         self._children[name] = node
 
+    def _top(self):
+        node = self
+        while node._parent is not None:
+            node = node._parent
+        return node
+
     def __setitem__(self, key, node):
-        parts = _split(key)
-        parent = self
-        for i, part in enumerate(parts[:-1]):
+        """node["a"] = child; "a/b" assigns under an existing child, "/a/b" from the root."""
+        if not isinstance(key, str):
+            raise DefinitionError("invalid node path %r: expected names joined by '/'" % (key,))
+        head, _, last = key.rpartition("/")
+        if not last:
+            raise DefinitionError("invalid node path %r: it must end with a node name" % (key,))
+        parent = self._top() if key.startswith("/") else self
+        for part in _segments(key, head) if head else ():
             kids = parent._children
             if kids is None or part not in kids:
                 raise DefinitionError("cannot assign %r: %s has no child %r (create it first)"
                                       % (key, parent.path(), part))
             parent = kids[part]
-        parent._add(parts[-1], node)
+        parent._add(last, node)
 
     def __getitem__(self, key):
-        node = self
-        for part in key.split("/") if isinstance(key, str) else [key]:
+        """node["a/b"]; a key starting with '/' is looked up from the root, as in Conducto."""
+        if not isinstance(key, str):
+            raise KeyError(key)
+        node = self._top() if key.startswith("/") else self
+        try:
+            parts = _segments(key, key) if key != "/" else ()
+        except DefinitionError:
+            raise KeyError(key) from None
+        for part in parts:
             kids = node._children
             if kids is None or part not in kids:
                 raise KeyError(key)
@@ -244,6 +267,26 @@ class Node(CallbackMethods):
             self._params = {}
         self._params[key] = value
 
+    def set(self, *, name=None, **params):
+        """Sets params on a node already made (Conducto's Node.set): the way to give node params
+        to an Exec of a function whose own arguments share their names. None leaves a param as
+        it is. name= adds the node to the open `with` node. Returns None, as in Conducto."""
+        checked = {key: self._check_params({key: value}) for key, value in params.items()}
+        for stored in checked.values():
+            if stored:
+                if self._params is None:
+                    self._params = {}
+                self._params.update(stored)
+        if name is not None:
+            _check_name(name)
+            if context.open_nodes:
+                context.open_nodes[-1]._add(name, self)
+            elif self._parent is None:
+                self._name = name
+            else:
+                raise DefinitionError("cannot rename %s with set(name=%r): it is already in the "
+                                      "tree" % (self.path(), name))
+
     def user_set(self):
         """Names of the params given on this node itself."""
         return [k for k in ORDER if self._params and k in self._params]
@@ -287,36 +330,70 @@ class Parallel(Node):
     _ALLOWED = COMMON | {"max_concurrent"}
 
 
-def _split_kwargs(allowed, kwargs):
-    """(node params, function arguments) of an Exec/Lazy with a callable."""
-    node_kw = {k: v for k, v in kwargs.items() if k in allowed}
-    return node_kw, {k: v for k, v in kwargs.items() if k not in allowed}
+def _node_kwargs(kind, kwargs):
+    """Node params of a node with a command string: kwargs plus Conducto's params= dict."""
+    extra = kwargs.pop("params", None)
+    if extra is None:
+        return kwargs
+    if not isinstance(extra, dict):
+        raise DefinitionError("co.%s params=%r is invalid: expected a dict of node params"
+                              % (kind, extra))
+    twice = sorted(set(extra) & set(kwargs))
+    if twice:
+        raise DefinitionError("co.%s: node params given twice (as keywords and in params=): %s"
+                              % (kind, ", ".join(twice)))
+    return dict(kwargs, **extra)
+
+
+def _shell_command(kind, command):
+    """A command string as Conducto stores it: unindented (see text.unindent)."""
+    if not isinstance(command, str):
+        raise DefinitionError("co.%s command must be a string, got %r" % (kind, command))
+    command = unindent(command)
+    if not command.strip():
+        raise DefinitionError("co.%s needs a non-empty command" % kind)
+    return command
+
+
+def _function_command(func, args, kwargs, node_keys, frame):
+    """(command, node params) of an Exec/Lazy of a Python function."""
+    func_kwargs, node_kwargs = callables.split_kwargs(func, kwargs, node_keys)
+    command = callables.command_for(func, args, func_kwargs,
+                                    frame.f_globals if frame is not None else None)
+    return command, node_kwargs
 
 
 class Exec(Node):
-    """Runs a shell command, or a Python function as `conducto FILE FUNC --arg=value`."""
+    """Runs a shell command, or a Python function as `conducto FILE FUNC --arg=value`.
+
+    With a function, keyword arguments named like its parameters go to the function (as in
+    Conducto, even cpu= or image=); node params then come by params={...} or .set()."""
     __slots__ = ("_command",)
     _TYPE = "Exec"
     _OPEN = False
 
-    def __init__(self, command, *args, name=None, parents=None, **kwargs):
+    def __init__(self, command, *args, **kwargs):
         frame = user_frame()
         if isinstance(command, str):
             if args:
                 raise DefinitionError("co.Exec with a command string takes no positional "
                                       "arguments (got %r)" % (args,))
-            if not command.strip():
-                raise DefinitionError("co.Exec needs a non-empty command")
-            self._command = command
+            self._command = _shell_command("Exec", command)
+            kwargs = _node_kwargs("Exec", kwargs)
         else:
-            kwargs, func_kwargs = _split_kwargs(self._ALLOWED, kwargs)
-            self._command = callables.command_for(
-                command, args, func_kwargs, frame.f_globals if frame is not None else None)
+            self._command, kwargs = _function_command(
+                command, args, kwargs, self._ALLOWED | {"name", "parents"}, frame)
+        name, parents = kwargs.pop("name", None), kwargs.pop("parents", None)
         self._setup(frame, name, parents, kwargs)
 
     @property
     def command(self):
         return self._command
+
+    @command.setter
+    def command(self, command):
+        """Replaces the command (Conducto allows `node.command = "..."` after construction)."""
+        self._command = _shell_command("Exec", command)
 
 
 class _LazySerial(Serial):
@@ -357,18 +434,20 @@ class Lazy(Node):
     _NUMBERED = True
     _OPEN = False
 
-    def __init__(self, command, *args, node_type=None, name=None, parents=None, **kwargs):
+    def __init__(self, command, *args, **kwargs):
         frame = user_frame()
         func = None
         if isinstance(command, str):
             if args:
                 raise DefinitionError("co.Lazy with a command string takes no positional "
                                       "arguments (got %r)" % (args,))
+            kwargs = _node_kwargs("Lazy", kwargs)
         else:
             func = command
-            kwargs, func_kwargs = _split_kwargs(self._ALLOWED, kwargs)
-            command = callables.command_for(
-                func, args, func_kwargs, frame.f_globals if frame is not None else None)
+            command, kwargs = _function_command(
+                func, args, kwargs, self._ALLOWED | {"name", "parents", "node_type"}, frame)
+        name, parents = kwargs.pop("name", None), kwargs.pop("parents", None)
+        node_type = kwargs.pop("node_type", None)
         execute_class = _execute_class(node_type, func)
         generate, execute = Exec(command), execute_class()
         self._setup(frame, name, parents, kwargs)

@@ -18,6 +18,8 @@ import os
 import re
 import sys
 
+from .text import unindent
+
 SDK_MODULES = ("pipewright", "conducto")
 NODE_TYPES = ("Serial", "Parallel", "Exec", "Lazy")
 _RETURN_NAMES = NODE_TYPES + ("Node",)
@@ -93,14 +95,27 @@ def _segment(source, expr):
     return "[%s]" % (text.replace("\n", " ") if text else "?")
 
 
+def _from(node, path):
+    """(start node, names) of a key split at '/': a leading '/' starts at the root."""
+    if len(path) > 1 and path[0] == "":
+        return node.top(), path[1:]
+    return node, path
+
+
 class _Sym:
     __slots__ = ("name", "kind", "type", "line", "column", "end_line", "detail", "children",
-                 "attached", "var")
+                 "attached", "var", "up")
 
     def __init__(self, kind, name, line, column, end_line=None, type_=None, detail=None):
         self.kind, self.name, self.line, self.column = kind, name, line, column
         self.end_line, self.type, self.detail = end_line or line, type_, detail
-        self.children, self.attached, self.var = [], False, None
+        self.children, self.attached, self.var, self.up = [], False, None, None
+
+    def top(self):
+        node = self
+        while node.up is not None:
+            node = node.up
+        return node
 
     def child(self, name):
         for c in self.children:
@@ -147,7 +162,8 @@ class _Scope:
             first = call.args[0]
             command = _string(first)
             if command is not None:
-                detail = "%s %s" % (kind, command.splitlines()[0] if command else "")
+                lines = unindent(command).splitlines()  # as the node will store it
+                detail = "%s %s" % (kind, lines[0] if lines else "")
             elif isinstance(first, ast.JoinedStr):
                 detail = "%s %s" % (kind, _segment(self.source, first)[1:-1])
             elif isinstance(first, (ast.Name, ast.Attribute)):
@@ -175,13 +191,14 @@ class _Scope:
             parent = self.value(expr.value)
             key = _string(expr.slice)
             if parent is not None and key is not None:
-                node = parent
-                for part in key.split("/"):
+                node, parts = _from(parent, key.split("/"))
+                for part in parts:
                     node = node.child(part) if node is not None else None
                 return node
         return None
 
     def _attach(self, parent, path, sym):
+        parent, path = _from(parent, path)
         for part in path[:-1]:
             nxt = parent.child(part)
             if nxt is None:
@@ -189,7 +206,7 @@ class _Scope:
             parent = nxt
         if sym.attached:  # the same variable added twice: show it again under its new name
             sym = _Sym("node", sym.name, sym.line, sym.column, sym.end_line, sym.type, sym.detail)
-        sym.name, sym.attached = path[-1], True
+        sym.name, sym.attached, sym.up = path[-1], True, parent
         parent.children.append(sym)
 
     def assign(self, target, sym):

@@ -51,6 +51,25 @@ def parse_max_time(value):
     return _whole(seconds) if seconds > 0 else None
 
 
+# Strings Conducto reads as booleans (its shared/types.py Bool): these are false, and so is
+# every other string there; we take only the usual true words, so a typo is an error.
+_FALSE_WORDS = frozenset(["", "0", "n", "none", "false", "f", "0.0"])
+_TRUE_WORDS = frozenset(["1", "y", "yes", "true", "t", "on", "1.0"])
+
+
+def parse_bool(value):
+    """True/False from a bool or a boolean string ("False", "true", "0"...); None otherwise."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _FALSE_WORDS:
+            return False
+        if word in _TRUE_WORDS:
+            return True
+    return None
+
+
 def _fail(name, value, expected):
     raise DefinitionError("%s=%r is invalid: expected %s" % (name, value, expected))
 
@@ -77,8 +96,10 @@ def validate(name, value):
         if not isinstance(value, Image):
             _fail(name, value, "an image name (str) or co.Image")
     elif name in ("requires_docker", "skip", "suppress_errors", "stop_on_error"):
-        if not isinstance(value, bool):
-            _fail(name, value, "True or False")
+        flag = parse_bool(value)
+        if flag is None:
+            _fail(name, value, 'True or False (or a string such as "true", "False", "0")')
+        return flag
     elif name == "max_time":
         seconds = parse_max_time(value)
         if seconds is None:

@@ -89,7 +89,7 @@ CASES = {
     "env_not_dict": ("root = co.Serial(env=['A'])\n", 2, "env=['A'] is invalid", False),
     "tags_str": ("root = co.Serial(tags='x')\n", 2, "tags='x' is invalid", False),
     "bad_image": ("root = co.Serial(image=5)\n", 2, "image=5 is invalid", False),
-    "bad_bool": ("root = co.Serial(skip='yes')\n", 2, "skip='yes' is invalid", False),
+    "bad_bool": ("root = co.Serial(skip='maybe')\n", 2, "skip='maybe' is invalid", False),
     "bad_parents_value": ("root = co.Exec('x', parents=5)\n", 2, "parents=5 is invalid", False),
     "parents_not_sibling": ("""\
         root = co.Parallel()

@@ -83,7 +83,8 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     }
     this.callbacks = new NodeCallbacks({
       tree: this.tree,
-      maxMem: ctx.budget.mem,
+      // Read when needed: a pipeline opened read-only (inspect) has no budget.
+      maxMem: () => ctx.budget.mem,
       // A run being closed or put to sleep ends its nodes `killed` or pending: no retries then.
       acting: () => !this.closing && !this.asleep,
       notice: (nodePath, message) => this.emitEvent({ type: 'notice', pipeline: this.id, time: Date.now(), path: nodePath, message }, true),

@@ -21,7 +21,7 @@ export interface CallbackHost {
   skip(path: string): void;
   setMem(path: string, mem: number): void;
   /** GB a node may ask for at most (the machine's memory). */
-  readonly maxMem: number;
+  maxMem(): number;
   /** False while the run is closing or falling asleep: callbacks then change nothing. */
   acting(): boolean;
 }
@@ -118,7 +118,7 @@ export class NodeCallbacks {
         }
         this.used.set(id, used + 1);
         if (cb.name === 'retry_with_double_mem') {
-          const mem = Math.min(node.params.mem * 2, this.host.maxMem);
+          const mem = Math.min(node.params.mem * 2, this.host.maxMem());
           this.host.setMem(node.path, mem);
           say(`retry ${used + 1} of ${max} with mem=${mem} GB`);
         } else {
@@ -162,7 +162,7 @@ export class NodeCallbacks {
     const mem = node.params.mem;
     const used = this.used.get(id) ?? 0;
     if (mem >= high! || (mem >= low! && used > 0)) return say(`mem=${mem} GB is at the limits ${low}-${high} GB: not retried`);
-    const next = Math.min(mem * 2, high!, this.host.maxMem);
+    const next = Math.min(mem * 2, high!, this.host.maxMem());
     if (next <= mem) return say(`no more memory to give (mem=${mem} GB): not retried`);
     this.used.set(id, used + 1);
     this.host.setMem(node.path, next);

@@ -86,11 +86,12 @@ def load(file, source=None):
     file may be a package folder (its __main__.py runs inside the package) or a notebook."""
     file = entry_file(file)
     context.definition_dir = os.path.dirname(file)
-    if source is None and notebook.is_notebook(file):
-        source = notebook.read_source(file)
     if source is None:
-        with tokenize.open(file) as f:
-            source = f.read()
+        if notebook.is_notebook(file):
+            source = notebook.read_source(file)
+        else:
+            with tokenize.open(file) as f:
+                source = f.read()
     else:
         source = notebook.source_of(file, source.lstrip("\ufeff"))
         # Tracebacks quote the buffer, not the file on disk (mtime None: never re-read).

@@ -195,11 +195,8 @@ def main(argv=None):
     elif not os.path.exists(file):
         sys.stderr.write("pipewright: no such file: %s\n" % argv[0])
         return EXIT_USAGE
-    elif os.path.isdir(file):  # a package run as `python -m PACKAGE`: its __main__.py
-        if not os.path.isfile(os.path.join(file, "__main__.py")):
-            sys.stderr.write("pipewright: %s is a folder without __main__.py\n" % argv[0])
-            return EXIT_USAGE
-        file = loader.entry_file(file)
+    elif os.path.isfile(os.path.join(file, "__main__.py")):
+        file = os.path.join(file, "__main__.py")  # a package run as `python -m PACKAGE`
     if opts.all and not opts.help:
         if opts.func or opts.args:
             sys.stderr.write("pipewright: --all takes no FUNC or arguments\n")

@@ -43,8 +43,8 @@ def entry_file(path):
         return path
     main = os.path.join(path, "__main__.py")
     if not os.path.isfile(main):
-        raise DefinitionError("%s is a folder without __main__.py: name a definition file, or "
-                              "a package run as `python -m PACKAGE`" % path, file=path, line=1)
+        raise DefinitionError("a folder without __main__.py: name a definition file, or the "
+                              "folder of a package run as `python -m PACKAGE`", file=path, line=1)
     return main
 
 

@@ -70,12 +70,12 @@ class PackageEntryPoint(unittest.TestCase):
                                 env=h._env(None), capture_output=True, text=True, timeout=60)
         self.assertEqual((result.returncode, result.stdout), (0, CI_TREE), result.stderr)
 
-    def test_a_folder_without_main_is_a_usage_error_naming_it(self):
+    def test_a_folder_without_main_is_an_error_naming_it(self):
         with h.TempDir() as d:
             d.write("x.py", "")
             result = h.run_cli(d.path)
-            self.assertEqual(result.returncode, 2)
-            self.assertIn("%s is a folder without __main__.py" % d.path, result.stderr)
+            self.assertEqual(result.returncode, 3)
+            self.assertIn("%s:1: a folder without __main__.py" % d.path, result.stderr)
 
 
 class PositionalArguments(unittest.TestCase):

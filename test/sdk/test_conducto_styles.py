@@ -70,6 +70,17 @@ class PackageEntryPoint(unittest.TestCase):
                                 env=h._env(None), capture_output=True, text=True, timeout=60)
         self.assertEqual((result.returncode, result.stdout), (0, CI_TREE), result.stderr)
 
+    def test_dash_m_local_hands_the_main_file_to_the_cli(self):
+        with h.TempDir() as d:
+            fake = d.write("cli.js", "console.log(JSON.stringify(process.argv.slice(2)))\n")
+            env = h._env({"PIPEWRIGHT_CLI": fake})
+            result = subprocess.run([sys.executable, "-m", "ci_package", "build", '["x"]', "--local"],
+                                    cwd=FIXTURES, env=env, capture_output=True, text=True,
+                                    timeout=60)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertEqual(json.loads(result.stdout), ["run", os.path.join(PACKAGE, "__main__.py"),
+                                                         "build", '["x"]', "--pending"])
+
     def test_a_folder_without_main_is_an_error_naming_it(self):
         with h.TempDir() as d:
             d.write("x.py", "")

@@ -73,6 +73,15 @@ def _new_main_module(file):
         sys.path.insert(0, folder)  # the file's own imports work as under `python FILE`
     if package is not None:
         name = package[0]
+        top = sys.modules.get(name.split(".")[0])
+        if top is not None and package[1] not in [os.path.dirname(os.path.abspath(p))
+                                                  for p in getattr(top, "__path__", [])]:
+            # Imported already from elsewhere (a folder named json): it would not be this one.
+            raise DefinitionError("the package folder %s is named like the module %s, already "
+                                  "imported from %s: rename the folder" % (
+                                      os.path.dirname(file), top.__name__,
+                                      getattr(top, "__file__", None) or "Python itself"),
+                                  file=file, line=1)
         importlib.import_module(name)
         module.__package__ = name
         module.__spec__ = importlib.util.spec_from_file_location(name + ".__main__", file)

@@ -81,6 +81,16 @@ class PackageEntryPoint(unittest.TestCase):
             self.assertEqual(json.loads(result.stdout), ["run", os.path.join(PACKAGE, "__main__.py"),
                                                          "build", '["x"]', "--pending"])
 
+    def test_a_package_named_like_an_imported_module_is_an_error_not_that_module(self):
+        with h.TempDir() as d:
+            os.mkdir(os.path.join(d.path, "json"))
+            d.write("json/__init__.py", "")
+            d.write("json/__main__.py", "import conducto as co\nfrom . import steps\n")
+            result = h.run_cli(os.path.join(d.path, "json"))
+            self.assertEqual(result.returncode, 3)
+            self.assertIn("json/__main__.py:1: the package folder %s/json is named like the "
+                          "module json, already imported from" % d.path, result.stderr)
+
     def test_a_folder_without_main_is_an_error_naming_it(self):
         with h.TempDir() as d:
             d.write("x.py", "")

@@ -26,6 +26,9 @@ class Definition:
 
     @property
     def stem(self):
+        """The file's name without extension; a package's __main__.py: the package's."""
+        if os.path.basename(self.file) == "__main__.py":
+            return os.path.basename(os.path.dirname(self.file))
         return os.path.splitext(os.path.basename(self.file))[0]
 
     def default_function(self):
@@ -68,9 +71,12 @@ def _new_main_module(file):
     module = types.ModuleType("__main__")
     module.__file__ = file
     package = _package_of(file)
-    folder = os.path.dirname(file) if package is None else package[1]
-    if folder not in sys.path:
-        sys.path.insert(0, folder)  # the file's own imports work as under `python FILE`
+    # The file's own imports work as under `python FILE`; a package's __main__.py gets the folder
+    # above the package too, first, as under `python -m PACKAGE` (and its own, as `python DIR`).
+    folders = [os.path.dirname(file)] + ([package[1]] if package is not None else [])
+    for folder in folders:
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
     if package is not None:
         name = package[0]
         top = sys.modules.get(name.split(".")[0])

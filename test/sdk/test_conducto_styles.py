@@ -81,6 +81,18 @@ class PackageEntryPoint(unittest.TestCase):
             self.assertEqual(json.loads(result.stdout), ["run", os.path.join(PACKAGE, "__main__.py"),
                                                          "build", '["x"]', "--pending"])
 
+    def test_a_folder_run_as_python_dir_with_absolute_imports_loads_too(self):
+        with h.TempDir() as d:
+            os.mkdir(os.path.join(d.path, "my-dir"))
+            d.write("my-dir/helper.py", "CMD = 'echo hi'\n")
+            d.write("my-dir/__main__.py", "import conducto as co\nimport helper\n"
+                                          "root = co.Serial()\nroot['a'] = co.Exec(helper.CMD)\n")
+            result = h.run_cli(os.path.join(d.path, "my-dir"), "--json")
+            self.assertEqual(result.returncode, 0, result.stderr)
+            document = json.loads(result.stdout)
+            self.assertEqual(document["name"], "my-dir")
+            self.assertEqual([n["command"] for n in document["nodes"][1:]], ["echo hi"])
+
     def test_a_package_named_like_an_imported_module_is_an_error_not_that_module(self):
         with h.TempDir() as d:
             os.mkdir(os.path.join(d.path, "json"))

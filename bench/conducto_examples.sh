@@ -79,5 +79,19 @@ while IFS=$'\t' read -r file func args expected note; do
   fi
 done <"$table"
 
+# Conducto's ci_cd tutorial, a package run as `python -m ci_cd --local` (from the client's
+# repository, when its mirror is here): `pipewright tree ci_cd` loads its __main__.py in the package.
+client=${CONDUCTO_CLIENT_GIT:-/work/.mirror/conducto+conducto/repo}
+if [ -e "$client" ]; then
+  tut=$(mktemp -d)
+  if git -C "$client" archive HEAD tutorials | tar -x -C "$tut" 2>/dev/null; then
+    got=$(cd "$tut/tutorials" && node "$cli" tree ci_cd 2>&1 | wc -l)
+    # 18: the root, Build and its 3 projects, Test with 3 projects of 3, 3 and 2 tests, Deploy
+    if [ "$got" = 18 ]; then echo "tutorial  ci_cd (python -m ci_cd): 18 nodes, as recorded"
+    else failed+=("tutorial  ci_cd (python -m ci_cd): $(cd "$tut/tutorials" && node "$cli" tree ci_cd 2>&1 | tail -1)"); fi
+  fi
+  rm -rf "$tut"
+fi
+
 for line in "${failed[@]}"; do echo "$line"; done
 echo "pairs: $total; Conducto prints a tree for $trees of them: Pipewright loads $loaded, $matched with the recorded node count; Conducto fails on $errors: Pipewright too on $same_error"

@@ -6,6 +6,8 @@ whenever it imports them. test/sdk/test_shadowing.py checks that this list is co
 import ast
 import collections.abc
 import hashlib
+import importlib
+import importlib.util
 import inspect
 import io
 import json

@@ -9,12 +9,15 @@ from .errors import DefinitionError
 from .node import Node
 
 USAGE = """\
-usage: pipewright FILE [FUNC] [--ARG=VALUE ...] [--param NAME=VALUE ...] [--json] [--list] [--errors=json]
+usage: pipewright FILE|PACKAGE_DIR [FUNC [ARG ...]] [--ARG=VALUE ...] [--param NAME=VALUE ...] [--json] [--list] [--errors=json]
        pipewright FILE --all [--errors=json] [--memory-limit MB] [--source-stdin]
        python FILE [FUNC] [--ARG=VALUE ...] [--json] [--local | --run]   (files calling co.main)
 
 Prints the tree of the pipeline FUNC returns (default: co.main's default, else the module's root
 node), or its pipeline JSON with --json. A FUNC returning something else prints that value.
+Bare ARGs fill FUNC's parameters in order (`pipeline.py primes_up_to 200`), as in Conducto.
+A folder means its __main__.py, run inside its package (`python -m PACKAGE`); a .ipynb file
+means its code cells.
   --param NAME=VALUE  a PipelineController parameter (add_parameter) for this run
   --list          the file's pipelines as a JSON array of {"name", "line", "default"}
   --all           evaluate the file once and every pipeline of --list needing no arguments:
@@ -189,9 +192,11 @@ def main(argv=None):
     source = None
     if opts.source_stdin:  # the editor's buffer; the file need not be saved (or exist)
         source = sys.stdin.buffer.read().decode("utf-8", errors="replace")
-    elif not os.path.isfile(file):
+    elif not os.path.exists(file):
         sys.stderr.write("pipewright: no such file: %s\n" % argv[0])
         return EXIT_USAGE
+    elif os.path.isfile(os.path.join(file, "__main__.py")):
+        file = os.path.join(file, "__main__.py")  # a package run as `python -m PACKAGE`
     if opts.all and not opts.help:
         if opts.func or opts.args:
             sys.stderr.write("pipewright: --all takes no FUNC or arguments\n")

@@ -7,6 +7,8 @@ import ast
 import collections.abc
 import enum
 import hashlib
+import importlib
+import importlib.util
 import inspect
 import io
 import json

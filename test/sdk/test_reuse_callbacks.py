@@ -205,3 +205,22 @@ class Integrations(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class FunctionNodeExit(unittest.TestCase):
+    """features/slack_callback's node function: `def certain(code): sys.exit(int(code))`."""
+
+    def test_a_node_function_exits_with_its_status(self):
+        with h.TempDir() as d:
+            path = d.write("p.py", "import sys\nimport conducto as co\n"
+                           "def certain(code):\n    sys.exit(int(code))\n"
+                           "def bye():\n    sys.exit('bye')\n"
+                           "def run() -> co.Serial:\n    sys.exit(0)\n")
+            self.assertEqual(h.run_cli(path, "certain", "--code=0").returncode, 0)
+            self.assertEqual(h.run_cli(path, "certain", "--code=1").returncode, 1)
+            result = h.run_cli(path, "bye")
+            self.assertEqual((result.returncode, result.stderr), (1, "bye\n"))
+            # A pipeline function that exits is still no pipeline (test_errors.py)
+            result = h.run_cli(path, "run")
+            self.assertEqual(result.returncode, 3)
+            self.assertIn("instead of producing a pipeline", result.stderr)

@@ -38,7 +38,7 @@ export class NodeCallbacks {
   /** Exec nodes' states in the order they entered them. */
   private readonly leafStates: [RunNode, NodeState][] = [];
   private readonly lastSeen = new Map<RunNode, NodeState>();
-  /** Retries used, by node path and callback. */
+  /** Retries used, by node path and callback (its owner's path and index). */
   private readonly used = new Map<string, number>();
   /** While callbacks act, the run is not settled (their resets and skips start more). */
   flushing = false;
@@ -83,7 +83,8 @@ export class NodeCallbacks {
   private fire(node: RunNode, state: NodeState): void {
     for (const { callback, owner } of this.callbacksFor(node)) {
       if (callback.event !== state && callback.event !== 'state_change') continue;
-      this.run(node, state, callback, `${owner.path}#${owner.spec.callbacks!.indexOf(callback)}`);
+      // Retries are counted per node: an inherited retry(2) gives each node below two.
+      this.run(node, state, callback, `${node.path}\n${owner.path}#${owner.spec.callbacks!.indexOf(callback)}`);
     }
   }
 

@@ -25,7 +25,8 @@ root["hopeless"] = co.Exec("exit 4")
 root["hopeless"].on_error(co.callback.retry(1))
 root["inherit"] = sub = co.Serial()
 with sub:
-    co.Exec(${JSON.stringify(flaky('inner', 2))}, name="inner")
+    co.Exec(${JSON.stringify(flaky('inner', 3))}, name="inner")
+    co.Exec(${JSON.stringify(flaky('inner2', 3))}, name="inner2")
 sub.on_error(co.callback.retry(2, inherited=True))
 root["after"] = co.Exec("echo after")
 `,
@@ -39,7 +40,8 @@ root["after"] = co.Exec("echo after")
   assert.equal(run.tree.get('/hopeless').executions.length, 2);
   assert.match(notices(events, '/hopeless').at(-1)!, /no retries left \(1 used\)/);
   assert.equal(run.tree.get('/inherit/inner').state, 'done');
-  assert.equal(run.tree.get('/inherit/inner').executions.length, 2);
+  assert.equal(run.tree.get('/inherit/inner').executions.length, 3);
+  assert.equal(run.tree.get('/inherit/inner2').executions.length, 3, 'each node below has its own two retries');
   assert.equal(run.tree.get('/after').state, 'done');
   await run.close();
 });

@@ -119,9 +119,13 @@ export class NodeCallbacks {
         }
         this.used.set(id, used + 1);
         if (cb.name === 'retry_with_double_mem') {
-          const mem = Math.min(node.params.mem * 2, this.host.maxMem());
-          this.host.setMem(node.path, mem);
-          say(`retry ${used + 1} of ${max} with mem=${mem} GB`);
+          // The Exec nodes that failed get twice their memory (a Serial's own mem may not reach them).
+          const doubled = this.failedLeaves(node).map((leaf) => {
+            const mem = Math.min(leaf.params.mem * 2, this.host.maxMem());
+            this.host.setMem(leaf.path, mem);
+            return leaf === node ? `mem=${mem} GB` : `${leaf.path} mem=${mem} GB`;
+          });
+          say(`retry ${used + 1} of ${max} with ${doubled.join(', ')}`);
         } else {
           say(`retry ${used + 1} of ${max}`);
         }
@@ -131,7 +135,7 @@ export class NodeCallbacks {
         return this.handleMemoryErrors(node, state, cb, id, say);
       case 'skip_some_errors': {
         if (!this.failed(state)) return say(`the node is ${state}: no errors to skip`);
-        const failed = [...this.host.tree.leaves(node)].filter((l) => (l.state === 'error' || l.state === 'killed') && !l.skipped);
+        const failed = this.failedLeaves(node);
         const max = count('max_num_errors');
         if (failed.length > max) return say(`${failed.length} Exec nodes failed, more than ${max}: not skipped`);
         say(`skipping ${failed.length} failed Exec node${failed.length === 1 ? '' : 's'}: ${failed.map((l) => l.path).join(', ')}`);
@@ -154,21 +158,31 @@ export class NodeCallbacks {
    */
   private handleMemoryErrors(node: RunNode, state: NodeState, cb: NodeCallback, id: string, say: (m: string) => void): void {
     if (!this.failed(state)) return;
-    const ooms = [...this.host.tree.leaves(node)].map((l) => l.executions.at(-1)).filter((e) => e?.reason === 'oom');
-    if (!ooms.length) return say('not an out-of-memory error: not retried');
+    const hungry = this.failedLeaves(node).filter((l) => l.executions.at(-1)?.reason === 'oom');
+    if (!hungry.length) return say('not an out-of-memory error: not retried');
+    const ooms = hungry.map((l) => l.executions.at(-1));
     const [low, high] = Array.isArray(cb.args.mem_limits) ? (cb.args.mem_limits as number[]) : [8, 32];
     const maxDuration = typeof cb.args.max_duration === 'number' ? cb.args.max_duration : 3600;
     const longest = Math.max(...ooms.map((e) => ((e!.endedAt ?? e!.startedAt) - e!.startedAt) / 1000));
     if (longest >= maxDuration) return say(`it ran ${longest.toFixed(0)}s, not under max_duration=${maxDuration}s: not retried`);
-    const mem = node.params.mem;
+    // Decided by the largest of the Exec nodes that ran out of memory; each gets twice its own.
+    const mem = Math.max(...hungry.map((l) => l.params.mem));
     const used = this.used.get(id) ?? 0;
     if (mem >= high! || (mem >= low! && used > 0)) return say(`mem=${mem} GB is at the limits ${low}-${high} GB: not retried`);
-    const next = Math.min(mem * 2, high!, this.host.maxMem());
-    if (next <= mem) return say(`no more memory to give (mem=${mem} GB): not retried`);
+    const next = (leaf: RunNode) => Math.min(leaf.params.mem * 2, high!, this.host.maxMem());
+    if (hungry.every((l) => next(l) <= l.params.mem)) return say(`no more memory to give (mem=${mem} GB): not retried`);
     this.used.set(id, used + 1);
-    this.host.setMem(node.path, next);
-    say(`out of memory: retry with mem=${next} GB`);
+    const given = hungry.map((leaf) => {
+      this.host.setMem(leaf.path, next(leaf));
+      return leaf === node ? `mem=${next(leaf)} GB` : `${leaf.path} mem=${next(leaf)} GB`;
+    });
+    say(`out of memory: retry with ${given.join(', ')}`);
     this.host.reset(node.path);
+  }
+
+  /** Exec nodes at or below `node` that failed (and are not skipped). */
+  private failedLeaves(node: RunNode): RunNode[] {
+    return [...this.host.tree.leaves(node)].filter((l) => (l.state === 'error' || l.state === 'killed') && !l.skipped);
   }
 
   private failed(state: NodeState): boolean {

@@ -88,6 +88,9 @@ root["double"].on_error(co.callback.retry_with_double_mem(2))
 # 300 MB of bytes: killed at 0.125 and 0.25 GB, fits in 0.5 GB
 root["hungry"] = co.Exec("python3 -c 'import os; print(len(os.urandom(300 * 2 ** 20)))'", mem=0.125)
 root["hungry"].on_error(co.callback.handle_memory_errors(mem_limits=(0.5, 1)))
+root["group"] = co.Serial(mem=0.25)
+root["group/own"] = co.Exec(${JSON.stringify(flaky('own', 2))}, mem=0.5)
+root["group"].on_error(co.callback.retry_with_double_mem(1))
 root["not oom"] = co.Exec("exit 3", mem=0.25)
 root["not oom"].on_error(co.callback.handle_memory_errors(mem_limits=(0.5, 1)))
 `,
@@ -96,6 +99,9 @@ root["not oom"].on_error(co.callback.handle_memory_errors(mem_limits=(0.5, 1)))
   const double = run.tree.get('/double');
   assert.equal(double.state, 'done');
   assert.deepEqual(double.executions.map((e) => e.params.mem), [0.25, 0.5]);
+  // On a Serial, the Exec nodes that failed get twice their own memory.
+  assert.deepEqual(run.tree.get('/group/own').executions.map((e) => e.params.mem), [0.5, 1]);
+  assert.match(notices(events, '/group')[0]!, /retry 1 of 1 with \/group\/own mem=1 GB/);
   const hungry = run.tree.get('/hungry');
   assert.equal(hungry.state, 'done', JSON.stringify(notices(events, '/hungry')));
   assert.deepEqual(hungry.executions.map((e) => [e.params.mem, e.reason ?? 'ok']), [[0.125, 'oom'], [0.25, 'oom'], [0.5, 'ok']]);

@@ -7,6 +7,7 @@ import ast
 import collections.abc
 import hashlib
 import importlib
+import importlib.abc
 import importlib.util
 import inspect
 import io

@@ -8,6 +8,7 @@ import collections.abc
 import enum
 import hashlib
 import importlib
+import importlib.abc
 import importlib.util
 import inspect
 import io

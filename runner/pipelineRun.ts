@@ -12,7 +12,7 @@ import { validateModification } from './model/validateModification';
 import { RunTree, type RunNode } from './model/runTree';
 import { GENERATED_PIPELINE, isLazyGenerate, launch, outputsOf, type Ending, type LaunchHost } from './run/launch';
 import { replay } from './run/replay';
-import { OpenContexts } from './run/reuseContext';
+import { OpenContexts, reuseContextOf } from './run/reuseContext';
 import { instanceImageMap } from './docker/imageMap';
 import type { RunContext } from './runContext';
 import { ResourceBudget } from './scheduler/resourceBudget';
@@ -74,6 +74,11 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     this.tree = new RunTree(doc.nodes);
     this.space = ctx.store.space(meta.id);
     this.scheduler = new Scheduler(this.tree, new ResourceBudget(ctx.budget), (leaf) => this.startLeaf(leaf));
+    // A "new" reuse context has one container: its nodes run there one at a time.
+    this.scheduler.exclusiveKey = (leaf) => {
+      const context = reuseContextOf(leaf);
+      return context.pinned ? context.key : null;
+    };
     this.log = ctx.store.openEventLog(meta.id);
     this.inbox = new ControlInbox(ctx.store.dir(meta.id));
     if (StepEngine.applies(this.tree)) {

@@ -2,7 +2,7 @@
 // on the real engine: which nodes see the files others left in their container.
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { dockerSuite, lastLog, until } from '../helpers/runnerHarness';
+import { dockerSuite, lastLog, maxConcurrentRunning, until } from '../helpers/runnerHarness';
 
 const h = dockerSuite();
 
@@ -44,8 +44,10 @@ with co.Parallel(container_reuse_context=co.ContainerReuseContext.NEW) as root:
         co.Exec("mkdir /tmp/lock && sleep 0.3 && rmdir /tmp/lock && echo %d >> /tmp/seen && cat /tmp/seen" % i, name="p%d" % i)
 `,
   );
-  const { run } = await h.run(file);
+  const { run, events } = await h.run(file);
   const leaves = [...run.tree.leaves(run.tree.root)];
+  // The others wait queued (as Conducto shows them), not running.
+  assert.equal(maxConcurrentRunning(events, (p) => p.startsWith('/p')), 1);
   assert.equal(run.tree.root.state, 'done', leaves.map((l) => `${l.path}: ${lastLog(run, l.path)}`).join('\n'));
   assert.equal(new Set(leaves.map((l) => l.executions[0]!.containerId)).size, 1);
   assert.equal(Math.max(...leaves.map((l) => lastLog(run, l.path).trim().split('\n').length)), 3, 'the last one saw all three');
@@ -77,5 +79,24 @@ with co.Serial() as root:
   assert.equal(lastLog(run, '/local/nested global/escaped'), 'apart\n');
   assert.equal(lastLog(run, '/local/read'), 'mine\n');
   assert.equal(run.tree.get('/local/read').executions[0]!.containerId, localContainer);
+  await run.close();
+});
+
+test('nodes waiting for their context\'s container hold no resources: a node outside it starts meanwhile', async () => {
+  const file = h.write(
+    'context_queue.py',
+    `import conducto as co
+with co.Parallel() as root:
+    with co.Parallel(name="ctx", container_reuse_context=co.ContainerReuseContext.NEW):
+        for i in range(3):
+            co.Exec("sleep 1", name="p%d" % i)
+    co.Exec("echo other", name="other")
+`,
+  );
+  const { run } = await h.run(file, { budget: { cpu: 2 } });
+  assert.equal(run.tree.root.state, 'done');
+  const first = run.tree.get('/ctx/p0').executions[0]!;
+  const other = run.tree.get('/other').executions[0]!;
+  assert.ok(other.startedAt < first.endedAt!, `/other started ${other.startedAt - first.endedAt!} ms after /ctx/p0 ended`);
   await run.close();
 });

@@ -3,6 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import type { RunnerEvent } from '../../protocol/runner';
+import { PipelineRun } from '../../runner/pipelineRun';
 import { dockerSuite, lastLog } from '../helpers/runnerHarness';
 
 const h = dockerSuite();
@@ -134,8 +135,14 @@ r["poll/a"].on_state_change(co.callback.github_status("https://github.com/o/r.gi
   ]);
   assert.match(notices(events, '/poll')[0]!, /co\.callback\.email \(on_done\): email is not configured .*to ops@example\.com/);
   assert.deepEqual(notices(events, '/poll/a').map((m) => m.match(/now (\w+)/)?.[1]), ['queued', 'running', 'done']);
-  // Kept in the event log with the rest of the run.
   await run.close();
+  // Kept in the event log with the rest of the run; read back as `pipewright logs` / `show` do (store only).
+  const ctx = await h.context();
+  const stored = await PipelineRun.inspect(run.id, { store: ctx.store });
+  assert.equal(stored.tree.root.state, 'done');
+  const kept: string[] = [];
+  for await (const e of ctx.store.readEvents(run.id)) if (e.type === 'notice') kept.push(e.message);
+  assert.equal(kept.length, notices(events, '/').length + notices(events, '/poll').length + notices(events, '/poll/a').length);
 });
 
 test('a node that messages Slack through co.integrations ends done, its log saying Slack is not configured', async () => {

@@ -27,6 +27,9 @@ export interface Worker {
   contextEnded?: boolean;
 }
 
+/** How long a pinned worker whose runner died waits for the rest of its context, at least. */
+const PINNED_IDLE_SEC = 3600;
+
 /** Jobs of a pinned context take turns at its one worker, first come first served. */
 interface Lane {
   busy: boolean;
@@ -38,8 +41,6 @@ interface Lane {
  * as Conducto and act do it: a node costs a few bytes on an attached stdin instead of a
  * `docker run`. Each worker's agent (agent.ts) runs one job at a time.
  */
-const PINNED_IDLE_SEC = 3600;
-
 export class WorkerPool {
   private readonly workers = new Map<string, Worker[]>();
   private readonly lanes = new Map<string, Lane>();

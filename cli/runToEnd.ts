@@ -38,6 +38,8 @@ export async function runToEnd(run: PipelineRun, json: boolean, io: CliIO, start
   let live: LiveStatus | undefined;
   // Pulls and builds take a while: say so on stderr (with --json, they are events like the rest).
   if (!json) run.on('event', (event) => event.type === 'image' && io.err(`${event.kind} ${event.image}: ${event.message}\n`));
+  // Notices (node callbacks, what the runner could not do) on stderr too.
+  if (!json) run.on('event', (event) => event.type === 'notice' && io.err(`${event.path ? `${event.path}: ` : ''}${event.message}\n`));
   if (json) {
     run.on('event', (event: RunnerEvent) => io.out(`${JSON.stringify(event)}\n`));
   } else if (process.stdout.isTTY) {

@@ -69,6 +69,21 @@ export interface PipelineNode {
   step?: StepSpec;
   /** Root of a ClearML-style pipeline (PipelineController). */
   controller?: ControllerSpec;
+  /** Conducto callbacks (`node.on_error(co.callback.retry(3))`), in the order registered. */
+  callbacks?: NodeCallback[];
+}
+
+/** The node states a callback can be registered for; `state_change` is any of them. */
+export const CALLBACK_EVENTS = ['queued', 'running', 'done', 'error', 'killed', 'state_change'] as const;
+export type CallbackEvent = (typeof CALLBACK_EVENTS)[number];
+
+/** A Conducto callback (its callback.py): what the runner does when the node enters `event`. */
+export interface NodeCallback {
+  event: CallbackEvent;
+  /** retry, retry_then_skip, retry_with_double_mem, handle_memory_errors, skip_some_errors, email, slack_status... */
+  name: string;
+  /** Its keyword arguments, `inherited` (it applies to the subtree too) among them. */
+  args: Record<string, unknown>;
 }
 
 /** A PipelineController step. References (`${stage1.artifacts.x.url}`) are resolved at start. */

@@ -10,6 +10,7 @@ import type { RunNode } from '../model/runTree';
 import { CONTAINER_PATHS } from '../nodePaths';
 import type { ImageMap } from '../docker/imageMap';
 import type { ImageResolver } from '../runContext';
+import { reuseContextOf } from './reuseContext';
 
 /** What became of an execution. */
 export type Ending =
@@ -60,6 +61,7 @@ export async function launch(host: LaunchHost, leaf: RunNode, execution: Executi
       signal,
     );
     execution.image = image.name;
+    const context = reuseContextOf(leaf);
     if (image.mapped || image.git) execution.imageFrom = { ...(image.mapped ? { mapped: image.mapped } : {}), ...(image.git ? { git: image.git } : {}) };
     const job: JobSpec = {
       pipelineId: host.pipelineId,
@@ -77,7 +79,8 @@ export async function launch(host: LaunchHost, leaf: RunNode, execution: Executi
       mem: leaf.params.mem,
       gpu: leaf.params.gpu,
       requiresDocker: leaf.params.requires_docker,
-      reuseContext: leaf.params.container_reuse_context,
+      reuseContext: context.key,
+      ...(context.pinned ? { pinnedContext: true } : {}),
       maxTimeSec: leaf.params.max_time,
     };
     if (host.steps?.isStep(leaf)) {

@@ -4,7 +4,7 @@ import json
 import os
 import sys
 
-from . import batch, dag, export, handoff, loader, pretty, report
+from . import batch, callables, dag, export, handoff, loader, pretty, report
 from .errors import DefinitionError
 from .node import Node
 
@@ -140,7 +140,13 @@ def run(get_definition, opts, file):
             sys.stderr.write("pipewright: %s\n" % handoff.run_with_cli(definition.file, opts.func,
                                                                          list(opts.args) + extra))
             return EXIT_USAGE
-        name, result, func = loader.pick(definition, opts.func, opts.args)
+        try:
+            name, result, func = loader.pick(definition, opts.func, opts.args)
+        except SystemExit as e:
+            status = _node_function_exit(definition, opts, e)
+            if status is None:
+                raise
+            return status
         if opts.params:
             from .clearml import overrides
             overrides.check_target(result, opts.params, definition.file)
@@ -161,6 +167,27 @@ def run(get_definition, opts, file):
     except (Exception, SystemExit) as e:
         report.report(e, file, opts.errors_json)
         return EXIT_DEFINITION
+
+
+def _node_function_exit(definition, opts, exc):
+    """The status of a function run as a node's command (FUNC given, no --json) that ended itself
+    with sys.exit(), as Python exits (Conducto's features/slack_callback: sys.exit(int(code))).
+    None when it is a pipeline function (annotated to return a node): exiting is an error there."""
+    if opts.json or opts.func is None:
+        return None
+    func = definition.globals.get(opts.func)
+    if not callable(func):
+        return None
+    hint = callables.return_annotation(func)
+    names = ("Node", "Serial", "Parallel", "Exec", "Lazy")
+    if (isinstance(hint, type) and issubclass(hint, Node)) or \
+            (isinstance(hint, str) and hint.split(".")[-1] in names):
+        return None
+    code = exc.code
+    if code is None or isinstance(code, int):
+        return code or 0
+    sys.stderr.write("%s\n" % (code,))
+    return 1
 
 
 def _definition_path(given):

@@ -5,6 +5,7 @@ whenever it imports them. test/sdk/test_shadowing.py checks that this list is co
 # flake8: noqa: F401
 import ast
 import collections.abc
+import enum
 import hashlib
 import importlib
 import importlib.abc

@@ -53,7 +53,7 @@ class _Data:
     def _path(self, name):
         root = os.path.realpath(self._root())
         path = os.path.realpath(os.path.join(root, str(name).lstrip("/")))
-        if path != root and not path.startswith(root + os.sep):
+        if not _inside(path, root):
             raise ValueError("data name %r leads out of co.data.%s's folder" % (name, self._kind))
         return path
 
@@ -178,6 +178,11 @@ def _copy_into(file, out):
         shutil.copyfileobj(f, out)
 
 
+def _inside(path, root):
+    """Whether the real path `path` is `root` or below it (`root` may be `/`)."""
+    return os.path.commonpath([path, root]) == root
+
+
 def _cache_name(name, checksum):
     return "conducto-cache/%s/%s.tar.gz" % (name, checksum)
 
@@ -185,12 +190,12 @@ def _cache_name(name, checksum):
 def _check_member(member, restore_dir):
     root = os.path.realpath(restore_dir)
     target = os.path.realpath(os.path.join(root, member.name))
-    if target != root and not target.startswith(root + os.sep):
+    if not _inside(target, root):
         raise ValueError("cache member %r leads out of %s" % (member.name, restore_dir))
     if member.islnk() or member.issym():
         link = os.path.realpath(os.path.join(os.path.dirname(target), member.linkname)) if member.issym() else \
             os.path.realpath(os.path.join(root, member.linkname))
-        if link != root and not link.startswith(root + os.sep):
+        if not _inside(link, root):
             raise ValueError("cache member %r links out of %s" % (member.name, restore_dir))
     if not (member.isfile() or member.isdir() or member.issym() or member.islnk()):
         raise ValueError("cache member %r is a device or FIFO" % member.name)

@@ -4,7 +4,7 @@
 // runner; its exit status comes from the agent's end marker; nothing on the host is shared with a
 // container to carry jobs or results.
 import type Dockerode from 'dockerode';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, realpathSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar-stream';
 import { abortReason, cancelledOutcome, type Backend, type JobHooks, type JobOutcome, type JobSpec, type LeftJob, type PipelineBackend } from '../backend';
@@ -73,7 +73,7 @@ export class LocalDockerPipeline implements PipelineBackend {
     private readonly options: LocalDockerOptions & { hostCpus: number },
   ) {
     this.pool = new WorkerPool(docker, options.hostCpus, options.dockerSocket, options.workerIdleMs);
-    this.network = new PipelineNetwork(docker, pipelineId, space.dir);
+    this.network = new PipelineNetwork(docker, pipelineId, realPath(space.dir));
   }
 
   async run(job: JobSpec, hooks: JobHooks, signal: AbortSignal): Promise<JobOutcome> {
@@ -269,6 +269,15 @@ export class LocalDockerPipeline implements PipelineBackend {
         (archive as NodeJS.ReadableStream).pipe(unpack);
       });
     }
+  }
+}
+
+/** The path without links (the same store reached by two paths is one owner); as given if it is gone. */
+function realPath(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return dir;
   }
 }
 

@@ -37,12 +37,26 @@ export class PipelineNetwork {
     return this.ready;
   }
 
-  /** Removes the network; one a node's own container still uses stays, as Conducto leaves it. */
+  /**
+   * Removes the network, also one a previous runner made (this one only re-attached to its jobs);
+   * one a node's own container still uses stays, as Conducto leaves it.
+   */
   async remove(): Promise<void> {
     const ready = this.ready;
     this.ready = undefined;
-    const name = await ready?.catch(() => undefined);
-    if (name) await this.docker.getNetwork(name).remove().catch(() => undefined);
+    await ready?.catch(() => undefined);
+    for (const name of this.names()) {
+      const found = await this.docker.getNetwork(name).inspect().catch(() => null);
+      if ((found as { Labels?: Record<string, string> } | null)?.Labels?.[OWNER_LABEL] === this.owner) {
+        await this.docker.getNetwork(name).remove().catch(() => undefined);
+      }
+    }
+  }
+
+  /** Conducto's name, then the one used when a namesake pipeline of another store holds it. */
+  private names(): string[] {
+    const conducto = conductoNetworkName(this.pipelineId);
+    return [conducto, `${conducto}_${this.owner.slice(0, 8)}`];
   }
 
   /**
@@ -50,11 +64,11 @@ export class PipelineNetwork {
    * this owner's key (the nodes still find it in CONDUCTO_NETWORK).
    */
   private async make(): Promise<string> {
-    const conducto = conductoNetworkName(this.pipelineId);
-    for (const name of [conducto, `${conducto}_${this.owner.slice(0, 8)}`]) {
+    const names = this.names();
+    for (const name of names) {
       if (await this.claim(name)) return name;
     }
-    throw new Error(`the Docker networks ${conducto} and ${conducto}_${this.owner.slice(0, 8)} belong to other pipelines`);
+    throw new Error(`the Docker networks ${names.join(' and ')} belong to other pipelines of the same name (other stores)`);
   }
 
   /** Whether `name` is now this pipeline's network: found as ours, or made. */

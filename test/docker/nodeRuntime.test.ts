@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { conductoNetworkName } from '../../runner/localDocker/pipelineNetwork';
+import { conductoNetworkName, PipelineNetwork } from '../../runner/localDocker/pipelineNetwork';
 import { BUSYBOX_IMAGE, dockerSuite, lastLog, until } from '../helpers/runnerHarness';
 
 const h = dockerSuite();
@@ -247,5 +247,26 @@ root["use"] = co.Exec("for i in $(seq 1 50); do wget -q -O- http://${service}/ 2
   } finally {
     await ctx.docker.getContainer(service).remove({ force: true }).catch(() => undefined);
     for (const id of h.pipelineIds) await ctx.docker.getNetwork(conductoNetworkName(id)).remove().catch(() => undefined);
+  }
+});
+
+test("a namesake pipeline of another store on the same engine gets a network of its own, and each removes only its own", async () => {
+  const { docker } = await h.context();
+  const id = `pw-test-${randomBytes(4).toString('hex')}`;
+  const mine = new PipelineNetwork(docker, id, '/store-a/pipelines/x');
+  const theirs = new PipelineNetwork(docker, id, '/store-b/pipelines/x');
+  try {
+    assert.equal(await mine.ensure(), conductoNetworkName(id));
+    const other = await theirs.ensure();
+    assert.notEqual(other, conductoNetworkName(id));
+    assert.ok(other.startsWith(`${conductoNetworkName(id)}_`));
+    await theirs.remove();
+    assert.equal(await docker.getNetwork(conductoNetworkName(id)).inspect().then(() => 'kept', () => 'gone'), 'kept');
+    // A later runner of the same pipeline (it only re-attached) removes what the first one made.
+    await new PipelineNetwork(docker, id, '/store-a/pipelines/x').remove();
+    assert.equal(await docker.getNetwork(conductoNetworkName(id)).inspect().then(() => 'kept', () => 'gone'), 'gone');
+  } finally {
+    await mine.remove();
+    await theirs.remove();
   }
 });

@@ -92,9 +92,16 @@ export class PipelineNetwork {
         return true;
       } catch (err) {
         // Made meanwhile by someone else: look again at whose it is.
-        if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+        if ((err as { statusCode?: number }).statusCode !== 409) throw networkError(name, err);
       }
     }
     return false;
   }
+}
+
+/** Why the network could not be made, saying what to do when the engine ran out of address pools. */
+function networkError(name: string, err: unknown): Error {
+  const text = String((err as { json?: { message?: string } }).json?.message ?? (err as Error).message ?? err);
+  const hint = /address pool|non-overlapping/i.test(text) ? ' (the engine has no free address range: remove unused networks with `docker network prune`, or widen default-address-pools in daemon.json)' : '';
+  return new Error(`could not create the pipeline's Docker network ${name}: ${text}${hint}`);
 }

@@ -59,8 +59,8 @@ class _Data:
 
     # ---- Conducto's API ---------------------------------------------------------------------
 
-    def put(self, name, file):
-        """Copies the local file `file` in under `name`."""
+    def put(self, name, file, skip_cleanup=False):
+        """Copies the local file `file` in under `name` (`skip_cleanup`: Conducto's S3 versions; nothing here)."""
         dest = self._path(name)
         self._write(dest, lambda out: _copy_into(file, out))
 

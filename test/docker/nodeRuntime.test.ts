@@ -152,12 +152,12 @@ root["bash"] = co.Exec("""set -o pipefail
 false | true; echo "status=$?"
 [[ "abc" == a* ]] && echo glob-match
 arr=(x y z); echo "\${arr[2]}" """)
-root["busybox"] = co.Exec('echo "on sh: bash=\${BASH_VERSION:-none}"; false | true; echo "status=$?"', image="${BUSYBOX_IMAGE}")
+root["busybox"] = co.Exec('echo "on sh: bash=\${BASH_VERSION:-none}"; false | true; echo "status=$?"; conducto-data-pipeline list 2>&1; echo "tool=$?"', image="${BUSYBOX_IMAGE}")
 `,
   );
   const { run } = await h.run(file);
   assert.equal(lastLog(run, '/bash'), 'status=1\nglob-match\nz\n');
-  assert.equal(lastLog(run, '/busybox'), 'on sh: bash=none\nstatus=0\n');
+  assert.equal(lastLog(run, '/busybox'), 'on sh: bash=none\nstatus=0\nconducto-data-pipeline: this image has no python3 (the tool needs Python 3.8 or later)\ntool=127\n', 'the data tools say why they cannot run without Python');
   await run.close();
 });
 

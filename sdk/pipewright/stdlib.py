@@ -5,6 +5,7 @@ whenever it imports them. test/sdk/test_shadowing.py checks that this list is co
 # flake8: noqa: F401
 import ast
 import collections.abc
+import contextlib
 import enum
 import hashlib
 import importlib
@@ -21,12 +22,17 @@ import re
 import shlex
 import shutil
 import subprocess
+import tarfile
+import tempfile
+import textwrap
 import threading
 import time
 import tokenize
 import traceback
 import types
 import typing
+import urllib.parse
+import uuid
 
 try:
     import resource  # POSIX only: the memory and CPU limits of an evaluation

@@ -10,6 +10,9 @@ import csv
 import enum
 import fnmatch
 import hashlib
+import importlib
+import importlib.abc
+import importlib.util
 import inspect
 import io
 import json
@@ -22,7 +25,9 @@ import re
 import shlex
 import shutil
 import subprocess
+import tarfile
 import tempfile
+import textwrap
 import threading
 import time
 import tokenize

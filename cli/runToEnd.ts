@@ -56,15 +56,6 @@ export async function runToEnd(run: PipelineRun, json: boolean, io: CliIO, start
       io.out(`${event.state.padEnd(7)} ${event.path}${why} ${((e.endedAt! - e.startedAt) / 1000).toFixed(2)}s\n`);
     });
   }
-  // Notices (a callback's prints among them: ClearML's controller console) are shown as they come.
-  if (!json) {
-    run.on('event', (event: RunnerEvent) => {
-      if (event.type !== 'notice') return;
-      const text = `notice${event.path ? ` ${event.path}` : ''}: ${event.message}\n`;
-      if (live) live.above(text);
-      else io.err(text);
-    });
-  }
   // Whatever fails (a refused operation, an unknown node, the summary), the pipeline is let go of
   // before the error is reported: its workers would otherwise keep the process alive for ever.
   try {

@@ -41,14 +41,6 @@ export class LiveStatus {
     this.draw();
   }
 
-  /** Writes text (ending in a newline) above the live tree, which is drawn again below it. */
-  above(text: string): void {
-    const erase = this.lines ? `\x1b[${this.lines}A\x1b[J` : '';
-    this.lines = 0;
-    this.write(`${erase}${text}`);
-    this.draw();
-  }
-
   private draw(): void {
     const text = `${this.header()}\n${this.body()}`;
     const erase = this.lines ? `\x1b[${this.lines}A\x1b[J` : '';

@@ -139,8 +139,8 @@ test('a pipeline from task scripts through `pipewright run`: scripts found by Ta
   const file = workspace('tasks_run', TASKS);
   const result = await pipewrightRun(file, env);
   assert.equal(result.code, 0, result.stderr + result.stdout);
-  assert.match(result.stderr, /notice \/stage_process: pre_execute_callback of stage_process printed:\nCloning Task id=\w+ with parameters: \{'General\/dataset_task_id': '', 'General\/dataset_url': '\/pipewright/, 'the CLI shows what a callback prints');
-  assert.match(result.stderr, /notice \/stage_process: post_execute_callback of stage_process printed:\nCompleted Task id=/);
+  assert.match(result.stderr, /\/stage_process: pre_execute_callback of stage_process printed:\nCloning Task id=\w+ with parameters: \{'General\/dataset_task_id': '', 'General\/dataset_url': '\/pipewright/, 'the CLI shows what a callback prints');
+  assert.match(result.stderr, /\/stage_process: post_execute_callback of stage_process printed:\nCompleted Task id=/);
   await checkRun(/pipeline ([a-z]+(?:-[a-z]+)+)/.exec(result.stdout)![1]!);
 });
 
@@ -150,7 +150,7 @@ test('the same pipeline as `python3 pipeline.py`: start() waits for the steps, t
   const result = await pythonScript(file, env);
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stdout.trim(), 'done completed', 'nothing is printed before the steps ran');
-  assert.match(result.stderr, /notice \/stage_process: pre_execute_callback of stage_process printed:\nCloning Task id=/);
+  assert.match(result.stderr, /\/stage_process: pre_execute_callback of stage_process printed:\nCloning Task id=/);
   assert.match(result.stderr, /step stage_train: completed/);
   await checkRun(/pipeline ([a-z]+(?:-[a-z]+)+) started/.exec(result.stderr)![1]!);
 });
@@ -322,5 +322,5 @@ if __name__ == "__main__":
   });
   const result = await pipewrightRun(file, env);
   assert.equal(result.code, 0, result.stderr + result.stdout);
-  assert.match(result.stderr, /notice \/make: post_execute_callback of make printed:\nexecuted True \['data'\] \{'rows': 3\}/);
+  assert.match(result.stderr, /\/make: post_execute_callback of make printed:\nexecuted True \['data'\] \{'rows': 3\}/);
 });

@@ -105,8 +105,8 @@ class Launch:
                     self.state = event.get("state")
                     continue
                 if event.get("type") == "notice":  # a callback's prints among them
-                    where = " %s" % event["path"] if event.get("path") else ""
-                    sys.stderr.write("notice%s: %s\n" % (where, event.get("message", "")))
+                    where = "%s: " % event["path"] if event.get("path") else ""
+                    sys.stderr.write("%s%s\n" % (where, event.get("message", "")))
                     sys.stderr.flush()
                     continue
                 node = apply_event(steps, event, self.pipeline_id)

@@ -60,6 +60,18 @@ export interface PipelineNode {
   step?: StepSpec;
   /** Root of a ClearML-style pipeline (PipelineController). */
   controller?: ControllerSpec;
+  /** The controller node of a PipelineDecorator pipeline: it runs the pipeline function, which adds the steps. */
+  decorated?: DecoratedSpec;
+}
+
+/** A PipelineDecorator pipeline's function, run by the runner's controller (runner/clearml/decoratedController.ts). */
+export interface DecoratedSpec {
+  /** The definition file. */
+  file: string;
+  /** The pipeline function (decorated with PipelineDecorator.pipeline). */
+  function: string;
+  /** The components the file defines (each call of one adds a step). */
+  components: string[];
 }
 
 /** A PipelineController step. References (`${stage1.artifacts.x.url}`) are resolved at start. */

@@ -5,6 +5,7 @@ import { nodeName } from '../protocol/pipeline';
 import type { EndReason, ExecutionRecord, NodeModification, NodeState, PipelineSummary, RunnerEvent } from '../protocol/runner';
 import { readPipelineStream } from '../evaluator/readPipeline';
 import type { JobOutcome, PipelineBackend } from './backend';
+import { DecoratedController } from './clearml/decoratedController';
 import { StepEngine } from './clearml/stepEngine';
 import { applyModification } from './model/applyModification';
 import { validateModification } from './model/validateModification';
@@ -52,6 +53,8 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
   private readonly inbox: ControlInbox;
   /** PipelineController steps (runner/clearml), when the pipeline has any. */
   private readonly steps: StepEngine | undefined;
+  /** The controller of a PipelineDecorator pipeline (its body adds the steps), when it is one. */
+  private readonly decorated: DecoratedController | undefined;
   private readonly launchHost: LaunchHost;
   private fallingAsleep: Promise<void> | undefined;
   status: 'active' | 'sleeping' = 'active';
@@ -72,6 +75,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
       this.scheduler.dependencyRule = (parent, child) => steps.dependencies(parent, child);
       this.scheduler.onSkip = (child) => steps.skipChild(child);
     }
+    if (DecoratedController.applies(this.tree)) this.decorated = this.makeDecoratedController();
     this.tree.onState = (node, state) => {
       if (!this.replaying) this.emitEvent({ type: 'state', pipeline: this.id, time: Date.now(), path: node.path, state, ...(node.skipped ? { skipped: true } : {}) }, false);
     };
@@ -82,6 +86,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
       defaultImage: meta.defaultImage ?? ctx.defaultImage,
       resolveImage: ctx.resolveImage,
       steps: this.steps,
+      decorated: this.decorated,
       backend: () => this.backend,
       emit: (event) => this.emitEvent(event),
     };
@@ -191,6 +196,23 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
         this.tree.setSkipped(node, skipped);
       },
       notice: (nodePath, message) => this.emitEvent({ type: 'notice', pipeline: this.id, time: Date.now(), path: nodePath, message }),
+    });
+  }
+
+  private makeDecoratedController(): DecoratedController {
+    return new DecoratedController({
+      tree: this.tree,
+      space: this.space,
+      definitionFile: this.meta.file,
+      sdkDir: this.ctx.sdkDir,
+      python: this.ctx.python,
+      parameters: () => this.tree.root.spec.controller?.parameters ?? {},
+      addSteps: (nodes) => {
+        const added = this.tree.append(this.tree.root, nodes);
+        this.emitEvent({ type: 'nodes-added', pipeline: this.id, time: Date.now(), under: this.tree.root.path, nodes: added.map((n) => n.spec), append: true });
+        this.scheduler.pump();
+      },
+      dependencies: (step) => this.steps?.dependencies(this.tree.root, step),
     });
   }
 
@@ -498,6 +520,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     if (this.replaying) return;
     if (persist) this.log.append([event]);
     this.steps?.observe(event, false);
+    this.decorated?.observe();
     this.emit('event', event);
   }
 

@@ -178,7 +178,26 @@ export class DecoratedController {
     const why = last ? (last.message ?? (last.exitCode !== undefined && last.exitCode !== null ? `exit ${last.exitCode}` : last.reason)) : undefined;
     if (leaf.state === 'done') return { state: 'done' };
     if (leaf.state === 'error' || leaf.state === 'killed') return { state: leaf.state, ...(why ? { message: why } : {}) };
-    if (leaf.state === 'pending' && this.host.dependencies(leaf) === 'failed') return { state: 'error', message: 'a step it depends on failed' };
+    const blocker = leaf.state === 'pending' ? this.blockedBy(leaf, new Set()) : undefined;
+    if (blocker) return { state: 'error', message: `it cannot run: step ${blocker.slice(1)}, which it depends on, failed` };
+    return undefined;
+  }
+
+  /** A pending step that never will run, because a step it depends on (however far up) failed: that step's path. */
+  private blockedBy(leaf: RunNode, seen: Set<RunNode>): string | undefined {
+    if (seen.has(leaf)) return undefined;
+    seen.add(leaf);
+    if (this.host.dependencies(leaf) === 'failed') {
+      const failed = leaf.spec.parents.find((p) => ['error', 'killed'].includes(this.host.tree.byPath.get(p)?.state ?? ''));
+      return failed ?? leaf.path;
+    }
+    for (const p of leaf.spec.parents) {
+      const parent = this.host.tree.byPath.get(p);
+      if (parent?.spec.step && parent.state === 'pending' && !parent.skipped) {
+        const found = this.blockedBy(parent, seen);
+        if (found) return found;
+      }
+    }
     return undefined;
   }
 

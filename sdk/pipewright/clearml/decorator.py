@@ -417,6 +417,7 @@ def _hand_off(definition):
     command = [os.environ.get("PIPEWRIGHT_NODE", "node"), cli, "run", file, "--json"]
     controller = "/" + definition.func.__name__
     state = None
+    last_line = {}  # path -> the last line a step printed: why it failed
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
                             cwd=os.path.dirname(file))
     for raw in proc.stdout:
@@ -430,9 +431,15 @@ def _hand_off(definition):
         elif kind == "log" and event.get("path") == controller:
             sys.stdout.write(event.get("text", ""))
             sys.stdout.flush()
+        elif kind == "log":
+            lines = [l for l in event.get("text", "").splitlines() if l.strip()]
+            if lines:
+                last_line[event.get("path")] = lines[-1]
         elif kind == "execution-end" and event.get("path") != controller:
             execution = event.get("execution") or {}
             why = execution.get("message") or ""
+            if event.get("state") != "done" and not why:
+                why = last_line.get(event.get("path"), "")
             sys.stderr.write("step %s: %s%s\n" % (event.get("path", "")[1:], event.get("state"),
                                                   (": " + why) if why else ""))
         elif kind == "execution-end":

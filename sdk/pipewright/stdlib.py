@@ -6,12 +6,15 @@ whenever it imports them. test/sdk/test_shadowing.py checks that this list is co
 import ast
 import base64
 import collections.abc
+import enum
+import functools
 import hashlib
 import inspect
 import io
 import json
 import json.encoder
 import linecache
+import operator
 import os
 import pickle
 import re

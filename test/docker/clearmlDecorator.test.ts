@@ -1,0 +1,163 @@
+// PipelineDecorator pipelines (docs/clearml.md) on the real engine: the body runs in the run's
+// controller node and adds a step (a container) per component call, appended to the tree as it
+// goes; data flows through component returns into other components and into the body; a failed
+// step raises where the body uses it; `python3 FILE` and `pipewright run FILE` run it; ClearML's
+// own example loads and runs unchanged.
+import { strict as assert } from 'node:assert';
+import { copyFileSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import type { RunnerEvent } from '../../protocol/runner';
+import { PipelineRun } from '../../runner/pipelineRun';
+import { repo, runProcess } from '../helpers/cli';
+import { dockerSuite, lastLog } from '../helpers/runnerHarness';
+
+const h = dockerSuite();
+
+const PIPELINE = (tag: string, main = 'PipelineDecorator.run_locally()') => `\
+from clearml import PipelineDecorator, TaskTypes
+
+
+@PipelineDecorator.component(return_values=["numbers"], cache=True, task_type=TaskTypes.data_processing)
+def make(count: int, start=1):
+    print("make", count, "from", start, "${tag}")
+    return list(range(start, start + count))
+
+
+@PipelineDecorator.component(return_values=["total", "size"])
+def summarize(numbers, scale=1):
+    print("summarize", numbers, "scale", scale)
+    return sum(numbers) * scale, len(numbers)
+
+
+@PipelineDecorator.component(return_values=["ok"])
+def check(total, minimum=0):
+    if total < minimum:
+        raise ValueError("total %s is below %s" % (total, minimum))
+    return True
+
+
+@PipelineDecorator.pipeline(name="numbers", project="tests", version="1.0")
+def flow(count=4, minimum=0):
+    print("pipeline starts")
+    numbers = make(count)
+    total, size = summarize(numbers)
+    print("total is", total, "of", size)
+    other = make(2, start=10)
+    again = summarize([1, 2, 3], scale=total)
+    ok = check(again[0], minimum=minimum)
+    print("again:", again[0] + 0, "from", other, "ok:", ok)
+
+
+if __name__ == "__main__":
+    ${main}
+    flow(count=4)
+    print("process completed")
+`;
+
+function added(events: RunnerEvent[]): string[] {
+  return events.flatMap((e) => (e.type === 'nodes-added' && e.append ? e.nodes.map((n) => n.path) : []));
+}
+
+test('a decorated pipeline: each component call is a step, results flow into steps and into the body', async () => {
+  const file = h.write('numbers.py', PIPELINE('first'));
+  const { run, events } = await h.run(file);
+  const paths = run.tree.root.children.map((c) => c.path);
+  assert.deepEqual(paths, ['/flow', '/make', '/summarize', '/make_1', '/summarize_1', '/check'], 'steps appended as the body called them, named as ClearML names them');
+  assert.deepEqual(added(events), ['/make', '/summarize', '/make_1', '/summarize_1', '/check'], 'each announced by a nodes-added event');
+  assert.equal(run.tree.root.state, 'done', lastLog(run, '/flow'));
+  for (const c of run.tree.root.children.slice(1)) assert.ok(c.executions[0]!.containerId, `${c.path} ran in a container`);
+  assert.equal(run.tree.get('/flow').executions[0]!.containerId, undefined, 'the body runs in the controller, not a container');
+  const body = lastLog(run, '/flow');
+  assert.match(body, /pipeline starts/);
+  assert.match(body, /total is 10 of 4/, 'the body used summarize\'s two return values');
+  assert.match(body, /again: 60 from \[10, 11\] ok: True/, 'a list and a lazy result passed to a step; results of steps in the body');
+  assert.match(lastLog(run, '/summarize'), /summarize \[1, 2, 3, 4\] scale 1/, 'make\'s return value reached summarize');
+  assert.match(lastLog(run, '/summarize_1'), /summarize \[1, 2, 3\] scale 10/);
+  assert.deepEqual(run.tree.get('/summarize').spec.parents, ['/make'], 'a lazy argument is a DAG edge');
+  assert.deepEqual(run.tree.get('/check').spec.parents, ['/summarize_1']);
+  const summarize = run.tree.get('/summarize').executions[0]!;
+  const make = run.tree.get('/make').executions[0]!;
+  assert.ok(summarize.startedAt >= make.endedAt!, 'summarize waited for make');
+  assert.equal(run.tree.get('/make').spec.source.line, 26, 'a step points at the call in the body');
+
+  // The store keeps the steps the body added: the instance read back has them.
+  await run.close();
+  const stored = await PipelineRun.inspect(run.id, await h.context());
+  assert.deepEqual(stored.tree.root.children.map((c) => [c.path, c.state]), paths.map((p) => [p, 'done']));
+});
+
+test('a decorated pipeline runs again: cached steps are reused, the rest run', async () => {
+  const file = h.write('cached.py', PIPELINE('cached'));
+  const first = await h.run(file);
+  assert.equal(first.run.tree.root.state, 'done');
+  await first.run.close();
+  const { run } = await h.run(file);
+  assert.equal(run.tree.root.state, 'done');
+  assert.equal(run.tree.get('/make').executions[0]!.cached, true, 'cache=True');
+  assert.equal(run.tree.get('/summarize').executions[0]!.cached, undefined);
+  assert.match(lastLog(run, '/flow'), /total is 10 of 4/, 'a cached result reaches the body');
+  await run.close();
+});
+
+test('a failed step raises where the body uses its result; the pipeline fails', async () => {
+  const file = h.write('failing.py', PIPELINE('failing').replace('flow(count=4)', 'flow(count=4, minimum=100)'));
+  const { run } = await h.run(file);
+  assert.equal(run.tree.get('/check').state, 'error');
+  assert.match(lastLog(run, '/check'), /ValueError: total 60 is below 100/);
+  assert.equal(run.tree.get('/flow').state, 'error');
+  assert.match(lastLog(run, '/flow'), /Pipeline step "check" failed/);
+  assert.equal(run.tree.root.state, 'error');
+  await run.close();
+});
+
+async function cliEnv(): Promise<Record<string, string>> {
+  const esbuild = await import('esbuild');
+  const outfile = path.join(h.dir, 'cli', 'cli.js');
+  await esbuild.build({ bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['*.node'], absWorkingDir: repo, entryPoints: ['cli/main.ts'], outfile, logLevel: 'warning' });
+  const sdk = path.join(repo, 'sdk');
+  return { PIPEWRIGHT_CLI: outfile, PIPEWRIGHT_SDK: sdk, PYTHONPATH: sdk, PIPEWRIGHT_HOME: h.storeRoot, PIPEWRIGHT_DEFAULT_IMAGE: process.env.PIPEWRIGHT_TEST_IMAGE || 'pipewright/python:latest' };
+}
+
+test('`python3 FILE` and `pipewright run FILE` run a decorated pipeline', async () => {
+  const env = await cliEnv();
+  const file = h.write('cli_numbers.py', PIPELINE('cli'));
+  const py = await runProcess('python3', [file], env, path.dirname(file));
+  assert.equal(py.code, 0, py.stderr);
+  assert.match(py.stdout, /total is 10 of 4[\s\S]*again: 60 from \[10, 11\] ok: True[\s\S]*process completed/, 'the body\'s output, then the script goes on');
+  assert.match(py.stderr, /step make: done[\s\S]*step check: done/);
+
+  const ran = await runProcess(process.execPath, [env.PIPEWRIGHT_CLI!, 'run', file], env, path.dirname(file));
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.match(ran.stdout, /done +\/summarize_1/);
+  assert.match(ran.stdout, /done +\/flow/);
+
+  const failing = h.write('cli_failing.py', PIPELINE('cli-failing').replace('flow(count=4)', 'flow(count=4, minimum=100)'));
+  const bad = await runProcess('python3', [failing], env, path.dirname(failing));
+  assert.notEqual(bad.code, 0, 'a failed pipeline fails the script');
+  assert.match(bad.stderr, /step check: error: ValueError: total 60 is below 100/);
+  assert.match(bad.stderr, /pipeline 'numbers' failed/);
+  assert.doesNotMatch(bad.stdout, /process completed/);
+});
+
+test("ClearML's pipeline_from_decorator.py, unchanged: its tree loads; run, its first step fails with the reason", async () => {
+  const env = await cliEnv();
+  const file = path.join(h.dir, 'upstream', 'pipeline_from_decorator.py');
+  (await import('node:fs')).mkdirSync(path.dirname(file), { recursive: true });
+  copyFileSync(path.join(repo, 'test', 'sdk', 'clearml_upstream', 'pipeline_from_decorator.py'), file);
+  const tree = await runProcess(process.execPath, [env.PIPEWRIGHT_CLI!, 'tree', file], env, path.dirname(file));
+  assert.equal(tree.code, 0, tree.stderr);
+  assert.match(tree.stdout, /executing_pipeline .*# components: step_one, step_two, step_three, step_four/);
+
+  const { run } = await h.run(file);
+  assert.equal(run.tree.get('/step_one').state, 'error');
+  // The test image has neither scikit-learn nor the network the step downloads from.
+  assert.match(lastLog(run, '/step_one'), /No module named 'sklearn'|iris_dataset\.pkl/);
+  assert.deepEqual(run.tree.root.children.map((c) => c.path), ['/executing_pipeline', '/step_one', '/step_two', '/step_three']);
+  const body = lastLog(run, '/executing_pipeline');
+  assert.match(body, /launch step three/);
+  assert.match(body, /Pipeline step "step_three" failed: it cannot run: step step_one, which it depends on, failed/);
+  assert.equal(run.tree.root.state, 'error');
+  assert.ok(readFileSync(file, 'utf8').includes('PipelineDecorator.run_locally()'));
+  await run.close();
+});

@@ -156,9 +156,10 @@ export class DecoratedController {
     for (const p of node.parents ?? []) if (!tree.byPath.get(p)?.spec.step) return { error: `step ${node.path} depends on ${p}, which is not a step of this pipeline` };
     const known = tree.byPath.get(node.path);
     if (known) {
-      // The body runs again (a reset of the pipeline): the step it adds again is the same node.
-      if (!known.spec.step || known.state === 'running' || known.state === 'queued') return { error: `step ${node.path} already exists` };
-      known.spec = { ...node, path: known.path };
+      // The body runs again (the pipeline was reset): the step it calls again is the same node,
+      // which the reset may have started already; one still pending takes the call's arguments.
+      if (!known.spec.step) return { error: `${node.path} is not a step` };
+      if (known.state === 'pending' && !known.executions.length) known.spec = { ...node, path: known.path };
       return {};
     }
     this.host.addSteps([{ ...node, parents: node.parents ?? [], set: node.set ?? [] }]);

@@ -4,7 +4,7 @@
 // step raises where the body uses it; `python3 FILE` and `pipewright run FILE` run it; ClearML's
 // own example loads and runs unchanged.
 import { strict as assert } from 'node:assert';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import type { RunnerEvent } from '../../protocol/runner';
@@ -87,6 +87,57 @@ test('a decorated pipeline: each component call is a step, results flow into ste
   assert.deepEqual(stored.tree.root.children.map((c) => [c.path, c.state]), paths.map((p) => [p, 'done']));
 });
 
+test('reset: the body runs again and its calls find the same steps', async () => {
+  const file = h.write('reset.py', PIPELINE('reset'));
+  const { run } = await h.run(file);
+  assert.equal(run.tree.root.state, 'done');
+  run.reset('/');
+  await run.settled();
+  assert.equal(run.tree.root.state, 'done', lastLog(run, '/flow'));
+  assert.equal(run.tree.root.children.length, 6, 'no new steps');
+  assert.equal(run.tree.get('/flow').executions.length, 2);
+  assert.match(lastLog(run, '/flow'), /again: 60 from \[10, 11\] ok: True/);
+  await run.close();
+});
+
+test('get_logger, upload_artifact and return_value, in a component and in the body', async () => {
+  const file = h.write(
+    'extras.py',
+    `from clearml import PipelineDecorator
+
+
+@PipelineDecorator.component(return_values=["doubled"], execution_queue="gpu")
+def double(x):
+    PipelineDecorator.get_logger().report_text("doubling %s" % x)
+    PipelineDecorator.upload_artifact("note", {"x": x})
+    return x * 2
+
+
+@PipelineDecorator.pipeline(name="extras", project="tests", return_value="answer", default_queue="cpu")
+def flow(x=21):
+    PipelineDecorator.get_logger().report_scalar("loss", "train", 0.5, iteration=1)
+    PipelineDecorator.upload_artifact("inputs", {"x": x})
+    return double(x) + 0
+
+
+if __name__ == "__main__":
+    flow()
+`,
+  );
+  const { run } = await h.run(file);
+  assert.equal(run.tree.root.state, 'done', lastLog(run, '/flow'));
+  assert.match(lastLog(run, '/double'), /doubling 21/);
+  const data = path.join(h.storeRoot, 'pipelines', run.id, 'data', 'clearml');
+  const result = JSON.parse(readFileSync(path.join(data, 'double', 'result.json'), 'utf8')) as { artifacts: Record<string, unknown> };
+  assert.deepEqual(Object.keys(result.artifacts).sort(), ['doubled', 'note'], 'upload_artifact in a component: an artifact of its step');
+  assert.match(lastLog(run, '/flow'), /scalar loss\/train \[1\] = 0\.5/);
+  const pickled = (name: string) => readFileSync(path.join(data, '.pipeline', 'artifacts', name, `${name}.pkl`));
+  assert.ok(pickled('inputs').length > 0, 'upload_artifact in the body: an artifact of the pipeline');
+  assert.ok(pickled('answer').includes(Buffer.from([42])), 'return_value: the body\'s result (42) stored');
+  assert.equal(run.tree.get('/double').executions[0]!.step?.queue, 'gpu');
+  await run.close();
+});
+
 test('a decorated pipeline runs again: cached steps are reused, the rest run', async () => {
   const file = h.write('cached.py', PIPELINE('cached'));
   const first = await h.run(file);
@@ -143,7 +194,7 @@ test('`python3 FILE` and `pipewright run FILE` run a decorated pipeline', async 
 test("ClearML's pipeline_from_decorator.py, unchanged: its tree loads; run, its first step fails with the reason", async () => {
   const env = await cliEnv();
   const file = path.join(h.dir, 'upstream', 'pipeline_from_decorator.py');
-  (await import('node:fs')).mkdirSync(path.dirname(file), { recursive: true });
+  mkdirSync(path.dirname(file), { recursive: true });
   copyFileSync(path.join(repo, 'test', 'sdk', 'clearml_upstream', 'pipeline_from_decorator.py'), file);
   const tree = await runProcess(process.execPath, [env.PIPEWRIGHT_CLI!, 'tree', file], env, path.dirname(file));
   assert.equal(tree.code, 0, tree.stderr);
@@ -159,5 +210,15 @@ test("ClearML's pipeline_from_decorator.py, unchanged: its tree loads; run, its 
   assert.match(body, /Pipeline step "step_three" failed: it cannot run: step step_one, which it depends on, failed/);
   assert.equal(run.tree.root.state, 'error');
   assert.ok(readFileSync(file, 'utf8').includes('PipelineDecorator.run_locally()'));
+  await run.close();
+});
+
+test("ClearML's decorated_pipeline_step_decorators.py, unchanged: a component under a decorator without functools.wraps", async () => {
+  const file = path.join(h.dir, 'upstream', 'decorated_pipeline_step_decorators.py');
+  mkdirSync(path.dirname(file), { recursive: true });
+  copyFileSync(path.join(repo, 'test', 'sdk', 'clearml_upstream', 'decorated_pipeline_step_decorators.py'), file);
+  const { run } = await h.run(file);
+  assert.deepEqual(run.tree.root.children.map((c) => c.path), ['/pipeline', '/step']);
+  assert.equal(run.tree.root.state, 'done', lastLog(run, '/pipeline'));
   await run.close();
 });

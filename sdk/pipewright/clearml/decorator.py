@@ -212,7 +212,13 @@ class DecoratedRoot(Parallel):
         self._parameters = _json_parameters(kwargs, "pipeline %r" % definition.name)
         if definition.docker:
             self.set_param("image", definition.docker)
-        components = [c.name for c in PipelineDecorator._components]
+        # The components this pipeline can reach (defined in its file, or imported into it).
+        reachable = set(id(v) for v in definition.func.__globals__.values())
+        components = []
+        for c in PipelineDecorator._components:
+            if (c.file == definition.file or id(c.wrapper) in reachable) \
+                    and c.name not in components:
+                components.append(c.name)
         function = definition.func.__name__
         spec = {"file": definition.file, "function": function, "components": components}
         # Shown by the tree (before the run adds the steps): what runs, and the components.

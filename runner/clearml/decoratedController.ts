@@ -107,11 +107,23 @@ export class DecoratedController {
       child.stdin.on('error', () => undefined);
       const stop = () => child.kill('SIGTERM');
       signal.addEventListener('abort', stop, { once: true });
+      // max_time holds for the body as for any node.
+      const maxSec = leaf.params.max_time;
+      let overtime = false;
+      const timer =
+        maxSec > 0
+          ? setTimeout(() => {
+              overtime = true;
+              stop();
+            }, maxSec * 1000)
+          : undefined;
       let ended = false;
       const end = (outcome: JobOutcome) => {
         if (ended) return;
         ended = true;
+        clearTimeout(timer);
         signal.removeEventListener('abort', stop);
+        if (overtime) outcome = { exitCode: null, reason: 'time limit', message: `the pipeline function ran longer than ${maxSec}s (max_time)`, peakMemoryBytes: null, containerId: '' };
         log.close();
         this.waiters = [];
         resolve(signal.aborted ? cancelledOutcome(signal) : outcome);

@@ -138,6 +138,35 @@ if __name__ == "__main__":
   await run.close();
 });
 
+test('max_time holds for the pipeline body too', async () => {
+  const file = h.write(
+    'slow.py',
+    `import time
+from clearml import PipelineDecorator
+
+
+@PipelineDecorator.pipeline(name="slow")
+def flow():
+    print("sleeping", flush=True)
+    time.sleep(60)
+
+
+if __name__ == "__main__":
+    flow()
+`,
+  );
+  const { run } = await h.create(file);
+  run.modify('/flow', { max_time: 1 });
+  run.setAutorun(true);
+  await run.settled();
+  const e = run.tree.get('/flow').executions[0]!;
+  assert.equal(run.tree.get('/flow').state, 'error');
+  assert.equal(e.reason, 'time limit');
+  assert.match(e.message ?? '', /longer than 1s/);
+  assert.ok(e.endedAt! - e.startedAt < 20_000);
+  await run.close();
+});
+
 test('a decorated pipeline runs again: cached steps are reused, the rest run', async () => {
   const file = h.write('cached.py', PIPELINE('cached'));
   const first = await h.run(file);

@@ -8,6 +8,8 @@ import { replay } from '../../runner/run/replay';
 import { ResourceBudget } from '../../runner/scheduler/resourceBudget';
 import { Scheduler } from '../../runner/scheduler/scheduler';
 import { node } from '../helpers/nodes';
+import { delta, flatten } from '../../extension/panel/snapshot';
+import { NodeIndex } from '../../webview/nodeIndex';
 
 test('appended children start when their parents are done; the running sibling keeps its state', () => {
   const tree = new RunTree([node('/', 'Parallel'), node('/body', 'Exec', 'body')]);
@@ -43,4 +45,18 @@ test('a replayed log appends the same nodes after the ones already there', async
   })(), tree);
   assert.deepEqual(tree.root.children.map((c) => [c.path, c.state]), [['/body', 'running'], ['/a', 'done'], ['/b', 'pending']]);
   assert.deepEqual(tree.get('/b').spec.parents, ['/a']);
+});
+
+test('the panel: a nodes-added event under the root sends its subtree, and the page shows the appended step', () => {
+  const tree = new RunTree([node('/', 'Parallel'), node('/body', 'Exec', 'body')]);
+  const page = new NodeIndex();
+  page.reset(flatten(tree.root));
+  tree.setLeafState(tree.get('/body'), 'running');
+  tree.append(tree.root, [node('/a', 'Exec', 'a')]);
+  // What the panel host sends for `nodes-added` under `/` (extension/panel/pipelinePanel.ts).
+  const { nodes, replaced } = delta(tree, [], ['/']);
+  const { structural } = page.update(nodes, replaced);
+  assert.ok(structural);
+  assert.deepEqual(page.children.get('/'), ['/body', '/a']);
+  assert.equal(page.byPath.get('/body')?.state, 'running');
 });

@@ -22,6 +22,7 @@ import hashlib
 import inspect
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -422,7 +423,7 @@ def _hand_off(definition):
     file = os.path.abspath(getattr(main, "__file__", None) or definition.file)
     command = [os.environ.get("PIPEWRIGHT_NODE", "node"), cli, "run", file, "--json"]
     controller = "/" + definition.func.__name__
-    state = None
+    state = pipeline_id = None
     last_line = {}  # path -> the last line a step printed: why it failed
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
                             cwd=os.path.dirname(file))
@@ -432,15 +433,18 @@ def _hand_off(definition):
         except ValueError:
             continue
         kind = event.get("type")
-        if kind == "created":
-            sys.stderr.write("pipeline %s started\n" % event.get("pipeline"))
-        elif kind == "log" and event.get("path") == controller:
+        if pipeline_id is None and event.get("pipeline"):
+            pipeline_id = event["pipeline"]
+            sys.stderr.write("pipeline %s started (pipewright show %s)\n"
+                             % (pipeline_id, pipeline_id))
+        if kind == "log" and event.get("path") == controller:
             sys.stdout.write(event.get("text", ""))
             sys.stdout.flush()
         elif kind == "log":
             lines = [l for l in event.get("text", "").splitlines() if l.strip()]
-            if lines:
-                last_line[event.get("path")] = lines[-1]
+            if lines:  # an exception's last line says most, else the last line
+                errors = [l for l in lines if re.match(r"^[\w.]*(Error|Exception)\b", l)]
+                last_line[event.get("path")] = (errors or lines)[-1]
         elif kind == "execution-end" and event.get("path") != controller:
             execution = event.get("execution") or {}
             why = execution.get("message") or ""

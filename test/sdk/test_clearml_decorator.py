@@ -8,6 +8,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -180,18 +181,23 @@ class ScriptedRunner(object):
                                  function], cwd=os.path.dirname(path), env=env, text=True,
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
+        watchdog = threading.Timer(30, proc.kill)  # a host that hangs fails the test
+        watchdog.start()
         for line in proc.stdout:
             request = json.loads(line)
             self.requests.append(request)
-            reply = self.answer(request)
-            reply["id"] = request["id"]
-            proc.stdin.write(json.dumps(reply) + "\n")
-            proc.stdin.flush()
+            self.handle(proc, request)
         proc.stdin.close()
         self.log = proc.stderr.read()
         proc.stdout.close()
         proc.stderr.close()
+        watchdog.cancel()
         return proc.wait()
+
+    def reply(self, proc, request, reply):
+        reply["id"] = request["id"]
+        proc.stdin.write(json.dumps(reply) + "\n")
+        proc.stdin.flush()
 
     def answer(self, request):
         op = request["op"]
@@ -204,11 +210,61 @@ class ScriptedRunner(object):
             return {"path": "/pipewright/data/clearml/.pipeline/inputs/%s.pkl" % request["sha256"]}
         return {}
 
+    def handle(self, proc, request):
+        self.reply(proc, request, self.answer(request))
+
     def added(self):
         return [r["node"] for r in self.requests if r["op"] == "add"]
 
 
+THREADS = """\
+import threading
+from clearml import PipelineDecorator
+
+@PipelineDecorator.component(return_values=["out"])
+def work(x):
+    return x
+
+@PipelineDecorator.pipeline(name="threads")
+def flow():
+    results = {}
+    def branch(x):
+        results[x] = work(x) + 0
+    threads = [threading.Thread(target=branch, args=(x,)) for x in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print("results", sorted(results.items()))
+
+if __name__ == "__main__":
+    flow()
+"""
+
+
 class ControllerHost(unittest.TestCase):
+    def test_threads_of_the_body_wait_for_different_steps_at_once(self):
+        class Concurrent(ScriptedRunner):
+            """Answers no wait before both steps are waited for: one thread's wait must not
+            keep the other from asking."""
+            held = []
+
+            def handle(self, proc, request):
+                if request["op"] != "wait":
+                    return ScriptedRunner.handle(self, proc, request)
+                if len(self.held) >= 2:
+                    return self.reply(proc, request, {"state": "done"})
+                self.held.append(request)
+                if len(self.held) == 2:
+                    for waiting in self.held:
+                        self.reply(proc, waiting, {"state": "done"})
+        runner = Concurrent({"work": {"out": 10}, "work_1": {"out": 10}})
+        with h.TempDir() as d:
+            path = d.write("p.py", THREADS)
+            code = runner.run(path, "flow")
+        self.assertEqual(code, 0, runner.log)
+        self.assertIn("results [(1, 10), (2, 10)]", runner.log)
+
     def run_flow(self, params=None):
         runner = ScriptedRunner({"make": {"numbers": [1, 2, 3]},
                                  "summarize": {"total": 6, "size": 3},

@@ -25,6 +25,11 @@ def main(argv):
         sys.stderr.write("usage: python3 -m pipewright.clearml.decorated_host FILE FUNCTION\n")
         return 2
     out = batch.claim_stdout()  # the body's prints go to stderr, not into our requests
+    replies = os.fdopen(os.dup(0), "r", encoding="utf-8")  # the body cannot read the replies
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    sys.stdin = open(os.devnull, encoding="utf-8")
     file, function = argv[0], argv[1]
     try:
         loader.load(file)
@@ -42,7 +47,7 @@ def main(argv):
     print("pipeline %s: %s(%s)" % (definition.name, function,
                                    ", ".join("%s=%r" % kv for kv in kwargs.items())))
     sys.stdout.flush()
-    session = RunnerSession(definition, kwargs, Channel(out, sys.stdin), reserved={function})
+    session = RunnerSession(definition, kwargs, Channel(out, replies), reserved={function})
     try:
         result = session.run(kwargs)
     except Exception:

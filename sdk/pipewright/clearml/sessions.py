@@ -93,28 +93,49 @@ class DebugSession(Session):
 
 
 class Channel(object):
-    """Requests to the runner: one JSON line out, one JSON line back with the same id."""
+    """Requests to the runner: one JSON line out, one JSON line back with the same id. Replies
+    are read by a thread of their own, so a body's threads may wait for different steps at once
+    (and add steps while another waits)."""
 
     def __init__(self, out, inp):
         self.out, self.inp = out, inp
         self.seq = 0
         self.lock = threading.Lock()
+        self.waiting = {}           # id -> [threading.Event, reply]
+        self.closed = False
+        reader = threading.Thread(target=self._read, name="pipewright-runner-replies")
+        reader.daemon = True
+        reader.start()
+
+    def _read(self):
+        for line in self.inp:
+            if not line.strip():
+                continue
+            reply = json.loads(line)
+            with self.lock:
+                slot = self.waiting.pop(reply.get("id"), None)
+            if slot is not None:
+                slot[1] = reply
+                slot[0].set()
+        with self.lock:
+            self.closed = True
+            slots, self.waiting = list(self.waiting.values()), {}
+        for slot in slots:
+            slot[0].set()
 
     def request(self, message):
+        slot = [threading.Event(), None]
         with self.lock:
+            if self.closed:
+                raise RuntimeError("the runner closed the pipeline's channel")
             self.seq += 1
-            message = dict(message, id=self.seq)
-            self.out.write(json.dumps(message, ensure_ascii=False) + "\n")
+            self.waiting[self.seq] = slot
+            self.out.write(json.dumps(dict(message, id=self.seq), ensure_ascii=False) + "\n")
             self.out.flush()
-            while True:
-                line = self.inp.readline()
-                if not line:
-                    raise RuntimeError("the runner closed the pipeline's channel")
-                if not line.strip():
-                    continue
-                reply = json.loads(line)
-                if reply.get("id") == self.seq:
-                    return reply
+        slot[0].wait()
+        if slot[1] is None:
+            raise RuntimeError("the runner closed the pipeline's channel")
+        return slot[1]
 
 
 class StepFailed(ValueError):

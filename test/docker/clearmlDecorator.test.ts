@@ -199,7 +199,7 @@ async function cliEnv(): Promise<Record<string, string>> {
   return { PIPEWRIGHT_CLI: outfile, PIPEWRIGHT_SDK: sdk, PYTHONPATH: sdk, PIPEWRIGHT_HOME: h.storeRoot, PIPEWRIGHT_DEFAULT_IMAGE: process.env.PIPEWRIGHT_TEST_IMAGE || 'pipewright/python:latest' };
 }
 
-test('`python3 FILE` and `pipewright run FILE` run a decorated pipeline', async () => {
+test('`python3 FILE` and `pipewright run FILE` run a decorated pipeline, `--param` sets its arguments', async () => {
   const env = await cliEnv();
   const file = h.write('cli_numbers.py', PIPELINE('cli'));
   const py = await runProcess('python3', [file], env, path.dirname(file));
@@ -211,6 +211,17 @@ test('`python3 FILE` and `pipewright run FILE` run a decorated pipeline', async 
   assert.equal(ran.code, 0, ran.stderr);
   assert.match(ran.stdout, /done +\/summarize_1/);
   assert.match(ran.stdout, /done +\/flow/);
+
+  // The pipeline function's arguments are the run's parameters.
+  const param = await runProcess(process.execPath, [env.PIPEWRIGHT_CLI!, 'run', file, '--param', 'count=2', '--json'], env, path.dirname(file));
+  assert.equal(param.code, 0, param.stderr);
+  assert.match(param.stdout, /"kwargs\/count":2,/, 'make was called with count=2');
+  const pyParam = await runProcess('python3', [file, '--param', 'count=3'], env, path.dirname(file));
+  assert.equal(pyParam.code, 0, pyParam.stderr);
+  assert.match(pyParam.stdout, /total is 6 of 3/);
+  const unknown = await runProcess(process.execPath, [env.PIPEWRIGHT_CLI!, 'run', file, '--param', 'cnt=2'], env, path.dirname(file));
+  assert.notEqual(unknown.code, 0);
+  assert.match(unknown.stderr, /cli_numbers\.py:\d+: --param cnt=2: the pipeline has no parameter 'cnt'/);
 
   const failing = h.write('cli_failing.py', PIPELINE('cli-failing').replace('flow(count=4)', 'flow(count=4, minimum=100)'));
   const bad = await runProcess('python3', [failing], env, path.dirname(failing));

@@ -210,7 +210,11 @@ class DecoratedRoot(Parallel):
         self._setup(None, None, None, {"title": definition.name})
         self._file, self._line = definition.file, definition.line
         self._definition = definition
-        self._parameters = _json_parameters(kwargs, "pipeline %r" % definition.name)
+        # As a PipelineController's add_parameter entries: `--param NAME=VALUE` sets them
+        # (overrides.py), cast to the type of the call's value.
+        self._pc_params = {
+            key: {"default": value, "type": None, "file": definition.file, "line": definition.line}
+            for key, value in _json_parameters(kwargs, "pipeline %r" % definition.name).items()}
         if definition.docker:
             self.set_param("image", definition.docker)
         # The components this pipeline can reach (defined in its file, or imported into it).
@@ -242,7 +246,8 @@ class DecoratedRoot(Parallel):
         spec = {"name": d.name, "project": d.project, "version": d.version,
                 "abort_on_failure": d.abort_on_failure, "add_run_number": d.add_run_number,
                 "default_queue": d.default_queue or PipelineDecorator._default_execution_queue,
-                "parameters": self._parameters, "callbacks": {"pre": False, "post": False}}
+                "parameters": {k: v.get("value", v["default"]) for k, v in self._pc_params.items()},
+                "callbacks": {"pre": False, "post": False}}
         return ', "controller": ' + json.dumps(spec, ensure_ascii=False, sort_keys=True)
 
 
@@ -422,6 +427,10 @@ def _hand_off(definition):
     main = sys.modules.get("__main__")
     file = os.path.abspath(getattr(main, "__file__", None) or definition.file)
     command = [os.environ.get("PIPEWRIGHT_NODE", "node"), cli, "run", file, "--json"]
+    from . import overrides
+    given, _ = overrides.from_argv(sys.argv[1:])  # python3 FILE --param NAME=VALUE
+    for text in given:
+        command += [overrides.FLAG, text]
     controller = "/" + definition.func.__name__
     state = pipeline_id = None
     last_line = {}  # path -> the last line a step printed: why it failed

@@ -196,6 +196,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
         this.tree.setSkipped(node, skipped);
       },
       notice: (nodePath, message) => this.emitEvent({ type: 'notice', pipeline: this.id, time: Date.now(), path: nodePath, message }),
+      callbackHost: () => this.decorated,
     });
   }
 

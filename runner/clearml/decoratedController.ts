@@ -16,6 +16,7 @@ import { ConfinedFolder, RefusedPath } from '../files/confinedFolder';
 import type { RunNode, RunTree } from '../model/runTree';
 import { CONTAINER_PATHS } from '../nodePaths';
 import type { PipelineSpace } from '../store/pipelineSpace';
+import type { CallbackHost, HostReply } from './controllerHost';
 import { readResult, stepFolder } from './references';
 
 /** What the controller needs from its pipeline instance. */
@@ -48,8 +49,12 @@ interface Request {
 
 type Reply = Record<string, unknown>;
 
-export class DecoratedController {
+export class DecoratedController implements CallbackHost {
   private readonly data: ConfinedFolder;
+  /** The running controller's stdin: the runner's calls (a component's callbacks) go there. */
+  private calls: { write(line: string): void } | undefined;
+  private callSeq = 0;
+  private readonly answers = new Map<number, { resolve: (r: HostReply) => void; reject: (e: Error) => void }>();
   /** `wait` requests not answered yet: answered when their step ends. */
   private waiters: { leaf: RunNode; answer: (reply: Reply) => void }[] = [];
   private checking = false;
@@ -93,11 +98,17 @@ export class DecoratedController {
       child.stderr.on('data', output);
       const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
       lines.on('line', (line) => {
-        let request: Request;
+        let request: Request & { answer?: number };
         try {
-          request = JSON.parse(line) as Request;
+          request = JSON.parse(line) as Request & { answer?: number };
         } catch {
           output(Buffer.from(`${line}\n`));
+          return;
+        }
+        if (typeof request.answer === 'number') {
+          const waiter = this.answers.get(request.answer);
+          this.answers.delete(request.answer);
+          waiter?.resolve(request as HostReply);
           return;
         }
         void this.handle(request).then((reply) => {
@@ -105,6 +116,7 @@ export class DecoratedController {
         });
       });
       child.stdin.on('error', () => undefined);
+      this.calls = { write: (text) => child.stdin.writable && child.stdin.write(text) };
       const stop = () => child.kill('SIGTERM');
       signal.addEventListener('abort', stop, { once: true });
       // max_time holds for the body as for any node.
@@ -126,10 +138,25 @@ export class DecoratedController {
         if (overtime) outcome = { exitCode: null, reason: 'time limit', message: `the pipeline function ran longer than ${maxSec}s (max_time)`, peakMemoryBytes: null, containerId: '' };
         log.close();
         this.waiters = [];
+        this.calls = undefined;
+        const gone = new Error(`the pipeline function has ended (${outcome.message ?? `status ${outcome.exitCode}`})`);
+        for (const waiter of this.answers.values()) waiter.reject(gone);
+        this.answers.clear();
         resolve(signal.aborted ? cancelledOutcome(signal) : outcome);
       };
       child.on('error', (err) => end({ exitCode: null, reason: 'error', message: `cannot start the pipeline's controller (${python}): ${err.message}`, peakMemoryBytes: null, containerId: '' }));
       child.on('close', (code) => end({ exitCode: code, ...(code === 0 ? {} : { reason: 'error', message: `the pipeline function raised or exited (status ${code}): see its log` }), peakMemoryBytes: null, containerId: '' }));
+    });
+  }
+
+  /** A component's callback (pre, post, status, retry), answered by the running pipeline function. */
+  request(op: string, payload: Record<string, unknown>): Promise<HostReply> {
+    const calls = this.calls;
+    if (!calls) return Promise.reject(new Error('the pipeline function is not running, so it cannot answer'));
+    const call = ++this.callSeq;
+    return new Promise<HostReply>((resolve, reject) => {
+      this.answers.set(call, { resolve, reject });
+      calls.write(`${JSON.stringify({ call, op, ...payload })}\n`);
     });
   }
 

@@ -138,6 +138,57 @@ if __name__ == "__main__":
   await run.close();
 });
 
+test("a component's callbacks run in the pipeline function's process, their output in its log", async () => {
+  const file = h.write(
+    'callbacks.py',
+    `from clearml import PipelineDecorator
+
+
+def before(pipeline, node, parameters):
+    print("pre", node.name, parameters["kwargs/x"], [n.name for n in pipeline.get_processed_nodes()])
+    if parameters["kwargs/x"] == 0:
+        return False
+    parameters["kwargs/x"] = parameters["kwargs/x"] * 10
+
+
+def after(pipeline, node):
+    print("post", node.name, node.status)
+
+
+def changed(pipeline, node, previous):
+    print("status", node.name, previous, "->", node.status)
+
+
+@PipelineDecorator.component(return_values=["y"], pre_execute_callback=before,
+                             post_execute_callback=after, status_change_callback=changed)
+def inc(x):
+    return x + 1
+
+
+@PipelineDecorator.pipeline(name="callbacks")
+def flow():
+    print("first %s" % (inc(1) + 0))
+    print("skipped %s" % inc(0))
+
+
+if __name__ == "__main__":
+    flow()
+`,
+  );
+  const { run } = await h.run(file);
+  const log = lastLog(run, '/flow');
+  assert.equal(run.tree.root.state, 'done', log);
+  assert.match(log, /pre inc 1 \[\]/);
+  assert.match(log, /first 11/, 'the pre callback changed the argument');
+  assert.match(log, /post inc completed/);
+  assert.match(log, /status inc pending -> queued/);
+  assert.match(log, /status inc running -> completed/);
+  assert.match(log, /pre inc_1 0 \['inc'\]/, 'pipeline.get_processed_nodes()');
+  assert.match(log, /skipped None/, 'a pre callback returning False skips the step; its result is None');
+  assert.equal(run.tree.get('/inc_1').skipped, true);
+  await run.close();
+});
+
 test('max_time holds for the pipeline body too', async () => {
   const file = h.write(
     'slow.py',

@@ -9,6 +9,9 @@ Requests, one JSON line each on stdout; each answered by one JSON line on stdin,
     {"op": "wait", "name": STEP}                  -> {"state": done|error|killed|skipped, "message"?}
     {"op": "artifact", "name": STEP, "artifact"}  -> {"data": BASE64, "type", "file"} | {"error"}
     {"op": "upload", "sha256", "data", "artifact"?} -> {"path": where steps read it} | {"error"}
+The runner calls back (a component's pre/post/status/retry callbacks, as pipewright.clearml.host
+answers a PipelineController's), one JSON line each on stdin, answered on stdout:
+    {"call": N, "op", "step", "nodes", ...}        -> {"answer": N, ...} (host.py's replies)
 Exit status 0 when the body returned, 1 when it raised (the traceback is in the log)."""
 import json
 import os
@@ -47,14 +50,17 @@ def main(argv):
     print("pipeline %s: %s(%s)" % (definition.name, function,
                                    ", ".join("%s=%r" % kv for kv in kwargs.items())))
     sys.stdout.flush()
-    session = RunnerSession(definition, kwargs, Channel(out, replies), reserved={function})
+    channel = Channel(out, replies)
+    session = RunnerSession(definition, kwargs, channel, reserved={function})
     try:
         result = session.run(kwargs)
     except Exception:
         traceback.print_exc()
+        channel.drain()
         return 1
     if definition.return_value and result is not None:
         session.upload_artifact(str(definition.return_value), result)
+    channel.drain()
     return 0
 
 

@@ -111,6 +111,7 @@ class Component:
                 pass
         self.code_hash = hashlib.sha256(source.encode("utf-8")).hexdigest()
         self.wrapper = None
+        self.callbacks = {"pre": None, "post": None, "status": None}
 
     def global_name(self):
         """The name the step finds the component by in its module (the file run in the step)."""
@@ -285,6 +286,14 @@ class PipelineDecorator(object):
             component = Component(func, name, return_values, cache, packages, parents,
                                   execution_queue, docker, task_type, helper_functions,
                                   time_limit, retry_on_failure, behaviour, frame)
+            for what, value in (("pre_execute_callback", pre_execute_callback),
+                                ("post_execute_callback", post_execute_callback),
+                                ("status_change_callback", status_change_callback)):
+                if value is not None and not callable(value):
+                    raise DefinitionError("%s: %s=%r is not callable"
+                                          % (component.where, what, value))
+            component.callbacks = {"pre": pre_execute_callback, "post": post_execute_callback,
+                                   "status": status_change_callback}
 
             @functools.wraps(component.inner)
             def wrapper(*args, **kwargs):

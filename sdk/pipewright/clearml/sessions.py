@@ -12,11 +12,13 @@ import pickle
 import re
 import tempfile
 import threading
+import traceback
 
 from .. import callables
 from ..frames import user_frame
 from ..image import Image
 from ..node import Exec
+from .controller import Node
 from .lazy import LazyResult, resolve_all
 
 STEP_MODULE = "python3 -m pipewright.clearml.step"
@@ -97,8 +99,10 @@ class Channel(object):
     are read by a thread of their own, so a body's threads may wait for different steps at once
     (and add steps while another waits)."""
 
-    def __init__(self, out, inp):
+    def __init__(self, out, inp, serve=None):
         self.out, self.inp = out, inp
+        self.serve = serve          # (request) -> reply: the runner's calls (step callbacks)
+        self.workers = set()        # threads answering calls
         self.seq = 0
         self.lock = threading.Lock()
         self.waiting = {}           # id -> [threading.Event, reply]
@@ -112,6 +116,13 @@ class Channel(object):
             if not line.strip():
                 continue
             reply = json.loads(line)
+            if "call" in reply:  # the runner asks (a callback): answered by a thread of its own
+                worker = threading.Thread(target=self._answer, args=(reply,))
+                worker.daemon = True
+                with self.lock:
+                    self.workers.add(worker)
+                worker.start()
+                continue
             with self.lock:
                 slot = self.waiting.pop(reply.get("id"), None)
             if slot is not None:
@@ -122,6 +133,28 @@ class Channel(object):
             slots, self.waiting = list(self.waiting.values()), {}
         for slot in slots:
             slot[0].set()
+
+    def _answer(self, call):
+        try:
+            answer = self.serve(call) if self.serve else {"error": "no callbacks here"}
+        except Exception:
+            answer = {"error": traceback.format_exc()}
+        answer = dict(answer, answer=call["call"])
+        with self.lock:
+            self.out.write(json.dumps(answer, ensure_ascii=False, default=str) + "\n")
+            self.out.flush()
+            self.workers.discard(threading.current_thread())
+
+    def drain(self):
+        """Waits for the calls being answered: a step's last status change comes with its end,
+        which the body may be done waiting for before the callback is."""
+        while True:
+            with self.lock:
+                workers = list(self.workers)
+            if not workers:
+                return
+            for worker in workers:
+                worker.join()
 
     def request(self, message):
         slot = [threading.Event(), None]
@@ -149,6 +182,8 @@ class RunnerSession(Session):
         self.channel = channel
         self.evaluated = []         # steps whose results the body used, in order
         self.has_children = set()   # steps some later step depends on
+        self.nodes = {}             # step name -> PipelineController.Node, for the callbacks
+        channel.serve = self.serve
 
     # --- a component call ---------------------------------------------------------------------
 
@@ -177,10 +212,18 @@ class RunnerSession(Session):
                 if step not in parents and step not in self.has_children:
                     parents.append(step)
             node = self._node(component, name, params, parents, frame)
+            # Known before the runner hears of it: its callbacks may come before the reply.
+            self.launched[name] = component
+            self.nodes[name] = Node(name, parents=parents, parameters=params,
+                                    queue=node["step"]["queue"],
+                                    timeout=component.time_limit,
+                                    job_code_section=component.inner.__name__,
+                                    return_artifacts=component.returns,
+                                    cache_executed_step=component.cache)
             reply = self.channel.request({"op": "add", "node": node})
             if reply.get("error"):
+                del self.launched[name], self.nodes[name]
                 raise RuntimeError("cannot add step %r: %s" % (name, reply["error"]))
-            self.launched[name] = component
             self.has_children.update(parents)
             return self.lazies(component, name, lambda ret, _i: self.load(name, ret))
 
@@ -206,8 +249,8 @@ class RunnerSession(Session):
             "time_limit": component.time_limit, "cache": component.cache,
             "retry": component.retry if isinstance(component.retry, int)
             and not isinstance(component.retry, bool) else None,
-            "retry_callback": False,
-            "callbacks": {"pre": False, "post": False, "status": False},
+            "retry_callback": callable(component.retry),
+            "callbacks": {k: v is not None for k, v in sorted(component.callbacks.items())},
             "continue_on_fail": bool(component.continue_behaviour.get("continue_on_fail")),
             "continue_on_abort": bool(component.continue_behaviour.get("continue_on_abort")),
             "skip_children_on_fail": component.continue_behaviour.get("skip_children_on_fail",
@@ -277,6 +320,55 @@ class RunnerSession(Session):
         """ClearML waits for every step the body started before the pipeline ends."""
         for name in list(self.launched):
             self.wait(name)
+
+    # --- the runner's calls: a component's callbacks -------------------------------------------
+
+    def serve(self, call):
+        """pre/post/status/retry of a step, as the controller host answers them (host.py); the
+        callbacks get this session as `pipeline` (get_pipeline_dag(), get_processed_nodes()...)."""
+        name = call.get("step")
+        node, component = self.nodes.get(name), self.launched.get(name)
+        if node is None:
+            return {"error": "no step %r in this pipeline" % (name,)}
+        for other, state in (call.get("nodes") or {}).items():
+            known = self.nodes.get(other)
+            if known is not None:
+                known.status = state.get("status", known.status)
+                known.executed = state.get("executed")
+                known.skip_job = known.status == "skipped"
+                known.job_started, known.job_ended = state.get("started"), state.get("ended")
+                known.retries = state.get("retries", known.retries)
+        callbacks, op = component.callbacks, call.get("op")
+        if op == "pre":
+            parameters = dict(call.get("parameters") or {})
+            node.parameters = parameters
+            if callbacks["pre"] and callbacks["pre"](self, node, parameters) is False:
+                return {"skip": True}
+            return {"parameters": parameters}
+        if op == "post":
+            if callbacks["post"]:
+                callbacks["post"](self, node)
+            return {}
+        if op == "status":
+            if callbacks["status"]:
+                callbacks["status"](self, node, call.get("previous"))
+            return {}
+        if op == "retry":
+            return {"retry": bool(component.retry(self, node, call.get("retries", 0)))}
+        return {"error": "unknown call %r" % (op,)}
+
+    def get_pipeline_dag(self):
+        return dict(self.nodes)
+
+    def get_processed_nodes(self):
+        return [n for n in self.nodes.values()
+                if n.status in ("completed", "failed", "skipped", "cached", "aborted")]
+
+    def get_running_nodes(self):
+        return [n for n in self.nodes.values() if n.status in ("queued", "running")]
+
+    def get_parameters(self):
+        return dict(self.kwargs)
 
     def upload_artifact(self, name, obj):
         data = pickle.dumps(obj)

@@ -313,3 +313,16 @@ test("ClearML's decorated_pipeline_step_decorators.py, unchanged: a component un
   assert.equal(run.tree.root.state, 'done', lastLog(run, '/pipeline'));
   await run.close();
 });
+
+test('examples/clearml/decorated.py: one data step, three fits and three evaluations, the best picked in the body', async () => {
+  const { run } = await h.run(path.join(repo, 'examples', 'clearml', 'decorated.py'));
+  assert.equal(run.tree.root.state, 'done', lastLog(run, '/line_fit'));
+  assert.deepEqual(
+    run.tree.root.children.map((c) => c.path),
+    ['/line_fit', '/make_points', '/fit', '/fit_1', '/fit_2', '/evaluate', '/evaluate_1', '/evaluate_2'],
+  );
+  assert.deepEqual(run.tree.get('/evaluate_2').spec.parents, ['/fit_2', '/make_points']);
+  assert.match(lastLog(run, '/line_fit'), /best: ridge=0 a=3\.0\d\d b=0\.9\d\d/);
+  await run.close();
+});
+

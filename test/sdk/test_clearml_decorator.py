@@ -64,6 +64,13 @@ class Tree(unittest.TestCase):
                                                             "step_four"]})
         self.assertEqual(body["source"]["line"], 81)
 
+    def test_example(self):
+        result = h.run_cli(os.path.join(h.EXAMPLES, "clearml", "decorated.py"))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout.splitlines()[1], "└─ line_fit   python3 -m "
+                         "pipewright.clearml.decorated_host decorated.py line_fit  # components: "
+                         "make_points, fit, evaluate")
+
     def test_component_under_a_decorator_without_wraps(self):
         result = h.run_cli(os.path.join(UPSTREAM, "decorated_pipeline_step_decorators.py"))
         self.assertEqual(result.returncode, 0, result.stderr)

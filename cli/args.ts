@@ -10,6 +10,11 @@ export interface ArgSpec {
    * the SDK as written, as is every word after `--`. Without it an unknown flag is a usage error.
    */
   passthrough?: boolean;
+  /**
+   * With passthrough: how many bare words are the command's own (`tree FILE`); later bare words
+   * go to the pipeline in the order written, among its flags (`FUNC 200 --name x`).
+   */
+  ownPositionals?: number;
 }
 
 /** A command line split into positionals, the command's own flags and the pipeline's arguments. */
@@ -61,14 +66,19 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
   const given = new Map<string, string[] | true>();
   let afterTerminator = false;
   let lastShortIndex = -1;
+  const bare = (word: string) => {
+    const own = !spec.passthrough || spec.ownPositionals === undefined || positionals.length < spec.ownPositionals;
+    (own ? positionals : passthrough).push(word);
+  };
   for (const token of tokens) {
     if (token.kind === 'option-terminator') {
       afterTerminator = true;
     } else if (token.kind === 'positional') {
-      (afterTerminator && spec.passthrough ? passthrough : positionals).push(token.value);
+      if (afterTerminator && spec.passthrough) passthrough.push(token.value);
+      else bare(token.value);
     } else if (!token.rawName.startsWith('--')) {
       // `-abc` comes as one token per letter, all with the word's index.
-      if (token.index !== lastShortIndex) positionals.push(argv[token.index]!);
+      if (token.index !== lastShortIndex) bare(argv[token.index]!);
       lastShortIndex = token.index;
     } else {
       const kind = Object.hasOwn(spec.flags, token.name) ? spec.flags[token.name] : undefined;

@@ -8,13 +8,14 @@ import { pendingReport } from './pendingReport';
 import { LiveStatus, renderStatus } from './statusDisplay';
 
 /** The flags of every command that may run a pipeline: where the store is, the default image, the budget. */
-export const RUNNER_FLAGS: ArgSpec['flags'] = { store: 'string', image: 'string', cpus: 'string', memory: 'string' };
+export const RUNNER_FLAGS: ArgSpec['flags'] = { store: 'string', image: 'string', cpus: 'string', memory: 'string', 'image-map': 'repeated' };
 
 /** Options of the runner from RUNNER_FLAGS. */
 export function runnerOptions(args: ParsedArgs): RunContextOptions {
   const positive = (name: string) => args.number(name, (n) => n > 0, 'a number > 0');
   return {
     defaultImage: args.value('image'),
+    imageMapFlags: args.values('image-map'),
     storeRoot: args.value('store'),
     budget: { cpu: positive('cpus'), mem: positive('memory') },
   };
@@ -37,6 +38,8 @@ export async function runToEnd(run: PipelineRun, json: boolean, io: CliIO, start
   let live: LiveStatus | undefined;
   // Pulls and builds take a while: say so on stderr (with --json, they are events like the rest).
   if (!json) run.on('event', (event) => event.type === 'image' && io.err(`${event.kind} ${event.image}: ${event.message}\n`));
+  // Notices (node callbacks, what the runner could not do) on stderr too.
+  if (!json) run.on('event', (event) => event.type === 'notice' && io.err(`${event.path ? `${event.path}: ` : ''}${event.message}\n`));
   if (json) {
     run.on('event', (event: RunnerEvent) => io.out(`${JSON.stringify(event)}\n`));
   } else if (process.stdout.isTTY) {

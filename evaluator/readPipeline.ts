@@ -7,6 +7,7 @@ import {
   type PipelineHeader,
   type PipelineNode,
 } from '../protocol/pipeline';
+import { checkNodeCallbacks } from '../protocol/nodeCallbacks';
 
 export class PipelineFormatError extends Error {
   constructor(
@@ -34,6 +35,10 @@ function checkNode(node: PipelineNode, where: string): PipelineNode {
   if (!NODE_TYPES.has(node.type)) throw new PipelineFormatError(where, `node ${node.path} has unknown type ${String(node.type)}`);
   if (node.type === 'Exec' && typeof node.command !== 'string') throw new PipelineFormatError(where, `Exec node ${node.path} has no command`);
   if (typeof node.params !== 'object' || node.params === null) throw new PipelineFormatError(where, `node ${node.path} has no params`);
+  if (node.callbacks !== undefined) {
+    const checked = checkNodeCallbacks(node.callbacks);
+    if (!checked.ok) throw new PipelineFormatError(where, `node ${node.path} has invalid callbacks: ${checked.error}`);
+  }
   return node;
 }
 

@@ -16,6 +16,8 @@ export function runContextOptions(): RunContextOptions {
   };
   return {
     defaultImage: c.get<string>('defaultImage') || undefined,
+    // Checked by the runner, which names the setting in its error.
+    imageMapSetting: c.get<unknown>('imageMap'),
     dockerHost: c.get<string>('dockerHost') || undefined,
     storeRoot: c.get<string>('storePath') || undefined,
     budget: { cpu: positive('budget.cpus'), mem: positive('budget.memoryGB') },

@@ -23,10 +23,10 @@ export function renderTree(nodes: readonly PipelineNode[], decorate?: Decorate):
   line(root, root.path);
   // Depth-first with a stack of open containers, not recursion: a tree thousands of levels deep
   // must not overflow the call stack.
-  const open: { kids: PipelineNode[]; next: number; indent: string; numbered: boolean }[] = [];
+  const open: { kids: PipelineNode[]; next: number; indent: string; numbered: boolean; width: number }[] = [];
   const enter = (node: PipelineNode, indent: string) => {
     const kids = children.get(node.path);
-    if (kids?.length) open.push({ kids, next: 0, indent, numbered: node.type !== 'Parallel' });
+    if (kids?.length) open.push({ kids, next: 0, indent, numbered: node.type !== 'Parallel', width: String(kids.length - 1).length });
   };
   enter(root, '');
   while (open.length) {
@@ -38,7 +38,7 @@ export function renderTree(nodes: readonly PipelineNode[], decorate?: Decorate):
     const i = at.next++;
     const kid = at.kids[i]!;
     const last = i === at.kids.length - 1;
-    line(kid, `${at.indent}${last ? '└─' : '├─'}${at.numbered ? i : ''} ${nodeName(kid.path)}`);
+    line(kid, `${at.indent}${last ? '└─' : '├─'}${at.numbered ? String(i).padStart(at.width, '0') : ''} ${nodeName(kid.path)}`);
     enter(kid, at.indent + (last ? '  ' : '│ '));
   }
   return out.join('\n');

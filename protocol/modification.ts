@@ -18,6 +18,11 @@ export const ImageSpecSchema = v.object({
   install_packages: v.array(v.string()),
   install_pip: v.array(v.string()),
   path_map: StringsSchema,
+  reference_name: v.exactOptional(v.string()),
+  copy_url: v.exactOptional(v.string()),
+  copy_branch: v.exactOptional(v.string()),
+  install_docker: v.exactOptional(v.boolean()),
+  error: v.exactOptional(v.string()),
 });
 
 /**

@@ -14,6 +14,15 @@ export interface ImageSpec {
   install_packages: string[];
   install_pip: string[];
   path_map: Record<string, string>;
+  /** Conducto's Image(name=...): a name to refer to the Image by, never the image itself. */
+  reference_name?: string;
+  /** A git repository (URL or absolute local path) whose `copy_branch` is cloned into the image like copy_dir. */
+  copy_url?: string;
+  copy_branch?: string;
+  /** Conducto's install_docker / reqs_docker: the Docker CLI in the image. */
+  install_docker?: boolean;
+  /** Why this image cannot be prepared (e.g. copy_repo=True outside a git repository): its nodes fail with it. */
+  error?: string;
 }
 
 export interface NodeParams {
@@ -60,8 +69,23 @@ export interface PipelineNode {
   step?: StepSpec;
   /** Root of a ClearML-style pipeline (PipelineController). */
   controller?: ControllerSpec;
+  /** Conducto callbacks (`node.on_error(co.callback.retry(3))`), in the order registered. */
+  callbacks?: NodeCallback[];
   /** The controller node of a PipelineDecorator pipeline: it runs the pipeline function, which adds the steps. */
   decorated?: DecoratedSpec;
+}
+
+/** The node states a callback can be registered for; `state_change` is any of them. */
+export const CALLBACK_EVENTS = ['queued', 'running', 'done', 'error', 'killed', 'state_change'] as const;
+export type CallbackEvent = (typeof CALLBACK_EVENTS)[number];
+
+/** A Conducto callback (its callback.py): what the runner does when the node enters `event`. */
+export interface NodeCallback {
+  event: CallbackEvent;
+  /** retry, retry_then_skip, retry_with_double_mem, handle_memory_errors, skip_some_errors, email, slack_status... */
+  name: string;
+  /** Its keyword arguments, `inherited` (it applies to the subtree too) among them. */
+  args: Record<string, unknown>;
 }
 
 /** A PipelineDecorator pipeline's function, run by the runner's controller (runner/clearml/decoratedController.ts). */

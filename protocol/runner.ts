@@ -19,6 +19,8 @@ export interface ExecutionRecord {
   command: string;
   params: NodeParams;
   image: string;
+  /** How `image` was arrived at, when not by name alone: image-map substitutions (asked for → used) and the commit a copy_url image holds. */
+  imageFrom?: { mapped?: { from: string; to: string }[]; git?: { url: string; branch: string; commit: string } };
   startedAt: number;
   endedAt?: number;
   exitCode?: number | null;

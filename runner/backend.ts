@@ -27,7 +27,10 @@ export interface JobSpec {
   mem: number;
   gpu: number;
   requiresDocker: boolean;
+  /** Nodes share worker containers only within one context (runner/run/reuseContext.ts); null: the shared pool. */
   reuseContext: string | null;
+  /** The context has one container, its jobs run one at a time, and it lives until `endContext`. */
+  pinnedContext?: boolean;
   maxTimeSec: number;
   /** Files the runner hands the node: the backend puts each where the node can read it, its path in `env`. */
   inputs?: { env: string; name: string }[];
@@ -93,6 +96,8 @@ export interface PipelineBackend {
   removeLeft(keep: ReadonlySet<string>): Promise<void>;
   /** Stops every job and frees what the pipeline held on the engine (close, sleep). */
   shutdown(): Promise<void>;
+  /** A pinned reuse context is over (its node ended): its container may go. */
+  endContext?(context: string): Promise<void>;
 }
 
 export interface Backend {

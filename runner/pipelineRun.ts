@@ -7,11 +7,14 @@ import { readPipelineStream } from '../evaluator/readPipeline';
 import type { JobOutcome, PipelineBackend } from './backend';
 import { DecoratedController } from './clearml/decoratedController';
 import { StepEngine } from './clearml/stepEngine';
+import { NodeCallbacks } from './callbacks/nodeCallbacks';
 import { applyModification } from './model/applyModification';
 import { validateModification } from './model/validateModification';
 import { RunTree, type RunNode } from './model/runTree';
 import { GENERATED_PIPELINE, isLazyGenerate, launch, outputsOf, type Ending, type LaunchHost } from './run/launch';
 import { replay } from './run/replay';
+import { OpenContexts, reuseContextOf } from './run/reuseContext';
+import { instanceImageMap } from './docker/imageMap';
 import type { RunContext } from './runContext';
 import { ResourceBudget } from './scheduler/resourceBudget';
 import { Scheduler } from './scheduler/scheduler';
@@ -57,6 +60,12 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
   private readonly decorated: DecoratedController | undefined;
   private readonly launchHost: LaunchHost;
   private fallingAsleep: Promise<void> | undefined;
+  /** Reuse contexts with a container of their own (container_reuse_context="new"). */
+  private readonly contexts = new OpenContexts();
+  /** Conducto node callbacks (on_error(co.callback.retry(3))...), carried out as states settle. */
+  private readonly callbacks: NodeCallbacks;
+  private watchCallbacks: boolean;
+  private closing = false;
   status: 'active' | 'sleeping' = 'active';
 
   private constructor(
@@ -68,6 +77,11 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     this.tree = new RunTree(doc.nodes);
     this.space = ctx.store.space(meta.id);
     this.scheduler = new Scheduler(this.tree, new ResourceBudget(ctx.budget), (leaf) => this.startLeaf(leaf));
+    // A "new" reuse context has one container: its nodes run there one at a time.
+    this.scheduler.exclusiveKey = (leaf) => {
+      const context = reuseContextOf(leaf);
+      return context.pinned ? context.key : null;
+    };
     this.log = ctx.store.openEventLog(meta.id);
     this.inbox = new ControlInbox(ctx.store.dir(meta.id));
     if (StepEngine.applies(this.tree)) {
@@ -75,15 +89,31 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
       this.scheduler.dependencyRule = (parent, child) => steps.dependencies(parent, child);
       this.scheduler.onSkip = (child) => steps.skipChild(child);
     }
+    this.callbacks = new NodeCallbacks({
+      tree: this.tree,
+      // Read when needed: a pipeline opened read-only (inspect) has no budget.
+      maxMem: () => ctx.budget.mem,
+      // A run being closed or put to sleep ends its nodes `killed` or pending: no retries then.
+      acting: () => !this.closing && !this.asleep,
+      notice: (nodePath, message) => this.emitEvent({ type: 'notice', pipeline: this.id, time: Date.now(), path: nodePath, message }, true),
+      reset: (nodePath) => this.reset(nodePath),
+      skip: (nodePath) => this.skip(nodePath, true),
+      setMem: (nodePath, mem) => this.modify(nodePath, { mem }),
+    });
+    this.watchCallbacks = NodeCallbacks.applies(this.tree);
     if (DecoratedController.applies(this.tree)) this.decorated = this.makeDecoratedController();
     this.tree.onState = (node, state) => {
-      if (!this.replaying) this.emitEvent({ type: 'state', pipeline: this.id, time: Date.now(), path: node.path, state, ...(node.skipped ? { skipped: true } : {}) }, false);
+      if (this.replaying) return;
+      this.emitEvent({ type: 'state', pipeline: this.id, time: Date.now(), path: node.path, state, ...(node.skipped ? { skipped: true } : {}) }, false);
+      if (this.watchCallbacks) this.callbacks.stateChanged(node, state);
     };
     this.launchHost = {
       pipelineId: meta.id,
       definitionDir: this.definitionDir,
       // Kept with the instance: a `start` after a crash runs the rest in the image the run began with.
       defaultImage: meta.defaultImage ?? ctx.defaultImage,
+      // Likewise its image map, under the one given now.
+      imageMap: instanceImageMap(meta.imageMap, ctx.imageMap),
       resolveImage: ctx.resolveImage,
       steps: this.steps,
       decorated: this.decorated,
@@ -106,7 +136,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
 
   /** A new instance of a pipeline, kept in the store. */
   static create(doc: PipelineDocument, ctx: RunContext): PipelineRun {
-    const meta = ctx.store.create(doc, { defaultImage: ctx.defaultImage });
+    const meta = ctx.store.create(doc, { defaultImage: ctx.defaultImage, imageMap: ctx.imageMap?.entries.map((e) => `${e.from}=${e.to}`) });
     ctx.store.claim(meta.id);
     const run = new PipelineRun(meta, doc, ctx);
     run.emitEvent({ type: 'created', pipeline: meta.id, time: meta.createdAt, name: meta.name, file: meta.file });
@@ -345,6 +375,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
 
   /** Stops every execution and the backend's containers and lets go of the store (the instance stays on disk). */
   async close(): Promise<void> {
+    this.closing = true;
     // Nothing new may start while closing; queued nodes go back to pending (not persisted).
     this.scheduler.setAsleep(true);
     for (const leaf of this.scheduler.dequeue(() => true)) this.tree.setLeafState(leaf, 'pending');
@@ -382,6 +413,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     leaf.executions.push(execution);
     const live: LiveExecution = { execution, controller: new AbortController(), after: 'killed' };
     this.live.set(leaf, live);
+    this.contexts.started(leaf);
     void launch(this.launchHost, leaf, execution, live.controller.signal).then((ending) => this.conclude(leaf, live, ending));
   }
 
@@ -472,11 +504,18 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     try {
       const doc = await readPipelineStream(generated, `the pipeline ${leaf.path} generated`);
       const added = this.tree.graft(execute, doc.nodes);
+      if (added.some((n) => n.callbacks?.length)) this.watchCallbacks = true;
       this.emitEvent({ type: 'nodes-added', pipeline: this.id, time: Date.now(), under: execute.path, nodes: added });
       return null;
     } catch (err) {
       return `could not import the generated pipeline: ${(err as Error).message}`;
     }
+  }
+
+  /** Frees the containers of reuse contexts whose node has ended. */
+  private endContexts(): void {
+    const session = this.backendSession;
+    for (const context of this.contexts.takeEnded((p) => this.tree.byPath.get(p)?.state)) void session?.endContext?.(context);
   }
 
   // ---- state helpers ----------------------------------------------------------------------
@@ -508,6 +547,11 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
   }
 
   private checkSettled(): void {
+    // Callbacks first: a retry makes the run unsettled again. The outer call, once they are done, decides.
+    if (this.callbacks.flushing) return;
+    if (this.watchCallbacks) this.callbacks.flush();
+    // After the callbacks: a retry keeps a reuse context going.
+    this.endContexts();
     if (!this.isSettled()) return;
     const waiters = this.settleWaiters;
     this.settleWaiters = [];

@@ -4,6 +4,7 @@ import type { ImageSpec } from '../protocol/pipeline';
 import type { Backend } from './backend';
 import { createDockerClient, dockerEndpoint, ensureDockerAvailable, type DockerEngineInfo } from './docker/connect';
 import { resolveImage, type ImageProgress, type ResolvedImage } from './docker/images';
+import { IMAGE_MAP_FLAG, ImageMap, parseEntryStrings, parseImageMapEnv, parseImageMapSetting } from './docker/imageMap';
 import { SharedWork } from './docker/shared';
 import { LocalDocker } from './localDocker/localDockerBackend';
 import { machineBudget, type Budget } from './scheduler/resourceBudget';
@@ -18,7 +19,7 @@ export const USER_DEFAULT_IMAGE = 'python:3.12-slim';
  */
 export type ImageResolver = (
   spec: ImageSpec | null,
-  at: { definitionDir: string; defaultImage: string },
+  at: { definitionDir: string; defaultImage: string; imageMap?: ImageMap },
   onProgress: (progress: ImageProgress) => void,
   signal: AbortSignal,
 ) => Promise<ResolvedImage>;
@@ -34,6 +35,8 @@ export interface RunContext {
   sdkDir: string;
   /** The interpreter the user chose: pipeline code the runner itself runs (ClearML callbacks) uses it. */
   python: string;
+  /** Images to run instead of others (PIPEWRIGHT_IMAGE_MAP, the pipewright.imageMap setting, --image-map). */
+  imageMap?: ImageMap;
 }
 
 export interface RunContextOptions {
@@ -47,6 +50,14 @@ export interface RunContextOptions {
   python?: string;
   /** Days unused pipelines are kept (the editor's setting); else PIPEWRIGHT_RETENTION_DAYS, else 7. */
   retentionDays?: number;
+  /** The pipewright.imageMap setting's value as read (checked here), and `--image-map FROM=TO` values. */
+  imageMapSetting?: unknown;
+  imageMapFlags?: readonly string[];
+}
+
+/** The image map of every source: PIPEWRIGHT_IMAGE_MAP, then the setting, then the flags (later wins). */
+export function imageMapFromSources(sources: { env?: string; setting?: unknown; flags?: readonly string[] }): ImageMap {
+  return new ImageMap([...parseImageMapEnv(sources.env), ...parseImageMapSetting(sources.setting), ...parseEntryStrings(sources.flags ?? [], IMAGE_MAP_FLAG)]);
 }
 
 export interface EngineRunContext extends RunContext {
@@ -60,6 +71,8 @@ export interface EngineRunContext extends RunContext {
  */
 export async function createRunContext(options: RunContextOptions = {}): Promise<EngineRunContext> {
   const days = retentionDays(options.retentionDays);
+  // Checked before Docker is asked: a bad entry is the user's to fix, named with its source.
+  const imageMap = imageMapFromSources({ env: process.env.PIPEWRIGHT_IMAGE_MAP, setting: options.imageMapSetting, flags: options.imageMapFlags });
   const docker = createDockerClient({ host: options.dockerHost });
   const engine = await ensureDockerAvailable(docker);
   const defaultImage = options.defaultImage || process.env.PIPEWRIGHT_DEFAULT_IMAGE || USER_DEFAULT_IMAGE;
@@ -80,7 +93,8 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
     sdkDir,
     python: options.python || pythonExecutable(),
     store,
-    resolveImage: imageResolver(docker),
+    imageMap,
+    resolveImage: imageResolver(docker, imageMap),
   };
 }
 
@@ -89,17 +103,18 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
  * shared by every node waiting for it (and stopped when none waits any more); a failure is not
  * remembered, so a fixed Dockerfile and a reset try again.
  */
-function imageResolver(docker: Dockerode): ImageResolver {
+function imageResolver(docker: Dockerode, imageMap: ImageMap): ImageResolver {
   const resolved = new Map<string, ResolvedImage>();
   const inProgress = new SharedWork<ResolvedImage, ImageProgress>();
-  return (spec, { definitionDir, defaultImage }, onProgress, signal) => {
-    const key = JSON.stringify([spec, definitionDir, defaultImage]);
+  return (spec, { definitionDir, defaultImage, imageMap: own }, onProgress, signal) => {
+    const map = own ?? imageMap;
+    const key = JSON.stringify([spec, definitionDir, defaultImage, map.entries.map((e) => [e.from, e.to])]);
     const known = resolved.get(key);
     if (known) return Promise.resolve(known);
     return inProgress.run(
       key,
       async (shared, emit) => {
-        const image = await resolveImage(docker, spec, { defaultImage, definitionDir, onProgress: emit, signal: shared });
+        const image = await resolveImage(docker, spec, { defaultImage, definitionDir, imageMap: map, onProgress: emit, signal: shared });
         resolved.set(key, image);
         return image;
       },

@@ -119,6 +119,9 @@ build_python() { # dir
       var/lib/apt/lists/* var/log/* usr/share/doc/* usr/share/man/* usr/share/info/* \
       usr/share/locale/* \
       && : >etc/resolv.conf && : >etc/hostname' sh "$dir"
+  # Debian has no `python` command (python-is-python3 is not in minbase); commands written for
+  # python images (`python -c ...`, Conducto's examples) expect one.
+  pw_as_root ln -sf python3 "$dir/usr/bin/python"
 }
 
 # name image build-fn cmd-json verify-command...
@@ -160,5 +163,5 @@ ensure_image busybox pipewright/busybox:latest build_busybox '["/bin/sh"]' \
   sh -c 'for a in sh echo cat gzip sleep head dd true; do which "$a" >/dev/null || exit 1; done
          echo ok | gzip | gzip -d | grep -q ok && head -c 10 /dev/zero | dd of=/dev/null 2>/dev/null'
 ensure_image python pipewright/python:latest build_python '["python3"]' \
-  sh -c 'python3 -c "import json, inspect, shlex, runpy, resource; print(1)" &&
+  sh -c 'python3 -c "import json, inspect, shlex, runpy, resource; print(1)" && python -c "print(1)" &&
          parallel --version >/dev/null && echo x | gzip | gzip -d >/dev/null && ps >/dev/null'

@@ -35,6 +35,12 @@ export async function showCommand(argv: readonly string[], io: CliIO): Promise<n
     io.out(`${JSON.stringify({ pipeline: run.summary(), nodes })}\n`);
   } else {
     io.out(`pipeline ${id} (${run.meta.name} from ${run.meta.file}) ${run.status}, run ${run.scheduler.autorun ? 'on' : 'off'}\n${renderStatus(run.tree)}\n${formatCounts(run.tree.root.leafCounts)}\n`);
+    // Images not run as asked (image map) or built from a git commit, by the latest execution.
+    for (const n of run.tree.byPath.values()) {
+      const from = n.executions.at(-1)?.imageFrom;
+      for (const m of from?.mapped ?? []) io.out(`image ${n.path}: ${m.from} -> ${m.to} (image map)\n`);
+      if (from?.git) io.out(`image ${n.path}: ${from.git.url} ${from.git.branch} at ${from.git.commit}\n`);
+    }
   }
   return 0;
 }
@@ -92,7 +98,7 @@ export const killCommand = controlCommand(killUsage, (p) => [{ op: 'kill', path:
 export const refreshUsage = 'pipewright refresh ID PATH';
 /** Reruns a cached ClearML-style step (and its subtree) without its cache. */
 export const refreshCommand = controlCommand(refreshUsage, (p) => [{ op: 'refresh', path: p }]);
-export const startUsage = 'pipewright start ID';
+export const startUsage = 'pipewright start ID [--image-map FROM=TO ...]';
 export const startCommand = controlCommand(startUsage, () => [{ op: 'autorun', on: true }], false);
 
 const MODIFY_FLAGS: ArgSpec['flags'] = { command: 'string', cpu: 'string', gpu: 'string', mem: 'string', 'max-time': 'string', reset: 'boolean' };

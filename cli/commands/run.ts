@@ -7,14 +7,14 @@ import { EVALUATION_FLAGS, evaluationLimits } from '../evaluationFlags';
 import type { CliIO } from '../io';
 import { RUNNER_FLAGS, runToEnd, runnerOptions } from '../runToEnd';
 
-export const runUsage = 'pipewright run FILE [FUNC] [--arg=v ...] [--param NAME=VALUE ...] [--image IMG] [--json] [--pending] [--cpus N] [--memory GB] [--eval-timeout S] [--eval-memory MB]';
+export const runUsage = 'pipewright run FILE|DIR [FUNC [ARG ...]] [--arg=v ...] [--param NAME=VALUE ...] [--image IMG] [--image-map FROM=TO ...] [--json] [--pending] [--cpus N] [--memory GB] [--eval-timeout S] [--eval-memory MB]';
 
 /**
  * Evaluates a definition, makes a pipeline instance of it and runs it to the end. `--param
  * NAME=VALUE` sets a PipelineController parameter (docs/clearml.md): the SDK checks and casts it.
  */
 export async function runCommand(argv: readonly string[], io: CliIO): Promise<number> {
-  const args = parseArgs(argv, { flags: { ...RUNNER_FLAGS, ...EVALUATION_FLAGS, json: 'boolean', pending: 'boolean', param: 'repeated' }, passthrough: true });
+  const args = parseArgs(argv, { flags: { ...RUNNER_FLAGS, ...EVALUATION_FLAGS, json: 'boolean', pending: 'boolean', param: 'repeated' }, passthrough: true, ownPositionals: 2 });
   const params = args.values('param');
   for (const p of params) if (!/^[^=]+=/.test(p)) throw new UsageError(`--param ${p}: expected NAME=VALUE`);
   const [file, func, ...extra] = args.positionals;

@@ -4,10 +4,10 @@ import { parseArgs, UsageError } from '../args';
 import { EVALUATION_FLAGS, evaluationLimits } from '../evaluationFlags';
 import type { CliIO } from '../io';
 
-export const treeUsage = 'pipewright tree FILE [FUNC] [--arg=v ...] [--json] [--eval-timeout S] [--eval-memory MB]';
+export const treeUsage = 'pipewright tree FILE|DIR [FUNC [ARG ...]] [--arg=v ...] [--json] [--eval-timeout S] [--eval-memory MB]';
 
 export async function treeCommand(argv: readonly string[], io: CliIO): Promise<number> {
-  const args = parseArgs(argv, { flags: { ...EVALUATION_FLAGS, json: 'boolean' }, passthrough: true });
+  const args = parseArgs(argv, { flags: { ...EVALUATION_FLAGS, json: 'boolean' }, passthrough: true, ownPositionals: 2 });
   const [file, func, ...extra] = args.positionals;
   if (!file || extra.length) throw new UsageError(treeUsage);
   const doc = await evaluateDefinition(file, { func, args: [...args.passthrough], limits: evaluationLimits(args) });

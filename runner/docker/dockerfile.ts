@@ -9,8 +9,39 @@ export const COPY_DIR_CONTEXT_PREFIX = 'src';
 export interface GeneratedRecipe {
   installPackages: string[];
   installPip: string[];
+  /** The Docker CLI (Conducto's install_docker / reqs_docker). */
+  installDocker?: boolean;
   copyDir: boolean;
+  /** ENV set in the image (after the code is copied). */
+  env?: Record<string, string>;
 }
+
+/**
+ * A requirement for our own SDK (`conducto`, `conducto==0.1.28`, `pipewright[x]>=1`): every node
+ * already imports it from the SDK the runner mounts, and no index has a `conducto` that would work
+ * with this runner, so it is never pip-installed.
+ */
+export function isOwnSdkRequirement(req: string): boolean {
+  return /^\s*(conducto|pipewright)\s*(\[[^\]]*\])?\s*((===?|~=|!=|<=?|>=?)\s*[^\s;]*)?\s*(;.*)?$/i.test(req);
+}
+
+/** install_pip without the SDK's own names. */
+export function pipInstalls(installPip: readonly string[]): string[] {
+  return installPip.filter((r) => !isOwnSdkRequirement(r));
+}
+
+/**
+ * The Docker CLI, however the base installs packages. Debian before 13 has no docker-cli package:
+ * the client alone is taken out of docker.io's .deb (it needs only libc), not the whole daemon.
+ */
+const INSTALL_DOCKER_CLI =
+  'RUN set -e; if command -v docker >/dev/null 2>&1; then :; ' +
+  'elif command -v apt-get >/dev/null 2>&1; then export DEBIAN_FRONTEND=noninteractive; apt-get update; ' +
+  'if ! apt-get install -y --no-install-recommends docker-cli 2>/dev/null; then ' +
+  'cd /tmp; apt-get download docker.io; dpkg-deb --fsys-tarfile docker.io_*.deb | tar -xO ./usr/bin/docker > /usr/local/bin/docker; ' +
+  'chmod 755 /usr/local/bin/docker; rm -f docker.io_*.deb; fi; rm -rf /var/lib/apt/lists/*; ' +
+  'elif command -v apk >/dev/null 2>&1; then apk add --no-cache docker-cli; ' +
+  'else echo "pipewright: install_docker needs apt-get or apk in the base image" >&2; exit 1; fi; docker --version';
 
 /**
  * `FROM base`, then packages (apt-get or apk, whichever the base has: decided in the RUN line,
@@ -29,19 +60,26 @@ export function generateDockerfile(base: string, baseLabel: string, recipe: Gene
         'else echo "pipewright: install_packages needs apt-get or apk in the base image" >&2; exit 1; fi',
     );
   }
+  if (recipe.installDocker) lines.push(INSTALL_DOCKER_CLI);
   if (recipe.installPip.length) {
     const pkgs = recipe.installPip.map(checkedArg).map(shellQuote).join(' ');
     // PIP_BREAK_SYSTEM_PACKAGES: Debian 12+ refuses system-wide pip installs otherwise (PEP 668);
     // in a throwaway image that is exactly what we want. Older pips ignore the variable.
     lines.push(
       'RUN set -e; ' +
-        'python3 -m pip --version >/dev/null 2>&1 || { echo "pipewright: install_pip needs pip in the base image (python3 -m pip); add python3-pip to install_packages or use a python image" >&2; exit 1; }; ' +
+        // No pip: install it as Conducto did, with the base's package manager.
+        'if ! python3 -m pip --version >/dev/null 2>&1; then ' +
+        'if command -v apt-get >/dev/null 2>&1; then export DEBIAN_FRONTEND=noninteractive; apt-get update; apt-get install -y --no-install-recommends python3-pip; rm -rf /var/lib/apt/lists/*; ' +
+        'elif command -v apk >/dev/null 2>&1; then apk add --no-cache python3 py3-pip; ' +
+        'else echo "pipewright: install_pip needs pip in the base image (python3 -m pip), and it has no apt-get or apk to install it with; use a python image" >&2; exit 1; fi; fi; ' +
         `PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore python3 -m pip install --no-cache-dir --disable-pip-version-check ${pkgs}`,
     );
   }
   if (recipe.copyDir) {
     lines.push(`COPY ${COPY_DIR_CONTEXT_PREFIX}/ ${COPY_DIR_TARGET}/`, `WORKDIR ${COPY_DIR_TARGET}`);
   }
+  const env = Object.entries(recipe.env ?? {});
+  if (env.length) lines.push(`ENV ${env.map(([k, v]) => `${k}=${JSON.stringify(oneLine(v))}`).join(' ')}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -3,13 +3,15 @@
 // install_packages / install_pip / copy_dir, cached under a tag derived from its content.
 import type Dockerode from 'dockerode';
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { imageNameProblem } from '../../protocol/imageReference';
 import type { ImageSpec } from '../../protocol/pipeline';
 import { buildImage } from './build';
 import { dockerEndpoint } from './connect';
 import { collectContext, toTarEntries, type ContextEntry } from './buildContext';
-import { COPY_DIR_CONTEXT_PREFIX, COPY_DIR_TARGET, fromImages, generateDockerfile } from './dockerfile';
+import { COPY_DIR_CONTEXT_PREFIX, COPY_DIR_TARGET, fromImages, generateDockerfile, pipInstalls } from './dockerfile';
+import { cloneBranch, type Clone } from './gitClone';
+import { ImageMap, mapDockerfileFroms, type ImageMapping } from './imageMap';
 import { computeImageKey, imageTagForKey, type ImageRecipe } from './imageKey';
 import type { ImageProgress } from './progress';
 import { InvalidImageNameError } from './errors';
@@ -32,6 +34,10 @@ export interface ResolvedImage {
   built: boolean;
   /** True when this call (or the call it joined) pulled an image. */
   pulled: boolean;
+  /** Present when the image map replaced an image asked for (the node's, the default, a FROM). */
+  mapped?: ImageMapping[];
+  /** Present for copy_url: the commit that was cloned into the image. */
+  git?: { url: string; branch: string; commit: string };
 }
 
 export interface ResolveImageOptions {
@@ -39,6 +45,8 @@ export interface ResolveImageOptions {
   defaultImage: string;
   /** Resolves relative paths in the spec (they should be absolute already). */
   definitionDir: string;
+  /** Images to use instead of others (runner/docker/imageMap.ts). */
+  imageMap?: ImageMap;
   onProgress?: (event: ImageProgress) => void;
   signal?: AbortSignal;
   /** Per metadata request (inspect). Default 30 s. */
@@ -62,10 +70,16 @@ function sharedFor(docker: Dockerode): SharedWork<unknown, ImageProgress> {
 
 /** True when the spec asks for a build rather than just an image name. */
 export function needsBuild(spec: ImageSpec | null): boolean {
-  return !!spec && !!(spec.dockerfile || spec.dockerfile_text || spec.copy_dir || spec.install_packages?.length || spec.install_pip?.length);
+  return !!spec && !!(spec.dockerfile || spec.dockerfile_text || spec.copy_dir || spec.copy_url || spec.install_docker || spec.install_packages?.length || pipInstalls(spec.install_pip ?? []).length);
+}
+
+/** Needs a generated layer on top of the base (or of the user's Dockerfile). */
+function needsGenerated(spec: ImageSpec): boolean {
+  return !!(spec.copy_dir || spec.copy_url || spec.install_docker || spec.install_packages?.length || pipInstalls(spec.install_pip ?? []).length);
 }
 
 export async function resolveImage(docker: Dockerode, spec: ImageSpec | null, opts: ResolveImageOptions): Promise<ResolvedImage> {
+  if (spec?.error) throw new Error(spec.error);
   const ctx: Ctx = {
     docker,
     opts,
@@ -74,29 +88,57 @@ export async function resolveImage(docker: Dockerode, spec: ImageSpec | null, op
     shared: sharedFor(docker),
     pulled: false,
     built: false,
+    map: opts.imageMap ?? new ImageMap(),
+    mapped: [],
   };
-  const base = spec?.name || opts.defaultImage;
+  const done = async (name: string, workdir: string | null, git?: ResolvedImage['git']): Promise<ResolvedImage> => ({
+    name,
+    workdir,
+    path: await imagePath(ctx, name),
+    built: ctx.built,
+    pulled: ctx.pulled,
+    ...(ctx.mapped.length ? { mapped: ctx.mapped } : {}),
+    ...(git ? { git } : {}),
+  });
+  // Mapped only when used: a Dockerfile's FROM lines choose their own images.
+  const base = () => mapped(ctx, spec?.name || opts.defaultImage);
 
   if (!spec || !needsBuild(spec)) {
-    await ensureImage(ctx, base, spec?.name ? 'node' : 'default');
-    return { name: base, workdir: null, path: await imagePath(ctx, base), built: false, pulled: ctx.pulled };
+    const name = base();
+    await ensureImage(ctx, name, spec?.name ? 'node' : 'default');
+    return done(name, null);
   }
 
   let from: { ref: string; id: string; label: string };
   if (spec.dockerfile || spec.dockerfile_text) {
     // The user's Dockerfile decides its own FROM; `name` is not used with it.
     const built = await buildUserDockerfile(ctx, spec);
-    if (!spec.copy_dir && !spec.install_packages?.length && !spec.install_pip?.length) {
-      return { name: built.tag, workdir: null, path: await imagePath(ctx, built.tag), built: ctx.built, pulled: ctx.pulled };
-    }
+    if (!needsGenerated(spec)) return done(built.tag, null);
     from = { ref: built.id, id: built.id, label: built.tag };
   } else {
-    const id = await ensureImage(ctx, base, spec.name ? 'node' : 'default');
-    from = { ref: id, id, label: base };
+    const name = base();
+    const id = await ensureImage(ctx, name, spec.name ? 'node' : 'default');
+    from = { ref: id, id, label: name };
   }
 
-  const tag = await buildGenerated(ctx, spec, from);
-  return { name: tag, workdir: spec.copy_dir ? COPY_DIR_TARGET : null, path: await imagePath(ctx, tag), built: ctx.built, pulled: ctx.pulled };
+  const clone = spec.copy_url ? await cloneBranch(spec.copy_url, spec.copy_branch ?? '', { timeoutMs: ctx.buildTimeoutMs, signal: opts.signal }) : null;
+  try {
+    if (clone) opts.onProgress?.({ kind: 'build', image: clone.url, message: `Cloned ${clone.url} branch ${clone.branch} at ${clone.commit}` });
+    const tag = await buildGenerated(ctx, spec, from, clone);
+    const copied = !!(spec.copy_dir || clone);
+    return done(tag, copied ? COPY_DIR_TARGET : null, clone ? { url: clone.url, branch: clone.branch, commit: clone.commit } : undefined);
+  } finally {
+    await clone?.remove();
+  }
+}
+
+/** The image to use for `ref` by the map; a substitution is recorded and reported. */
+function mapped(ctx: Ctx, ref: string): string {
+  const entry = ctx.map.lookup(ref);
+  if (!entry) return ref;
+  ctx.mapped.push({ from: ref, to: entry.to });
+  ctx.opts.onProgress?.({ kind: 'pull', image: ref, message: `Using ${entry.to} for ${ref} (image map: ${entry.source})` });
+  return entry.to;
 }
 
 /** PATH from the image's config. */
@@ -113,11 +155,14 @@ interface Ctx {
   shared: SharedWork<unknown, ImageProgress>;
   pulled: boolean;
   built: boolean;
+  map: ImageMap;
+  /** Substitutions the map made for this image. */
+  mapped: ImageMapping[];
 }
 
 /** Where an image name was given, for the error that refuses it. */
 const NAMED_IN = {
-  node: "in the node's Image(name=...)",
+  node: "in the node's Image(image=...)",
   default: 'as the default image (--image, PIPEWRIGHT_DEFAULT_IMAGE or the pipewright.defaultImage setting)',
   dockerfile: 'in a FROM line of the Dockerfile',
 } as const;
@@ -130,14 +175,15 @@ async function ensureImage(ctx: Ctx, name: string, whose: 'node' | 'default' | '
     whose === 'default'
       ? 'Build or load it locally (docker build / docker load), or set PIPEWRIGHT_DEFAULT_IMAGE (or pass --image) to an image this engine has.'
       : whose === 'node'
-        ? "Build or load it locally (docker build / docker load), or name an image this engine has in the node's Image(name=...). PIPEWRIGHT_DEFAULT_IMAGE / --image set the default image."
+        ? "Build or load it locally (docker build / docker load), or name an image this engine has in the node's Image(image=...). PIPEWRIGHT_DEFAULT_IMAGE / --image set the default image."
         : 'It is named in a FROM line of the Dockerfile; build or load it locally (docker build / docker load), or change the FROM.';
+  const via = ctx.mapped.find((m) => m.to === name);
   const image = await ensureLocalImage(ctx.docker, name, {
     onProgress: ctx.opts.onProgress,
     signal: ctx.opts.signal,
     timeoutMs: ctx.timeoutMs,
     pullTimeoutMs: ctx.buildTimeoutMs,
-    hint,
+    hint: via ? `The image map (PIPEWRIGHT_IMAGE_MAP, --image-map or the pipewright.imageMap setting) gave ${name} for ${via.from}; map it to an image this engine has. ${hint}` : hint,
     shared: ctx.shared,
   });
   if (image.pulled) ctx.pulled = true;
@@ -150,9 +196,18 @@ function hostPath(ctx: Ctx, path: string): string {
 
 async function buildUserDockerfile(ctx: Ctx, spec: ImageSpec): Promise<{ tag: string; id: string }> {
   const dockerfilePath = spec.dockerfile ? hostPath(ctx, spec.dockerfile) : null;
-  const text = spec.dockerfile_text ?? (await readFile(dockerfilePath!, 'utf8').catch((error: Error) => {
+  const original = spec.dockerfile_text ?? (await readFile(dockerfilePath!, 'utf8').catch((error: Error) => {
     throw new Error(`Dockerfile ${dockerfilePath} cannot be read: ${error.message}`, { cause: error });
   }));
+  // The map applies to the FROM lines too: the build gets the text with the images used.
+  const mappedFroms = mapDockerfileFroms(original, ctx.map);
+  const text = mappedFroms.text;
+  const where = dockerfilePath ?? 'dockerfile_text';
+  for (const m of mappedFroms.mapped) {
+    ctx.mapped.push(m);
+    ctx.opts.onProgress?.({ kind: 'build', image: where, message: `FROM ${m.from}: using ${m.to} (image map)` });
+  }
+  for (const note of mappedFroms.notes) ctx.opts.onProgress?.({ kind: 'build', image: where, message: `${where}: ${note}` });
   // Like `docker build -f X` with no context argument: the Dockerfile's folder.
   const contextDir = spec.context ? hostPath(ctx, spec.context) : dockerfilePath ? dirname(dockerfilePath) : null;
   const files = contextDir ? await collectContext(contextDir) : [];
@@ -176,13 +231,16 @@ async function buildUserDockerfile(ctx: Ctx, spec: ImageSpec): Promise<{ tag: st
   return buildCached(ctx, recipe, entries, `Dockerfile ${dockerfilePath ?? '(dockerfile_text)'}`);
 }
 
-async function buildGenerated(ctx: Ctx, spec: ImageSpec, from: { ref: string; id: string; label: string }): Promise<string> {
-  const copyDir = spec.copy_dir ? hostPath(ctx, spec.copy_dir) : null;
+async function buildGenerated(ctx: Ctx, spec: ImageSpec, from: { ref: string; id: string; label: string }, clone: Clone | null): Promise<string> {
+  const copyDir = clone ? clone.dir : spec.copy_dir ? hostPath(ctx, spec.copy_dir) : null;
   const files: ContextEntry[] = copyDir ? await collectContext(copyDir) : [];
   const dockerfile = generateDockerfile(from.ref, from.label, {
     installPackages: spec.install_packages ?? [],
-    installPip: spec.install_pip ?? [],
+    installPip: pipInstalls(spec.install_pip ?? []),
+    installDocker: !!spec.install_docker,
     copyDir: !!copyDir,
+    // Where the code came from, as Conducto's images say it (CONDUCTO_GIT_*), so nodes can tell.
+    env: clone ? { CONDUCTO_GIT_URL: clone.url, CONDUCTO_GIT_BRANCH: clone.branch, CONDUCTO_GIT_SHA: clone.commit } : {},
   });
   const recipe: ImageRecipe = { bases: [from.id], dockerfileName: 'Dockerfile', dockerfile, files: [{ prefix: COPY_DIR_CONTEXT_PREFIX, entries: files }] };
   const entries: TarEntry[] = [dockerfileEntry('Dockerfile', dockerfile)];
@@ -190,6 +248,13 @@ async function buildGenerated(ctx: Ctx, spec: ImageSpec, from: { ref: string; id
     // The folder itself, so that COPY works (and copies nothing) when everything in it is ignored.
     entries.push({ name: COPY_DIR_CONTEXT_PREFIX, type: 'dir', mode: 0o755, mtime: Math.floor(Date.now() / 1000) });
     entries.push(...toTarEntries(files, COPY_DIR_CONTEXT_PREFIX));
+  }
+  if (clone) {
+    // A clone keeps its .git, as Conducto's did (git commands in nodes); left out of the key,
+    // where the commit (CONDUCTO_GIT_SHA) already stands for it and its index would change it.
+    const gitDir = join(clone.dir, '.git');
+    entries.push({ name: `${COPY_DIR_CONTEXT_PREFIX}/.git`, type: 'dir', mode: 0o755, mtime: Math.floor(Date.now() / 1000) });
+    entries.push(...toTarEntries(await collectContext(gitDir), `${COPY_DIR_CONTEXT_PREFIX}/.git`));
   }
   return (await buildCached(ctx, recipe, entries, from.label)).tag;
 }

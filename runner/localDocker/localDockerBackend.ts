@@ -83,7 +83,8 @@ export class LocalDockerPipeline implements PipelineBackend {
       acquired = await withTimeout(acquiring, 0, `starting a worker for ${req.image}`, signal);
     } catch (err) {
       if (!signal.aborted) return { exitCode: null, reason: 'error', message: engineMessage(err), peakMemoryBytes: null, containerId: '' };
-      acquiring.then(({ worker }) => this.pool.discard(worker), () => undefined);
+      // A pinned context's worker stays for the rest of its context; a new one is not needed.
+      acquiring.then(({ worker }) => (worker.pinned ? this.pool.release(worker) : this.pool.discard(worker)), () => undefined);
       return cancelledOutcome(signal, '');
     }
     const { worker } = acquired;
@@ -160,6 +161,10 @@ export class LocalDockerPipeline implements PipelineBackend {
   async removeLeft(keep: ReadonlySet<string>): Promise<void> {
     const list = await this.docker.listContainers({ all: true, filters: { label: [`${LABELS.pipeline}=${this.pipelineId}`] } }).catch(() => []);
     await Promise.all(list.filter((c) => !keep.has(c.Id)).map((c) => this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  }
+
+  endContext(context: string): Promise<void> {
+    return this.pool.endContext(context);
   }
 
   async shutdown(): Promise<void> {

@@ -20,6 +20,20 @@ export interface Worker {
   current?: OutputConsumer;
   /** Its memory cgroup on the host, looked up once. */
   cgroup?: CgroupMemory;
+  /** The only worker of a pinned reuse context (JobSpec.pinnedContext): never reaped when idle. */
+  readonly pinned: boolean;
+  readonly context: string | null;
+  /** Its context ended while it ran a job: removed when the job is done. */
+  contextEnded?: boolean;
+}
+
+/** How long a pinned worker whose runner died waits for the rest of its context, at least. */
+const PINNED_IDLE_SEC = 3600;
+
+/** Jobs of a pinned context take turns at its one worker, first come first served. */
+interface Lane {
+  busy: boolean;
+  waiting: (() => void)[];
 }
 
 /**
@@ -29,6 +43,8 @@ export interface Worker {
  */
 export class WorkerPool {
   private readonly workers = new Map<string, Worker[]>();
+  private readonly lanes = new Map<string, Lane>();
+  private readonly removals = new Set<Promise<unknown>>();
   private counter = 0;
   private reaper: NodeJS.Timeout | undefined;
 
@@ -39,36 +55,89 @@ export class WorkerPool {
     private readonly idleMs = 15_000,
   ) {}
 
-  /** An idle worker for this request, started if none. */
+  /**
+   * An idle worker for this request, started if none. A pinned context has one worker: a job
+   * waits for its turn while another of the context runs there (Conducto runs a context's nodes
+   * in one container).
+   */
   async acquire(req: WorkerRequest): Promise<{ worker: Worker; cpuLimit: number }> {
     const limit = cpuLimit(req.cpu, this.hostCpus);
     const key = workerKey(req, limit);
-    const list = this.workers.get(key) ?? [];
-    this.workers.set(key, list);
-    const idle = list.find((w) => !w.busy && !w.dead);
-    if (idle) {
-      idle.busy = true;
-      return { worker: idle, cpuLimit: limit };
+    const pinned = Boolean(req.pinnedContext && req.reuseContext);
+    if (pinned) await this.takeLane(key);
+    try {
+      const list = this.workers.get(key) ?? [];
+      this.workers.set(key, list);
+      const idle = list.find((w) => !w.busy && !w.dead);
+      if (idle) {
+        idle.busy = true;
+        return { worker: idle, cpuLimit: limit };
+      }
+      const worker = await this.startWorker(req, key, limit, pinned);
+      list.push(worker);
+      this.scheduleReap();
+      return { worker, cpuLimit: limit };
+    } catch (err) {
+      if (pinned) this.freeLane(key);
+      throw err;
     }
-    const worker = await this.startWorker(req, key, limit);
-    list.push(worker);
-    this.scheduleReap();
-    return { worker, cpuLimit: limit };
   }
 
   release(worker: Worker): void {
+    const wasBusy = worker.busy;
     worker.busy = false;
     worker.current = undefined;
     worker.idleSince = Date.now();
+    if (worker.pinned && wasBusy) this.freeLane(worker.key);
     if (worker.dead) this.forget(worker);
+    else if (worker.contextEnded) void this.discard(worker);
   }
 
   /** Stops and removes a worker (kill, time limit, broken worker). */
   async discard(worker: Worker): Promise<void> {
+    if (worker.pinned && worker.busy) {
+      worker.busy = false;
+      this.freeLane(worker.key);
+    }
     worker.dead = true;
     this.forget(worker);
     worker.stdin.destroy();
-    await worker.container.remove({ force: true }).catch(() => undefined);
+    // Awaited by shutdown too: a run that closes leaves no container being removed behind it.
+    const removal = worker.container.remove({ force: true }).catch(() => undefined);
+    this.removals.add(removal);
+    await removal;
+    this.removals.delete(removal);
+  }
+
+  /** A pinned context is over: its idle worker goes now, a busy one when its job ends. */
+  async endContext(context: string): Promise<void> {
+    const ending = [...this.workers.values()].flat().filter((w) => w.pinned && w.context === context);
+    await Promise.all(
+      ending.map((w) => {
+        if (!w.busy) return this.discard(w);
+        w.contextEnded = true;
+        return undefined;
+      }),
+    );
+  }
+
+  private async takeLane(key: string): Promise<void> {
+    let lane = this.lanes.get(key);
+    if (!lane) this.lanes.set(key, (lane = { busy: false, waiting: [] }));
+    if (!lane.busy) {
+      lane.busy = true;
+      return;
+    }
+    // The turn is handed over with busy still set (see freeLane).
+    await new Promise<void>((resolve) => lane.waiting.push(resolve));
+  }
+
+  private freeLane(key: string): void {
+    const lane = this.lanes.get(key);
+    if (!lane) return;
+    const next = lane.waiting.shift();
+    if (next) next();
+    else this.lanes.delete(key);
   }
 
   /** Removes every worker (end of a run, sleep). */
@@ -77,7 +146,7 @@ export class WorkerPool {
     this.reaper = undefined;
     const all = [...this.workers.values()].flat();
     this.workers.clear();
-    await Promise.all(all.map((w) => this.discard(w)));
+    await Promise.all([...all.map((w) => this.discard(w)), ...this.removals]);
   }
 
   get size(): number {
@@ -86,10 +155,11 @@ export class WorkerPool {
     return n;
   }
 
-  private async startWorker(req: WorkerRequest, key: string, limit: number): Promise<Worker> {
+  private async startWorker(req: WorkerRequest, key: string, limit: number, pinned: boolean): Promise<Worker> {
     const name = `pipewright-${req.pipelineId}-w${++this.counter}-${process.pid}`;
-    // An idle worker whose runner died stops by itself, well after the live runner's own reaping.
-    const idleSec = Math.max(10, Math.ceil((4 * this.idleMs) / 1000));
+    // An idle worker whose runner died stops by itself, well after the live runner's own reaping;
+    // a pinned one waits longer (up to an hour) for the rest of its context.
+    const idleSec = Math.max(pinned ? PINNED_IDLE_SEC : 10, Math.ceil((4 * this.idleMs) / 1000));
     const container = await this.docker.createContainer(workerContainerConfig(req, name, limit, this.dockerSocket, idleSec));
     let stream: Duplex;
     try {
@@ -107,7 +177,7 @@ export class WorkerPool {
         return { oomKilled: Boolean(info?.State?.OOMKilled), exitCode: res?.StatusCode ?? null };
       })
       .catch(() => ({ oomKilled: false, exitCode: null }));
-    const worker: Worker = { name, key, container, id: container.id, stdin: stream, busy: true, dead: false, exited, idleSince: Date.now() };
+    const worker: Worker = { name, key, container, id: container.id, stdin: stream, busy: true, dead: false, exited, idleSince: Date.now(), pinned, context: req.reuseContext };
     routeOutput(this.docker, stream, worker);
     void exited.then(() => {
       worker.dead = true;
@@ -136,7 +206,7 @@ export class WorkerPool {
     this.reaper = setInterval(() => {
       const now = Date.now();
       for (const list of this.workers.values()) {
-        for (const w of [...list]) if (!w.busy && now - w.idleSince > this.idleMs) void this.discard(w);
+        for (const w of [...list]) if (!w.busy && !w.pinned && now - w.idleSince > this.idleMs) void this.discard(w);
       }
       if (this.size === 0 && this.reaper) {
         clearInterval(this.reaper);

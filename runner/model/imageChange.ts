@@ -6,7 +6,7 @@ import type { ImageSpec } from '../../protocol/pipeline';
  * of that context. A modification comes from an untrusted channel (a webview, another process), so
  * these stay as the definition set them; it may change only the image's name and its packages.
  */
-export const HOST_FIELDS = ['dockerfile', 'dockerfile_text', 'context', 'copy_dir', 'path_map'] as const satisfies readonly (keyof ImageSpec)[];
+export const HOST_FIELDS = ['dockerfile', 'dockerfile_text', 'context', 'copy_dir', 'copy_url', 'copy_branch', 'path_map'] as const satisfies readonly (keyof ImageSpec)[];
 
 /** The field a new image changes from the node's current one among HOST_FIELDS, or null. */
 export function changedHostField(current: ImageSpec | null, next: ImageSpec | null): (typeof HOST_FIELDS)[number] | null {

@@ -9,7 +9,9 @@ import type { DecoratedController } from '../clearml/decoratedController';
 import type { StepEngine } from '../clearml/stepEngine';
 import type { RunNode } from '../model/runTree';
 import { CONTAINER_PATHS } from '../nodePaths';
+import type { ImageMap } from '../docker/imageMap';
 import type { ImageResolver } from '../runContext';
+import { reuseContextOf } from './reuseContext';
 
 /** What became of an execution. */
 export type Ending =
@@ -24,6 +26,8 @@ export interface LaunchHost {
   readonly definitionDir: string;
   /** For nodes that name no image: the one this pipeline instance was created with. */
   readonly defaultImage: string;
+  /** The instance's image map (runContext.instanceImageMap); else the context's. */
+  readonly imageMap?: ImageMap;
   readonly resolveImage: ImageResolver;
   readonly steps: StepEngine | undefined;
   /** A PipelineDecorator pipeline's controller: its controller node runs here, not in a container. */
@@ -60,11 +64,13 @@ export async function launch(host: LaunchHost, leaf: RunNode, execution: Executi
     }
     const image = await host.resolveImage(
       leaf.params.image,
-      { definitionDir: host.definitionDir, defaultImage: host.defaultImage },
+      { definitionDir: host.definitionDir, defaultImage: host.defaultImage, imageMap: host.imageMap },
       (p) => host.emit({ type: 'image', pipeline: host.pipelineId, time: time(), path: leaf.path, kind: p.kind, image: p.image, message: p.message }),
       signal,
     );
     execution.image = image.name;
+    const context = reuseContextOf(leaf);
+    if (image.mapped || image.git) execution.imageFrom = { ...(image.mapped ? { mapped: image.mapped } : {}), ...(image.git ? { git: image.git } : {}) };
     const job: JobSpec = {
       pipelineId: host.pipelineId,
       execId: execution.id,
@@ -81,7 +87,8 @@ export async function launch(host: LaunchHost, leaf: RunNode, execution: Executi
       mem: leaf.params.mem,
       gpu: leaf.params.gpu,
       requiresDocker: leaf.params.requires_docker,
-      reuseContext: leaf.params.container_reuse_context,
+      reuseContext: context.key,
+      ...(context.pinned ? { pinnedContext: true } : {}),
       maxTimeSec: leaf.params.max_time,
     };
     if (host.steps?.isStep(leaf)) {

@@ -39,6 +39,15 @@ export class Scheduler {
   dependencyRule?: (parent: RunNode, child: RunNode) => Dependencies | undefined;
   /** A child the rule said to skip. */
   onSkip?: (child: RunNode) => void;
+  /**
+   * Exec nodes with the same key run one at a time (a reuse context with one container, see
+   * runner/run/reuseContext.ts): the others stay queued, and nodes behind them may start.
+   */
+  exclusiveKey?: (leaf: RunNode) => string | null;
+  /** The node running under each exclusive key. */
+  private readonly exclusive = new Map<string, RunNode>();
+  /** Queued nodes waiting for their key, in queue order. */
+  private readonly parked = new Map<string, RunNode[]>();
 
   constructor(
     private readonly tree: RunTree,
@@ -112,6 +121,14 @@ export class Scheduler {
       this.budget.give(held.cpu, held.mem);
       this.holding.delete(leaf);
     }
+    const key = this.exclusiveKey?.(leaf);
+    if (key && this.exclusive.get(key) === leaf) {
+      this.exclusive.delete(key);
+      // Its waiting nodes go back to the front of the queue, in their order.
+      const waiting = this.parked.get(key);
+      this.parked.delete(key);
+      if (waiting?.length) this.queue.splice(this.queueHead, 0, ...waiting);
+    }
   }
 
   /** A node a previous runner started holds its resources until it ends (re-attach). */
@@ -119,6 +136,8 @@ export class Scheduler {
     const { cpu, mem } = leaf.params;
     this.budget.take(cpu, mem);
     this.holding.set(leaf, { cpu, mem });
+    const key = this.exclusiveKey?.(leaf);
+    if (key) this.exclusive.set(key, leaf);
   }
 
   /** Takes queued Exec nodes of a subtree out of the queue (kill, reset, sleep). */
@@ -128,6 +147,12 @@ export class Scheduler {
     for (let i = this.queueHead; i < this.queue.length; i++) {
       const leaf = this.queue[i]!;
       (predicate(leaf) ? removed : kept).push(leaf);
+    }
+    for (const [key, waiting] of this.parked) {
+      const stay = waiting.filter((leaf) => !predicate(leaf));
+      removed.push(...waiting.filter((leaf) => predicate(leaf)));
+      if (stay.length) this.parked.set(key, stay);
+      else this.parked.delete(key);
     }
     this.queue.length = 0;
     this.queue.push(...kept);
@@ -141,7 +166,9 @@ export class Scheduler {
   }
 
   get queuedCount(): number {
-    return this.queue.length - this.queueHead;
+    let parked = 0;
+    for (const waiting of this.parked.values()) parked += waiting.length;
+    return this.queue.length - this.queueHead + parked;
   }
 
   /** Toggle on and awake: the root is active again (containers keep where they were). */
@@ -296,11 +323,21 @@ export class Scheduler {
         this.queueHead++;
         continue;
       }
+      const key = this.exclusiveKey?.(leaf);
+      if (key && this.exclusive.has(key)) {
+        // Another node of its key runs: it waits aside, queued; the ones behind it may start.
+        this.queueHead++;
+        const waiting = this.parked.get(key);
+        if (waiting) waiting.push(leaf);
+        else this.parked.set(key, [leaf]);
+        continue;
+      }
       const { cpu, mem } = leaf.params;
       if (!this.budget.fits(cpu, mem)) break;
       this.queueHead++;
       this.budget.take(cpu, mem);
       this.holding.set(leaf, { cpu, mem });
+      if (key) this.exclusive.set(key, leaf);
       this.tree.setLeafState(leaf, 'running');
       this.startLeaf(leaf);
     }

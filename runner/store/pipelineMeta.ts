@@ -12,6 +12,8 @@ export interface PipelineMeta {
   status: PipelineStatus;
   /** The image for nodes that name none, as when the instance was created (`--image`). */
   defaultImage?: string;
+  /** The image map in effect when the instance was created (`FROM=TO`); each execution records what it replaced. */
+  imageMap?: string[];
   /** As of the last time a runner let go of it. */
   rootState?: NodeState;
   counts?: StateCounts;
@@ -35,6 +37,7 @@ function metaProblem(value: unknown, id: string): string | null {
   for (const key of ['createdAt', 'lastUsedAt'] as const) if (!Number.isFinite(meta[key])) return `"${key}" is missing or not a number`;
   if (!STATUSES.includes(meta.status as PipelineStatus)) return `"status" is ${JSON.stringify(meta.status)}, not one of ${STATUSES.join(', ')}`;
   if (meta.defaultImage !== undefined && typeof meta.defaultImage !== 'string') return '"defaultImage" is not a string';
+  if (meta.imageMap !== undefined && !(Array.isArray(meta.imageMap) && meta.imageMap.every((e) => typeof e === 'string'))) return '"imageMap" is not a list of strings';
   if (meta.rootState !== undefined && !NODE_STATES.includes(meta.rootState as NodeState)) return `"rootState" is ${JSON.stringify(meta.rootState)}, not a node state`;
   if (meta.counts !== undefined && (typeof meta.counts !== 'object' || meta.counts === null)) return '"counts" is not an object';
   return null;

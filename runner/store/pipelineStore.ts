@@ -74,7 +74,7 @@ export class PipelineStore {
   }
 
   /** Creates a new instance of a pipeline and returns its id. */
-  create(doc: PipelineDocument, options: { defaultImage?: string } = {}): PipelineMeta {
+  create(doc: PipelineDocument, options: { defaultImage?: string; imageMap?: string[] } = {}): PipelineMeta {
     const id = newPipelineName((name) => existsSync(path.join(this.root, name)));
     const dir = this.dir(id);
     makePrivateDir(dir);
@@ -95,7 +95,7 @@ export class PipelineStore {
       writeAll(fd, `${buffer}]}\n`);
     });
     const now = Date.now();
-    const meta: PipelineMeta = { id, name: doc.name, file: doc.file, createdAt: now, lastUsedAt: now, status: 'active', ...(options.defaultImage ? { defaultImage: options.defaultImage } : {}) };
+    const meta: PipelineMeta = { id, name: doc.name, file: doc.file, createdAt: now, lastUsedAt: now, status: 'active', ...(options.defaultImage ? { defaultImage: options.defaultImage } : {}), ...(options.imageMap?.length ? { imageMap: options.imageMap } : {}) };
     this.writeMeta(meta);
     return meta;
   }

@@ -30,6 +30,8 @@ try:
     from .errors import DefinitionError
     from .image import Image
     from .main import main
+    from .reuse import ContainerReuseContext, SameContainer
+    from . import callback, integrations, slack, git
     from .node import Exec, Lazy, Node, Parallel, Serial
     from .clearml import PipelineController, Task  # (ClearML-style DAGs)
     from . import util
@@ -40,3 +42,4 @@ finally:
 __all__ = ["data", "DefinitionError", "Exec", "Image", "Lazy", "Node", "Parallel", "Serial", "main"]
 __all__ += ["util"]  # co.util, Conducto's tree and doc helpers
 __version__ = "0.1.0"
+__all__ += ["ContainerReuseContext", "SameContainer", "callback", "integrations", "slack", "git"]

@@ -290,6 +290,9 @@ def parse_call(func, argv):
         key, eq, text = token[2:].partition("=")
         key = key.replace("-", "_")
         p = params.get(key)
+        if p is None and not eq and key.startswith("no_") and kinds.get(key[3:], _STR)[0] == "bool":
+            key, text, eq = key[3:], "false", "="  # --no-flag, as Conducto's argparse has it
+            p = params.get(key)
         if (p is None and not any_key) or (p is not None and p.kind in (p.VAR_POSITIONAL,
                                                                         p.VAR_KEYWORD)):
             raise ArgumentError("%s() has no parameter %r" % (name, key), file, line)
@@ -304,13 +307,24 @@ def parse_call(func, argv):
         if key in kwargs:
             raise ArgumentError("%s(): --%s given twice" % (name, key), file, line)
         kwargs[key] = parse_arg(kind, text, "argument %s of %s()" % (key, name), file, line)
+    # Bare words fill the parameters in order, as Conducto's co.main binds them
+    # (`python pipeline.py primes_up_to 200`); what is left goes to *args, if there is one.
     free = [p for p in params.values()
             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in kwargs]
-    if len(loose) > len(free):
-        raise ArgumentError("%s(): too many positional arguments %r" % (name, loose), file, line)
+    rest = next((p for p in params.values() if p.kind == p.VAR_POSITIONAL), None)
+    if len(loose) > len(free) and rest is None:
+        raise ArgumentError("%s() takes %s, got %d: %s" % (
+            name, "no positional argument" if not free else "%d positional argument%s (%s)" % (
+                len(free), "" if len(free) == 1 else "s", ", ".join(p.name for p in free)),
+            len(loose), " ".join(map(shlex.quote, loose))),
+            file, line)
     for p, text in zip(free, loose):
         kwargs[p.name] = parse_arg(kinds[p.name], text, "argument %s of %s()" % (p.name, name),
                                    file, line)
+    if rest is not None and len(loose) > len(free):
+        elem = kinds[rest.name] if kinds[rest.name][0] != "list" else _STR
+        kwargs[rest.name] = [parse_arg(elem, text, "argument *%s of %s()" % (rest.name, name),
+                                       file, line) for text in loose[len(free):]]
     missing = ["--" + p.name for p in params.values() if p.default is p.empty and p.name not in
                kwargs and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
     if missing:
@@ -319,8 +333,16 @@ def parse_call(func, argv):
 
 
 def call(func, kwargs):
-    """func(**kwargs), passing positional-only parameters by position."""
+    """func(**kwargs), passing positional-only parameters by position, and everything before
+    *args by position when parse_call filled *args."""
     kwargs = dict(kwargs)
-    params = inspect.signature(func).parameters.values()
-    args = [kwargs.pop(p.name) for p in params if p.kind == p.POSITIONAL_ONLY and p.name in kwargs]
+    params = list(inspect.signature(func).parameters.values())
+    rest = next((p for p in params if p.kind == p.VAR_POSITIONAL and p.name in kwargs), None)
+    args = []
+    for p in params:
+        if p.kind == p.VAR_POSITIONAL:
+            args += kwargs.pop(p.name, [])
+            break
+        if p.name in kwargs and (p.kind == p.POSITIONAL_ONLY or rest is not None):
+            args.append(kwargs.pop(p.name))
     return func(*args, **kwargs)

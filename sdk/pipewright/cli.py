@@ -4,17 +4,20 @@ import json
 import os
 import sys
 
-from . import batch, dag, export, handoff, loader, pretty, report
+from . import batch, callables, dag, export, handoff, loader, pretty, report
 from .errors import DefinitionError
 from .node import Node
 
 USAGE = """\
-usage: pipewright FILE [FUNC] [--ARG=VALUE ...] [--param NAME=VALUE ...] [--json] [--list] [--errors=json]
+usage: pipewright FILE|PACKAGE_DIR [FUNC [ARG ...]] [--ARG=VALUE ...] [--param NAME=VALUE ...] [--json] [--list] [--errors=json]
        pipewright FILE --all [--errors=json] [--memory-limit MB] [--source-stdin]
        python FILE [FUNC] [--ARG=VALUE ...] [--json] [--local | --run]   (files calling co.main)
 
 Prints the tree of the pipeline FUNC returns (default: co.main's default, else the module's root
 node), or its pipeline JSON with --json. A FUNC returning something else prints that value.
+Bare ARGs fill FUNC's parameters in order (`pipeline.py primes_up_to 200`), as in Conducto.
+A folder means its __main__.py, run inside its package (`python -m PACKAGE`); a .ipynb file
+means its code cells.
   --param NAME=VALUE  a PipelineController parameter (add_parameter) for this run
   --list          the file's pipelines as a JSON array of {"name", "line", "default"}
   --all           evaluate the file once and every pipeline of --list needing no arguments:
@@ -137,7 +140,13 @@ def run(get_definition, opts, file):
             sys.stderr.write("pipewright: %s\n" % handoff.run_with_cli(definition.file, opts.func,
                                                                          list(opts.args) + extra))
             return EXIT_USAGE
-        name, result, func = loader.pick(definition, opts.func, opts.args)
+        try:
+            name, result, func = loader.pick(definition, opts.func, opts.args)
+        except SystemExit as e:
+            status = _node_function_exit(definition, opts, e)
+            if status is None:
+                raise
+            return status
         if opts.params:
             from .clearml import overrides
             overrides.check_target(result, opts.params, definition.file)
@@ -158,6 +167,27 @@ def run(get_definition, opts, file):
     except (Exception, SystemExit) as e:
         report.report(e, file, opts.errors_json)
         return EXIT_DEFINITION
+
+
+def _node_function_exit(definition, opts, exc):
+    """The status of a function run as a node's command (FUNC given, no --json) that ended itself
+    with sys.exit(), as Python exits (Conducto's features/slack_callback: sys.exit(int(code))).
+    None when it is a pipeline function (annotated to return a node): exiting is an error there."""
+    if opts.json or opts.func is None:
+        return None
+    func = definition.globals.get(opts.func)
+    if not callable(func):
+        return None
+    hint = callables.return_annotation(func)
+    names = ("Node", "Serial", "Parallel", "Exec", "Lazy")
+    if (isinstance(hint, type) and issubclass(hint, Node)) or \
+            (isinstance(hint, str) and hint.split(".")[-1] in names):
+        return None
+    code = exc.code
+    if code is None or isinstance(code, int):
+        return code or 0
+    sys.stderr.write("%s\n" % (code,))
+    return 1
 
 
 def _definition_path(given):
@@ -189,9 +219,11 @@ def main(argv=None):
     source = None
     if opts.source_stdin:  # the editor's buffer; the file need not be saved (or exist)
         source = sys.stdin.buffer.read().decode("utf-8", errors="replace")
-    elif not os.path.isfile(file):
+    elif not os.path.exists(file):
         sys.stderr.write("pipewright: no such file: %s\n" % argv[0])
         return EXIT_USAGE
+    elif os.path.isfile(os.path.join(file, "__main__.py")):
+        file = os.path.join(file, "__main__.py")  # a package run as `python -m PACKAGE`
     if opts.all and not opts.help:
         if opts.func or opts.args:
             sys.stderr.write("pipewright: --all takes no FUNC or arguments\n")

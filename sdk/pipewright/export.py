@@ -9,6 +9,7 @@ import os
 from json.encoder import encode_basestring as _quote  # C-accelerated; returns '"..."'
 
 from . import dag
+from .node_callbacks import callbacks_of
 from .params import DEFAULTS, INHERITED, ORDER, RANK
 
 _CACHE_LIMIT = 1024   # per-context caches are cleared past this (nodes with unique settings)
@@ -105,12 +106,15 @@ def write_pipeline(root, out, name, file):
         parents = "[]" if node._deps is None else json.dumps(
             [prefix + n for n in dag.dep_names(node)], ensure_ascii=False)
         command = getattr(node, "_command", None)
+        callbacks = callbacks_of(node)
+        extra = node._EXTRA_JSON if callbacks is None else '%s, "callbacks": %s' % (
+            node._EXTRA_JSON, json.dumps(callbacks, ensure_ascii=False))
         return ctx, '{"path": %s, "type": "%s"%s, "params": %s, "set": %s, "parents": %s, ' \
                     '"source": %s%s}' % (
                         _quote(path), node._TYPE,
                         "" if command is None else ', "command": ' + _quote(command),
                         params, "[]" if own is None else set_json(own), parents,
-                        source_json(node), node._EXTRA_JSON)
+                        source_json(node), extra)
 
     out.write('{"pipewright": 1, "name": %s, "file": %s, "nodes": [\n'
               % (_quote(name), _quote(file)))

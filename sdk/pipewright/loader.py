@@ -1,4 +1,6 @@
 """Load a definition file and pick the pipeline it defines."""
+import importlib
+import importlib.util
 import inspect
 import linecache
 import os
@@ -6,7 +8,7 @@ import sys
 import tokenize
 import types
 
-from . import callables, context
+from . import callables, context, notebook
 from .errors import DefinitionError, MainCalled
 from .node import Node
 
@@ -24,6 +26,9 @@ class Definition:
 
     @property
     def stem(self):
+        """The file's name without extension; a package's __main__.py: the package's."""
+        if os.path.basename(self.file) == "__main__.py":
+            return os.path.basename(os.path.dirname(self.file))
         return os.path.splitext(os.path.basename(self.file))[0]
 
     def default_function(self):
@@ -33,25 +38,81 @@ class Definition:
         return default
 
 
+def entry_file(path):
+    """The definition file of path: path itself, or a package folder's __main__.py (the
+    `python -m PACKAGE` entry point); DefinitionError when a folder has none."""
+    path = os.path.abspath(path)
+    if not os.path.isdir(path):
+        return path
+    main = os.path.join(path, "__main__.py")
+    if not os.path.isfile(main):
+        raise DefinitionError("a folder without __main__.py: name a definition file, or the "
+                              "folder of a package run as `python -m PACKAGE`", file=path, line=1)
+    return main
+
+
+def _package_of(file):
+    """(package name, folder to put on sys.path) for a package's __main__.py, else None. The
+    package is the chain of folders with __init__.py above the file, as `python -m a.b` sees it."""
+    if os.path.basename(file) != "__main__.py":
+        return None
+    folder = os.path.dirname(file)
+    names = [os.path.basename(folder)]
+    parent = os.path.dirname(folder)
+    while os.path.isfile(os.path.join(parent, "__init__.py")) and os.path.dirname(parent) != parent:
+        names.insert(0, os.path.basename(parent))
+        parent = os.path.dirname(parent)
+    return ".".join(names), parent
+
+
+def _new_main_module(file):
+    """A fresh __main__ module for file; for a package's __main__.py, one that sits in its
+    package (its __init__.py run first) so that `from . import utils` works as under `python -m`."""
+    module = types.ModuleType("__main__")
+    module.__file__ = file
+    package = _package_of(file)
+    # The file's own imports work as under `python FILE`; a package's __main__.py gets the folder
+    # above the package too, first, as under `python -m PACKAGE` (and its own, as `python DIR`).
+    folders = [os.path.dirname(file)] + ([package[1]] if package is not None else [])
+    for folder in folders:
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+    if package is not None:
+        name = package[0]
+        top = sys.modules.get(name.split(".")[0])
+        if top is not None and package[1] not in [os.path.dirname(os.path.abspath(p))
+                                                  for p in getattr(top, "__path__", [])]:
+            # Imported already from elsewhere (a folder named json): it would not be this one.
+            raise DefinitionError("the package folder %s is named like the module %s, already "
+                                  "imported from %s: rename the folder" % (
+                                      os.path.dirname(file), top.__name__,
+                                      getattr(top, "__file__", None) or "Python itself"),
+                                  file=file, line=1)
+        importlib.import_module(name)
+        module.__package__ = name
+        module.__spec__ = importlib.util.spec_from_file_location(name + ".__main__", file)
+    return module
+
+
 def load(file, source=None):
     """Run file as __main__ (so `if __name__ == "__main__": co.main(...)` is reached), with
     co.main() reporting its arguments instead of acting. source, if given, is the file's text
-    (an editor's unsaved buffer): it is run in place of the file on disk, under file's name."""
-    file = os.path.abspath(file)
-    folder = os.path.dirname(file)
-    context.definition_dir = folder
-    if folder not in sys.path:
-        sys.path.insert(0, folder)  # the file's own imports work as under `python FILE`
+    (an editor's unsaved buffer): it is run in place of the file on disk, under file's name.
+    file may be a package folder (its __main__.py runs inside the package) or a notebook."""
+    file = entry_file(file)
+    context.definition_dir = os.path.dirname(file)
     if source is None:
-        with tokenize.open(file) as f:
-            source = f.read()
+        if notebook.is_notebook(file):
+            source = notebook.read_source(file)
+        else:
+            with tokenize.open(file) as f:
+                source = f.read()
     else:
-        source = source.lstrip("\ufeff")
+        source = notebook.source_of(file, source.lstrip("\ufeff"))
         # Tracebacks quote the buffer, not the file on disk (mtime None: never re-read).
         linecache.cache[file] = (len(source), None, source.splitlines(True), file)
     code = compile(source, file, "exec")
-    module = types.ModuleType("__main__")
-    module.__file__ = file
+    module = _new_main_module(file)
     sys.modules["__main__"] = module
     sys.argv = [file]
     definition = Definition(file, module.__dict__)

@@ -8,7 +8,9 @@ import types
 from . import callables, context
 from .errors import DefinitionError
 from .frames import user_frame
+from .node_callbacks import CallbackMethods
 from .params import COMMON, DEFAULTS, INHERITED, ORDER, validate
+from .reuse import resolve_alias
 from .text import unindent
 
 _NO_CHILDREN = types.MappingProxyType({})
@@ -45,7 +47,7 @@ def _check_deps(parents):
     return tuple(parents) or None
 
 
-class Node:
+class Node(CallbackMethods):
     """Base of all nodes. Children are kept in insertion order; params only where set."""
 
     __slots__ = ("_name", "_parent", "_children", "_params", "_deps", "_file", "_line")
@@ -79,6 +81,7 @@ class Node:
 
     def _check_params(self, params):
         stored = None
+        params = resolve_alias(params)
         for key, value in params.items():
             if key not in self._ALLOWED:
                 raise DefinitionError(self._unknown(key))

@@ -21,7 +21,7 @@ DEFAULTS = {
 INHERITED = frozenset(ORDER[:8])
 
 # Params every node type accepts; stop_on_error and max_concurrent belong to some types only.
-COMMON = frozenset(ORDER) - {"stop_on_error", "max_concurrent"}
+COMMON = frozenset(ORDER) - {"stop_on_error", "max_concurrent"} | {"same_container"}
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
@@ -108,7 +108,10 @@ def validate(name, value):
     elif name == "max_concurrent":
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             _fail(name, value, "an integer >= 1")
-    elif name in ("container_reuse_context", "doc", "title"):
+    elif name == "container_reuse_context":
+        if not isinstance(value, str) or not value.strip():
+            _fail(name, value, "co.ContainerReuseContext.NEW or .GLOBAL (or a context name)")
+    elif name in ("doc", "title"):
         if not isinstance(value, str):
             _fail(name, value, "a string")
     elif name == "tags":

@@ -5,6 +5,9 @@
 └─1 Test
   ├─ app   echo test app
   └─ backend   echo test backend
+
+Serial indices are zero-padded to the width of the last one (├─00 … └─16), as Conducto's client
+pads them.
 """
 
 
@@ -24,8 +27,8 @@ def tree_lines(root):
             continue
         stack[-1] = (kids, i + 1, prefix, numbered)
         node, last = kids[i], i == len(kids) - 1
-        yield "%s%s%s %s%s" % (prefix, "└─" if last else "├─", i if numbered else "", node._name,
-                               _command(node))
+        index = str(i).zfill(len(str(len(kids) - 1))) if numbered else ""
+        yield "%s%s%s %s%s" % (prefix, "└─" if last else "├─", index, node._name, _command(node))
         if node._children:
             stack.append((list(node._children.values()), 0, prefix + ("  " if last else "│ "),
                           node._NUMBERED))

@@ -9,6 +9,9 @@ import collections.abc
 import enum
 import functools
 import hashlib
+import importlib
+import importlib.abc
+import importlib.util
 import inspect
 import io
 import json

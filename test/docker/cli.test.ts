@@ -66,10 +66,10 @@ test('run exits 1 when the root fails, and prints why', async () => {
 });
 
 test('an invalid image name fails its node as an invalid name, naming the node and the image', async () => {
-  const file = define('bad_image.py', 'import conducto as co\nroot = co.Serial()\nroot["a"] = co.Exec("echo hi", image=co.Image(name="UPPER/Case:bad tag"))\n');
+  const file = define('bad_image.py', 'import conducto as co\nroot = co.Serial()\nroot["a"] = co.Exec("echo hi", image=co.Image(image="UPPER/Case:bad tag"))\n');
   const result = await cli(['run', file], env);
   assert.equal(result.code, 1);
-  assert.match(result.stdout, /^error {3}\/a \(error: Invalid image name "UPPER\/Case:bad tag" in the node's Image\(name=\.\.\.\): it contains whitespace\)/m);
+  assert.match(result.stdout, /^error {3}\/a \(error: Invalid image name "UPPER\/Case:bad tag" in the node's Image\(image=\.\.\.\): it contains whitespace\)/m);
   assert.doesNotMatch(result.stdout + result.stderr, /Docker is not running|Cannot talk to Docker/);
 });
 

@@ -247,7 +247,7 @@ describe('resolveImage against the real engine', () => {
     assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
     assert.equal(progress[0]?.kind, 'pull');
     // A node's own image gets advice about the node.
-    await assert.rejects(resolve(spec({ name: missing })), /Image\(name=\.\.\.\)/);
+    await assert.rejects(resolve(spec({ name: missing })), /Image\(image=\.\.\.\)/);
     // So does a FROM in a Dockerfile, before any build starts.
     await assert.rejects(resolve(spec({ dockerfile_text: `FROM ${missing}\n` })), (e: unknown) => e instanceof ImageUnavailableError && /FROM line/.test(e.message));
   });
@@ -256,7 +256,7 @@ describe('resolveImage against the real engine', () => {
     for (const name of ['UPPER/Case:bad tag', 'UPPER/Case:badtag']) {
       await assert.rejects(resolve(spec({ name })), (e: unknown) => {
         assert.ok(e instanceof InvalidImageNameError, String(e));
-        assert.match(e.message, new RegExp(`^Invalid image name "${name}" in the node's Image\\(name=\\.\\.\\.\\): `));
+        assert.match(e.message, new RegExp(`^Invalid image name "${name}" in the node's Image\\(image=\\.\\.\\.\\): `));
         return true;
       });
     }

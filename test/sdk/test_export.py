@@ -95,6 +95,23 @@ class TreeText(unittest.TestCase):
     def test_exec_root(self):
         self.assertEqual(co.Exec("echo hi").pretty(), "/   echo hi")
 
+    def test_indices_padded_to_the_last_ones_width(self):
+        # As Conducto's client: ten children still count 0..9, eleven count 00..10; Parallels
+        # stay unnumbered.
+        def serial(n):
+            root = co.Serial()
+            for i in range(n):
+                root["s%d" % i] = co.Exec("echo %d" % i)
+            return root.pretty().split("\n")
+        self.assertEqual((serial(10)[1], serial(10)[-1]), ("├─0 s0   echo 0", "└─9 s9   echo 9"))
+        lines = serial(17)
+        self.assertEqual((lines[1], lines[10], lines[-1]),
+                         ("├─00 s0   echo 0", "├─09 s9   echo 9", "└─16 s16   echo 16"))
+        par = co.Parallel()
+        for i in range(12):
+            par["p%d" % i] = co.Exec("true")
+        self.assertEqual(par.pretty().split("\n")[1], "├─ p0   true")
+
 
 class DeepTree(unittest.TestCase):
     """A definition nesting 3,000 Serials in a loop evaluates, exports and prints: every walk of

@@ -127,3 +127,17 @@ test('the usage lists sleep and wake', async () => {
   assert.match(help.out, /^ {2}pipewright sleep ID$/m);
   assert.match(help.out, /^ {2}pipewright wake ID \[--json\]$/m);
 });
+
+test('with ownPositionals, later bare words are the pipeline\'s, in the order written among its flags', () => {
+  const args = parseArgs(['p.py', 'primes', '200', '--eval-timeout', '5', '--name', 'x', '--json', '300', '-4'], { ...RUN, flags: { ...RUN.flags, 'eval-timeout': 'string' }, ownPositionals: 2 });
+  assert.deepEqual(args.positionals, ['p.py', 'primes']);
+  assert.deepEqual(args.passthrough, ['200', '--name', 'x', '300', '-4']);
+  assert.equal(args.value('eval-timeout'), '5');
+  assert.equal(args.has('json'), true);
+});
+
+test('tree and run take positional arguments after FUNC, not a usage error', async () => {
+  const result = await cli(['tree', path.join(scratch, 'missing.py'), 'f', '200']);
+  assert.doesNotMatch(result.err, /usage:/);
+  assert.match(result.err, /no such file/);
+});

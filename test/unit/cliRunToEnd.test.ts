@@ -41,3 +41,14 @@ test('run to the end: the pipeline is closed once when starting it is refused, a
   assert.equal(await runToEnd(fine as unknown as PipelineRun, true, quiet, () => {}), 0);
   assert.equal(fine.closed, 1);
 });
+
+test('run to the end: notices (a callback that is not configured) are printed on stderr with their node', async () => {
+  const listeners: ((event: unknown) => void)[] = [];
+  const run = { ...fakeRun(), on: (_: string, listener: (event: unknown) => void) => (listeners.push(listener), run) };
+  const err: string[] = [];
+  const io = { out: () => {}, err: (text: string) => void err.push(text) };
+  await runToEnd(run as unknown as PipelineRun, false, io, () => {
+    for (const listener of listeners) listener({ type: 'notice', pipeline: 'bei-hou', time: 0, path: '/a', message: 'co.callback.email (on_done): email is not configured' });
+  });
+  assert.deepEqual(err, ['/a: co.callback.email (on_done): email is not configured\n']);
+});

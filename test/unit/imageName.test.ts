@@ -60,8 +60,8 @@ test('resolveImage: an invalid name is refused before the engine is asked, namin
     assert.doesNotMatch(e.message, /Docker is not running|Cannot talk to Docker|Start it/);
     return true;
   };
-  await assert.rejects(resolveImage(untouchable, spec({ name: 'UPPER/Case:bad tag' }), opts), refused('UPPER/Case:bad tag', /^Invalid image name "UPPER\/Case:bad tag" in the node's Image\(name=\.\.\.\): it contains whitespace$/));
-  await assert.rejects(resolveImage(untouchable, spec({ name: 'UPPER/Case', install_pip: ['x'] }), opts), refused('UPPER/Case', /in the node's Image\(name=\.\.\.\): repository names must be lowercase/));
+  await assert.rejects(resolveImage(untouchable, spec({ name: 'UPPER/Case:bad tag' }), opts), refused('UPPER/Case:bad tag', /^Invalid image name "UPPER\/Case:bad tag" in the node's Image\(image=\.\.\.\): it contains whitespace$/));
+  await assert.rejects(resolveImage(untouchable, spec({ name: 'UPPER/Case', install_pip: ['x'] }), opts), refused('UPPER/Case', /in the node's Image\(image=\.\.\.\): repository names must be lowercase/));
   await assert.rejects(resolveImage(untouchable, null, { ...opts, defaultImage: 'My Image' }), refused('My Image', /as the default image \(--image, PIPEWRIGHT_DEFAULT_IMAGE or the pipewright\.defaultImage setting\)/));
   await assert.rejects(resolveImage(untouchable, spec({ dockerfile_text: 'FROM Busybox\n' }), opts), refused('Busybox', /in a FROM line of the Dockerfile: repository names must be lowercase/));
 });

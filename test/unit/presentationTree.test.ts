@@ -39,3 +39,13 @@ test('decorates lines after the name', () => {
   const nodes = [node('/', 'Serial'), node('/a', 'Exec', 'true')];
   assert.equal(renderTree(nodes, (n) => ` [${n.type}]`), ['/ [Serial]', '└─0 a [Exec]   true'].join('\n'));
 });
+
+test('pads Serial indices to the width of the last one, as Conducto does (├─00 … └─16)', () => {
+  const serial = (n: number) => [node('/', 'Serial'), ...Array.from({ length: n }, (_, i) => node(`/s${i}`, 'Exec', `echo ${i}`))];
+  const ten = renderTree(serial(10)).split('\n');
+  assert.deepEqual([ten[1], ten.at(-1)], ['├─0 s0   echo 0', '└─9 s9   echo 9']);
+  const seventeen = renderTree(serial(17)).split('\n');
+  assert.deepEqual([seventeen[1], seventeen[10], seventeen.at(-1)], ['├─00 s0   echo 0', '├─09 s9   echo 9', '└─16 s16   echo 16']);
+  const parallel = [node('/', 'Parallel'), ...Array.from({ length: 12 }, (_, i) => node(`/p${i}`, 'Exec', 'true'))];
+  assert.equal(renderTree(parallel).split('\n')[1], '├─ p0   true');
+});

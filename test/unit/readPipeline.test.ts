@@ -43,3 +43,12 @@ test('names the line of a bad node', async () => {
   const text = streamed([node('/', 'Serial'), { path: '/a', type: 'Exec', params: {} }]);
   await assert.rejects(readPipelineStream(Readable.from([text]), 'p.json'), (err: Error) => err instanceof PipelineFormatError && /p\.json:3: Exec node \/a has no command/.test(err.message));
 });
+
+test('reads node callbacks and refuses malformed ones, naming the node and the field', async () => {
+  const ok = { ...node('/', 'Serial'), callbacks: [{ event: 'error', name: 'retry', args: { max_num_retries: 2 } }] };
+  assert.deepEqual(parsePipeline(streamed([ok])).nodes[0]!.callbacks, ok.callbacks);
+  const badEvent = { ...node('/', 'Serial'), callbacks: [{ event: 'exploded', name: 'retry', args: {} }] };
+  assert.throws(() => parsePipeline(streamed([badEvent]), 'p.json'), /p\.json: node \/ has invalid callbacks: 0\.event: /);
+  const extra = { ...node('/', 'Serial'), callbacks: [{ event: 'done', name: 'email', args: {}, when: 1 }] };
+  await assert.rejects(readPipelineStream(Readable.from([streamed([extra])])), /node \/ has invalid callbacks: .*when/);
+});

@@ -163,3 +163,25 @@ test('resumed after a stop between a failure and the next start: the Serial(stop
 });
 
 export type { RunNode };
+
+test('Exec nodes with one exclusive key (a reuse context) run one at a time; the rest stay queued, those behind start', () => {
+  const { scheduler, started, finish, tree } = harness(
+    [node('/', 'Parallel'), node('/c1', 'Exec', 'a'), node('/c2', 'Exec', 'b'), node('/c3', 'Exec', 'c'), node('/other', 'Exec', 'd')],
+    { cpu: 2, mem: 100 },
+  );
+  scheduler.exclusiveKey = (leaf) => (leaf.path.startsWith('/c') ? 'ctx' : null);
+  scheduler.setAutorun(true);
+  assert.deepEqual(started, ['/c1', '/other']);
+  assert.deepEqual(['/c2', '/c3'].map((p) => tree.get(p).state), ['queued', 'queued']);
+  assert.equal(scheduler.queuedCount, 2);
+  scheduler.release(tree.get('/c2')); // a release of a node not running frees nothing
+  scheduler.pump();
+  assert.deepEqual(started, ['/c1', '/other']);
+  finish('/c1');
+  assert.deepEqual(started, ['/c1', '/other', '/c2']);
+  // Killing the waiting one takes it out of the queue.
+  assert.deepEqual(scheduler.dequeue((leaf) => leaf.path === '/c3').map((l) => l.path), ['/c3']);
+  finish('/c2');
+  assert.deepEqual(started, ['/c1', '/other', '/c2']);
+  assert.equal(scheduler.queuedCount, 0);
+});

@@ -232,7 +232,7 @@ class PipelineController(Parallel):
             command, from_args = "python3 %s" % task.script, True
         image = task.image
         if task.packages:
-            image = Image(name=image.name if isinstance(image, Image) else image,
+            image = Image(image.image if isinstance(image, Image) else image,
                           install_pip=task.packages)
         spec = {"kind": "task", "base_task_id": task.id, "project": task.project,
                 "task_name": task.name, "parameters": params, "args_from_parameters": from_args}
@@ -303,7 +303,7 @@ class PipelineController(Parallel):
         if packages:
             if isinstance(packages, str):
                 packages = [packages]
-            image = Image(name=docker, install_pip=list(packages))
+            image = Image(docker, install_pip=list(packages))
         command = "%s %s %s" % (STEP_MODULE, file, function.__name__)
         self._check_fields(name, params)
         self._add_step_node(name, command, spec, parents, params,

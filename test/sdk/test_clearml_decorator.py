@@ -14,7 +14,6 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sdk_helpers as h  # noqa: E402
 
-from pipewright.clearml import decorator  # noqa: E402
 from pipewright.clearml.lazy import LazyResult  # noqa: E402
 
 UPSTREAM = os.path.join(h.HERE, "clearml_upstream")

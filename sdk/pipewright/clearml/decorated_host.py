@@ -6,7 +6,8 @@ $PIPEWRIGHT_PIPELINE_PARAMETERS). The body's output goes to stderr: the node's l
 
 Requests, one JSON line each on stdout; each answered by one JSON line on stdin, same "id":
     {"op": "add", "node": PIPELINE NODE}          -> {} | {"error"}     a step, started when it may
-    {"op": "wait", "name": STEP}                  -> {"state": done|error|killed|skipped, "message"?}
+    {"op": "wait", "name": STEP}                  -> {"state": done|error|killed|skipped,
+                                                      "message"?}
     {"op": "artifact", "name": STEP, "artifact"}  -> {"data": BASE64, "type", "file"} | {"error"}
     {"op": "upload", "sha256", "data", "artifact"?} -> {"path": where steps read it} | {"error"}
 The runner calls back (a component's pre/post/status/retry callbacks, as pipewright.clearml.host

@@ -29,9 +29,7 @@ import sys
 from .. import context
 from ..errors import DefinitionError, MainCalled
 from ..frames import user_frame
-from ..image import Image
 from ..node import Exec, Parallel
-from .lazy import LazyResult, resolve_all
 
 # (pipeline definition, its kwargs) of the call the loader caught: the controller host runs it.
 captured = None
@@ -228,8 +226,8 @@ class DecoratedRoot(Parallel):
         function = definition.func.__name__
         spec = {"file": definition.file, "function": function, "components": components}
         # Shown by the tree (before the run adds the steps): what runs, and the components.
-        node = _ControllerExec("python3 -m pipewright.clearml.decorated_host %s %s  # components: %s"
-                               % (os.path.basename(definition.file), function,
+        node = _ControllerExec("python3 -m pipewright.clearml.decorated_host %s %s  "
+                               "# components: %s" % (os.path.basename(definition.file), function,
                                   ", ".join(components) or "none"), spec)
         node._file, node._line = definition.file, definition.line
         node.set_param("doc", "pipeline %s: its body adds a step for each component call "

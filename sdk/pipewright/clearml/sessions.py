@@ -9,7 +9,6 @@ import hashlib
 import json
 import os
 import pickle
-import re
 import tempfile
 import threading
 import traceback

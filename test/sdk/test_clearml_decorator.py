@@ -316,6 +316,22 @@ class ControllerHost(unittest.TestCase):
         self.assertIn("total 6 size 3", runner.log)
         self.assertIn("again 18 8", runner.log)
 
+    def test_a_pipeline_called_by_a_running_pipeline_runs_its_logic_there(self):
+        code = PIPELINE % "pass"
+        code = code.replace('    return "finished"\n', '    return "finished"\n\n'
+                            '@PipelineDecorator.pipeline(name="outer")\ndef outer():\n'
+                            '    print("inner", flow(count=2))\n')
+        code = code.replace('print("result", flow(count=3))', 'outer()')
+        runner = ScriptedRunner({"make": {"numbers": [1, 2]}, "summarize": {"total": 3, "size": 2},
+                                 "summarize_1": {"total": 9, "size": 2},
+                                 "double_it": {"return_object": 8}})
+        with h.TempDir() as d:
+            path = d.write("p.py", code)
+            code = runner.run(path, "outer")
+        self.assertEqual(code, 0, runner.log)
+        self.assertIn("inner finished", runner.log)
+        self.assertEqual(runner.added()[0]["path"], "/make", "its steps are this run's")
+
     def test_parameters_of_the_run_reach_the_body(self):
         runner, code = self.run_flow({"count": 5})
         self.assertEqual(code, 0, runner.log)

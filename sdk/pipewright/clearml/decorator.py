@@ -353,6 +353,8 @@ class PipelineDecorator(object):
                 return root
             pipeline.__name__ = definition.func.__name__
             raise MainCalled(pipeline, {})
+        if cls._session is not None:  # a pipeline called by a running pipeline: its logic, here
+            return definition.func(**kwargs)
         if cls._debug_execute_step_function:
             from .sessions import DebugSession
             return DebugSession(definition).run(kwargs)

@@ -322,7 +322,8 @@ test('examples/clearml/decorated.py: one data step, three fits and three evaluat
     ['/line_fit', '/make_points', '/fit', '/fit_1', '/fit_2', '/evaluate', '/evaluate_1', '/evaluate_2'],
   );
   assert.deepEqual(run.tree.get('/evaluate_2').spec.parents, ['/fit_2', '/make_points']);
-  assert.match(lastLog(run, '/line_fit'), /best: ridge=0 a=3\.0\d\d b=0\.9\d\d/);
+  assert.match(lastLog(run, '/line_fit'), /best: ridge=0\.0 a=3\.0\d\d b=0\.9\d\d/, 'ridge=0.0 reached fit() a float');
+  assert.equal(run.tree.get('/fit').executions[0]!.step?.parameters['kwargs/ridge'], '0.0');
   await run.close();
 });
 

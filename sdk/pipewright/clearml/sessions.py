@@ -190,6 +190,10 @@ class RunnerSession(Session):
         frame = user_frame()
         with self.lock:
             values = component.kwargs(args, kwargs)
+            try:
+                kinds = callables.param_kinds(component.inner)
+            except (TypeError, ValueError):
+                kinds = {}
             name = self.step_name(component)
             parents = [p for p in component.parents]
             params = {}
@@ -200,6 +204,11 @@ class RunnerSession(Session):
                     params["kwargs/" + key] = "${%s.%s}" % (step, ret)
                     if step not in parents:
                         parents.append(step)
+                elif isinstance(value, float) and value.is_integer() and \
+                        kinds.get(key, ("",))[0] == "float":
+                    # JSON between here and the step makes 2.0 a 2: as text, the step casts it
+                    # back to the parameter's kind (pipewright.clearml.step).
+                    params["kwargs/" + key] = repr(value)
                 elif value is None or isinstance(value, (bool, int, float, str)):
                     params["kwargs/" + key] = value
                 else:

@@ -101,7 +101,10 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
       setMem: (nodePath, mem) => this.modify(nodePath, { mem }),
     });
     this.watchCallbacks = NodeCallbacks.applies(this.tree);
-    if (DecoratedController.applies(this.tree)) this.decorated = this.makeDecoratedController();
+    if (DecoratedController.applies(this.tree)) {
+      const decorated = (this.decorated = this.makeDecoratedController());
+      this.scheduler.unbudgeted = (leaf) => decorated.isController(leaf);
+    }
     this.tree.onState = (node, state) => {
       if (this.replaying) return;
       this.emitEvent({ type: 'state', pipeline: this.id, time: Date.now(), path: node.path, state, ...(node.skipped ? { skipped: true } : {}) }, false);

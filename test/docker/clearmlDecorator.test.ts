@@ -218,6 +218,14 @@ if __name__ == "__main__":
   await run.close();
 });
 
+test('on a one-core budget the body waits without holding the core its steps need', async () => {
+  const file = h.write('one_core.py', PIPELINE('one core'));
+  const { run } = await h.run(file, { budget: { cpu: 1, mem: 2 } });
+  assert.equal(run.tree.root.state, 'done', lastLog(run, '/flow'));
+  assert.match(lastLog(run, '/flow'), /again: 60 from \[10, 11\] ok: True/);
+  await run.close();
+});
+
 test('a decorated pipeline runs again: cached steps are reused, the rest run', async () => {
   const file = h.write('cached.py', PIPELINE('cached'));
   const first = await h.run(file);

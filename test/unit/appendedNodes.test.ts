@@ -60,3 +60,21 @@ test('the panel: a nodes-added event under the root sends its subtree, and the p
   assert.deepEqual(page.children.get('/'), ['/body', '/a']);
   assert.equal(page.byPath.get('/body')?.state, 'running');
 });
+
+test('a leaf the rule says holds no resources (a decorated controller) keeps no step from fitting', () => {
+  const tree = new RunTree([node('/', 'Parallel'), node('/body', 'Exec', 'body')]);
+  const started: string[] = [];
+  const budget = new ResourceBudget({ cpu: 1, mem: 2 });
+  const scheduler = new Scheduler(tree, budget, (leaf) => started.push(leaf.path));
+  scheduler.unbudgeted = (leaf) => leaf.path === '/body';
+  scheduler.setAutorun(true);
+  assert.deepEqual(budget.inUse, { cpu: 0, mem: 0, nodes: 0 });
+  tree.append(tree.root, [node('/a', 'Exec', 'a', { cpu: 1, mem: 2 }), node('/b', 'Exec', 'b', { cpu: 4, mem: 2 })]);
+  scheduler.pump();
+  assert.deepEqual(started, ['/body', '/a'], 'a takes the whole budget beside the running body');
+  scheduler.release(tree.get('/a'));
+  tree.setLeafState(tree.get('/a'), 'done');
+  scheduler.pump();
+  assert.deepEqual(started, ['/body', '/a', '/b'], 'one asking more than the budget runs once nothing holds any');
+});
+

@@ -189,6 +189,61 @@ if __name__ == "__main__":
   await run.close();
 });
 
+test('retry_on_failure: a number of retries, or a callable the body answers', async () => {
+  const file = h.write(
+    'retries.py',
+    `import os
+from clearml import PipelineDecorator
+
+
+def tries(name):
+    marker = os.path.join(os.environ["PIPEWRIGHT_DATA"], name)
+    n = int(open(marker).read()) if os.path.exists(marker) else 0
+    with open(marker, "w") as f:
+        f.write(str(n + 1))
+    return n
+
+
+@PipelineDecorator.component(return_values=["n"], retry_on_failure=2)
+def flaky():
+    n = tries("flaky")
+    if n < 2:
+        raise RuntimeError("try %d fails" % n)
+    return n
+
+
+def again(pipeline, node, retries):
+    print("retry?", node.name, retries)
+    return retries < 1
+
+
+@PipelineDecorator.component(return_values=["n"], retry_on_failure=again)
+def once():
+    n = tries("once")
+    if n < 1:
+        raise RuntimeError("try %d fails" % n)
+    return n
+
+
+@PipelineDecorator.pipeline(name="retries")
+def flow():
+    print("flaky %s once %s" % (flaky(), once()))
+
+
+if __name__ == "__main__":
+    flow()
+`,
+  );
+  const { run } = await h.run(file);
+  const log = lastLog(run, '/flow');
+  assert.equal(run.tree.root.state, 'done', log);
+  assert.match(log, /flaky 2 once 1/, 'the body got the result of the attempt that succeeded');
+  assert.equal(run.tree.get('/flaky').executions.length, 3);
+  assert.equal(run.tree.get('/once').executions.length, 2);
+  assert.match(log, /retry\? once 0/);
+  await run.close();
+});
+
 test('max_time holds for the pipeline body too', async () => {
   const file = h.write(
     'slow.py',

@@ -244,6 +244,40 @@ if __name__ == "__main__":
   await run.close();
 });
 
+test('continue_on_fail: a failed component gives None, the steps that need it are skipped, the pipeline goes on', async () => {
+  const file = h.write(
+    'continue.py',
+    `from clearml import PipelineDecorator
+
+
+@PipelineDecorator.component(return_values=["v"], continue_on_fail=True)
+def bad():
+    raise RuntimeError("bad fails")
+
+
+@PipelineDecorator.component(return_values=["v"])
+def use(v):
+    return v
+
+
+@PipelineDecorator.pipeline(name="continue")
+def flow():
+    print("bad gives %s, use gives %s" % (bad(), use(bad())))
+
+
+if __name__ == "__main__":
+    flow()
+`,
+  );
+  const { run } = await h.run(file);
+  const log = lastLog(run, '/flow');
+  assert.match(log, /bad gives None, use gives None/);
+  assert.equal(run.tree.get('/bad').state, 'error');
+  assert.equal(run.tree.get('/use').skipped, true, 'skip_children_on_fail');
+  assert.equal(run.tree.root.state, 'done', log);
+  await run.close();
+});
+
 test('max_time holds for the pipeline body too', async () => {
   const file = h.write(
     'slow.py',

@@ -98,25 +98,44 @@ function oneLine(s: string): string {
   return s.replace(/[\r\n]+/g, ' ');
 }
 
+/** A FROM instruction: its physical lines (0-based, across `\` continuations) and the reference it names. */
+export interface FromLine {
+  start: number;
+  end: number;
+  ref: string;
+  /** Why the reference is not an image to get: an earlier stage's name, `scratch`, or built from an ARG. */
+  notImage?: 'stage' | 'scratch' | 'arg';
+}
+
+/**
+ * The FROM instructions of a Dockerfile, in order. Handles `\` continuations and `--platform=`
+ * flags; a parser directive or comment is not a FROM.
+ */
+export function fromLines(dockerfile: string): FromLine[] {
+  const lines = dockerfile.split('\n');
+  const stages = new Set<string>();
+  const found: FromLine[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const start = i;
+    while (/\\\r?$/.test(lines[i]!) && i + 1 < lines.length) i++;
+    const joined = lines.slice(start, i + 1).map((l) => l.replace(/\\\r?$/, '').replace(/\r$/, '')).join(' ');
+    const match = /^\s*FROM\s+(.*)$/i.exec(joined);
+    if (!match) continue;
+    const [ref, as, stage] = (match[1] ?? '').trim().split(/\s+/).filter((w) => !w.startsWith('--'));
+    if (!ref) continue;
+    const notImage = stages.has(ref.toLowerCase()) ? 'stage' : ref.toLowerCase() === 'scratch' ? 'scratch' : ref.includes('$') ? 'arg' : undefined;
+    if (as?.toLowerCase() === 'as' && stage) stages.add(stage.toLowerCase());
+    found.push({ start, end: i, ref, ...(notImage ? { notImage } : {}) });
+  }
+  return found;
+}
+
 /**
  * Image references of the FROM lines, minus earlier stage names, `scratch`, and references built
- * from ARGs (`FROM $BASE`), which only the build can resolve. Handles `\` continuations and
- * `--platform=` flags; a parser directive or comment is not a FROM.
+ * from ARGs (`FROM $BASE`), which only the build can resolve.
  */
 export function fromImages(dockerfile: string): string[] {
-  const logical = dockerfile.replace(/\\\r?\n/g, ' ').split(/\r?\n/);
-  const stages = new Set<string>();
   const images: string[] = [];
-  for (const line of logical) {
-    const match = /^\s*FROM\s+(.*)$/i.exec(line);
-    if (!match) continue;
-    const words = (match[1] ?? '').trim().split(/\s+/).filter((w) => !w.startsWith('--'));
-    const [ref, as, stage] = words;
-    if (!ref) continue;
-    const isEarlierStage = stages.has(ref.toLowerCase());
-    if (as?.toLowerCase() === 'as' && stage) stages.add(stage.toLowerCase());
-    if (isEarlierStage || ref.includes('$') || ref.toLowerCase() === 'scratch') continue;
-    if (!images.includes(ref)) images.push(ref);
-  }
+  for (const { ref, notImage } of fromLines(dockerfile)) if (!notImage && !images.includes(ref)) images.push(ref);
   return images;
 }

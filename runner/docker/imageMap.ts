@@ -5,6 +5,7 @@
 // a tag or digest only for that reference. Docker's short names are understood: `alpine`,
 // `library/alpine` and `docker.io/library/alpine` are one repository.
 import { imageNameProblem } from '../../protocol/imageReference';
+import { fromLines } from './dockerfile';
 
 export interface ImageMapEntry {
   from: string;
@@ -182,24 +183,10 @@ export function mapDockerfileFroms(text: string, map: ImageMap): MappedDockerfil
   const notes: string[] = [];
   if (!map.size) return { text, mapped, notes };
   const lines = text.split('\n');
-  const stages = new Set<string>();
-  for (let i = 0; i < lines.length; i++) {
-    const start = i;
-    while (/\\\r?$/.test(lines[i]!) && i + 1 < lines.length) i++;
-    const physical = lines.slice(start, i + 1);
-    const joined = physical.map((l) => l.replace(/\\\r?$/, '').replace(/\r$/, '')).join(' ');
-    const match = /^\s*FROM\s+(.*)$/i.exec(joined);
-    if (!match) continue;
-    const words = (match[1] ?? '').trim().split(/\s+/).filter((w) => !w.startsWith('--'));
-    const [ref, as, stage] = words;
-    if (!ref) continue;
-    const isStage = stages.has(ref.toLowerCase());
-    if (as?.toLowerCase() === 'as' && stage) stages.add(stage.toLowerCase());
-    if (isStage || ref.toLowerCase() === 'scratch') continue;
-    if (ref.includes('$')) {
-      notes.push(`Dockerfile line ${start + 1}: FROM ${ref} is built from an ARG, so the image map does not apply to it (give the ARG a mapped value instead)`);
-      continue;
-    }
+  for (const { start, end, ref, notImage } of fromLines(text)) {
+    if (notImage === 'arg') notes.push(`Dockerfile line ${start + 1}: FROM ${ref} is built from an ARG, so the image map does not apply to it (give the ARG a mapped value instead)`);
+    if (notImage) continue;
+    const physical = lines.slice(start, end + 1);
     const to = map.apply(ref);
     if (to === ref) continue;
     // Replace the reference where it stands (first whole word after FROM), keeping the layout.

@@ -71,7 +71,9 @@ export function jobScript(job: JobScript, nonce: string): string {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) continue;
     lines.push(`export ${shQuote(`${key}=${value}`)}`);
   }
-  lines.push(`exec sh -c ${shQuote(job.command)}`);
+  // As Conducto: bash when the image has it (pipefail, [[ ]], arrays), else the image's sh.
+  const command = shQuote(job.command);
+  lines.push(`if command -v bash >/dev/null 2>&1; then exec bash -c ${command}; fi`, `exec sh -c ${command}`);
   return `${lines.join('\n')}\n`;
 }
 

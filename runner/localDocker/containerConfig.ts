@@ -19,8 +19,12 @@ export const PIDS_LIMIT = 4096;
 export interface WorkerRequest extends JobSpec {
   /** The pipeline's shared data (co.data.pipeline, ClearML artifacts), read-write for every node. */
   dataDir: string;
+  /** The user's data shared by all their pipelines (co.data.user), read-write for every node. */
+  userDataDir: string;
   /** The Python SDK, mounted read-only. */
   sdkDir: string;
+  /** The pipeline's own Docker network (network.ts): its nodes and the services they start reach each other by name. */
+  network: string;
 }
 
 /** What must match for two nodes to share a worker container. */
@@ -37,11 +41,17 @@ export function cpuLimit(requested: number, hostCpus: number): number {
 /**
  * Create options of a worker container: limits, labels, mounts, the agent as PID 1 with its stdin
  * open for jobs. Never privileged. The only host folders a node sees: the SDK and the definition's
- * folder (read-only), the pipeline's shared data, and the Docker socket when it requires docker.
- * It works in its image's WORKDIR (where copy_dir puts the code).
+ * folder (read-only), the pipeline's shared data (at Pipewright's and at Conducto's path), the
+ * user's data, and the Docker socket when it requires docker. It works in its image's WORKDIR
+ * (where copy_dir puts the code). It is on its pipeline's network only, never the host's.
  */
 export function workerContainerConfig(req: WorkerRequest, workerName: string, limitCpu: number, dockerSocket: string | null, idleSec: number): ContainerCreateOptions {
-  const binds = [`${req.sdkDir}:${CONTAINER_PATHS.sdk}:ro`, `${req.dataDir}:${CONTAINER_PATHS.data}`];
+  const binds = [
+    `${req.sdkDir}:${CONTAINER_PATHS.sdk}:ro`,
+    `${req.dataDir}:${CONTAINER_PATHS.data}`,
+    `${req.dataDir}:${CONTAINER_PATHS.conductoPipelineData}`,
+    `${req.userDataDir}:${CONTAINER_PATHS.conductoUserData}`,
+  ];
   if (req.definitionDir) binds.push(`${req.definitionDir}:${CONTAINER_PATHS.src}:ro`);
   if (req.requiresDocker && dockerSocket) binds.push(`${dockerSocket}:/var/run/docker.sock`);
   const memory = Math.round(req.mem * GB);
@@ -62,8 +72,10 @@ export function workerContainerConfig(req: WorkerRequest, workerName: string, li
       `PIPEWRIGHT_WORKER=${workerName}`,
       `PIPEWRIGHT_PIPELINE=${req.pipelineId}`,
       `PIPEWRIGHT_DATA=${CONTAINER_PATHS.data}`,
+      `PIPEWRIGHT_USER_DATA=${CONTAINER_PATHS.conductoUserData}`,
       ...(req.definitionDir ? [`PIPEWRIGHT_SRC=${CONTAINER_PATHS.src}`] : []),
       `PIPEWRIGHT_IDLE_SEC=${idleSec}`,
+      ...conductoEnv(req.pipelineId, req.network),
     ],
     Labels: {
       [LABELS.pipeline]: req.pipelineId,
@@ -80,9 +92,19 @@ export function workerContainerConfig(req: WorkerRequest, workerName: string, li
       // The agent is PID 1: it reaps orphans and no job can signal it away.
       Init: false,
       Binds: binds,
+      NetworkMode: req.network,
       // The engine keeps what a job prints while no runner is attached (re-attach reads it back).
       LogConfig: { Type: 'local', Config: { 'max-size': '20m', 'max-file': '3' } },
       ...(req.gpu > 0 ? { DeviceRequests: [{ Driver: '', Count: req.gpu, DeviceIDs: [], Capabilities: [['gpu']], Options: {} }] } : {}),
     },
   };
+}
+
+/**
+ * What Conducto's own workers set and nodes read: the pipeline's id (examples start services on
+ * `conducto_network_$CONDUCTO_PIPELINE_ID`), that this is a local worker (co.data then uses
+ * /conducto/data), and the network's name.
+ */
+export function conductoEnv(pipelineId: string, network: string): string[] {
+  return [`CONDUCTO_PIPELINE_ID=${pipelineId}`, 'CONDUCTO_EXECUTION_ENV=worker_local', `CONDUCTO_NETWORK=${network}`];
 }

@@ -4,7 +4,7 @@
 // runner; its exit status comes from the agent's end marker; nothing on the host is shared with a
 // container to carry jobs or results.
 import type Dockerode from 'dockerode';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, realpathSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar-stream';
 import { abortReason, cancelledOutcome, type Backend, type JobHooks, type JobOutcome, type JobSpec, type LeftJob, type PipelineBackend } from '../backend';
@@ -18,7 +18,9 @@ import { JOB_FILES, jobFrame, jobScript, newNonce } from './agent';
 import { CgroupMemory } from './cgroupMemory';
 import { LABELS, type WorkerRequest } from './containerConfig';
 import { JobOutput, type OutputSink } from './jobOutput';
+import { PipelineNetwork } from './pipelineNetwork';
 import { routeOutput, WorkerPool, type Worker } from './workerPool';
+import { makePrivateDir } from '../store/privateFiles';
 
 export interface LocalDockerOptions {
   /** Host path of the engine's socket, mounted for `requires_docker` nodes (null: none to mount). */
@@ -60,6 +62,7 @@ function logSink(writer: LogWriter, restart: boolean): OutputSink {
 /** One pipeline's worker containers and the jobs they run. */
 export class LocalDockerPipeline implements PipelineBackend {
   readonly pool: WorkerPool;
+  readonly network: PipelineNetwork;
   /** Containers of re-attached jobs that ended (their agents stop by themselves when idle). */
   private readonly finishedLeft = new Set<string>();
 
@@ -70,24 +73,24 @@ export class LocalDockerPipeline implements PipelineBackend {
     private readonly options: LocalDockerOptions & { hostCpus: number },
   ) {
     this.pool = new WorkerPool(docker, options.hostCpus, options.dockerSocket, options.workerIdleMs);
+    this.network = new PipelineNetwork(docker, pipelineId, realPath(space.dir));
   }
 
   async run(job: JobSpec, hooks: JobHooks, signal: AbortSignal): Promise<JobOutcome> {
-    const req: WorkerRequest = { ...job, dataDir: this.space.dataDir, sdkDir: this.options.sdkDir };
     if (signal.aborted) return cancelledOutcome(signal, '');
     // Starting a worker can take a while (a new container); a kill meanwhile ends the wait at once,
     // and the worker, once up, is removed rather than given the job.
-    const acquiring = this.pool.acquire(req);
+    const acquiring = this.request(job).then(async (req) => ({ ...(await this.pool.acquire(req)), req }));
     let acquired: Awaited<typeof acquiring>;
     try {
-      acquired = await withTimeout(acquiring, 0, `starting a worker for ${req.image}`, signal);
+      acquired = await withTimeout(acquiring, 0, `starting a worker for ${job.image}`, signal);
     } catch (err) {
       if (!signal.aborted) return { exitCode: null, reason: 'error', message: engineMessage(err), peakMemoryBytes: null, containerId: '' };
       // A pinned context's worker stays for the rest of its context; a new one is not needed.
       acquiring.then(({ worker }) => (worker.pinned ? this.pool.release(worker) : this.pool.discard(worker)), () => undefined);
       return cancelledOutcome(signal, '');
     }
-    const { worker } = acquired;
+    const { worker, req } = acquired;
     const cpuClamped = acquired.cpuLimit < req.cpu ? acquired.cpuLimit : undefined;
     let outcome: JobOutcome;
     try {
@@ -157,6 +160,13 @@ export class LocalDockerPipeline implements PipelineBackend {
     }
   }
 
+  /** The job with what its worker mounts and joins: the data folders (made if a store predates one) and the network. */
+  private async request(job: JobSpec): Promise<WorkerRequest> {
+    makePrivateDir(this.space.userDataDir, { enforce: true });
+    const network = await this.network.ensure();
+    return { ...job, dataDir: this.space.dataDir, userDataDir: this.space.userDataDir, sdkDir: this.options.sdkDir, network };
+  }
+
   /** Removes this pipeline's containers a stopped runner left that nobody re-attaches to. */
   async removeLeft(keep: ReadonlySet<string>): Promise<void> {
     const list = await this.docker.listContainers({ all: true, filters: { label: [`${LABELS.pipeline}=${this.pipelineId}`] } }).catch(() => []);
@@ -171,6 +181,7 @@ export class LocalDockerPipeline implements PipelineBackend {
     const left = [...this.finishedLeft];
     this.finishedLeft.clear();
     await Promise.all([this.pool.shutdown(), ...left.map((id) => this.docker.getContainer(id).remove({ force: true }).catch(() => undefined))]);
+    await this.network.remove();
   }
 
   private async removed(container: Dockerode.Container, outcome: JobOutcome): Promise<JobOutcome> {
@@ -263,6 +274,15 @@ export class LocalDockerPipeline implements PipelineBackend {
         (archive as NodeJS.ReadableStream).pipe(unpack);
       });
     }
+  }
+}
+
+/** The path without links (the same store reached by two paths is one owner); as given if it is gone. */
+function realPath(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return dir;
   }
 }
 

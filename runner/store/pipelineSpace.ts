@@ -16,16 +16,23 @@ export class PipelineSpace {
   readonly execDir: string;
   /** Shared data: co.data.pipeline, pipeline steps' artifacts. */
   readonly dataDir: string;
+  /**
+   * The user's data (co.data.user), shared by all pipelines of the store: beside its `pipelines/`
+   * folder, so deleting a pipeline never deletes it and no pipeline's folder holds it.
+   */
+  readonly userDataDir: string;
 
   constructor(readonly dir: string) {
     this.execDir = path.join(dir, 'exec');
     this.dataDir = path.join(dir, 'data');
+    this.userDataDir = path.join(path.dirname(path.dirname(dir)), 'user-data');
   }
 
   /** Makes the folders (a new pipeline, or one whose folders were removed), only the user's. */
   ensure(): void {
     makePrivateDir(this.execDir, { enforce: true });
     makePrivateDir(this.dataDir, { enforce: true });
+    makePrivateDir(this.userDataDir, { enforce: true });
   }
 
   log(execId: string, stream: LogStream = 'combined'): LogFile {

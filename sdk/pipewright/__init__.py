@@ -27,6 +27,7 @@ _start_folder = _take_start_folder()
 try:
     from . import stdlib  # noqa: F401
     from . import data
+    from . import nb
     from .errors import DefinitionError
     from .image import Image
     from .main import main
@@ -39,7 +40,7 @@ finally:
     if _start_folder is not None:
         _sys.path.insert(0, _start_folder)
 
-__all__ = ["data", "DefinitionError", "Exec", "Image", "Lazy", "Node", "Parallel", "Serial", "main"]
+__all__ = ["data", "nb", "DefinitionError", "Exec", "Image", "Lazy", "Node", "Parallel", "Serial", "main"]
 __all__ += ["util"]  # co.util, Conducto's tree and doc helpers
 __version__ = "0.1.0"
 __all__ += ["ContainerReuseContext", "SameContainer", "callback", "integrations", "slack", "git"]

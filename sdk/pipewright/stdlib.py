@@ -6,6 +6,7 @@ whenever it imports them. test/sdk/test_shadowing.py checks that this list is co
 import ast
 import base64
 import collections.abc
+import contextlib
 import enum
 import functools
 import hashlib
@@ -24,13 +25,17 @@ import re
 import shlex
 import shutil
 import subprocess
+import tarfile
 import tempfile
+import textwrap
 import threading
 import time
 import tokenize
 import traceback
 import types
 import typing
+import urllib.parse
+import uuid
 
 try:
     import resource  # POSIX only: the memory and CPU limits of an evaluation

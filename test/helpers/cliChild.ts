@@ -29,14 +29,18 @@ export function pipewrightChild(args: string[], storeRoot: string, env: Record<s
  */
 export async function runThenKill9(storeRoot: string, file: string, killAt: (event: RunnerEvent) => boolean, extra: string[] = [], env: Record<string, string> = {}): Promise<{ pipeline: string; events: RunnerEvent[] }> {
   const child = pipewrightChild(['run', file, '--json', ...extra], storeRoot, env);
-  child.stderr.resume();
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
   const events: RunnerEvent[] = [];
+  let reached = false;
   for await (const line of createInterface({ input: child.stdout })) {
     const event = JSON.parse(line) as RunnerEvent;
     events.push(event);
-    if (killAt(event)) break;
+    if ((reached = killAt(event))) break;
   }
   child.kill('SIGKILL');
   await new Promise((resolve) => child.once('exit', resolve));
+  // A run that ended before the kill point (or never began) is the test's failure, told with its reason.
+  if (!reached) throw new Error(`pipewright run ${file} ended before the kill point (${events.length} events); stderr:\n${stderr}`);
   return { pipeline: events[0]?.pipeline ?? '', events };
 }

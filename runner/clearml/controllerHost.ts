@@ -12,6 +12,11 @@ export interface HostReply {
   retry?: boolean;
 }
 
+/** Whoever answers a step's callbacks: the controller host, or a decorated pipeline's running function. */
+export interface CallbackHost {
+  request(op: string, payload: Record<string, unknown>): Promise<HostReply>;
+}
+
 export interface HostOptions {
   python: string;
   sdkDir: string;
@@ -21,7 +26,7 @@ export interface HostOptions {
   parameters: Record<string, unknown>;
 }
 
-export class ControllerHost {
+export class ControllerHost implements CallbackHost {
   private child: ChildProcessWithoutNullStreams | undefined;
   private ready: Promise<void> | undefined;
   private seq = 0;

@@ -11,7 +11,7 @@ import { ConfinedFolder, RefusedPath } from '../files/confinedFolder';
 import type { RunNode, RunTree } from '../model/runTree';
 import { CONTAINER_PATHS } from '../nodePaths';
 import type { PipelineSpace } from '../store/pipelineSpace';
-import { ControllerHost, type HostReply } from './controllerHost';
+import { ControllerHost, type CallbackHost, type HostReply } from './controllerHost';
 import { asText, readResult, Resolver, shellWord, stepFolder } from './references';
 import { cacheKey, StepCache, type Place } from './stepCache';
 
@@ -30,6 +30,8 @@ export interface StepRunHost {
   /** Skips or unskips a node, persisted like a user's skip (with the reason, for a restart). */
   setSkipped(node: RunNode, skipped: boolean, reason?: SkipReason): void;
   notice(path: string, message: string): void;
+  /** Answers the callbacks instead of a controller host (a decorated pipeline's running function). */
+  callbackHost?(): CallbackHost | undefined;
 }
 
 /** What a step's execution becomes before any container: run it, its end already known, or skipped. */
@@ -428,8 +430,8 @@ export class StepEngine {
 
   /** Asks the controller host; `signal` ends the wait (the callback itself runs on). */
   private ask(op: string, leaf: RunNode, payload: Record<string, unknown>, overrides?: Record<string, Record<string, unknown>>, signal?: AbortSignal): Promise<HostReply> {
-    this.host ??= new ControllerHost({ python: this.run.python, sdkDir: this.run.sdkDir, file: this.run.definitionFile, name: this.run.pipelineName, parameters: this.controller?.parameters ?? {} });
-    const reply = this.host.request(op, { step: leaf.spec.step!.name, nodes: this.nodes(overrides), ...payload });
+    const host = this.run.callbackHost?.() ?? (this.host ??= new ControllerHost({ python: this.run.python, sdkDir: this.run.sdkDir, file: this.run.definitionFile, name: this.run.pipelineName, parameters: this.controller?.parameters ?? {} }));
+    const reply = host.request(op, { step: leaf.spec.step!.name, nodes: this.nodes(overrides), ...payload });
     return withTimeout(reply, 0, `the ${op} callback of ${leaf.spec.step!.name}`, signal);
   }
 

@@ -2,5 +2,6 @@
 pipewright.clearml; see docs/clearml.md). Only the pipeline API is provided."""
 from pipewright.clearml import PipelineController, Task
 from pipewright.clearml.task import Artifact
+from pipewright.clearml import PipelineDecorator, TaskTypes
 
-__all__ = ["PipelineController", "Task", "Artifact"]
+__all__ = ["PipelineController", "Task", "Artifact", "PipelineDecorator", "TaskTypes"]

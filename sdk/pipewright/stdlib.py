@@ -4,9 +4,11 @@ files named like them (inspect.py, json.py, types.py), which must not stand in f
 whenever it imports them. test/sdk/test_shadowing.py checks that this list is complete."""
 # flake8: noqa: F401
 import ast
+import base64
 import collections.abc
 import contextlib
 import enum
+import functools
 import hashlib
 import importlib
 import importlib.abc
@@ -16,6 +18,7 @@ import io
 import json
 import json.encoder
 import linecache
+import operator
 import os
 import pickle
 import re

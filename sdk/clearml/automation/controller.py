@@ -1,0 +1,4 @@
+"""`from clearml.automation.controller import PipelineDecorator` (a shim over pipewright.clearml)."""
+from pipewright.clearml import PipelineController, PipelineDecorator
+
+__all__ = ["PipelineController", "PipelineDecorator"]

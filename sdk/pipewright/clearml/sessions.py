@@ -19,6 +19,7 @@ from ..image import Image
 from ..node import Exec
 from .controller import Node
 from .lazy import LazyResult, resolve_all
+from .plain_unpickle import load_plain
 
 STEP_MODULE = "python3 -m pipewright.clearml.step"
 
@@ -316,7 +317,7 @@ class RunnerSession(Session):
             raise StepFailed('Pipeline step "%s": %s' % (name, reply["error"]))
         data = base64.b64decode(reply["data"])
         if reply.get("type") == "pickle":
-            return pickle.loads(data)
+            return load_plain(data, name)
         # A file artifact: a local copy, as ClearML's artifact.get() of a file.
         folder = tempfile.mkdtemp(prefix="pipewright-artifact-")
         path = os.path.join(folder, os.path.basename(reply.get("file") or ret))

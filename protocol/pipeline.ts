@@ -71,6 +71,8 @@ export interface PipelineNode {
   controller?: ControllerSpec;
   /** Conducto callbacks (`node.on_error(co.callback.retry(3))`), in the order registered. */
   callbacks?: NodeCallback[];
+  /** The controller node of a PipelineDecorator pipeline: it runs the pipeline function, which adds the steps. */
+  decorated?: DecoratedSpec;
 }
 
 /** The node states a callback can be registered for; `state_change` is any of them. */
@@ -84,6 +86,16 @@ export interface NodeCallback {
   name: string;
   /** Its keyword arguments, `inherited` (it applies to the subtree too) among them. */
   args: Record<string, unknown>;
+}
+
+/** A PipelineDecorator pipeline's function, run by the runner's controller (runner/clearml/decoratedController.ts). */
+export interface DecoratedSpec {
+  /** The definition file. */
+  file: string;
+  /** The pipeline function (decorated with PipelineDecorator.pipeline). */
+  function: string;
+  /** The components the file defines (each call of one adds a step). */
+  components: string[];
 }
 
 /** A PipelineController step. References (`${stage1.artifacts.x.url}`) are resolved at start. */

@@ -85,7 +85,8 @@ export type RunnerEvent =
   | { type: 'skip'; pipeline: string; time: number; path: string; skipped: boolean; reason?: SkipReason }
   | { type: 'reset'; pipeline: string; time: number; path: string }
   | { type: 'modify'; pipeline: string; time: number; path: string; changes: NodeModification }
-  | { type: 'nodes-added'; pipeline: string; time: number; under: string; nodes: PipelineNode[] }
+  /** `under`'s children replaced (a Lazy's), or with `append`, more children after them (a decorated pipeline's steps). */
+  | { type: 'nodes-added'; pipeline: string; time: number; under: string; nodes: PipelineNode[]; append?: boolean }
   | { type: 'autorun'; pipeline: string; time: number; autorun: boolean }
   | { type: 'sleep'; pipeline: string; time: number }
   | { type: 'wake'; pipeline: string; time: number }

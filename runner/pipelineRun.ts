@@ -5,6 +5,7 @@ import { nodeName } from '../protocol/pipeline';
 import type { EndReason, ExecutionRecord, NodeModification, NodeState, PipelineSummary, RunnerEvent } from '../protocol/runner';
 import { readPipelineStream } from '../evaluator/readPipeline';
 import type { JobOutcome, PipelineBackend } from './backend';
+import { DecoratedController } from './clearml/decoratedController';
 import { StepEngine } from './clearml/stepEngine';
 import { NodeCallbacks } from './callbacks/nodeCallbacks';
 import { applyModification } from './model/applyModification';
@@ -55,6 +56,8 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
   private readonly inbox: ControlInbox;
   /** PipelineController steps (runner/clearml), when the pipeline has any. */
   private readonly steps: StepEngine | undefined;
+  /** The controller of a PipelineDecorator pipeline (its body adds the steps), when it is one. */
+  private readonly decorated: DecoratedController | undefined;
   private readonly launchHost: LaunchHost;
   private fallingAsleep: Promise<void> | undefined;
   /** Reuse contexts with a container of their own (container_reuse_context="new"). */
@@ -98,6 +101,10 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
       setMem: (nodePath, mem) => this.modify(nodePath, { mem }),
     });
     this.watchCallbacks = NodeCallbacks.applies(this.tree);
+    if (DecoratedController.applies(this.tree)) {
+      const decorated = (this.decorated = this.makeDecoratedController());
+      this.scheduler.unbudgeted = (leaf) => decorated.isController(leaf);
+    }
     this.tree.onState = (node, state) => {
       if (this.replaying) return;
       this.emitEvent({ type: 'state', pipeline: this.id, time: Date.now(), path: node.path, state, ...(node.skipped ? { skipped: true } : {}) }, false);
@@ -112,6 +119,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
       imageMap: instanceImageMap(meta.imageMap, ctx.imageMap),
       resolveImage: ctx.resolveImage,
       steps: this.steps,
+      decorated: this.decorated,
       backend: () => this.backend,
       emit: (event) => this.emitEvent(event),
     };
@@ -221,6 +229,24 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
         this.tree.setSkipped(node, skipped);
       },
       notice: (nodePath, message) => this.emitEvent({ type: 'notice', pipeline: this.id, time: Date.now(), path: nodePath, message }),
+      callbackHost: () => this.decorated,
+    });
+  }
+
+  private makeDecoratedController(): DecoratedController {
+    return new DecoratedController({
+      tree: this.tree,
+      space: this.space,
+      definitionFile: this.meta.file,
+      sdkDir: this.ctx.sdkDir,
+      python: this.ctx.python,
+      parameters: () => this.tree.root.spec.controller?.parameters ?? {},
+      addSteps: (nodes) => {
+        const added = this.tree.append(this.tree.root, nodes);
+        this.emitEvent({ type: 'nodes-added', pipeline: this.id, time: Date.now(), under: this.tree.root.path, nodes: added.map((n) => n.spec), append: true });
+        this.scheduler.pump();
+      },
+      dependencies: (step) => this.steps?.dependencies(this.tree.root, step),
     });
   }
 
@@ -542,6 +568,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     if (this.replaying) return;
     if (persist) this.log.append([event]);
     this.steps?.observe(event, false);
+    this.decorated?.observe();
     this.emit('event', event);
   }
 

@@ -14,6 +14,11 @@ export interface HostReply {
   output?: string;
 }
 
+/** Whoever answers a step's callbacks: the controller host, or a decorated pipeline's running function. */
+export interface CallbackHost {
+  request(op: string, payload: Record<string, unknown>): Promise<HostReply>;
+}
+
 export interface HostOptions {
   python: string;
   sdkDir: string;
@@ -25,7 +30,7 @@ export interface HostOptions {
   dataDir: string;
 }
 
-export class ControllerHost {
+export class ControllerHost implements CallbackHost {
   private child: ChildProcessWithoutNullStreams | undefined;
   private ready: Promise<void> | undefined;
   private seq = 0;

@@ -11,7 +11,7 @@ import { ConfinedFolder, RefusedPath } from '../files/confinedFolder';
 import type { RunNode, RunTree } from '../model/runTree';
 import { CONTAINER_PATHS } from '../nodePaths';
 import type { PipelineSpace } from '../store/pipelineSpace';
-import { ControllerHost, type HostReply } from './controllerHost';
+import { ControllerHost, type CallbackHost, type HostReply } from './controllerHost';
 import { asText, readResult, Resolver, shellWord, stepFolder } from './references';
 import { readMetrics } from './metrics';
 import { cacheKey, StepCache, type Place } from './stepCache';
@@ -31,6 +31,8 @@ export interface StepRunHost {
   /** Skips or unskips a node, persisted like a user's skip (with the reason, for a restart). */
   setSkipped(node: RunNode, skipped: boolean, reason?: SkipReason): void;
   notice(path: string, message: string): void;
+  /** Answers the callbacks instead of a controller host (a decorated pipeline's running function). */
+  callbackHost?(): CallbackHost | undefined;
 }
 
 /** What a step's execution becomes before any container: run it, its end already known, or skipped. */
@@ -443,9 +445,9 @@ export class StepEngine {
 
   /** Asks the controller host; `signal` ends the wait (the callback itself runs on). */
   private ask(op: string, leaf: RunNode, payload: Record<string, unknown>, overrides?: Record<string, Record<string, unknown>>, signal?: AbortSignal, execution?: ExecutionRecord): Promise<HostReply> {
-    this.host ??= new ControllerHost({ python: this.run.python, sdkDir: this.run.sdkDir, file: this.run.definitionFile, name: this.run.pipelineName, parameters: this.controller?.parameters ?? {}, dataDir: this.run.space.dataDir });
+    const host = this.run.callbackHost?.() ?? (this.host ??= new ControllerHost({ python: this.run.python, sdkDir: this.run.sdkDir, file: this.run.definitionFile, name: this.run.pipelineName, parameters: this.controller?.parameters ?? {}, dataDir: this.run.space.dataDir }));
     const name = leaf.spec.step!.name;
-    const reply = this.host.request(op, { step: name, nodes: this.nodes(overrides), ...payload }).then((answer) => {
+    const reply = host.request(op, { step: name, nodes: this.nodes(overrides), ...payload }).then((answer) => {
       if (answer.output) this.showOutput(leaf, `${CALLBACK_NAMES[op] ?? op} of ${name}`, answer.output, execution);
       return answer;
     });

@@ -119,6 +119,15 @@ export class RunTree {
     return [under.spec, ...specs];
   }
 
+  /** Adds nodes after a container's children (a decorated pipeline's steps as its body calls them; replay too). */
+  append(under: RunNode, specs: readonly PipelineNode[]): RunNode[] {
+    for (const spec of specs) if (!spec.path.startsWith(under.path === '/' ? '/' : `${under.path}/`)) throw new Error(`node ${spec.path} is not under ${under.path}`);
+    const added = this.addNodes(specs);
+    this.recount(under);
+    this.onContainerChange(under, false);
+    return added;
+  }
+
   /** Replaces a container's children with nodes whose paths and params are final (replay too). */
   replaceChildren(under: RunNode, specs: readonly PipelineNode[]): void {
     if (specs[0]?.path === under.path) {

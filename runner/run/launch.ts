@@ -5,6 +5,7 @@
 import { nodeName } from '../../protocol/pipeline';
 import type { ExecutionRecord, RunnerEvent } from '../../protocol/runner';
 import { cancelledOutcome, type JobOutcome, type JobSpec, type PipelineBackend } from '../backend';
+import type { DecoratedController } from '../clearml/decoratedController';
 import type { StepEngine } from '../clearml/stepEngine';
 import type { RunNode } from '../model/runTree';
 import { CONTAINER_PATHS } from '../nodePaths';
@@ -29,6 +30,8 @@ export interface LaunchHost {
   readonly imageMap?: ImageMap;
   readonly resolveImage: ImageResolver;
   readonly steps: StepEngine | undefined;
+  /** A PipelineDecorator pipeline's controller: its controller node runs here, not in a container. */
+  readonly decorated?: DecoratedController | undefined;
   backend(): PipelineBackend;
   /** Events about the execution (start, live log, image progress, notices). */
   emit(event: RunnerEvent): void;
@@ -54,6 +57,11 @@ export async function launch(host: LaunchHost, leaf: RunNode, execution: Executi
     host.emit({ type: 'execution-start', pipeline: host.pipelineId, time: time(), path: leaf.path, execution: { ...execution } });
   };
   try {
+    if (host.decorated?.isController(leaf)) {
+      started();
+      const onLog = (text: string) => host.emit({ type: 'log', pipeline: host.pipelineId, time: time(), path: leaf.path, execution: execution.id, text });
+      return { kind: 'ended', outcome: await host.decorated.run(leaf, execution, signal, onLog) };
+    }
     const image = await host.resolveImage(
       leaf.params.image,
       { definitionDir: host.definitionDir, defaultImage: host.defaultImage, imageMap: host.imageMap },

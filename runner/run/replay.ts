@@ -27,7 +27,8 @@ export async function replay(events: AsyncIterable<RunnerEvent>, tree: RunTree, 
         out.status = 'active';
         break;
       case 'nodes-added':
-        tree.replaceChildren(tree.get(event.under), event.nodes);
+        if (event.append) tree.append(tree.get(event.under), event.nodes);
+        else tree.replaceChildren(tree.get(event.under), event.nodes);
         break;
       case 'modify':
         applyModification(tree, tree.get(event.path), event.changes);

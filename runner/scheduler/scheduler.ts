@@ -37,6 +37,11 @@ export class Scheduler {
   private readonly dirty = new Set<RunNode>();
   /** A rule for some Parallel children (pipeline steps, runner/clearml); undefined: the default. */
   dependencyRule?: (parent: RunNode, child: RunNode) => Dependencies | undefined;
+  /**
+   * Leaves that run outside the engine and hold none of its resources: a decorated pipeline's
+   * controller, which waits for the steps it starts and must not keep them from fitting.
+   */
+  unbudgeted?: (leaf: RunNode) => boolean;
   /** A child the rule said to skip. */
   onSkip?: (child: RunNode) => void;
   /**
@@ -134,8 +139,10 @@ export class Scheduler {
   /** A node a previous runner started holds its resources until it ends (re-attach). */
   hold(leaf: RunNode): void {
     const { cpu, mem } = leaf.params;
-    this.budget.take(cpu, mem);
-    this.holding.set(leaf, { cpu, mem });
+    if (!this.unbudgeted?.(leaf)) {
+      this.budget.take(cpu, mem);
+      this.holding.set(leaf, { cpu, mem });
+    }
     const key = this.exclusiveKey?.(leaf);
     if (key) this.exclusive.set(key, leaf);
   }
@@ -333,10 +340,13 @@ export class Scheduler {
         continue;
       }
       const { cpu, mem } = leaf.params;
-      if (!this.budget.fits(cpu, mem)) break;
+      const free = this.unbudgeted?.(leaf) === true;
+      if (!free && !this.budget.fits(cpu, mem)) break;
       this.queueHead++;
-      this.budget.take(cpu, mem);
-      this.holding.set(leaf, { cpu, mem });
+      if (!free) {
+        this.budget.take(cpu, mem);
+        this.holding.set(leaf, { cpu, mem });
+      }
       if (key) this.exclusive.set(key, leaf);
       this.tree.setLeafState(leaf, 'running');
       this.startLeaf(leaf);

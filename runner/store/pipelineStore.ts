@@ -45,6 +45,9 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * it (privateFiles.ts); whole files are replaced by rename; one process at a time runs a pipeline,
  * holding its lock (processLock.ts).
  */
+/** How long a process that lost the race for a pipeline waits for the winner to name itself. */
+const OWNER_WRITE_WAIT_MS = 2000;
+
 export class PipelineStore {
   readonly root: string;
   /** Prefix of this store's lock names: the same store reached by another path locks the same. */
@@ -173,7 +176,7 @@ export class PipelineStore {
     if (!existsSync(dir)) throw new Error(`no pipeline "${id}" in ${this.root}`);
     if (this.held.has(id)) throw new Error(`pipeline ${id} is already open in this process`);
     const lock = ProcessLock.tryAcquire(this.lockName(id));
-    if (!lock) throw new Error(`pipeline ${id} is being run by another process (pid ${this.liveOwner(id)?.pid ?? 'unknown'}); control it there`);
+    if (!lock) throw new Error(`pipeline ${id} is being run by another process (pid ${this.ownerOfHeld(id)?.pid ?? 'unknown'}); control it there`);
     try {
       const owner: OwnerInfo = { pid: process.pid, startedAt: Date.now() };
       writePrivateFileAtomic(path.join(dir, 'owner.json'), JSON.stringify(owner));
@@ -198,6 +201,19 @@ export class PipelineStore {
   liveOwner(id: string): LiveOwner | null {
     if (!ProcessLock.isHeld(this.lockName(id))) return null;
     return this.ownerInfo(id) ?? { pid: null, startedAt: null };
+  }
+
+  /**
+   * The owner of a lock another process just won: it writes owner.json right after taking the
+   * lock, so a loser waits that moment out (briefly) rather than report "pid unknown".
+   */
+  private ownerOfHeld(id: string, waitMs = OWNER_WRITE_WAIT_MS): LiveOwner | null {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const owner = this.liveOwner(id);
+      if (!owner || owner.pid !== null || Date.now() >= deadline) return owner;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
   }
 
   /** What owner.json says, if it can be read (the owner may not have written it yet). */

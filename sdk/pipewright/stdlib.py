@@ -4,11 +4,13 @@ files named like them (inspect.py, json.py, types.py), which must not stand in f
 whenever it imports them. test/sdk/test_shadowing.py checks that this list is complete."""
 # flake8: noqa: F401
 import ast
+import base64
 import collections.abc
 import contextlib
 import csv
 import enum
 import fnmatch
+import functools
 import hashlib
 import importlib
 import importlib.abc
@@ -19,6 +21,7 @@ import json
 import json.encoder
 import linecache
 import math
+import operator
 import os
 import pickle
 import re

@@ -9,6 +9,8 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { after, test } from 'node:test';
 import { PipelineStore } from '../../runner/store/pipelineStore';
+import { ProcessLock } from '../../runner/store/processLock';
+import { Worker } from 'node:worker_threads';
 import { repo } from '../helpers/cli';
 import { node } from '../helpers/nodes';
 
@@ -95,4 +97,19 @@ test('five processes claiming the same pipeline at once: exactly one owns it', a
   assert.equal(store.liveOwner(id)?.pid, pid);
   await Promise.all(holders.map((h) => kill9(h.child)));
   assert.equal(store.liveOwner(id), null);
+});
+
+test('a process that loses the race in the moment before the winner names itself still names it, not "pid unknown"', async () => {
+  const id = pipeline();
+  // The winner's moment between taking the lock and writing owner.json, stretched to 300 ms: the
+  // lock is taken here, owner.json written by a thread (this thread blocks while the loser waits).
+  const lock = ProcessLock.tryAcquire((store as unknown as { lockName(id: string): string }).lockName(id))!;
+  const ownerFile = path.join(storeRoot, 'pipelines', id, 'owner.json');
+  const writer = new Worker(`setTimeout(() => require('node:fs').writeFileSync(${JSON.stringify(ownerFile)}, JSON.stringify({ pid: 4242, startedAt: Date.now() })), 300);`, { eval: true });
+  try {
+    assert.throws(() => new PipelineStore(storeRoot).claim(id), /being run by another process \(pid 4242\)/);
+  } finally {
+    await writer.terminate();
+    lock.release();
+  }
 });

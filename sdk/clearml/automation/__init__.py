@@ -1,4 +1,5 @@
-"""`from clearml.automation import PipelineController` (ClearML's own import path)."""
-from pipewright.clearml import PipelineController
+"""`from clearml.automation import PipelineController, PipelineDecorator` (a shim over
+pipewright.clearml)."""
+from pipewright.clearml import PipelineController, PipelineDecorator
 
-__all__ = ["PipelineController"]
+__all__ = ["PipelineController", "PipelineDecorator"]

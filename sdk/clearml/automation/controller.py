@@ -1,4 +1,4 @@
-"""`from clearml.automation.controller import PipelineController` (ClearML's module path)."""
-from pipewright.clearml.controller import PipelineController
+"""`from clearml.automation.controller import PipelineDecorator` (a shim over pipewright.clearml)."""
+from pipewright.clearml import PipelineController, PipelineDecorator
 
-__all__ = ["PipelineController"]
+__all__ = ["PipelineController", "PipelineDecorator"]

@@ -4,5 +4,7 @@
 See docs/clearml.md."""
 from .controller import PipelineController
 from .task import Task
+from .decorator import PipelineDecorator
+from .task_types import TaskTypes
 
-__all__ = ["PipelineController", "Task"]
+__all__ = ["PipelineController", "Task", "PipelineDecorator", "TaskTypes"]

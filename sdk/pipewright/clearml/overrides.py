@@ -84,9 +84,11 @@ def apply(controller, given):
 
 
 def check_target(result, given, file):
-    """--param is for a PipelineController's parameters; anything else is an error."""
+    """--param is for the parameters of a PipelineController, or of a PipelineDecorator pipeline
+    (its function's arguments); anything else is an error."""
     from .controller import PipelineController
-    if not isinstance(result, PipelineController):
+    from .decorator import DecoratedRoot
+    if not isinstance(result, (PipelineController, DecoratedRoot)):
         raise ArgumentError("--param sets parameters of a PipelineController (add_parameter); this "
                             "pipeline is not one (a pipeline function takes --NAME=VALUE)",
                             file=file, line=1)

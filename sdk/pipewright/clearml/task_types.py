@@ -1,4 +1,5 @@
-"""ClearML's task types (Task.TaskTypes), recorded on steps; they change nothing in how a step runs."""
+"""ClearML's task types (Task.TaskTypes): recorded on steps, they change nothing in how a step
+runs."""
 import enum
 
 

@@ -78,7 +78,7 @@ async function legend(f: Frame, title: string): Promise<string[]> {
 test('a step\'s Logger scalars are plots in the panel: across steps for the pipeline, per step for a step', async () => {
   await wb.step('metrics', async () => {
     await wb.openFile('metrics_demo.py');
-    await wb.runCommand('Pipewright: Run Pipeline');
+    await wb.clickCodeLens('▶ Run pipeline');
     await wb.waitForDescription('evaluate', /^done\b/, { under: UNDER, timeout: TIMEOUTS.run });
     await wb.treeItemContextMenu(/./, 'Open Pipeline Panel', { under: ['Runs'] });
     const f = await panel();

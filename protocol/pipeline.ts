@@ -111,6 +111,9 @@ export interface StepSpec {
   /** Task from `script=`: every `Args/x` parameter is passed as `--x VALUE`. */
   args_from_parameters: boolean;
   function?: { file: string; name: string; returns: string[]; code_hash: string };
+  /** A task that runs a Python script (Task.create(script=), a workspace script with Task.init): its
+   * file, relative to the definition's folder, and a hash of its text (the step cache key has it). */
+  script?: { file: string; code_hash: string };
   queue: string | null;
   /** Seconds (also the node's max_time). */
   time_limit: number | null;

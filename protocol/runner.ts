@@ -39,7 +39,21 @@ export interface ExecutionRecord {
   /** A pipeline step's result reused from an earlier identical execution (no container ran). */
   cached?: boolean;
   /** A pipeline step: its task id, queue and parameters as resolved when it started. */
-  step?: { id: string; queue: string; parameters: Record<string, unknown>; cacheKey?: string; retry?: number };
+  step?: { id: string; queue: string; parameters: Record<string, unknown>; cacheKey?: string; retry?: number; metrics?: StepMetrics };
+}
+
+/**
+ * What a pipeline step reported through ClearML's Logger (report_scalar, report_single_value,
+ * report_text, report_table / report_histogram), kept with its execution (runner/clearml/metrics.ts).
+ */
+export interface StepMetrics {
+  /** title -> series -> [iteration, value] points in the order reported (value null: NaN/inf). */
+  scalars: Record<string, Record<string, Array<[number, number | null]>>>;
+  single: Record<string, number | null>;
+  texts: string[];
+  tables: Array<{ title: string; series: string; rows: string[][] }>;
+  /** Reports left out by the limits (the file had more). */
+  dropped: number;
 }
 
 export type PipelineStatus = 'active' | 'sleeping';

@@ -11,7 +11,7 @@
 import * as v from 'valibot';
 import { NodeModificationSchema } from './modification';
 import type { NodeParams, NodeType, ParamName, SourceLocation } from './pipeline';
-import { NODE_STATES, type ExecutionRecord, type NodeModification, type NodeState, type PipelineSummary, type StateCounts } from './runner';
+import { NODE_STATES, type ExecutionRecord, type NodeModification, type NodeState, type PipelineSummary, type StateCounts, type StepMetrics } from './runner';
 import { AnyObjectSchema, check, FiniteSchema, NodePathSchema, type Assert, type Checked, type Same, type Within } from './validation';
 
 export const PANEL_VIEW_TYPE = 'pipewright.pipeline';
@@ -24,6 +24,8 @@ export interface ExecutionBrief {
   exitCode?: number | null;
   reason?: ExecutionRecord['reason'];
   peakMemoryBytes?: number | null;
+  /** A pipeline step's Logger reports (ExecutionRecord.step.metrics): the Metrics tab draws them. */
+  metrics?: StepMetrics;
 }
 
 /** One node of the flat list, depth-first, parents before children. */
@@ -143,7 +145,7 @@ const SummarySchema = v.object({
   counts: StateCountsSchema,
 });
 
-const BriefSchema = v.object({ id: v.string(), startedAt: FiniteSchema, endedAt: v.optional(FiniteSchema) });
+const BriefSchema = v.object({ id: v.string(), startedAt: FiniteSchema, endedAt: v.optional(FiniteSchema), metrics: v.optional(AnyObjectSchema) });
 
 const WebviewNodeSchema = v.object({
   path: NodePathSchema,

@@ -10,6 +10,7 @@ import { h, icon } from './dom';
 import { GraphView } from './graph';
 import { Header } from './header';
 import { LogView } from './logView';
+import { MetricsView } from './metricsView';
 import { NodeTree } from './nodeTree';
 import { applyHostMessage, applyUiAction, initialState, savedState, syncLogSubscription, TABS, type Dirty, type Tab, type UiAction } from './state';
 import { TimelineModel } from './timelineModel';
@@ -57,24 +58,29 @@ const details = new DetailsView(send, dispatch, timelineModel);
 const logs = new LogView(send, dispatch);
 const timeline = new TimelineView(timelineModel, dispatch);
 const graph = new GraphView(dispatch);
+const metrics = new MetricsView(dispatch);
 
 type PanelTab = Tab;
 const PANEL_TABS: readonly PanelTab[] = TABS;
 /** The graph re-lays out only when nodes or states changed since it last drew. */
 let graphDirty = true;
+/** The metrics follow the nodes (their executions) and the selection while shown. */
+let metricsDirty = true;
 const showTab = (t: PanelTab) => {
   if (t === 'graph') graphDirty = true;
+  if (t === 'metrics') metricsDirty = true;
   dispatch({ type: 'tab', tab: t });
   invalidate({});
 };
 
-const TAB_LABELS: Record<PanelTab, [string, string]> = { details: ['Details', 'info'], logs: ['Logs', 'output'], timeline: ['Timeline', 'graph'], graph: ['Graph', 'type-hierarchy'] };
+const TAB_LABELS: Record<PanelTab, [string, string]> = { details: ['Details', 'info'], logs: ['Logs', 'output'], timeline: ['Timeline', 'graph'], graph: ['Graph', 'type-hierarchy'], metrics: ['Metrics', 'graph-line'] };
 const tabList = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Node views' });
 const panels: Record<PanelTab, HTMLElement> = {
   details: h('div', { class: 'tab-panel', role: 'tabpanel', id: 'panel-details', 'aria-labelledby': 'tab-details' }, details.el),
   logs: h('div', { class: 'tab-panel', role: 'tabpanel', id: 'panel-logs', 'aria-labelledby': 'tab-logs' }, logs.el),
   timeline: h('div', { class: 'tab-panel', role: 'tabpanel', id: 'panel-timeline', 'aria-labelledby': 'tab-timeline' }, timeline.el),
   graph: h('div', { class: 'tab-panel', role: 'tabpanel', id: 'panel-graph', 'aria-labelledby': 'tab-graph' }, graph.el),
+  metrics: h('div', { class: 'tab-panel', role: 'tabpanel', id: 'panel-metrics', 'aria-labelledby': 'tab-metrics' }, metrics.el),
 };
 for (const t of PANEL_TABS) {
   const [label, ic] = TAB_LABELS[t];
@@ -176,6 +182,11 @@ function redraw(): void {
   if (state.tab === 'graph' && graphDirty) {
     graphDirty = false;
     graph.render(state);
+  }
+  metricsDirty ||= !!(d.rows || d.tree || d.paths?.length);
+  if (state.tab === 'metrics' && metricsDirty) {
+    metricsDirty = false;
+    metrics.render(state);
   }
   const toSave = savedState(state);
   if (toSave) vscode.setState(toSave);

@@ -6,8 +6,8 @@ import { MAX_TAIL_BYTES, type ExecutionRef, type HostToWebview, type LogStream, 
 import { parentPath } from '../protocol/pipeline';
 import { NodeIndex } from './nodeIndex';
 
-export type Tab = 'details' | 'logs' | 'timeline' | 'graph';
-export const TABS: readonly Tab[] = ['details', 'logs', 'timeline', 'graph'];
+export type Tab = 'details' | 'logs' | 'timeline' | 'graph' | 'metrics';
+export const TABS: readonly Tab[] = ['details', 'logs', 'timeline', 'graph', 'metrics'];
 
 /** Below this many nodes the tree opens fully at first; above, the first two levels. */
 export const EXPAND_ALL_BELOW = 500;

@@ -11,6 +11,7 @@ export function brief(e: ExecutionRecord): ExecutionBrief {
   if (e.exitCode !== undefined) b.exitCode = e.exitCode;
   if (e.reason !== undefined) b.reason = e.reason;
   if (e.peakMemoryBytes !== undefined) b.peakMemoryBytes = e.peakMemoryBytes;
+  if (e.step?.metrics) b.metrics = e.step.metrics;
   return b;
 }
 

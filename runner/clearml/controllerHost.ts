@@ -10,6 +10,8 @@ export interface HostReply {
   skip?: boolean;
   parameters?: Record<string, unknown>;
   retry?: boolean;
+  /** What the callback printed (ClearML's controller console). */
+  output?: string;
 }
 
 /** Whoever answers a step's callbacks: the controller host, or a decorated pipeline's running function. */
@@ -24,6 +26,8 @@ export interface HostOptions {
   name: string;
   /** The pipeline parameters as this run resolved them (defaults, or `--param` overrides). */
   parameters: Record<string, unknown>;
+  /** The run's shared data folder: callbacks read executed steps' artifacts (Task.get_task(node.executed)). */
+  dataDir: string;
 }
 
 export class ControllerHost implements CallbackHost {
@@ -38,10 +42,10 @@ export class ControllerHost implements CallbackHost {
 
   private start(): Promise<void> {
     if (this.ready) return this.ready;
-    const { python, sdkDir, file, name, parameters } = this.options;
+    const { python, sdkDir, file, name, parameters, dataDir } = this.options;
     const child = spawn(python, ['-m', 'pipewright.clearml.host', file, name], {
       cwd: path.dirname(file),
-      env: { ...process.env, PYTHONPATH: [sdkDir, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter), PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1', PIPEWRIGHT_PIPELINE_PARAMETERS: JSON.stringify(parameters) },
+      env: { ...process.env, PYTHONPATH: [sdkDir, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter), PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1', PIPEWRIGHT_PIPELINE_PARAMETERS: JSON.stringify(parameters), PIPEWRIGHT_DATA: dataDir },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.child = child;

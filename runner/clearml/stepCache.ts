@@ -13,6 +13,8 @@ export interface CacheInputs {
   kind: string;
   command: string;
   function?: { file: string; name: string; code_hash: string } | null;
+  /** The hash of a task's script (StepSpec.script); absent for other steps, whose keys stay as they were. */
+  script?: string;
   parameters: Record<string, unknown>;
   image: string;
   env: Record<string, string>;

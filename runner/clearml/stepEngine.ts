@@ -13,6 +13,7 @@ import { CONTAINER_PATHS } from '../nodePaths';
 import type { PipelineSpace } from '../store/pipelineSpace';
 import { ControllerHost, type CallbackHost, type HostReply } from './controllerHost';
 import { asText, readResult, Resolver, shellWord, stepFolder } from './references';
+import { readMetrics } from './metrics';
 import { cacheKey, StepCache, type Place } from './stepCache';
 
 /** What the engine needs from the pipeline instance. */
@@ -54,6 +55,8 @@ export const STEP_WRAPPER = 'python3 -m pipewright.clearml.step';
 const STEP_INPUT = 'step.json';
 
 const STATUS: Record<NodeState, string> = { pending: 'pending', queued: 'queued', running: 'running', done: 'completed', error: 'failed', killed: 'aborted' };
+
+const CALLBACK_NAMES: Record<string, string> = { pre: 'pre_execute_callback', post: 'post_execute_callback', status: 'status_change_callback', retry: 'retry_on_failure' };
 
 /** How long closing waits for status_change_callbacks still being answered. */
 const STATUS_DRAIN_MS = 10_000;
@@ -212,7 +215,7 @@ export class StepEngine {
     if (step.callbacks.pre || this.controller?.callbacks.pre) {
       let reply: HostReply;
       try {
-        reply = await this.ask('pre', leaf, { parameters }, undefined, signal);
+        reply = await this.ask('pre', leaf, { parameters }, undefined, signal, execution);
       } catch (err) {
         if (err instanceof CancelledError) throw err;
         return this.fail(execution, `pre_execute_callback of ${step.name}: ${(err as Error).message}`);
@@ -241,7 +244,7 @@ export class StepEngine {
     let reuse: string | undefined;
     if (step.cache && this.cacheMode !== 'off') {
       const fn = step.function ? { file: step.function.file, name: step.function.name, code_hash: step.function.code_hash } : null;
-      const key = cacheKey({ kind: step.kind, command, function: fn, parameters, image, env: leaf.params.env, inputs: Object.fromEntries(resolver.inputs) });
+      const key = cacheKey({ kind: step.kind, command, function: fn, ...(step.script ? { script: step.script.code_hash } : {}), parameters, image, env: leaf.params.env, inputs: Object.fromEntries(resolver.inputs) });
       execution.step.cacheKey = key;
       this.cacheKeys.set(leaf, key);
       const refresh = this.refreshOnce.delete(leaf) || this.cacheMode === 'refresh';
@@ -278,6 +281,7 @@ export class StepEngine {
     this.cacheKeys.delete(leaf);
     if (state === 'pending') return { state };
     const step = leaf.spec.step!;
+    this.keepMetrics(leaf, execution);
     if (state === 'done') {
       // A step that left a link (or a FIFO) for its result misleads the steps after it: it fails.
       const problem = this.refusedResult(step);
@@ -300,7 +304,7 @@ export class StepEngine {
       try {
         const status = state === 'done' && execution.cached ? 'cached' : STATUS[state];
         const executed = state === 'done' ? `${this.run.pipelineId}.${execution.id}` : null;
-        const reply = await this.ask('post', leaf, {}, { [step.name]: { status, executed } });
+        const reply = await this.ask('post', leaf, {}, { [step.name]: { status, executed } }, undefined, execution);
         if (reply.error) problem = `post_execute_callback of ${step.name} raised:\n${reply.error}`;
       } catch (err) {
         problem = `post_execute_callback of ${step.name}: ${(err as Error).message}`;
@@ -337,6 +341,17 @@ export class StepEngine {
       this.run.notice('/', `step ${step.name} failed: aborting the pipeline (abort_on_failure)`);
     }
     return { state, abort };
+  }
+
+  /** What the step reported through its Logger goes into the execution record (also when it failed). */
+  private keepMetrics(leaf: RunNode, execution: ExecutionRecord): void {
+    if (!execution.step) return;
+    try {
+      const metrics = readMetrics(this.data, leaf.spec.step!.name);
+      if (metrics) execution.step.metrics = metrics;
+    } catch (err) {
+      this.run.notice(leaf.path, `the reports of step ${leaf.spec.step!.name} are not kept: ${(err as Error).message}`);
+    }
   }
 
   /** Why the step's result cannot be read, if the data folder refuses it. */
@@ -429,10 +444,21 @@ export class StepEngine {
   }
 
   /** Asks the controller host; `signal` ends the wait (the callback itself runs on). */
-  private ask(op: string, leaf: RunNode, payload: Record<string, unknown>, overrides?: Record<string, Record<string, unknown>>, signal?: AbortSignal): Promise<HostReply> {
-    const host = this.run.callbackHost?.() ?? (this.host ??= new ControllerHost({ python: this.run.python, sdkDir: this.run.sdkDir, file: this.run.definitionFile, name: this.run.pipelineName, parameters: this.controller?.parameters ?? {} }));
-    const reply = host.request(op, { step: leaf.spec.step!.name, nodes: this.nodes(overrides), ...payload });
-    return withTimeout(reply, 0, `the ${op} callback of ${leaf.spec.step!.name}`, signal);
+  private ask(op: string, leaf: RunNode, payload: Record<string, unknown>, overrides?: Record<string, Record<string, unknown>>, signal?: AbortSignal, execution?: ExecutionRecord): Promise<HostReply> {
+    const host = this.run.callbackHost?.() ?? (this.host ??= new ControllerHost({ python: this.run.python, sdkDir: this.run.sdkDir, file: this.run.definitionFile, name: this.run.pipelineName, parameters: this.controller?.parameters ?? {}, dataDir: this.run.space.dataDir }));
+    const name = leaf.spec.step!.name;
+    const reply = host.request(op, { step: name, nodes: this.nodes(overrides), ...payload }).then((answer) => {
+      if (answer.output) this.showOutput(leaf, `${CALLBACK_NAMES[op] ?? op} of ${name}`, answer.output, execution);
+      return answer;
+    });
+    return withTimeout(reply, 0, `the ${op} callback of ${name}`, signal);
+  }
+
+  /** A callback's prints: a notice on the step (the CLI prints it) and, with an execution, its log. */
+  private showOutput(leaf: RunNode, what: string, output: string, execution?: ExecutionRecord): void {
+    const text = output.endsWith('\n') ? output : `${output}\n`;
+    this.run.notice(leaf.path, `${what} printed:\n${text.trimEnd()}`);
+    if (execution) this.run.space.note(execution.id, `[${what}]\n${text}`);
   }
 
   private statusChanged(leaf: RunNode, previous: string, status: string): void {

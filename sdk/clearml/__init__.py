@@ -1,7 +1,13 @@
-"""`from clearml import PipelineController, Task` for pipelines run by Pipewright (a shim over
-pipewright.clearml; see docs/clearml.md). Only the pipeline API is provided."""
-from pipewright.clearml import PipelineController, Task
+"""`from clearml import PipelineController, Task, ...` for pipelines run by Pipewright (a shim over
+pipewright.clearml; see docs/clearml.md). The pipeline API (PipelineController, PipelineDecorator),
+Task, Logger, StorageManager, Dataset and a minimal OutputModel are provided; there is no ClearML
+server."""
+from pipewright.clearml import PipelineController, PipelineDecorator, Task, TaskTypes
+from pipewright.clearml.dataset import Dataset
+from pipewright.clearml.logger import Logger
+from pipewright.clearml.model import InputModel, OutputModel
+from pipewright.clearml.storage import StorageManager
 from pipewright.clearml.task import Artifact
-from pipewright.clearml import PipelineDecorator, TaskTypes
 
-__all__ = ["PipelineController", "Task", "Artifact", "PipelineDecorator", "TaskTypes"]
+__all__ = ["PipelineController", "PipelineDecorator", "Task", "Artifact", "TaskTypes", "Logger",
+           "StorageManager", "Dataset", "OutputModel", "InputModel"]

@@ -7,7 +7,9 @@ import ast
 import base64
 import collections.abc
 import contextlib
+import csv
 import enum
+import fnmatch
 import functools
 import hashlib
 import importlib
@@ -18,6 +20,7 @@ import io
 import json
 import json.encoder
 import linecache
+import math
 import operator
 import os
 import pickle
@@ -34,8 +37,11 @@ import tokenize
 import traceback
 import types
 import typing
+import urllib.error
 import urllib.parse
+import urllib.request
 import uuid
+import zipfile
 
 try:
     import resource  # POSIX only: the memory and CPU limits of an evaluation

@@ -50,6 +50,9 @@ test('the three-stage example: data, three trainings in parallel, the best picke
   assert.equal(trains[0]!.step?.queue, 'default');
   assert.match(lastLog(run, '/data'), /made 200 points/, '${pipeline.samples} reached the function, cast to int');
   assert.match(lastLog(run, '/pick_best'), /best: lr=0\.5/);
+  const losses = run.tree.get('/train_fast').executions[0]!.step?.metrics?.scalars.loss?.train ?? [];
+  assert.equal(losses.length, 50, 'the training script reports its loss per epoch (the panel draws it)');
+  assert.ok(losses[49]![1]! < losses[0]![1]!, 'and it goes down');
   const result = JSON.parse(dataFile(run, 'clearml/pick_best/result.json')) as { artifacts: Record<string, { file: string; preview: string }> };
   assert.deepEqual(Object.keys(result.artifacts).sort(), ['best', 'errors']);
   assert.equal(JSON.parse(dataFile(run, `clearml/pick_best/${result.artifacts.best!.file.replace(/\.pkl$/, '.json')}`)).lr, 0.5, 'a JSON view beside the pickle');
@@ -468,7 +471,7 @@ pipe.add_step("long", base_task_project="p", base_task_name="t", parameter_overr
 
 if __name__ == "__main__":
     before = (pipe.is_running(), pipe.elapsed() < 0)
-    pipe.start()  # nothing may be printed before: the runner evaluates this file for its pipeline JSON
+    pipe.start(wait=False)  # nothing may be printed before: the runner evaluates this file for its pipeline JSON
     print("before", *before)
     print("dag", sorted(pipe.get_pipeline_dag()), pipe.get_pipeline_dag()["two"].parents)
     print("running", pipe.is_running())

@@ -91,7 +91,7 @@ pipe.add_step("b", base_task_id=Task.get_task(project_name="p", task_name="t").i
 class Errors(unittest.TestCase):
     def test_unknown_template(self):
         h.definition_error(self, BASE + 'pipe.add_step("a", base_task_name="nope")\n', 4,
-                           "no task */nope (create it with Task.create)")
+                           "no task */nope: create it with Task.create, or put a script")
 
     def test_bad_options(self):
         h.definition_error(self, BASE + 'pipe.add_step("a", base_task_name="t", retry_on_failure=-1)\n',
@@ -321,7 +321,8 @@ class StepWrapper(unittest.TestCase):
         self.assertEqual(task.id, "pipe.e1")
         args = task.connect({"lr": 0.1, "flag": False, "new": 3})
         self.assertEqual(args, {"lr": 0.5, "flag": True, "new": 3})
-        self.assertEqual(task.get_parameters_as_dict()["Args"]["new"], 3)
+        self.assertEqual(task.get_parameters_as_dict()["General"]["new"], 3,
+                         "a dict connects under General/, as in ClearML")
         data = os.path.join(self.tmp.path, "data")
         os.makedirs(os.path.join(data, "clearml", "prev", "artifacts"))
         main = store_artifact(os.path.join(data, "clearml", "prev", "artifacts"), "m", {"a": 1})

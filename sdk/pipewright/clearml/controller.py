@@ -8,6 +8,7 @@ import hashlib
 import inspect
 import json
 import os
+import shlex
 import sys
 import time
 
@@ -16,8 +17,8 @@ from ..errors import DefinitionError, MainCalled
 from ..frames import user_frame
 from ..image import Image
 from ..node import Exec, Parallel
-from . import refs
-from .task import Task
+from . import refs, scripts
+from .task import Task, _task_id
 
 STEP_MODULE = "python3 -m pipewright.clearml.step"
 
@@ -109,6 +110,72 @@ def _check_callback(value, what, where):
     if value is not None and not callable(value):
         raise DefinitionError("%s: %s=%r is not callable" % (where, what, value))
     return value
+
+
+def _workspace():
+    """The definition's folder: where task scripts are looked for (scripts.py)."""
+    if context.definition_dir:
+        return context.definition_dir
+    f = user_frame()
+    return os.path.dirname(os.path.abspath(f.f_code.co_filename)) if f else os.getcwd()
+
+
+def _script_template(project, name, where):
+    """A template for the workspace script that calls Task.init(project, name), registered like
+    Task.create(script=...); None if there is none. Two such scripts are an error."""
+    folder = _workspace()
+    f = user_frame()
+    found = scripts.find(folder, project, name,
+                         exclude=[f.f_code.co_filename] if f is not None else ())
+    if not found:
+        return None
+    if len(found) > 1:
+        raise DefinitionError("%s: several scripts call Task.init(%r, %r): %s" % (
+            where, project, name, ", ".join("%s:%d" % (os.path.relpath(p, folder), line)
+                                             for p, line, _ in found)))
+    path, line, params = found[0]
+    rel = os.path.relpath(path, folder).replace(os.sep, "/")
+    task = Task(_task_id(project or "", name), project or "", name,
+                command="python3 %s" % shlex.quote(rel), parameters=params, file=path, line=line)
+    task.script = rel
+    Task._registry[task.id] = task
+    return task
+
+
+def _script_spec(rel):
+    """{file, code_hash} of a task's script (the step cache key has the hash: an edited script
+    runs again); None when there is no script or it cannot be read."""
+    if not rel:
+        return None
+    try:
+        with open(os.path.join(_workspace(), rel), "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+    except OSError:
+        return None
+    return {"file": rel, "code_hash": digest}
+
+
+def _unwrapped(function):
+    """The function a decorator without functools.wraps hides in its closure (as ClearML looks
+    for it), so its name and parameters are the step's; the definition's global of that name
+    (the decorated one) is what the step calls."""
+    seen = set()
+    while id(function) not in seen and not hasattr(function, "__wrapped__"):
+        seen.add(id(function))
+        cells = getattr(function, "__closure__", None) or ()
+        inner = next((c.cell_contents for c in cells
+                      if inspect.isfunction(_cell(c))), None)
+        if inner is None:
+            break
+        function = inner
+    return inspect.unwrap(function)
+
+
+def _cell(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:  # an empty cell
+        return None
 
 
 class PipelineController(Parallel):
@@ -204,8 +271,13 @@ class PipelineController(Parallel):
             if task.name == base_task_name and (base_task_project is None
                                                 or task.project == base_task_project):
                 return task
-        raise DefinitionError("%s: no task %s/%s (create it with Task.create)"
-                              % (where, base_task_project or "*", base_task_name))
+        task = _script_template(base_task_project, base_task_name, where)
+        if task is not None:
+            return task
+        raise DefinitionError("%s: no task %s/%s: create it with Task.create, or put a script "
+                              "that calls Task.init(project_name=%r, task_name=%r) under %s"
+                              % (where, base_task_project or "*", base_task_name,
+                                 base_task_project or "", base_task_name, _workspace()))
 
     def add_step(self, name, base_task_id=None, parents=None, parameter_override=None,
                  configuration_overrides=None, task_overrides=None, execution_queue=None,
@@ -236,6 +308,9 @@ class PipelineController(Parallel):
                           install_pip=task.packages)
         spec = {"kind": "task", "base_task_id": task.id, "project": task.project,
                 "task_name": task.name, "parameters": params, "args_from_parameters": from_args}
+        script = _script_spec(task.script)
+        if script is not None:
+            spec["script"] = script
         node_params = {"image": image, "env": task.env or None}
         self._check_fields(name, [params, command])
         self._add_step_node(name, command, spec, parents, [params, command],
@@ -262,6 +337,7 @@ class PipelineController(Parallel):
         where = "add_function_step(%r)" % (name,)
         if not callable(function) or not hasattr(function, "__code__"):
             raise DefinitionError("%s: function must be a Python function" % where)
+        function = _unwrapped(function)
         callables.check_callable(function)
         sig = inspect.signature(function)
         kwargs = {p.name: p.default for p in sig.parameters.values()
@@ -420,12 +496,16 @@ class PipelineController(Parallel):
     # --- running ------------------------------------------------------------------------------
 
     def start(self, queue=None, step_task_created_callback=None,
-              step_task_completed_callback=None, wait=False, run_remotely=False,
+              step_task_completed_callback=None, wait=True, run_remotely=False,
               force_refresh=False, **_ignored):
-        """Runs the pipeline through the Pipewright runner (locally, in Docker), the control logic
-        in a background thread; returns True once started. step_task_created_callback(pipeline,
-        node, parameters) runs before every step (False skips it), step_task_completed_callback(
-        pipeline, node) after. force_refresh=True runs cached steps again."""
+        """Runs the pipeline through the Pipewright runner (locally, in Docker). As in ClearML it
+        waits for the pipeline's end; a pipeline that did not complete ends the process with
+        status 1 (ClearML's start() ends the local process too). wait=False: the control logic
+        follows in a background thread and start() returns True at once (the process still
+        exits 1 if the pipeline fails after the script ended). step_task_created_callback(
+        pipeline, node, parameters) runs before every step (False skips it),
+        step_task_completed_callback(pipeline, node) after. force_refresh=True runs cached
+        steps again."""
         if step_task_created_callback is not None:
             self._pc_pre = _check_callback(step_task_created_callback,
                                            "step_task_created_callback", "start()")
@@ -450,12 +530,13 @@ class PipelineController(Parallel):
         self._pc_launch.start()
         if wait:
             self.wait()
+            if not self.is_successful():
+                raise SystemExit(1)
         return True
 
     def start_locally(self, run_pipeline_steps_locally=False, force_refresh=False):
-        """Runs the pipeline and waits for it to end."""
+        """Runs the pipeline and waits for it to end (a failed pipeline: exit status 1)."""
         self.start(wait=True, force_refresh=force_refresh)
-        return True
 
     def wait(self, timeout=None):
         """Waits for the pipeline to end; timeout in minutes. True if it ended."""

@@ -9,11 +9,14 @@ on stdout:
     {"id", "op": "retry", "step", "retries", "nodes"}   -> {"id", "retry": bool}
     {"id", "op": "status", "step", "previous", "nodes"} -> {"id"}
 
-A callback that raises is answered with {"id", "error": TRACEBACK}: the runner fails that step
+What a callback prints comes back as "output" in its answer (the runner shows it as a notice on
+the step and in the step's log). A callback that raises is answered with {"id", "error": TRACEBACK}: the runner fails that step
 with it. `nodes` carries every step's status so pipeline.get_processed_nodes() etc. answer.
 $PIPEWRIGHT_PIPELINE_PARAMETERS holds the pipeline parameters as the run has them (a `--param`
 changes them), for pipeline.get_parameters()."""
+import contextlib
 import inspect
+import io
 import json
 import os
 import sys
@@ -23,6 +26,10 @@ from .. import batch, loader
 from . import controller as controller_module
 from . import overrides
 from .controller import PipelineController
+
+
+# The end of a callback's output that is kept (a notice is no log file).
+MAX_OUTPUT = 64 * 1024
 
 
 def find_controller(file, name):
@@ -110,11 +117,17 @@ def main(argv):
         if not line.strip():
             continue
         request = json.loads(line)
+        printed = io.StringIO()
         try:
-            answer = handle(pipeline, request)
+            # What a callback prints is the controller's console in ClearML: it goes back with
+            # the answer, and the runner shows it (a notice, the step's log).
+            with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+                answer = handle(pipeline, request)
         except Exception:
             answer = {"error": traceback.format_exc()}
         answer["id"] = request.get("id")
+        if printed.getvalue():
+            answer["output"] = printed.getvalue()[-MAX_OUTPUT:]
         reply(answer)
     return 0
 

@@ -13,6 +13,9 @@ import time
 from .. import handoff
 from . import overrides
 
+# Lines of a failed step's log shown on the console.
+LOG_TAIL = 12
+
 STATUS = {"pending": "pending", "queued": "queued", "running": "running", "done": "completed",
           "error": "failed", "killed": "aborted"}
 
@@ -75,6 +78,7 @@ class Launch:
         given, _ = overrides.from_argv(sys.argv[1:])
         overrides.apply(self.controller, given)
         command = [os.environ.get("PIPEWRIGHT_NODE", "node"), cli, "run", self._file(), "--json"]
+        self.command, self.env = command, env
         for text in given:
             command += [overrides.FLAG, text]
         self.started = time.time()
@@ -100,16 +104,48 @@ class Launch:
                 if event.get("type") == "finished":
                     self.state = event.get("state")
                     continue
+                if event.get("type") == "notice":  # a callback's prints among them
+                    where = "%s: " % event["path"] if event.get("path") else ""
+                    sys.stderr.write("%s%s\n" % (where, event.get("message", "")))
+                    sys.stderr.flush()
+                    continue
                 node = apply_event(steps, event, self.pipeline_id)
                 if node is not None and event.get("type") == "execution-end":
-                    sys.stderr.write("step %s: %s\n" % (node.name, node.status))
+                    sys.stderr.write("step %s: %s%s\n" % (node.name, node.status,
+                                                         self._why(event)))
         finally:
             self.proc.wait()
             self.ended = time.time()
             if self.state is None:
                 self.state = "error" if self.proc.returncode else "done"
             sys.stderr.write("pipeline %s %s\n" % (self.pipeline_id or "", self.state))
+            if self.state != "done" and not threading.main_thread().is_alive():
+                # start(wait=False) and the script already ended: its exit status is the
+                # pipeline's, as with start() waiting.
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(1)
             self._done.set()
+
+    def _why(self, event):
+        """For a failed step: why (exit code or reason, message) and its log's last lines, so
+        the console says what went wrong, as ClearML's shows a failed step's error."""
+        if event.get("state") != "error":
+            return ""
+        execution = event.get("execution") or {}
+        why = execution.get("reason") or "exit %s" % execution.get("exitCode")
+        if execution.get("message"):
+            why += ": %s" % execution["message"]
+        command = [self.command[0], self.command[1], "logs", self.pipeline_id or "",
+                   event.get("path", "")]
+        try:
+            log = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                 stdin=subprocess.DEVNULL, timeout=15, env=self.env).stdout
+        except (OSError, subprocess.SubprocessError):
+            log = b""
+        tail = log.decode("utf-8", "replace").rstrip("\n").splitlines()[-LOG_TAIL:]
+        shown = "".join("\n  | %s" % line for line in tail)
+        return " (%s; pipewright logs %s %s)%s" % (why, self.pipeline_id, event.get("path"), shown)
 
     def wait(self, timeout=None):
         return self._done.wait(timeout)

@@ -12,9 +12,11 @@ import pickle
 import shutil
 import subprocess
 import sys
+import tempfile
 import traceback
 
 from . import refs
+from .logger import METRICS_FILE
 from .task import Artifact, Task, store_artifact
 
 
@@ -123,14 +125,29 @@ def _run_function(step):
     return 0
 
 
+def writable_cwd():
+    """ClearML's agent runs a step in a working copy it may write to (`model.pkl`,
+    `./dataset.csv`), but the definition's folder is mounted read-only: the step runs in a scratch
+    folder whose entries link to the folder's, so its files read as before and new ones land in
+    the scratch (gone with the container, like the agent's copy)."""
+    here = os.getcwd()
+    if os.access(here, os.W_OK):
+        return
+    scratch = tempfile.mkdtemp(prefix="pipewright-step-")
+    for entry in os.listdir(here):
+        os.symlink(os.path.join(here, entry), os.path.join(scratch, entry))
+    os.chdir(scratch)
+
+
 def run(step):
     step_dir = step["dir"]
     artifacts = os.path.join(step_dir, "artifacts")
     shutil.rmtree(artifacts, ignore_errors=True)
     os.makedirs(artifacts, exist_ok=True)
     result_file = os.path.join(step_dir, "result.json")
-    if os.path.exists(result_file):
-        os.remove(result_file)
+    for stale in (result_file, os.path.join(step_dir, METRICS_FILE)):  # an earlier execution's
+        if os.path.lexists(stale):
+            os.remove(stale)
     params = step.get("parameters") or {}
     params_file = os.path.join(step_dir, "parameters.json")
     with open(params_file, "w", encoding="utf-8") as f:
@@ -141,6 +158,7 @@ def run(step):
     for key, value in params.items():
         env[refs.env_name(key)] = value if isinstance(value, str) else json.dumps(value)
     os.environ.update(env)
+    writable_cwd()
     sys.stdout.flush()
     if step["kind"] == "function":
         code = _run_function(step)

@@ -10,7 +10,9 @@ import shutil
 
 from ..errors import DefinitionError
 from ..frames import user_frame
+from .logger import Logger
 from .refs import section_key
+from .task_types import TaskTypes
 
 
 def _task_id(project, name):
@@ -40,23 +42,11 @@ class Artifact:
         return "<Artifact %s %s>" % (self.name, self.url)
 
 
-class _Logger:
-    """ClearML's task logger, printing to the step's log."""
-
-    def report_scalar(self, title, series, value, iteration=0):
-        print("[scalar] %s/%s iteration %s: %s" % (title, series, iteration, value), flush=True)
-
-    def report_text(self, msg, *args, **kwargs):
-        print(msg, flush=True)
-
-    def report_single_value(self, name, value):
-        print("[value] %s: %s" % (name, value), flush=True)
-
-
 class Task:
     """A ClearML task. Definition time: `Task.create(...)` registers a template; in a step's
     container: `Task.init()` / `Task.current_task()` is the running step."""
 
+    TaskTypes = TaskTypes
     _registry = {}   # id -> Task (templates made by Task.create)
     _current = None  # the running step, in its container
 
@@ -129,6 +119,11 @@ class Task:
         found = _pipeline_step(task_id, task_name)
         if found is not None:
             return found
+        if task_id is None and task_name is not None:
+            from .controller import _script_template  # a workspace script's Task.init
+            found = _script_template(project_name, task_name, "Task.get_task")
+            if found is not None:
+                return found
         raise ValueError("no task %s" % (task_id or "%s/%s" % (project_name, task_name)))
 
     # --- in a running step ----------------------------------------------------------------------
@@ -139,8 +134,23 @@ class Task:
         current = cls.current_task()
         if current is not None:
             return current
-        return cls(_task_id(project_name or "", task_name or ""), project_name or "",
-                   task_name or "", parameters={})
+        cls._current = cls(_task_id(project_name or "", task_name or ""), project_name or "",
+                           task_name or "", parameters={})
+        return cls._current
+
+    @classmethod
+    def running_locally(cls):
+        """False inside a pipeline step (ClearML: run by an agent), True elsewhere."""
+        return not os.environ.get("PIPEWRIGHT_STEP_INPUT")
+
+    def execute_remotely(self, queue_name=None, clone=False, exit_process=True):
+        """Inside a pipeline step: nothing (the step is the remote execution). Outside one, as
+        ClearML's agent would: the script runs as a one-step pipeline in a container (this process
+        becomes `pipewright run SCRIPT`; see remote.py)."""
+        if not Task.running_locally():
+            return None
+        from .remote import hand_over
+        return hand_over(self)
 
     @classmethod
     def current_task(cls):
@@ -173,22 +183,42 @@ class Task:
         self.parameters[section_key(name)] = value
 
     def connect(self, mutable, name=None):
-        """Fills a dict (or an argparse namespace) with the step's parameters of section `name`
-        (default Args), cast to each value's type, and returns it."""
-        section = name or "Args"
+        """Fills a dict (or an object's attributes) with the step's parameters of section `name`,
+        cast to each value's type, and returns it. As in ClearML a dict without a name is
+        section General, an argparse namespace Args (`Args/x` is also read for a General dict:
+        Task.create(parameters={"x": ...}) names it so)."""
+        is_namespace = type(mutable).__name__ == "Namespace"
+        section = name or ("Args" if is_namespace else "General")
         target = mutable if isinstance(mutable, dict) else getattr(mutable, "__dict__", None)
         if target is None:
             return mutable
         for key in list(target):
             full = "%s/%s" % (section, key)
+            fallback = "Args/%s" % key if name is None and section == "General" else None
             if full in self.parameters:
                 target[key] = _cast(self.parameters[full], target[key])
+            elif fallback in self.parameters:
+                target[key] = _cast(self.parameters[fallback], target[key])
+                self.parameters[full] = target[key]
             else:
                 self.parameters[full] = target[key]
         return mutable
 
     def get_logger(self):
-        return _Logger()
+        return Logger.current_logger()
+
+    @property
+    def task_type(self):
+        return TaskTypes.custom
+
+    def reload(self):
+        return self
+
+    @property
+    def models(self):
+        """{"input": [], "output": [OutputModel...]}: the models this process made (no registry)."""
+        from .model import OutputModel
+        return {"input": [], "output": list(OutputModel.created)}
 
     @property
     def artifacts(self):
@@ -264,18 +294,29 @@ def _pipeline_step(task_id, task_name):
     root = os.path.join(data, "clearml") if data else None
     if not root or not os.path.isdir(root):
         return None
+    real_root = os.path.realpath(root)
     for step in sorted(os.listdir(root)):
         result_file = os.path.join(root, step, "result.json")
-        if not os.path.isfile(result_file):
+        # Steps write this folder; the controller host reads it as the user: no links followed.
+        if os.path.islink(os.path.join(root, step)) or os.path.islink(result_file) or \
+                not os.path.isfile(result_file) or step == "storage":
             continue
-        with open(result_file, encoding="utf-8") as f:
-            result = json.load(f)
+        try:
+            with open(result_file, encoding="utf-8") as f:
+                result = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if not isinstance(result, dict):
+            continue
         if (task_id is not None and result.get("id") == task_id) or \
                 (task_id is None and step == task_name):
             task = Task(result.get("id"), "", step, parameters=result.get("parameters"))
-            task._artifacts = {
-                name: Artifact(name, os.path.join(root, step, info["file"]), info.get("type"),
-                               info.get("sha256"), info.get("preview"))
-                for name, info in (result.get("artifacts") or {}).items()}
+            task._artifacts = {}
+            for name, info in (result.get("artifacts") or {}).items():
+                path = os.path.join(root, step, str(info.get("file", "")))
+                if not os.path.realpath(path).startswith(real_root + os.sep):
+                    continue  # a link, or a path out of the data folder
+                task._artifacts[name] = Artifact(name, path, info.get("type"), info.get("sha256"),
+                                                 info.get("preview"))
             return task
     return None

@@ -6,6 +6,8 @@ import { AGENT_SCRIPT } from './agent';
 
 export const LABELS = {
   pipeline: 'pipewright.pipeline',
+  /** Which store's pipeline (ids repeat across stores on one engine): PipelineNetwork.owner. */
+  owner: 'pipewright.owner',
   worker: 'pipewright.worker',
   key: 'pipewright.key',
 } as const;
@@ -25,6 +27,8 @@ export interface WorkerRequest extends JobSpec {
   sdkDir: string;
   /** The pipeline's own Docker network (network.ts): its nodes and the services they start reach each other by name. */
   network: string;
+  /** The pipeline's owner key (PipelineNetwork.owner), a label that keeps namesakes apart. */
+  owner: string;
 }
 
 /** What must match for two nodes to share a worker container. */
@@ -79,6 +83,7 @@ export function workerContainerConfig(req: WorkerRequest, workerName: string, li
     ],
     Labels: {
       [LABELS.pipeline]: req.pipelineId,
+      [LABELS.owner]: req.owner,
       [LABELS.worker]: workerName,
       [LABELS.key]: workerKey(req, limitCpu),
     },

@@ -164,13 +164,16 @@ export class LocalDockerPipeline implements PipelineBackend {
   private async request(job: JobSpec): Promise<WorkerRequest> {
     makePrivateDir(this.space.userDataDir, { enforce: true });
     const network = await this.network.ensure();
-    return { ...job, dataDir: this.space.dataDir, userDataDir: this.space.userDataDir, sdkDir: this.options.sdkDir, network };
+    return { ...job, dataDir: this.space.dataDir, userDataDir: this.space.userDataDir, sdkDir: this.options.sdkDir, network, owner: this.network.owner };
   }
 
   /** Removes this pipeline's containers a stopped runner left that nobody re-attaches to. */
   async removeLeft(keep: ReadonlySet<string>): Promise<void> {
     const list = await this.docker.listContainers({ all: true, filters: { label: [`${LABELS.pipeline}=${this.pipelineId}`] } }).catch(() => []);
-    await Promise.all(list.filter((c) => !keep.has(c.Id)).map((c) => this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+    // Only this store's: a namesake pipeline of another store may be running on the same engine.
+    // (Workers made before the owner label have none: they can only be this pipeline's or stale.)
+    const mine = list.filter((c) => (c.Labels?.[LABELS.owner] ?? this.network.owner) === this.network.owner);
+    await Promise.all(mine.filter((c) => !keep.has(c.Id)).map((c) => this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
   }
 
   endContext(context: string): Promise<void> {

@@ -17,7 +17,8 @@ export function conductoNetworkName(pipelineId: string): string {
 
 export class PipelineNetwork {
   private ready: Promise<string> | undefined;
-  private readonly owner: string;
+  /** Tells this pipeline from a namesake in another store; its workers carry it too (LABELS.owner). */
+  readonly owner: string;
 
   /** `ownerKey`: what tells this pipeline from a namesake in another store (its folder's path). */
   constructor(

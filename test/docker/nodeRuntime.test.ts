@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { LABELS } from '../../runner/localDocker/containerConfig';
+import type { LocalDockerPipeline } from '../../runner/localDocker/localDockerBackend';
 import { conductoNetworkName, PipelineNetwork } from '../../runner/localDocker/pipelineNetwork';
 import { BUSYBOX_IMAGE, dockerSuite, lastLog, until } from '../helpers/runnerHarness';
 
@@ -268,5 +270,26 @@ test("a namesake pipeline of another store on the same engine gets a network of 
   } finally {
     await mine.remove();
     await theirs.remove();
+  }
+});
+
+test("clearing a pipeline's leftover workers removes only its own store's, not a namesake's of another store", async () => {
+  const ctx = await h.context();
+  const file = h.write('namesake_workers.py', `import conducto as co\nroot = co.Serial()\nroot["a"] = co.Exec("true")\n`);
+  const { run: made } = await h.create(file);
+  await made.close();
+  const backend = ctx.backend.open(made.id, ctx.store.space(made.id)) as LocalDockerPipeline;
+  const leftover = (owner: string) => ctx.docker.createContainer({ Image: BUSYBOX_IMAGE, Cmd: ['true'], Labels: { [LABELS.pipeline]: made.id, [LABELS.owner]: owner } });
+  const own = await leftover(backend.network.owner);
+  const namesake = await leftover('another-store-00');
+  try {
+    await backend.removeLeft(new Set());
+    const exists = (c: { inspect(): Promise<unknown> }) => c.inspect().then(() => true, () => false);
+    assert.equal(await exists(own), false, "this store's leftover worker is removed");
+    assert.equal(await exists(namesake), true, "the namesake's worker (another store, same id) is left alone");
+  } finally {
+    await namesake.remove({ force: true }).catch(() => undefined);
+    await own.remove({ force: true }).catch(() => undefined);
+    await backend.shutdown();
   }
 });

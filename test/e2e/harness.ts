@@ -407,7 +407,9 @@ export class Workbench {
     await item.waitFor();
     const checked = await item.locator('xpath=..').getAttribute('aria-checked').catch(() => null);
     const selected = await item.locator('xpath=..').evaluate((el) => el.classList.contains('checked')).catch(() => false);
-    if (checked !== 'true' && !selected) await item.click();
+    // The container can show as selected while the side bar is closed: a click then opens it.
+    const sidebarShown = await this.page.locator('.part.sidebar').isVisible().catch(() => false);
+    if ((checked !== 'true' && !selected) || !sidebarShown) await item.click();
     await this.page.locator(`.part.sidebar .composite.title h2`, { hasText: title }).first().waitFor().catch(() => undefined);
   }
 

@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-node-deps.sh
 bash scripts/ensure-docker.sh
 bash scripts/build-base-images.sh
+# Pipeline networks left by earlier runs whose runner was killed (tests kill runners on purpose):
+# Docker's default address pools hold about 30 networks. Only unused ones go.
+docker network prune -f --filter label=pipewright.network-owner >/dev/null
 npx tsc -p . --noEmit
 # The walls between rooms (eslint.config.mjs) and the pure rooms compiled without Node or DOM.
 npm run --silent lint

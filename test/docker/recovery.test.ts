@@ -128,11 +128,12 @@ root["idle"] = co.Exec("echo idle", container_reuse_context="idle")
 });
 
 /** `pipewright run FILE`, killed with SIGKILL once `paths` all run in their containers; the pipeline's id. */
+/** Kills the runner once each of these nodes has printed: its job surely reached its container (started alone, it may not have). */
 async function runUntilRunning(file: string, paths: string[]): Promise<string> {
-  const running = new Set<string>();
+  const printed = new Set<string>();
   const { pipeline } = await runThenKill9(h.storeRoot, file, (event) => {
-    if (event.type === 'execution-start' && event.execution.containerId) running.add(event.path);
-    return paths.every((p) => running.has(p));
+    if (event.type === 'log' && typeof event.path === 'string') printed.add(event.path);
+    return paths.every((p) => printed.has(p));
   });
   return pipeline;
 }
@@ -143,15 +144,15 @@ test('after kill -9, a re-attached child that fails lets its Serial(stop_on_erro
     `import conducto as co
 root = co.Parallel()
 root["s"] = co.Serial(stop_on_error=False)
-root["s/a"] = co.Exec("sleep 5; exit 1")
+root["s/a"] = co.Exec("echo started; sleep 5; exit 1")
 root["s/b"] = co.Exec("echo b")
 root["s/c"] = co.Exec("echo c")
 root["p"] = co.Parallel(max_concurrent=1)
-root["p/a"] = co.Exec("sleep 5; exit 1")
+root["p/a"] = co.Exec("echo started; sleep 5; exit 1")
 root["p/b"] = co.Exec("echo b")
 root["p/c"] = co.Exec("echo c")
 root["t"] = co.Serial()
-root["t/a"] = co.Exec("sleep 5; exit 1")
+root["t/a"] = co.Exec("echo started; sleep 5; exit 1")
 root["t/b"] = co.Exec("echo never")
 `,
   );

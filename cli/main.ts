@@ -3,6 +3,7 @@ import { UsageError } from './args';
 import * as pipelines from './commands/pipelines';
 import { runCommand, runUsage } from './commands/run';
 import { sdkCommand, sdkUsage } from './commands/sdk';
+import { serviceCommand, serviceUsage, watchCommand, watchUsage } from './commands/service';
 import { sleepCommand, sleepUsage, wakeCommand, wakeUsage } from './commands/sleepWake';
 import { treeCommand, treeUsage } from './commands/tree';
 import { processIO, type CliIO } from './io';
@@ -25,11 +26,13 @@ const commands: Record<string, Command> = {
   modify: pipelines.modifyCommand,
   refresh: pipelines.refreshCommand,
   sdk: sdkCommand,
+  service: serviceCommand,
+  watch: watchCommand,
 };
 
 const usage = [
   'usage:',
-  ...[treeUsage, runUsage, pipelines.listUsage, pipelines.showUsage, pipelines.logsUsage, pipelines.resetUsage, pipelines.skipUsage, pipelines.unskipUsage, pipelines.killUsage, pipelines.startUsage, sleepUsage, wakeUsage, pipelines.modifyUsage, pipelines.refreshUsage, sdkUsage].map((u) => `  ${u}`),
+  ...[treeUsage, runUsage, pipelines.listUsage, pipelines.showUsage, pipelines.logsUsage, pipelines.resetUsage, pipelines.skipUsage, pipelines.unskipUsage, pipelines.killUsage, pipelines.startUsage, sleepUsage, wakeUsage, pipelines.modifyUsage, pipelines.refreshUsage, watchUsage, serviceUsage, sdkUsage].map((u) => `  ${u}`),
   'common: --store DIR (default $PIPEWRIGHT_HOME or ~/.pipewright), --cpus N / --memory GB (resource budget)',
 ].join('\n');
 

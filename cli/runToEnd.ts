@@ -1,5 +1,6 @@
 import type { RunnerEvent } from '../protocol/runner';
-import type { PipelineRun } from '../runner/pipelineRun';
+import type { RunHandle } from '../runner/runHandle';
+import { PipelineRun } from '../runner/pipelineRun';
 import type { RunContextOptions } from '../runner/runContext';
 import type { ArgSpec, ParsedArgs } from './args';
 import type { CliIO } from './io';
@@ -26,9 +27,15 @@ export function runnerOptions(args: ParsedArgs): RunContextOptions {
  * terminal, or a line per finished node otherwise. A pipeline put to sleep meanwhile (`pipewright
  * sleep` from another process) waits here for its wake. Exit 0 only when the root is done.
  */
-export async function runToEnd(run: PipelineRun, json: boolean, io: CliIO, start: () => void): Promise<number> {
+export async function runToEnd(run: RunHandle, json: boolean, io: CliIO, start: () => void | Promise<void>): Promise<number> {
+  // Run here, the run ends with this process; in the runner service, it goes on without it.
+  const local = run instanceof PipelineRun;
   const stopSignals = () => {
-    io.err(`\nstopping ${run.id}: killing its containers (the pipeline stays in the store)\n`);
+    io.err(
+      local
+        ? `\nstopping ${run.id}: killing its containers (the pipeline stays in the store)\n`
+        : `\n${run.id} goes on in the runner service (watch it: pipewright watch ${run.id}; stop it: pipewright sleep ${run.id})\n`,
+    );
     void run.close().then(() => process.exit(130));
   };
   process.once('SIGINT', stopSignals);
@@ -60,8 +67,8 @@ export async function runToEnd(run: PipelineRun, json: boolean, io: CliIO, start
   // before the error is reported: its workers would otherwise keep the process alive for ever.
   try {
     try {
-      start();
-      await untilEnded(run);
+      await start();
+      await run.ended();
     } finally {
       live?.stop();
       process.off('SIGINT', stopSignals);
@@ -69,7 +76,7 @@ export async function runToEnd(run: PipelineRun, json: boolean, io: CliIO, start
     }
     const state = run.tree.root.state;
     // Never end with nodes pending without saying which and why.
-    const pending = pendingReport(run.id, run.scheduler.whyPending());
+    const pending = pendingReport(run.id, await run.whyPending());
     if (pending) io.err(pending);
     if (json) {
       io.out(`${JSON.stringify({ type: 'finished', pipeline: run.id, time: Date.now(), path: '/', state, counts: run.tree.root.leafCounts })}\n`);
@@ -79,21 +86,5 @@ export async function runToEnd(run: PipelineRun, json: boolean, io: CliIO, start
     return state === 'done' ? 0 : 1;
   } finally {
     await run.close();
-  }
-}
-
-/** Resolves when nothing runs or is queued and the pipeline is not asleep: a sleeping one waits for its wake. */
-async function untilEnded(run: PipelineRun): Promise<void> {
-  await run.settled();
-  while (run.asleep) {
-    await new Promise<void>((resolve) => {
-      const woken = (event: RunnerEvent) => {
-        if (event.type !== 'wake') return;
-        run.off('event', woken);
-        resolve();
-      };
-      run.on('event', woken);
-    });
-    await run.settled();
   }
 }

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { PipewrightLanguageClient } from './client/languageClient';
 import { registerNodeCommands, registerPipelineCommands } from './commands/nodeCommands';
@@ -14,7 +15,12 @@ let runs: RunManager | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('Pipewright');
-  runs = new RunManager();
+  // The runner service is the CLI shipped beside this bundle, run by this host's Node (Electron's
+  // binary acts as Node with ELECTRON_RUN_AS_NODE).
+  const cli = path.join(context.extensionPath, 'dist', 'cli.js');
+  runs = new RunManager((storeRoot) => ({ command: process.execPath, args: [cli, 'service', '--store', storeRoot], env: { ELECTRON_RUN_AS_NODE: '1' } }));
+  // A reload finds the runs the service kept going.
+  void runs.reattach();
   const definitions = new DefinitionIndex();
   // The client tells the tree of changed definitions; the tree asks the client for them.
   const client: PipewrightLanguageClient = new PipewrightLanguageClient(context, (uri) => tree.definitionChanged(uri));
@@ -42,7 +48,7 @@ export function activate(context: vscode.ExtensionContext): void {
   registerPipelinePanel(context, runs, treeView as vscode.TreeView<unknown>, tree);
 }
 
-/** Closing the window stops its containers; the pipelines stay in the store. */
+/** Closing the window stops following its runs; they go on in the runner service. */
 export async function deactivate(): Promise<void> {
   await runs?.dispose();
   runs = undefined;

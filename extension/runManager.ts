@@ -2,105 +2,221 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunnerEvent } from '../protocol/runner';
 import { PipelineRun } from '../runner/pipelineRun';
-import { createRunContext, type EngineRunContext } from '../runner/runContext';
+import type { RunHandle } from '../runner/runHandle';
+import { imageMapFromSources, USER_DEFAULT_IMAGE } from '../runner/runContext';
+import { engineOptions } from '../runner/service/engineOptions';
+import { RemoteRun } from '../runner/service/remoteRun';
+import { ServiceClient, type ServiceLauncher } from '../runner/service/serviceClient';
+import type { ServiceRunInfo } from '../protocol/service';
 import { PipelineStore, type PipelineMeta } from '../runner/store/pipelineStore';
+import { defaultStoreRoot } from '../runner/store/storeLocation';
 import { evaluateDefinition } from '../evaluator/evaluateDefinition';
 import { evaluationLimits, pythonInterpreter, runContextOptions } from './settings';
 
 export interface RunChange {
-  run: PipelineRun;
+  run: RunHandle;
   /** Node paths whose state, skip flag or executions changed; empty when the run as a whole did. */
   paths: Set<string>;
-  /** The run is new to this window (started, opened or woken here). */
+  /** The run is new to this window (started, opened, or found running in the runner service). */
   added?: true;
 }
 
+/** How long after losing the runner service a window starts another to recover its runs. */
+const RECONNECT_DELAY_MS = 500;
+
 /**
- * The runner inside the extension host: the pipeline instances this window runs, and those in the
- * store. Views subscribe to `onDidChange` (batched: a busy run changes hundreds of nodes a second)
- * and `onEvent` (every runner event, unbatched, for the Problems panel and progress).
+ * The live runs this window shows. They belong to the runner service (one per user and store,
+ * runner/service/), so they outlive the window: this is a client that starts and controls runs
+ * there and follows each through a replica. Views subscribe to `onDidChange` (batched: a busy run
+ * changes hundreds of nodes a second) and `onEvent` (every runner event, unbatched, for the
+ * Problems panel and progress).
  */
 export class RunManager implements vscode.Disposable {
-  private readonly runs = new Map<string, PipelineRun>();
+  private readonly runs = new Map<string, RunHandle>();
   /** The latest run of each pipeline function started here: key `file#function`. */
   private readonly latest = new Map<string, string>();
-  private context: Promise<EngineRunContext> | undefined;
+  private client: Promise<ServiceClient | null> | undefined;
+  private clientRoot: string | undefined;
+  private readonly attaching = new Map<string, Promise<RunHandle>>();
   private readonly changeEmitter = new vscode.EventEmitter<RunChange[]>();
-  private readonly eventEmitter = new vscode.EventEmitter<{ run: PipelineRun; event: RunnerEvent }>();
+  private readonly eventEmitter = new vscode.EventEmitter<{ run: RunHandle; event: RunnerEvent }>();
   readonly onDidChange = this.changeEmitter.event;
   readonly onEvent = this.eventEmitter.event;
-  private pending = new Map<PipelineRun, Set<string>>();
+  private pending = new Map<RunHandle, Set<string>>();
   private flushTimer: NodeJS.Timeout | undefined;
+  private disposed = false;
 
-  /** The Docker engine, store and budget, created on first use with the current settings. */
-  engine(): Promise<EngineRunContext> {
-    this.context ??= createRunContext(runContextOptions()).catch((err: unknown) => {
-      this.context = undefined;
-      throw err;
-    });
-    return this.context;
+  /** `launcher`: how to start the runner service (the CLI shipped beside the extension). */
+  constructor(private readonly launcher: (storeRoot: string) => ServiceLauncher) {}
+
+  private storeRoot(): string {
+    return runContextOptions().storeRoot ?? defaultStoreRoot();
   }
 
-  /** Settings changed: the next run uses a new engine context. */
+  /**
+   * The runner service of the store in the settings: with `start`, started when none runs.
+   * Connecting attaches to every run it holds (a reload finds its runs going on).
+   */
+  private service(start: boolean): Promise<ServiceClient | null> {
+    const root = this.storeRoot();
+    if (this.client && this.clientRoot !== root) this.forgetClient();
+    if (this.client) {
+      return this.client.then((c) => (c && !c.closed ? c : start ? this.connect(root, true) : c && !c.closed ? c : null));
+    }
+    return this.connect(root, start);
+  }
+
+  private connect(root: string, start: boolean): Promise<ServiceClient | null> {
+    this.clientRoot = root;
+    const connecting = ServiceClient.connect(root, start ? this.launcher(root) : undefined).then(async (client) => {
+      if (!client) return null;
+      client.onRuns((runs) => void this.attachAll(client, runs));
+      client.onClose(() => this.lostService(client));
+      await client.request({ op: 'hello', client: 'vscode' });
+      void this.attachAll(client, (await client.request({ op: 'list' })) as ServiceRunInfo[]);
+      return client;
+    });
+    this.client = connecting.then(
+      (c) => c,
+      (err: unknown) => {
+        this.client = undefined;
+        throw err;
+      },
+    );
+    return this.client;
+  }
+
+  private forgetClient(): void {
+    const old = this.client;
+    this.client = undefined;
+    void old?.then((c) => c?.close(), () => undefined);
+  }
+
+  /** Follows every run the service holds that this window does not follow yet. */
+  private async attachAll(client: ServiceClient, runs: readonly ServiceRunInfo[]): Promise<void> {
+    for (const info of runs) {
+      if (this.runs.has(info.id)) continue;
+      await this.attach(client, info.id).catch(() => undefined);
+    }
+  }
+
+  private attach(client: ServiceClient, id: string): Promise<RunHandle> {
+    const held = this.runs.get(id);
+    if (held) return Promise.resolve(held);
+    let attaching = this.attaching.get(id);
+    if (!attaching) {
+      attaching = RemoteRun.attach(client, this.store(), id)
+        .then((run) => {
+          run.onDetached = () => this.detached(run);
+          this.adopt(run);
+          return run;
+        })
+        .finally(() => this.attaching.delete(id));
+      this.attaching.set(id, attaching);
+    }
+    return attaching;
+  }
+
+  private detached(run: RunHandle): void {
+    if (this.runs.get(run.id) !== run) return;
+    this.runs.delete(run.id);
+    this.pending.delete(run);
+    if (!this.disposed) this.changeEmitter.fire([]);
+  }
+
+  /** The service went away (crashed, killed): another is started, which recovers the runs. */
+  private lostService(client: ServiceClient): void {
+    if (this.disposed) return;
+    void this.client?.then((current) => {
+      if (current !== client) return;
+      this.client = undefined;
+      setTimeout(() => void this.service(true).catch(() => undefined), RECONNECT_DELAY_MS);
+    });
+  }
+
+  /** Settings changed: the next request goes to the service of the store they name. */
   resetEngine(): void {
-    this.context = undefined;
+    if (this.clientRoot !== this.storeRoot()) this.forgetClient();
+  }
+
+  /** Connects to a running service (none is started) and follows its runs. */
+  async reattach(): Promise<void> {
+    await this.service(false).catch(() => undefined);
   }
 
   store(): PipelineStore {
     return new PipelineStore(runContextOptions().storeRoot);
   }
 
-  active(): PipelineRun[] {
+  active(): RunHandle[] {
     return [...this.runs.values()];
   }
 
-  get(id: string): PipelineRun | undefined {
+  get(id: string): RunHandle | undefined {
     return this.runs.get(id);
   }
 
-  latestFor(file: string, func: string): PipelineRun | undefined {
+  latestFor(file: string, func: string): RunHandle | undefined {
     const id = this.latest.get(`${file}#${func}`);
     return id ? this.runs.get(id) : undefined;
   }
 
-  /** Pipelines in the store that this window does not hold open. */
+  /** Pipelines in the store that no live run of this window is. */
   stored(): PipelineMeta[] {
     return this.store().list().filter((m) => !this.runs.has(m.id));
   }
 
-  /** Evaluates a definition's pipeline and runs a new instance of it. */
-  async start(file: string, func: string | undefined): Promise<PipelineRun> {
+  /** Evaluates a definition's pipeline and has the runner service run a new instance of it. */
+  async start(file: string, func: string | undefined): Promise<RunHandle> {
     const python = await pythonInterpreter(vscode.Uri.file(file));
     const doc = await evaluateDefinition(file, { func, python, limits: evaluationLimits() });
-    // The interpreter that evaluated the definition also runs its callbacks (ClearML).
-    const run = PipelineRun.create(doc, { ...(await this.engine()), python });
-    this.adopt(run);
+    const options = runContextOptions();
+    const store = this.store();
+    // Checked before anything is stored: a bad entry is the user's to fix, named with its setting.
+    const imageMap = imageMapFromSources({ env: process.env.PIPEWRIGHT_IMAGE_MAP, setting: options.imageMapSetting });
+    const meta = PipelineRun.prepare(doc, store, {
+      defaultImage: options.defaultImage || process.env.PIPEWRIGHT_DEFAULT_IMAGE || USER_DEFAULT_IMAGE,
+      imageMap: imageMap.entries.map((e) => `${e.from}=${e.to}`),
+    });
+    let run: RunHandle;
+    try {
+      // The interpreter that evaluated the definition also runs its callbacks (ClearML).
+      run = await this.openInService(meta.id, python, true);
+    } catch (err) {
+      // Nothing ran (Docker did not answer, the service did not start): leave no empty instance.
+      if (!store.liveOwner(meta.id)) store.delete(meta.id);
+      throw err;
+    }
     this.latest.set(`${path.resolve(file)}#${func ?? doc.name}`, run.id);
-    run.setAutorun(true);
     return run;
   }
 
-  /** Opens a stored pipeline here (wake, control). */
-  async open(id: string): Promise<PipelineRun> {
+  /** Has the runner service run a stored pipeline (wake, control), recovering what a stopped runner left. */
+  async open(id: string): Promise<RunHandle> {
     const existing = this.runs.get(id);
     if (existing) return existing;
     const file = this.store().meta(id).file;
-    const run = await PipelineRun.open(id, { ...(await this.engine()), python: await pythonInterpreter(vscode.Uri.file(file)) });
-    this.adopt(run);
-    return run;
+    return this.openInService(id, await pythonInterpreter(vscode.Uri.file(file)));
   }
 
+  private async openInService(id: string, python: string, autorun?: boolean): Promise<RunHandle> {
+    const client = (await this.service(true))!;
+    await client.request({ op: 'open', pipeline: id, options: engineOptions({ ...runContextOptions(), python }), ...(autorun !== undefined ? { autorun } : {}) });
+    return this.attach(client, id);
+  }
+
+  /** Stops the run (if live) and deletes it from the store. */
   async delete(id: string): Promise<void> {
     const run = this.runs.get(id);
     if (run) {
-      await run.close();
+      await run.stop();
       this.runs.delete(id);
     }
     this.store().delete(id);
     this.changeEmitter.fire([]);
   }
 
-  private adopt(run: PipelineRun): void {
+  private adopt(run: RunHandle): void {
     this.runs.set(run.id, run);
     run.on('event', (event) => {
       this.eventEmitter.fire({ run, event });
@@ -123,9 +239,13 @@ export class RunManager implements vscode.Disposable {
     }, 100);
   }
 
+  /** The window closes: it stops following; the runs go on in the runner service. */
   async dispose(): Promise<void> {
+    this.disposed = true;
     if (this.flushTimer) clearTimeout(this.flushTimer);
+    const client = await this.client?.catch(() => null);
     await Promise.all([...this.runs.values()].map((r) => r.close().catch(() => undefined)));
+    client?.close();
     this.runs.clear();
     this.changeEmitter.dispose();
     this.eventEmitter.dispose();

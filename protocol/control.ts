@@ -6,7 +6,7 @@ import { NodeModificationSchema } from './modification';
 import { check, closedObject, NodePathSchema, type Checked } from './validation';
 
 // Strict: a field this version does not know is refused, not silently ignored.
-const ControlRequestSchema = v.variant('op', [
+export const ControlRequestSchema = v.variant('op', [
   closedObject({ op: v.literal('reset'), path: NodePathSchema }),
   closedObject({ op: v.literal('skip'), path: NodePathSchema, skipped: v.boolean() }),
   closedObject({ op: v.literal('kill'), path: NodePathSchema }),

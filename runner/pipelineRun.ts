@@ -22,6 +22,9 @@ import type { ControlRequest } from '../protocol/control';
 import { ControlInbox } from './store/controlInbox';
 import type { EventLog, PipelineMeta } from './store/pipelineStore';
 import type { PipelineSpace } from './store/pipelineSpace';
+import type { RunHandle } from './runHandle';
+import type { PendingReason } from './scheduler/pendingReasons';
+import type { PipelineStore } from './store/pipelineStore';
 
 export type { RunContext } from './runContext';
 
@@ -42,7 +45,7 @@ interface LiveExecution {
  * CLI subscribe to `event` and call the operations; nothing else changes its state. Executions
  * are launched (run/launch.ts), which reports what became of each; `conclude` applies that, once.
  */
-export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
+export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implements RunHandle {
   readonly tree: RunTree;
   readonly scheduler: Scheduler;
   /** Logs, results and shared data: read them here, never by path. */
@@ -145,6 +148,21 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     run.emitEvent({ type: 'created', pipeline: meta.id, time: meta.createdAt, name: meta.name, file: meta.file });
     run.inbox.listen((request) => run.control(request));
     return run;
+  }
+
+  /**
+   * A new instance kept in the store, run by nobody yet: whoever `open`s it runs it (the runner
+   * service). Its log begins with `created`, as `create`'s does.
+   */
+  static prepare(doc: PipelineDocument, store: PipelineStore, options: { defaultImage?: string; imageMap?: string[] }): PipelineMeta {
+    const meta = store.create(doc, options);
+    const log = store.openEventLog(meta.id);
+    try {
+      log.append([{ type: 'created', pipeline: meta.id, time: meta.createdAt, name: meta.name, file: meta.file }]);
+    } finally {
+      log.close();
+    }
+    return meta;
   }
 
   /**
@@ -262,6 +280,34 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
       rootState: this.tree.root.state,
       counts: { ...this.tree.root.leafCounts },
     };
+  }
+
+  get autorun(): boolean {
+    return this.scheduler.autorun;
+  }
+
+  whyPending(): PendingReason[] {
+    return this.scheduler.whyPending();
+  }
+
+  /** Settled and not asleep: a pipeline put to sleep meanwhile waits here for its wake. */
+  async ended(): Promise<void> {
+    await this.settled();
+    while (this.asleep) {
+      await new Promise<void>((resolve) => {
+        const woken = (event: RunnerEvent) => {
+          if (event.type !== 'wake') return;
+          this.off('event', woken);
+          resolve();
+        };
+        this.on('event', woken);
+      });
+      await this.settled();
+    }
+  }
+
+  stop(): Promise<void> {
+    return this.close();
   }
 
   // ---- operations -------------------------------------------------------------------------

@@ -53,6 +53,8 @@ export interface RunContextOptions {
   /** The pipewright.imageMap setting's value as read (checked here), and `--image-map FROM=TO` values. */
   imageMapSetting?: unknown;
   imageMapFlags?: readonly string[];
+  /** PIPEWRIGHT_IMAGE_MAP as the client saw it (the runner service runs with its own env). */
+  imageMapEnv?: string;
 }
 
 /** The image map of every source: PIPEWRIGHT_IMAGE_MAP, then the setting, then the flags (later wins). */
@@ -72,7 +74,7 @@ export interface EngineRunContext extends RunContext {
 export async function createRunContext(options: RunContextOptions = {}): Promise<EngineRunContext> {
   const days = retentionDays(options.retentionDays);
   // Checked before Docker is asked: a bad entry is the user's to fix, named with its source.
-  const imageMap = imageMapFromSources({ env: process.env.PIPEWRIGHT_IMAGE_MAP, setting: options.imageMapSetting, flags: options.imageMapFlags });
+  const imageMap = imageMapFromSources({ env: options.imageMapEnv ?? process.env.PIPEWRIGHT_IMAGE_MAP, setting: options.imageMapSetting, flags: options.imageMapFlags });
   const docker = createDockerClient({ host: options.dockerHost });
   const engine = await ensureDockerAvailable(docker);
   const defaultImage = options.defaultImage || process.env.PIPEWRIGHT_DEFAULT_IMAGE || USER_DEFAULT_IMAGE;

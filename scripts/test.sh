@@ -17,6 +17,9 @@ echo "== Python SDK (unittest)"
 python3 -m unittest discover -s test/sdk -t .
 echo "== TypeScript: unit, language-server and Docker suites (node:test)"
 export PIPEWRIGHT_TEST_IMAGE=pipewright/python:latest
+# The CLI's runs stay in its own process in these suites (their tests kill that process to kill the
+# runner); test/docker/service.test.ts and the e2e suite run them in the runner service.
+export PIPEWRIGHT_SERVICE=off
 # A hung test fails on its own (per-test limit) instead of running CI into its time limit.
 timeout --kill-after=30 1800 node --import tsx --test --test-concurrency=1 --test-timeout=240000 --test-reporter=spec test/unit/*.test.ts test/lsp/*.test.ts test/docker/*.test.ts
 echo "== Editor end to end: the packaged extension in a real VS Code (code-server + Chromium)"

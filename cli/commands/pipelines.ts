@@ -1,7 +1,7 @@
 import type { NodeModification } from '../../protocol/runner';
 import type { ControlRequest } from '../../protocol/control';
 import { PipelineRun } from '../../runner/pipelineRun';
-import { createRunContext } from '../../runner/runContext';
+import { ownRun } from '../runnerClient';
 import { parseArgs, UsageError, type ArgSpec, type ParsedArgs } from '../args';
 import type { CliIO } from '../io';
 import { RUNNER_FLAGS, runToEnd, runnerOptions } from '../runToEnd';
@@ -80,10 +80,11 @@ function controlCommand(usage: string, requests: (nodePath: string, args: Parsed
       return 0;
     }
     if (!store.exists(id)) throw new Error(`no pipeline "${id}" in ${store.root}`);
-    const ctx = await createRunContext(options);
-    const run = await PipelineRun.open(id, ctx);
-    if (run.status === 'sleeping') run.wake();
-    return runToEnd(run, args.has('json'), io, () => reqs.forEach((req) => void run.control(req)));
+    const run = await ownRun(id, options);
+    return runToEnd(run, args.has('json'), io, async () => {
+      if (run.status === 'sleeping') await run.wake();
+      for (const req of reqs) await run.control(req);
+    });
   };
 }
 

@@ -1,11 +1,10 @@
 import type { RunnerEvent } from '../../protocol/runner';
-import { PipelineRun } from '../../runner/pipelineRun';
-import { createRunContext } from '../../runner/runContext';
 import { evaluateDefinition } from '../../evaluator/evaluateDefinition';
 import { parseArgs, UsageError } from '../args';
 import { EVALUATION_FLAGS, evaluationLimits } from '../evaluationFlags';
 import type { CliIO } from '../io';
 import { RUNNER_FLAGS, runToEnd, runnerOptions } from '../runToEnd';
+import { startRun } from '../runnerClient';
 
 export const runUsage = 'pipewright run FILE|DIR [FUNC [ARG ...]] [--arg=v ...] [--param NAME=VALUE ...] [--image IMG] [--image-map FROM=TO ...] [--json] [--pending] [--cpus N] [--memory GB] [--eval-timeout S] [--eval-memory MB]';
 
@@ -21,14 +20,14 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   if (!file || extra.length) throw new UsageError(runUsage);
   const options = runnerOptions(args);
   const doc = await evaluateDefinition(file, { func, args: [...args.passthrough], params: [...params], limits: evaluationLimits(args) });
-  const ctx = await createRunContext(options);
-  const run = PipelineRun.create(doc, ctx);
-  if (args.has('pending')) {
+  const pending = args.has('pending');
+  const run = await startRun(doc, options, !pending);
+  if (pending) {
     await run.close();
     io.out(`pipeline ${run.id} created, pending (start it: pipewright start ${run.id})\n`);
     return 0;
   }
-  return runToEnd(run, args.has('json'), io, () => run.setAutorun(true));
+  return runToEnd(run, args.has('json'), io, () => undefined);
 }
 
 export type { RunnerEvent };

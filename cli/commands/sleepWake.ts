@@ -1,10 +1,10 @@
 import { PipelineRun } from '../../runner/pipelineRun';
-import { createRunContext } from '../../runner/runContext';
 import type { PipelineStore } from '../../runner/store/pipelineStore';
 import { parseArgs, UsageError, type ParsedArgs } from '../args';
 import type { CliIO } from '../io';
 import { RUNNER_FLAGS, runToEnd, runnerOptions } from '../runToEnd';
 import { askOwner, STORE_FLAG, storeFrom } from '../storedPipelines';
+import { ownRun } from '../runnerClient';
 
 /** The owner replies to a sleep once every container is stopped, which takes longer than other requests. */
 const SLEEP_REPLY_TIMEOUT_MS = 120_000;
@@ -30,11 +30,11 @@ export async function sleepCommand(argv: readonly string[], io: CliIO): Promise<
   if (store.liveOwner(id)) {
     await askOwner(store, id, [{ op: 'sleep' }], SLEEP_REPLY_TIMEOUT_MS);
   } else {
-    const run = await PipelineRun.open(id, await createRunContext({ storeRoot: args.value('store') }));
+    const run = await ownRun(id, { storeRoot: args.value('store') });
     try {
       await run.sleep();
     } finally {
-      await run.close();
+      await run.stop();
     }
   }
   io.out(`pipeline ${id} is asleep: its containers are stopped, its state kept (wake it: pipewright wake ${id})\n`);
@@ -57,6 +57,6 @@ export async function wakeCommand(argv: readonly string[], io: CliIO): Promise<n
     io.out(`pipeline ${id} is awake: the process running it (pid ${owner.pid ?? 'unknown'}) goes on\n`);
     return 0;
   }
-  const run = await PipelineRun.open(id, await createRunContext(options));
+  const run = await ownRun(id, options);
   return runToEnd(run, args.has('json'), io, () => run.wake());
 }

@@ -1,12 +1,12 @@
 import * as vscode from 'vscode';
 import { COMMANDS } from '../../protocol/lsp';
-import type { PipelineRun } from '../../runner/pipelineRun';
+import type { RunHandle } from '../../runner/runHandle';
 import type { RunManager } from '../runManager';
 import { NodeItem, RunItem } from '../treeViews/items';
 import { reportFailure } from './runCommands';
 
 /** A node command's target: a tree item, or (run id, path) from a code action. */
-function target(runs: RunManager, itemOrRun: unknown, nodePath?: string): { run: PipelineRun; path: string } | undefined {
+function target(runs: RunManager, itemOrRun: unknown, nodePath?: string): { run: RunHandle; path: string } | undefined {
   if (itemOrRun instanceof NodeItem && itemOrRun.run) return { run: itemOrRun.run, path: itemOrRun.spec.path };
   if (typeof itemOrRun === 'string' && nodePath) {
     const run = runs.get(itemOrRun);
@@ -30,7 +30,7 @@ function guarded(fn: () => void | Promise<void>): Promise<void> {
 }
 
 export function registerNodeCommands(context: vscode.ExtensionContext, runs: RunManager): void {
-  const onNode = (id: string, action: (run: PipelineRun, path: string) => void | Promise<void>) =>
+  const onNode = (id: string, action: (run: RunHandle, path: string) => void | Promise<void>) =>
     vscode.commands.registerCommand(id, (item: unknown, nodePath?: string) => {
       const t = target(runs, item, nodePath);
       if (!t) {
@@ -71,7 +71,7 @@ export function registerPipelineCommands(context: vscode.ExtensionContext, runs:
   context.subscriptions.push(
     onRun(COMMANDS.pipelineToggleRun, async (item) => {
       const run = await live(item);
-      run.setAutorun(!run.scheduler.autorun);
+      run.setAutorun(!run.autorun);
     }),
     onRun(COMMANDS.pipelineReset, async (item) => (await live(item)).runAgain('/')),
     onRun(COMMANDS.pipelineRefresh, async (item) => (await live(item)).runAgain('/', { withoutCache: true })),

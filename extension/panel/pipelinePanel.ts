@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { ExecutionRecord, RunnerEvent } from '../../protocol/runner';
 import { PANEL_VIEW_TYPE, parseWebviewToHost, type HostToWebview, type LogStream, type PanelState, type WebviewToHost } from '../../protocol/webviewMessages';
 import { PipelineRun } from '../../runner/pipelineRun';
+import type { RunHandle } from '../../runner/runHandle';
 import type { RunChange, RunManager } from '../runManager';
 import { LogReader } from './logReader';
 import { makeNonce, panelHtml } from './panelHtml';
@@ -41,7 +42,7 @@ interface LogSubscription {
 export class PipelinePanel implements vscode.Disposable {
   static readonly panels = new Map<string, PipelinePanel>();
 
-  private run!: PipelineRun;
+  private run!: RunHandle;
   private live = false;
   private selected: string | undefined;
   private log: LogSubscription | undefined;
@@ -145,7 +146,7 @@ export class PipelinePanel implements vscode.Disposable {
   }
 
   /** Control needs the live run: open the stored one here (the tree's controls do the same). */
-  private async liveRun(): Promise<PipelineRun> {
+  private async liveRun(): Promise<RunHandle> {
     if (this.live) return this.run;
     const run = await this.deps.runs.open(this.runId);
     // Opening fires onDidChange, which may have rebound the panel already.

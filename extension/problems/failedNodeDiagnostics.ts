@@ -1,13 +1,13 @@
 import * as vscode from 'vscode';
 import { COMMANDS } from '../../protocol/lsp';
 import type { ExecutionRecord, RunnerEvent } from '../../protocol/runner';
-import type { PipelineRun } from '../../runner/pipelineRun';
+import type { RunHandle } from '../../runner/runHandle';
 import type { RunManager } from '../runManager';
 
 export const DIAGNOSTIC_SOURCE = 'pipewright';
 
 interface Failure {
-  run: PipelineRun;
+  run: RunHandle;
   path: string;
   diagnostic: vscode.Diagnostic;
   file: string;
@@ -30,7 +30,7 @@ export class FailedNodeDiagnostics implements vscode.Disposable, vscode.CodeActi
     );
   }
 
-  private onEvent(run: PipelineRun, event: RunnerEvent): void {
+  private onEvent(run: RunHandle, event: RunnerEvent): void {
     if (event.type === 'execution-end') {
       if (event.state === 'error' || event.state === 'killed') this.add(run, event.path, event.execution);
       else this.remove(run, event.path);
@@ -42,7 +42,7 @@ export class FailedNodeDiagnostics implements vscode.Disposable, vscode.CodeActi
     }
   }
 
-  private add(run: PipelineRun, nodePath: string, execution: ExecutionRecord): void {
+  private add(run: RunHandle, nodePath: string, execution: ExecutionRecord): void {
     const node = run.tree.byPath.get(nodePath);
     if (!node) return;
     const { file, line } = node.spec.source;
@@ -56,7 +56,7 @@ export class FailedNodeDiagnostics implements vscode.Disposable, vscode.CodeActi
     this.publish(file);
   }
 
-  private remove(run: PipelineRun, nodePath: string): void {
+  private remove(run: RunHandle, nodePath: string): void {
     const failure = this.failures.get(`${run.id}:${nodePath}`);
     if (!failure) return;
     this.failures.delete(`${run.id}:${nodePath}`);

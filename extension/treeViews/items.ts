@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { nodeName, type PipelineNode } from '../../protocol/pipeline';
 import type { PipelineEntry } from '../../protocol/lsp';
 import type { PipelineMeta } from '../../runner/store/pipelineStore';
-import type { PipelineRun } from '../../runner/pipelineRun';
+import type { RunHandle } from '../../runner/runHandle';
 import type { RunNode } from '../../runner/model/runTree';
 import { formatCounts } from '../../presentation/format';
 import { nodeDescription, stateIcon } from './nodePresentation';
@@ -57,7 +57,7 @@ export class RunItem extends vscode.TreeItem {
   readonly kind = 'run';
   constructor(
     readonly runId: string,
-    readonly run: PipelineRun | undefined,
+    readonly run: RunHandle | undefined,
     readonly meta: PipelineMeta | undefined,
   ) {
     super(runId, run ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
@@ -74,7 +74,7 @@ export class RunItem extends vscode.TreeItem {
     this.description = [state, status === 'sleeping' ? 'sleeping' : run ? '' : 'stored', counts ? formatCounts(counts) : '', name].filter(Boolean).join(' · ');
     this.iconPath = state ? stateIcon(state, false) : new vscode.ThemeIcon('circle-outline');
     this.tooltip = `${this.runId}: ${name} from ${run ? run.meta.file : this.meta?.file}`;
-    const autorun = run?.scheduler.autorun ? 'on' : 'off';
+    const autorun = run?.autorun ? 'on' : 'off';
     this.contextValue = `run;live=${run ? 'yes' : 'no'};status=${status};autorun=${autorun};steps=${run?.hasSteps ? 'yes' : 'no'}`;
   }
 }
@@ -85,7 +85,7 @@ export class NodeItem extends vscode.TreeItem {
   constructor(
     readonly owner: PipelineItem | RunItem,
     readonly spec: PipelineNode,
-    readonly run: PipelineRun | undefined,
+    readonly run: RunHandle | undefined,
     readonly hasChildren: boolean,
   ) {
     super(nodeName(spec.path), hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);

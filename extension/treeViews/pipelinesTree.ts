@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { TreeResult } from '../../protocol/lsp';
 import { parentPath, type PipelineDocument } from '../../protocol/pipeline';
 import type { RunNode } from '../../runner/model/runTree';
-import type { PipelineRun } from '../../runner/pipelineRun';
+import type { RunHandle } from '../../runner/runHandle';
 import type { RunChange, RunManager } from '../runManager';
 import type { DefinitionIndex } from './definitionIndex';
 import { childrenByPath } from '../../presentation/tree';
@@ -170,7 +170,7 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
     return item;
   }
 
-  private runChildren(owner: PipelineItem | RunItem, run: PipelineRun, at: string): NodeItem[] {
+  private runChildren(owner: PipelineItem | RunItem, run: RunHandle, at: string): NodeItem[] {
     const node = run.tree.byPath.get(at);
     if (!node) return [];
     return node.children.map((child) => this.keepNode(new NodeItem(owner, child.spec, run, child.children.length > 0 || !child.isLeaf)));
@@ -225,7 +225,7 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
     // A run was added or deleted (no change listed): the Runs group, maybe the root, has other children.
     if (changes.length === 0 || changes.some((c) => c.added)) this.rootDirty = true;
     else this.refetchIfStale();
-    const settled = new Set<PipelineRun>();
+    const settled = new Set<RunHandle>();
     const leaves: NodeItem[] = [];
     for (const { run, paths } of changes) {
       const counts = run.tree.root.leafCounts;
@@ -295,7 +295,7 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
   }
 
   /** The run whose state a container shows (a pipeline function: its latest run). */
-  private runOf(item: PipewrightItem): PipelineRun | undefined {
+  private runOf(item: PipewrightItem): RunHandle | undefined {
     if (item instanceof NodeItem || item instanceof RunItem) return item.run;
     if (item instanceof PipelineItem) return this.runs.latestFor(item.parent.uri.fsPath, item.entry.name);
     return undefined;
@@ -308,7 +308,7 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
    * `settled`: runs with nothing queued or running; only their containers fire, due or not (the
    * caller leaves the others to the throttle). Returns what it fired ('all': the whole tree).
    */
-  private flushContainers(settled?: ReadonlySet<PipelineRun>): ReadonlySet<PipewrightItem> | 'all' {
+  private flushContainers(settled?: ReadonlySet<RunHandle>): ReadonlySet<PipewrightItem> | 'all' {
     const dirty = this.dirtyContainers;
     this.dirtyContainers = new Set();
     if (this.rootDirty) {

@@ -12,10 +12,27 @@ export interface Replayed {
 
 /** Applies every event to `tree` (nodes, states, executions); `observe` sees each event too. */
 export async function replay(events: AsyncIterable<RunnerEvent>, tree: RunTree, observe?: (event: RunnerEvent) => void): Promise<Replayed> {
-  const out: Replayed = { autorun: false, status: 'active', execSeq: 0 };
-  const started = new Map<string, RunnerEvent & { type: 'execution-start' }>();
-  const seq = (id: string) => (out.execSeq = Math.max(out.execSeq, Number(id.slice(1)) || 0));
+  const replayer = new Replayer(tree);
   for await (const event of events) {
+    replayer.apply(event);
+    observe?.(event);
+  }
+  return replayer.state;
+}
+
+/**
+ * Applies events one at a time: a whole log after a stop, or a live run's events as they come (a
+ * client's replica of a run the runner service holds).
+ */
+export class Replayer {
+  readonly state: Replayed = { autorun: false, status: 'active', execSeq: 0 };
+  private readonly started = new Map<string, RunnerEvent & { type: 'execution-start' }>();
+
+  constructor(private readonly tree: RunTree) {}
+
+  apply(event: RunnerEvent): void {
+    const { tree, state: out, started } = this;
+    const seq = (id: string) => (out.execSeq = Math.max(out.execSeq, Number(id.slice(1)) || 0));
     switch (event.type) {
       case 'autorun':
         out.autorun = event.autorun;
@@ -68,7 +85,5 @@ export async function replay(events: AsyncIterable<RunnerEvent>, tree: RunTree, 
       default:
         break;
     }
-    observe?.(event);
   }
-  return out;
 }

@@ -93,7 +93,7 @@ function isEvent(value: unknown): value is RunnerEvent {
  * is writing it now); refuses, naming the file and line, a log that is missing or empty, does not
  * begin with the pipeline's `created` event, or holds a line that is not an event of this pipeline.
  */
-export async function* readEventLog(file: string, pipelineId: string): AsyncGenerator<RunnerEvent> {
+export async function* readEventLog(file: string, pipelineId: string, end?: number): AsyncGenerator<RunnerEvent> {
   if (!existsSync(file)) throw new StoreFileError(file, 'the event log is missing: the pipeline has no history to replay');
   let lineNo = 0;
   let count = 0;
@@ -103,7 +103,8 @@ export async function* readEventLog(file: string, pipelineId: string): AsyncGene
     return event;
   };
   let pending = '';
-  for await (const chunk of createReadStream(file, { encoding: 'utf8' })) {
+  // `end`: only the bytes before it (what a live run's log held when a client began to watch it).
+  for await (const chunk of createReadStream(file, { encoding: 'utf8', ...(end !== undefined ? { end: end - 1 } : {}) })) {
     const lines = (pending + (chunk as string)).split('\n');
     pending = lines.pop()!;
     for (const line of lines) {

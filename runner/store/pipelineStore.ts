@@ -136,8 +136,8 @@ export class PipelineStore {
   }
 
   /** Replays the event log; a torn last line is ignored, a log that cannot be trusted throws naming the file. */
-  readEvents(id: string): AsyncGenerator<RunnerEvent> {
-    return readEventLog(path.join(this.dir(id), 'events.jsonl'), id);
+  readEvents(id: string, end?: number): AsyncGenerator<RunnerEvent> {
+    return readEventLog(path.join(this.dir(id), 'events.jsonl'), id, end);
   }
 
   /** Every pipeline, newest first, and those whose meta.json cannot be read (one never hides the others). */

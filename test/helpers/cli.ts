@@ -2,6 +2,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
+// As in `npm test` (scripts/test.sh): the CLI runs pipelines in its own process unless a test asks
+// for the runner service (PIPEWRIGHT_SERVICE=on, test/docker/service.test.ts).
+process.env.PIPEWRIGHT_SERVICE ??= 'off';
+
 export const repo = path.resolve(__dirname, '..', '..');
 export const cliJs = path.join(repo, 'dist', 'cli.js');
 

@@ -10,6 +10,10 @@ import { createRunContext, type EngineRunContext, type RunContextOptions } from 
 import { evaluateDefinition } from '../../evaluator/evaluateDefinition';
 
 /** The image the offline tests run in (built by scripts/build-base-images.sh). */
+// As in `npm test` (scripts/test.sh): a test's CLI runs its pipelines in its own process unless the
+// test asks for the runner service (test/docker/service.test.ts).
+process.env.PIPEWRIGHT_SERVICE ??= 'off';
+
 export const TEST_IMAGE = process.env.PIPEWRIGHT_TEST_IMAGE || 'pipewright/python:latest';
 export const BUSYBOX_IMAGE = 'pipewright/busybox:latest';
 

@@ -34,7 +34,7 @@ test('RunManager.stored lists the good pipelines of a store that also holds one 
   const broken = store.create(doc('broken')).id;
   writeFileSync(path.join(store.dir(broken), 'meta.json'), '');
 
-  const runs = new RunManager();
+  const runs = new RunManager(() => ({ command: 'false', args: [] }));
   assert.deepEqual(
     runs.stored().map((m) => m.id),
     [good],

@@ -1,0 +1,80 @@
+import { CLIENT_ENV } from '../../runner/service/engineOptions';
+import { RunnerService } from '../../runner/service/runnerService';
+import { serviceAddress } from '../../runner/service/serviceAddress';
+import { PipelineStore } from '../../runner/store/pipelineStore';
+import { defaultStoreRoot } from '../../runner/store/storeLocation';
+import { parseArgs, UsageError } from '../args';
+import type { CliIO } from '../io';
+import { RUNNER_FLAGS, runToEnd } from '../runToEnd';
+import { connectService, ownRun } from '../runnerClient';
+import { STORE_FLAG } from '../storedPipelines';
+
+/** How long the service stays with no active run and no client (PIPEWRIGHT_SERVICE_IDLE_MS). */
+const DEFAULT_IDLE_MS = 60_000;
+
+export const serviceUsage = 'pipewright service [--store DIR] [--status]';
+
+/**
+ * The runner service of a store, in the foreground (clients start it detached on demand). With
+ * --status: whether one runs, and the runs it holds.
+ */
+export async function serviceCommand(argv: readonly string[], io: CliIO): Promise<number> {
+  const args = parseArgs(argv, { flags: { ...STORE_FLAG, status: 'boolean' } });
+  if (args.positionals.length) throw new UsageError(serviceUsage);
+  const storeRoot = args.value('store') ?? defaultStoreRoot();
+  new PipelineStore(storeRoot); // makes the store's folders, private
+  if (args.has('status')) return serviceStatus(storeRoot, io);
+  for (const name of CLIENT_ENV) delete process.env[name];
+  const idle = Number(process.env.PIPEWRIGHT_SERVICE_IDLE_MS);
+  const service = new RunnerService(serviceAddress(storeRoot), {
+    idleMs: Number.isFinite(idle) && idle > 0 ? idle : DEFAULT_IDLE_MS,
+    log: (line) => io.err(`${line}\n`),
+  });
+  if (!(await service.start())) {
+    io.err(`a runner service of ${storeRoot} is running already\n`);
+    return 0;
+  }
+  const stop = () => void service.stop('told to stop');
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  await service.stopped;
+  return 0;
+}
+
+async function serviceStatus(storeRoot: string, io: CliIO): Promise<number> {
+  const { ServiceClient } = await import('../../runner/service/serviceClient');
+  const client = await ServiceClient.connect(storeRoot);
+  if (!client) {
+    io.out(`no runner service of ${storeRoot} is running\n`);
+    return 1;
+  }
+  try {
+    const hello = (await client.request({ op: 'hello', client: 'pipewright service --status' })) as { pid: number };
+    const runs = (await client.request({ op: 'list' })) as { id: string; name: string; file: string }[];
+    io.out(`runner service of ${storeRoot}: pid ${hello.pid}, ${runs.length} run${runs.length === 1 ? '' : 's'}\n`);
+    for (const r of runs) io.out(`  ${r.id}  ${r.name}  ${r.file}\n`);
+    return 0;
+  } finally {
+    client.close();
+  }
+}
+
+export const watchUsage = 'pipewright watch ID [--json] [--store DIR]';
+
+/** Follows a run the runner service holds, as `run` shows it, to its end; the run is not changed. */
+export async function watchCommand(argv: readonly string[], io: CliIO): Promise<number> {
+  const args = parseArgs(argv, { flags: { ...RUNNER_FLAGS, json: 'boolean' } });
+  const [id] = args.positionals;
+  if (!id || args.positionals.length > 1) throw new UsageError(watchUsage);
+  const storeRoot = args.value('store') ?? defaultStoreRoot();
+  const client = await connectService(storeRoot);
+  let held: boolean;
+  try {
+    held = ((await client.request({ op: 'list' })) as { id: string }[]).some((r) => r.id === id);
+  } finally {
+    client.close();
+  }
+  if (!held) throw new Error(`pipeline ${id} is not running in the runner service (see: pipewright list; run it: pipewright start ${id})`);
+  const run = await ownRun(id, { storeRoot });
+  return runToEnd(run, args.has('json'), io, () => undefined);
+}

@@ -1,0 +1,71 @@
+// Where the CLI's runs live: in the runner service by default (a run outlives the CLI; another
+// client can watch it), or in this process with PIPEWRIGHT_SERVICE=off (the run ends with it, as a
+// CI job may want).
+import type { PipelineDocument } from '../protocol/pipeline';
+import { PipelineRun } from '../runner/pipelineRun';
+import type { RunHandle } from '../runner/runHandle';
+import { createRunContext, imageMapFromSources, USER_DEFAULT_IMAGE, type RunContextOptions } from '../runner/runContext';
+import { engineOptions } from '../runner/service/engineOptions';
+import { RemoteRun } from '../runner/service/remoteRun';
+import { ServiceClient, type ServiceLauncher } from '../runner/service/serviceClient';
+import { defaultStoreRoot } from '../runner/store/storeLocation';
+import { PipelineStore } from '../runner/store/pipelineStore';
+
+export function serviceEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.PIPEWRIGHT_SERVICE !== 'off';
+}
+
+/** This CLI, run again as `pipewright service` (from source under tsx too). */
+export function cliLauncher(storeRoot: string): ServiceLauncher {
+  return { command: process.execPath, args: [...process.execArgv, process.argv[1]!, 'service', '--store', storeRoot] };
+}
+
+export async function connectService(storeRoot: string): Promise<ServiceClient> {
+  return (await ServiceClient.connect(storeRoot, cliLauncher(storeRoot)))!;
+}
+
+/** A new pipeline instance of `doc`, run by the service (or here), not started yet unless `autorun`. */
+export async function startRun(doc: PipelineDocument, options: RunContextOptions, autorun: boolean): Promise<RunHandle> {
+  if (!serviceEnabled()) {
+    const run = PipelineRun.create(doc, await createRunContext(options));
+    if (autorun) run.setAutorun(true);
+    return run;
+  }
+  const storeRoot = options.storeRoot ?? defaultStoreRoot();
+  const store = new PipelineStore(storeRoot);
+  // Checked here, before anything is stored: a bad entry is the user's to fix.
+  const imageMap = imageMapFromSources({ env: process.env.PIPEWRIGHT_IMAGE_MAP, setting: options.imageMapSetting, flags: options.imageMapFlags });
+  const defaultImage = options.defaultImage || process.env.PIPEWRIGHT_DEFAULT_IMAGE || USER_DEFAULT_IMAGE;
+  const meta = PipelineRun.prepare(doc, store, { defaultImage, imageMap: imageMap.entries.map((e) => `${e.from}=${e.to}`) });
+  try {
+    return await serviceRun(store, meta.id, options, autorun);
+  } catch (err) {
+    // Nothing ran (Docker did not answer, the service did not start): leave no empty instance.
+    if (!store.liveOwner(meta.id)) store.delete(meta.id);
+    throw err;
+  }
+}
+
+/** A stored pipeline, opened (recovered) by the service (or here) and followed. */
+export async function ownRun(id: string, options: RunContextOptions, autorun?: boolean): Promise<RunHandle> {
+  if (!serviceEnabled()) {
+    const run = await PipelineRun.open(id, await createRunContext(options));
+    if (autorun !== undefined && run.autorun !== autorun && !run.asleep) run.setAutorun(autorun);
+    return run;
+  }
+  const store = new PipelineStore(options.storeRoot ?? defaultStoreRoot());
+  return serviceRun(store, id, options, autorun);
+}
+
+async function serviceRun(store: PipelineStore, id: string, options: RunContextOptions, autorun: boolean | undefined): Promise<RunHandle> {
+  const client = await connectService(options.storeRoot ?? defaultStoreRoot());
+  try {
+    await client.request({ op: 'open', pipeline: id, options: engineOptions(options), ...(autorun !== undefined ? { autorun } : {}) });
+    const run = await RemoteRun.attach(client, store, id);
+    run.onDetached = () => client.close();
+    return run;
+  } catch (err) {
+    client.close();
+    throw err;
+  }
+}

@@ -1,6 +1,7 @@
 import type { RunnerEvent } from '../protocol/runner';
 import type { RunHandle } from '../runner/runHandle';
 import { PipelineRun } from '../runner/pipelineRun';
+import { RemoteRun } from '../runner/service/remoteRun';
 import type { RunContextOptions } from '../runner/runContext';
 import type { ArgSpec, ParsedArgs } from './args';
 import type { CliIO } from './io';
@@ -25,9 +26,12 @@ export function runnerOptions(args: ParsedArgs): RunContextOptions {
 /**
  * Runs until nothing is running or queued, showing progress: JSON lines of events, a live tree on a
  * terminal, or a line per finished node otherwise. A pipeline put to sleep meanwhile (`pipewright
- * sleep` from another process) waits here for its wake. Exit 0 only when the root is done.
+ * sleep` from another process) waits here for its wake. Exit 0 only when the root is done. A run
+ * in the runner service whose service stops (a crash, kill -9) is followed on in the service
+ * `reopen` starts, which recovers it.
  */
-export async function runToEnd(run: RunHandle, json: boolean, io: CliIO, start: () => void | Promise<void>): Promise<number> {
+export async function runToEnd(first: RunHandle, json: boolean, io: CliIO, start: () => void | Promise<void>, reopen?: () => Promise<RunHandle>): Promise<number> {
+  let run = first;
   // Run here, the run ends with this process; in the runner service, it goes on without it.
   const local = run instanceof PipelineRun;
   const stopSignals = () => {
@@ -43,32 +47,48 @@ export async function runToEnd(run: RunHandle, json: boolean, io: CliIO, start: 
   const asleep = () => (run.status === 'sleeping' ? `  asleep (wake it: pipewright wake ${run.id})` : '');
   const header = () => `pipeline ${run.id}  ${run.tree.root.state}  ${formatCounts(run.tree.root.leafCounts)}${asleep()}`;
   let live: LiveStatus | undefined;
-  // Pulls and builds take a while: say so on stderr (with --json, they are events like the rest).
-  if (!json) run.on('event', (event) => event.type === 'image' && io.err(`${event.kind} ${event.image}: ${event.message}\n`));
-  // Notices (node callbacks, what the runner could not do) on stderr too.
-  if (!json) run.on('event', (event) => event.type === 'notice' && io.err(`${event.path ? `${event.path}: ` : ''}${event.message}\n`));
-  if (json) {
-    run.on('event', (event: RunnerEvent) => io.out(`${JSON.stringify(event)}\n`));
-  } else if (process.stdout.isTTY) {
-    live = new LiveStatus(run.tree, io.out, header);
-    live.start();
-  } else {
-    io.out(`pipeline ${run.id}\n`);
-    run.on('event', (event) => {
-      if (event.type === 'sleep') io.out(`asleep: its containers are stopped (wake it: pipewright wake ${run.id})\n`);
-      if (event.type === 'wake') io.out('awake\n');
-      if (event.type !== 'execution-end') return;
-      const e = event.execution;
-      const why = event.state === 'done' ? '' : ` (${e.reason ?? `exit ${e.exitCode}`}${e.message ? `: ${e.message}` : ''})`;
-      io.out(`${event.state.padEnd(7)} ${event.path}${why} ${((e.endedAt! - e.startedAt) / 1000).toFixed(2)}s\n`);
-    });
-  }
+  const follow = (r: RunHandle) => {
+    // Pulls and builds take a while: say so on stderr (with --json, they are events like the rest).
+    if (!json) r.on('event', (event) => event.type === 'image' && io.err(`${event.kind} ${event.image}: ${event.message}\n`));
+    // Notices (node callbacks, what the runner could not do) on stderr too.
+    if (!json) r.on('event', (event) => event.type === 'notice' && io.err(`${event.path ? `${event.path}: ` : ''}${event.message}\n`));
+    if (json) {
+      r.on('event', (event: RunnerEvent) => io.out(`${JSON.stringify(event)}\n`));
+    } else if (process.stdout.isTTY) {
+      live = new LiveStatus(r.tree, io.out, header);
+      live.start();
+    } else {
+      if (r === first) io.out(`pipeline ${r.id}\n`);
+      r.on('event', (event) => {
+        if (event.type === 'sleep') io.out(`asleep: its containers are stopped (wake it: pipewright wake ${r.id})\n`);
+        if (event.type === 'wake') io.out('awake\n');
+        if (event.type !== 'execution-end') return;
+        const e = event.execution;
+        const why = event.state === 'done' ? '' : ` (${e.reason ?? `exit ${e.exitCode}`}${e.message ? `: ${e.message}` : ''})`;
+        io.out(`${event.state.padEnd(7)} ${event.path}${why} ${((e.endedAt! - e.startedAt) / 1000).toFixed(2)}s\n`);
+      });
+    }
+  };
+  follow(run);
   // Whatever fails (a refused operation, an unknown node, the summary), the pipeline is let go of
   // before the error is reported: its workers would otherwise keep the process alive for ever.
   try {
     try {
       await start();
-      await run.ended();
+      for (;;) {
+        try {
+          await run.ended();
+          break;
+        } catch (err) {
+          if (!(run instanceof RemoteRun && run.serviceLost && reopen)) throw err;
+          io.err(`the runner service stopped (${(err as Error).message}); another recovers ${run.id}\n`);
+          live?.stop();
+          live = undefined;
+          run.removeAllListeners('event');
+          run = await reopen();
+          follow(run);
+        }
+      }
     } finally {
       live?.stop();
       process.off('SIGINT', stopSignals);

@@ -84,7 +84,7 @@ function controlCommand(usage: string, requests: (nodePath: string, args: Parsed
     return runToEnd(run, args.has('json'), io, async () => {
       if (run.status === 'sleeping') await run.wake();
       for (const req of reqs) await run.control(req);
-    });
+    }, () => ownRun(id, options));
   };
 }
 

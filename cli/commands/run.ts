@@ -4,7 +4,7 @@ import { parseArgs, UsageError } from '../args';
 import { EVALUATION_FLAGS, evaluationLimits } from '../evaluationFlags';
 import type { CliIO } from '../io';
 import { RUNNER_FLAGS, runToEnd, runnerOptions } from '../runToEnd';
-import { startRun } from '../runnerClient';
+import { ownRun, startRun } from '../runnerClient';
 
 export const runUsage = 'pipewright run FILE|DIR [FUNC [ARG ...]] [--arg=v ...] [--param NAME=VALUE ...] [--image IMG] [--image-map FROM=TO ...] [--json] [--pending] [--cpus N] [--memory GB] [--eval-timeout S] [--eval-memory MB]';
 
@@ -27,7 +27,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     io.out(`pipeline ${run.id} created, pending (start it: pipewright start ${run.id})\n`);
     return 0;
   }
-  return runToEnd(run, args.has('json'), io, () => undefined);
+  return runToEnd(run, args.has('json'), io, () => undefined, () => ownRun(run.id, options));
 }
 
 export type { RunnerEvent };

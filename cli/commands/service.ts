@@ -76,5 +76,5 @@ export async function watchCommand(argv: readonly string[], io: CliIO): Promise<
   }
   if (!held) throw new Error(`pipeline ${id} is not running in the runner service (see: pipewright list; run it: pipewright start ${id})`);
   const run = await ownRun(id, { storeRoot });
-  return runToEnd(run, args.has('json'), io, () => undefined);
+  return runToEnd(run, args.has('json'), io, () => undefined, () => ownRun(id, { storeRoot }));
 }

@@ -58,5 +58,5 @@ export async function wakeCommand(argv: readonly string[], io: CliIO): Promise<n
     return 0;
   }
   const run = await ownRun(id, options);
-  return runToEnd(run, args.has('json'), io, () => run.wake());
+  return runToEnd(run, args.has('json'), io, () => run.wake(), () => ownRun(id, options));
 }

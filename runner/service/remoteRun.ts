@@ -90,6 +90,10 @@ export class RemoteRun extends EventEmitter<{ event: [RunnerEvent] }> implements
   get id(): string {
     return this.meta.id;
   }
+  /** The connection to the runner service is gone (it stopped or crashed). */
+  get serviceLost(): boolean {
+    return this.client.closed;
+  }
   get status(): PipelineStatus {
     return this.replayer.state.status;
   }

@@ -40,6 +40,8 @@ const ServiceRequestSchema = v.variant('op', [
   closedObject({ id: v.number(), op: v.literal('ended'), pipeline: PipelineIdSchema }),
   /** Stop the run's containers and let go of it (it stays in the store). */
   closedObject({ id: v.number(), op: v.literal('close'), pipeline: PipelineIdSchema }),
+  /** Stop the service: every run it holds is let go of (their containers stop). */
+  closedObject({ id: v.number(), op: v.literal('stop') }),
 ]);
 
 export type ServiceRequest = v.InferOutput<typeof ServiceRequestSchema>;

@@ -1,6 +1,7 @@
 import { CLIENT_ENV } from '../../runner/service/engineOptions';
 import { RunnerService } from '../../runner/service/runnerService';
 import { serviceAddress } from '../../runner/service/serviceAddress';
+import { ServiceClient } from '../../runner/service/serviceClient';
 import { PipelineStore } from '../../runner/store/pipelineStore';
 import { defaultStoreRoot } from '../../runner/store/storeLocation';
 import { parseArgs, UsageError } from '../args';
@@ -12,18 +13,19 @@ import { STORE_FLAG } from '../storedPipelines';
 /** How long the service stays with no active run and no client (PIPEWRIGHT_SERVICE_IDLE_MS). */
 const DEFAULT_IDLE_MS = 60_000;
 
-export const serviceUsage = 'pipewright service [--store DIR] [--status]';
+export const serviceUsage = 'pipewright service [--store DIR] [--status | --stop]';
 
 /**
  * The runner service of a store, in the foreground (clients start it detached on demand). With
  * --status: whether one runs, and the runs it holds.
  */
 export async function serviceCommand(argv: readonly string[], io: CliIO): Promise<number> {
-  const args = parseArgs(argv, { flags: { ...STORE_FLAG, status: 'boolean' } });
+  const args = parseArgs(argv, { flags: { ...STORE_FLAG, status: 'boolean', stop: 'boolean' } });
   if (args.positionals.length) throw new UsageError(serviceUsage);
   const storeRoot = args.value('store') ?? defaultStoreRoot();
   new PipelineStore(storeRoot); // makes the store's folders, private
   if (args.has('status')) return serviceStatus(storeRoot, io);
+  if (args.has('stop')) return stopService(storeRoot, io);
   for (const name of CLIENT_ENV) delete process.env[name];
   const idle = Number(process.env.PIPEWRIGHT_SERVICE_IDLE_MS);
   const service = new RunnerService(serviceAddress(storeRoot), {
@@ -42,7 +44,6 @@ export async function serviceCommand(argv: readonly string[], io: CliIO): Promis
 }
 
 async function serviceStatus(storeRoot: string, io: CliIO): Promise<number> {
-  const { ServiceClient } = await import('../../runner/service/serviceClient');
   const client = await ServiceClient.connect(storeRoot);
   if (!client) {
     io.out(`no runner service of ${storeRoot} is running\n`);
@@ -57,6 +58,20 @@ async function serviceStatus(storeRoot: string, io: CliIO): Promise<number> {
   } finally {
     client.close();
   }
+}
+
+/** Stops the store's service (its runs' containers stop; the runs stay in the store). */
+async function stopService(storeRoot: string, io: CliIO): Promise<number> {
+  const client = await ServiceClient.connect(storeRoot);
+  if (!client) {
+    io.out(`no runner service of ${storeRoot} is running\n`);
+    return 0;
+  }
+  const gone = new Promise<void>((resolve) => client.onClose(() => resolve()));
+  await client.request({ op: 'stop' });
+  await gone;
+  io.out(`the runner service of ${storeRoot} stopped\n`);
+  return 0;
 }
 
 export const watchUsage = 'pipewright watch ID [--json] [--store DIR]';

@@ -205,6 +205,10 @@ export class RunnerService {
         return this.held(request.pipeline).ended();
       case 'close':
         return this.release(request.pipeline);
+      case 'stop':
+        // Answered first: the connection is cut while stopping.
+        setImmediate(() => void this.stop('asked by a client'));
+        return undefined;
     }
   }
 

@@ -307,7 +307,32 @@ export class Workbench {
   }
 
   isActivated(extensionId = EXTENSION_ID): boolean {
-    return this.extensionHostLog().includes(`_doActivateExtension ${extensionId},`);
+    return this.activations(extensionId) > 0;
+  }
+
+  /** How many times an extension host activated the extension (one more after each reload). */
+  activations(extensionId = EXTENSION_ID): number {
+    return this.extensionHostLog().split(`_doActivateExtension ${extensionId},`).length - 1;
+  }
+
+  /** "Developer: Reload Window", then waits for the workbench and a new activation of the extension. */
+  async reloadWindow(timeout = TIMEOUTS.activation): Promise<void> {
+    const before = this.activations();
+    await this.runCommand('Developer: Reload Window');
+    await this.page.waitForLoadState('domcontentloaded', { timeout: TIMEOUTS.workbench });
+    await this.page.locator('.monaco-workbench .part.editor').waitFor({ timeout: TIMEOUTS.workbench });
+    await this.page.locator('.part.activitybar').waitFor({ timeout: TIMEOUTS.workbench });
+    const deadline = Date.now() + timeout;
+    let nudged = false;
+    while (this.activations() <= before) {
+      if (Date.now() > deadline) throw new Error(`the extension was not activated again within ${timeout / 1000}s of the reload`);
+      if (!nudged && Date.now() > deadline - timeout + 15_000) {
+        nudged = true;
+        const py = readdirSync(this.workspace).find((f) => f.endsWith('.py'));
+        if (py) await this.openFile(py).catch(() => undefined);
+      }
+      await sleep(250);
+    }
   }
 
   /**
@@ -774,6 +799,8 @@ export class Workbench {
         /* none left */
       }
     }
+    // The runner service outlives the editor by design: the session's is stopped here.
+    await execFileAsync(process.execPath, [path.join(REPO, 'dist', 'cli.js'), 'service', '--stop', '--store', this.storeDir], { timeout: 60_000 }).catch(() => undefined);
     await this.removeContainers().catch(() => undefined);
     live.delete(this);
     rmSync(this.root, { recursive: true, force: true, maxRetries: 3 });

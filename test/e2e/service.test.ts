@@ -1,0 +1,119 @@
+// Runs outlive the window, in a real VS Code (code-server): a pipeline started from the editor keeps
+// running through "Developer: Reload Window" (the runner service holds it, not the extension host),
+// and after the reload the sidebar and the panel re-attach to it: the node is still running, its
+// panel reopens with the same node selected and a live log, and the run ends done, never killed.
+import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Frame } from 'playwright-core';
+import { exactText, sleep, TIMEOUTS, Workbench } from './harness';
+
+const RUNS = 'Runs';
+const ANY_RUN = /./;
+/** About 36 s of ticks: time to reload the window while the node runs. */
+const TICKS = 120;
+const LONG_RUN_PY = `# A node that runs through a window reload (made by test/e2e/service.test.ts).
+import conducto as co
+
+
+def run():
+    pipeline = co.Serial()
+    pipeline["printer"] = co.Exec("for i in $(seq 1 ${TICKS}); do echo tick $i; sleep 0.3; done")
+    pipeline["after"] = co.Exec("echo after")
+    return pipeline
+
+
+if __name__ == "__main__":
+    co.main(default=run)
+`;
+
+let wb: Workbench;
+
+before(async () => {
+  wb = await Workbench.start({ name: 'service', files: { 'long_run.py': LONG_RUN_PY } });
+});
+
+after(async () => {
+  await wb?.dispose();
+});
+
+async function panel(timeout = TIMEOUTS.ui): Promise<Frame> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    for (const f of wb.page.frames()) {
+      if (f.isDetached()) continue;
+      if (await f.locator('#root .tree-pane').count().catch(() => 0)) return f;
+    }
+    if (Date.now() > deadline) throw new Error(`no pipeline panel within ${timeout / 1000}s`);
+    await sleep(250);
+  }
+}
+
+function lastTick(text: string): number {
+  let n = 0;
+  for (const m of text.matchAll(/\btick (\d+)\b/g)) n = Math.max(n, Number(m[1]));
+  return n;
+}
+
+async function visibleLog(f: Frame): Promise<string> {
+  const text = await f.evaluate(() =>
+    Array.from(document.querySelectorAll<HTMLElement>('.logs .xterm-rows'))
+      .filter((rows) => rows.offsetParent !== null)
+      .map((rows) => rows.innerText)
+      .join('\n'),
+  );
+  return text.replace(/\u00a0/g, ' ');
+}
+
+test('a run goes on through a window reload; the sidebar and its panel re-attach to it', async () => {
+  await wb.step('reload-mid-run', async () => {
+    await wb.openFile('long_run.py');
+    await wb.clickCodeLens('▶ Run pipeline');
+    await wb.waitForDescription('printer', 'running', { under: [RUNS, ANY_RUN], timeout: TIMEOUTS.run });
+    // The panel, on /printer's logs.
+    await wb.treeItemContextMenu(ANY_RUN, 'Open Pipeline Panel', { under: [RUNS] });
+    let f = await panel();
+    await f.locator('.tree .tree-row[data-path="/printer"] .label').click();
+    await f.locator('.details .details-title .path', { hasText: exactText('/printer') }).waitFor();
+    await f.locator('#tab-logs').click();
+    await f.locator('.logs .xterm-rows').waitFor();
+    const beforeReload = lastTick(await visibleLog(f));
+    await wb.screenshot('before-reload');
+
+    await wb.reloadWindow();
+    await wb.openViewContainer();
+    // Still running after the reload: the extension host that started it is gone, the run is not.
+    const desc = await wb.waitForDescription('printer', 'running', { under: [RUNS, ANY_RUN], timeout: TIMEOUTS.ui });
+    assert.match(desc, /running/);
+    // The panel came back with the same node selected, and its log goes on growing.
+    f = await panel(TIMEOUTS.activation);
+    await f.locator('.tree .tree-row[data-path="/printer"][aria-selected="true"]').waitFor({ timeout: TIMEOUTS.ui });
+    await f.locator('#tab-logs').click();
+    const deadline = Date.now() + TIMEOUTS.ui;
+    let seen = lastTick(await visibleLog(f));
+    while (seen <= beforeReload + 3 && Date.now() < deadline) {
+      await sleep(300);
+      seen = lastTick(await visibleLog(f));
+    }
+    assert.ok(seen > beforeReload + 3, `the log goes on after the reload (before ${beforeReload}, now ${seen})`);
+    assert.ok(seen < TICKS, `watched while running, not after the end (tick ${seen})`);
+    await wb.screenshot('after-reload');
+
+    // To the end, done: never killed by the reload.
+    await wb.waitForDescription('after', /done/, { under: [RUNS, ANY_RUN], timeout: TIMEOUTS.run });
+    const pipelines = path.join(wb.storeDir, 'pipelines');
+    const id = readdirSync(pipelines)[0]!;
+    const events = readFileSync(path.join(pipelines, id, 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; path?: string; state?: string });
+    const printerEnds = events.filter((e) => e.type === 'execution-end' && e.path === '/printer');
+    assert.deepEqual(
+      printerEnds.map((e) => e.state),
+      ['done'],
+      'one execution of /printer, ended done',
+    );
+    assert.ok(!events.some((e) => e.state === 'killed'), 'nothing was killed');
+  });
+});

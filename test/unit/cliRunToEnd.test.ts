@@ -5,13 +5,13 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { runToEnd } from '../../cli/runToEnd';
 import { RunTree } from '../../runner/model/runTree';
-import type { PipelineRun } from '../../runner/pipelineRun';
+import type { RunHandle } from '../../runner/runHandle';
 import { node } from '../helpers/nodes';
 
 function fakeRun() {
   const tree = new RunTree([node('/', 'Serial'), node('/a', 'Exec', 'echo a')]);
   tree.setLeafState(tree.get('/a'), 'done');
-  const run = { id: 'bei-hou', tree, status: 'active', asleep: false, closed: 0, scheduler: { whyPending: () => [] }, settled: async () => {}, on: () => run, off: () => run, close: async () => void run.closed++ };
+  const run = { id: 'bei-hou', tree, status: 'active', asleep: false, closed: 0, whyPending: () => [], settled: async () => {}, ended: async () => {}, on: () => run, off: () => run, close: async () => void run.closed++ };
   return run;
 }
 
@@ -23,7 +23,7 @@ test('run to the end: the pipeline is closed once when the summary fails to prin
     },
     err: () => {},
   };
-  await assert.rejects(runToEnd(run as unknown as PipelineRun, false, io, () => {}), /the summary failed/);
+  await assert.rejects(runToEnd(run as unknown as RunHandle, false, io, () => {}), /the summary failed/);
   assert.equal(run.closed, 1);
 });
 
@@ -31,14 +31,14 @@ test('run to the end: the pipeline is closed once when starting it is refused, a
   const refused = fakeRun();
   const quiet = { out: () => {}, err: () => {} };
   await assert.rejects(
-    runToEnd(refused as unknown as PipelineRun, true, quiet, () => {
+    runToEnd(refused as unknown as RunHandle, true, quiet, () => {
       throw new Error('no node /b in this pipeline');
     }),
     /no node \/b/,
   );
   assert.equal(refused.closed, 1);
   const fine = fakeRun();
-  assert.equal(await runToEnd(fine as unknown as PipelineRun, true, quiet, () => {}), 0);
+  assert.equal(await runToEnd(fine as unknown as RunHandle, true, quiet, () => {}), 0);
   assert.equal(fine.closed, 1);
 });
 
@@ -47,7 +47,7 @@ test('run to the end: notices (a callback that is not configured) are printed on
   const run = { ...fakeRun(), on: (_: string, listener: (event: unknown) => void) => (listeners.push(listener), run) };
   const err: string[] = [];
   const io = { out: () => {}, err: (text: string) => void err.push(text) };
-  await runToEnd(run as unknown as PipelineRun, false, io, () => {
+  await runToEnd(run as unknown as RunHandle, false, io, () => {
     for (const listener of listeners) listener({ type: 'notice', pipeline: 'bei-hou', time: 0, path: '/a', message: 'co.callback.email (on_done): email is not configured' });
   });
   assert.deepEqual(err, ['/a: co.callback.email (on_done): email is not configured\n']);

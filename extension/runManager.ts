@@ -218,6 +218,11 @@ export class RunManager implements vscode.Disposable {
 
   private adopt(run: RunHandle): void {
     this.runs.set(run.id, run);
+    // A run found in the service (after a reload, or started by another client) is its
+    // definition's latest when no newer one is known here.
+    const key = `${path.resolve(run.meta.file)}#${run.meta.name}`;
+    const known = this.runs.get(this.latest.get(key) ?? '');
+    if (!known || known.meta.createdAt < run.meta.createdAt) this.latest.set(key, run.id);
     run.on('event', (event) => {
       this.eventEmitter.fire({ run, event });
       const paths = this.pending.get(run) ?? new Set<string>();

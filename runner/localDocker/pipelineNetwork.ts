@@ -5,10 +5,13 @@
 // networks and out of reach. It is a bridge like Docker's default one: nothing of the host opens.
 import type Dockerode from 'dockerode';
 import { createHash } from 'node:crypto';
+import { isPipelineDirLive } from '../store/pipelineStore';
 import { LABELS } from './containerConfig';
 
 /** Marks a network as this store's pipeline's: pipeline names repeat across stores on one engine. */
 export const OWNER_LABEL = 'pipewright.network-owner';
+/** The pipeline's folder: tells whether anyone still runs it (its lock), once its runner is gone. */
+export const DIR_LABEL = 'pipewright.pipeline-dir';
 
 /** Conducto's name of a pipeline's network: examples write it in their commands. */
 export function conductoNetworkName(pipelineId: string): string {
@@ -24,7 +27,7 @@ export class PipelineNetwork {
   constructor(
     private readonly docker: Dockerode,
     private readonly pipelineId: string,
-    ownerKey: string,
+    private readonly ownerKey: string,
   ) {
     this.owner = createHash('sha256').update(ownerKey).digest('hex').slice(0, 16);
   }
@@ -74,7 +77,8 @@ export class PipelineNetwork {
 
   /** Whether `name` is now this pipeline's network: found as ours, or made. */
   private async claim(name: string): Promise<boolean> {
-    for (let attempt = 0; attempt < 2; attempt++) {
+    let reclaimed = false;
+    for (let attempt = 0; attempt < 3; attempt++) {
       const found = await this.docker
         .getNetwork(name)
         .inspect()
@@ -88,10 +92,16 @@ export class PipelineNetwork {
           Name: name,
           Driver: 'bridge',
           CheckDuplicate: true,
-          Labels: { [LABELS.pipeline]: this.pipelineId, [OWNER_LABEL]: this.owner },
+          Labels: { [LABELS.pipeline]: this.pipelineId, [OWNER_LABEL]: this.owner, [DIR_LABEL]: this.ownerKey },
         });
         return true;
       } catch (err) {
+        // Out of address ranges: networks runners left when they were killed hold them. Those
+        // nobody runs any more go, once, and the creation is tried again.
+        if (!reclaimed && outOfAddresses(err)) {
+          reclaimed = true;
+          if ((await reclaimUnusedNetworks(this.docker)).length) continue;
+        }
         // Made meanwhile by someone else: look again at whose it is.
         if ((err as { statusCode?: number }).statusCode !== 409) throw networkError(name, err);
       }
@@ -100,9 +110,36 @@ export class PipelineNetwork {
   }
 }
 
+function errorText(err: unknown): string {
+  return String((err as { json?: { message?: string } }).json?.message ?? (err as Error).message ?? err);
+}
+
+function outOfAddresses(err: unknown): boolean {
+  return /address pool|non-overlapping/i.test(errorText(err));
+}
+
+/**
+ * Removes pipeline networks no container uses whose pipeline no live process runs (its folder is
+ * gone, or its lock is free): what runners killed before they could remove theirs left. A network
+ * without the folder label (made by an older version) goes when no container uses it. Returns the
+ * names removed.
+ */
+export async function reclaimUnusedNetworks(docker: Dockerode): Promise<string[]> {
+  const removed: string[] = [];
+  const networks = await docker.listNetworks({ filters: { label: [OWNER_LABEL] } });
+  for (const { Name, Id } of networks) {
+    const info = (await docker.getNetwork(Id).inspect().catch(() => null)) as { Containers?: Record<string, unknown>; Labels?: Record<string, string> } | null;
+    if (!info || Object.keys(info.Containers ?? {}).length) continue;
+    const dir = info.Labels?.[DIR_LABEL];
+    if (dir && isPipelineDirLive(dir)) continue;
+    if (await docker.getNetwork(Id).remove().then(() => true, () => false)) removed.push(Name);
+  }
+  return removed;
+}
+
 /** Why the network could not be made, saying what to do when the engine ran out of address pools. */
 function networkError(name: string, err: unknown): Error {
-  const text = String((err as { json?: { message?: string } }).json?.message ?? (err as Error).message ?? err);
-  const hint = /address pool|non-overlapping/i.test(text) ? ' (the engine has no free address range: remove unused networks with `docker network prune`, or widen default-address-pools in daemon.json)' : '';
+  const text = errorText(err);
+  const hint = outOfAddresses(err) ? ' (the engine has no free address range: remove unused networks with `docker network prune`, or widen default-address-pools in daemon.json)' : '';
   return new Error(`could not create the pipeline's Docker network ${name}: ${text}${hint}`);
 }

@@ -60,7 +60,7 @@ export class PipelineStore {
     // One level at a time, private (a store under /proc fails at once instead of spinning).
     makeStoreFolder(this.root, root);
     makePrivateDir(this.root, { enforce: true });
-    this.lockPrefix = `pipewright-${createHash('sha256').update(realpathSync(this.root)).digest('hex').slice(0, 16)}`;
+    this.lockPrefix = lockPrefixOf(this.root);
   }
 
   dir(id: string): string {
@@ -227,9 +227,7 @@ export class PipelineStore {
   }
 
   private lockName(id: string): string {
-    const name = `${this.lockPrefix}-${id}`;
-    // Ids grow longer once short names run out; a lock name must fit a socket address.
-    return name.length <= 100 ? name : `${this.lockPrefix}-${createHash('sha256').update(id).digest('hex')}`;
+    return lockNameOf(this.lockPrefix, id);
   }
 
   /** Deletes pipelines unused for `days` that no live process runs. Returns their ids. */
@@ -246,4 +244,20 @@ export class PipelineStore {
 
 function isPipelineId(name: string): boolean {
   return /^[a-z0-9-]+$/.test(name);
+}
+
+function lockPrefixOf(root: string): string {
+  return `pipewright-${createHash('sha256').update(realpathSync(root)).digest('hex').slice(0, 16)}`;
+}
+
+function lockNameOf(prefix: string, id: string): string {
+  const name = `${prefix}-${id}`;
+  // Ids grow longer once short names run out; a lock name must fit a socket address.
+  return name.length <= 100 ? name : `${prefix}-${createHash('sha256').update(id).digest('hex')}`;
+}
+
+/** Whether a live process runs the pipeline kept in `dir` (a store's `pipelines/ID`); false when it is gone. */
+export function isPipelineDirLive(dir: string): boolean {
+  if (!existsSync(dir)) return false;
+  return ProcessLock.isHeld(lockNameOf(lockPrefixOf(path.dirname(dir)), path.basename(dir)));
 }

@@ -3,7 +3,7 @@
 // are plain JSON anyone can write, and the two processes may be different versions.
 import * as v from 'valibot';
 import { NodeModificationSchema } from './modification';
-import { check, closedObject, NodePathSchema, type Checked } from './validation';
+import { check, closedObject, NodePathSchema, parseJson, type Checked } from './validation';
 
 // Strict: a field this version does not know is refused, not silently ignored.
 export const ControlRequestSchema = v.variant('op', [
@@ -24,16 +24,6 @@ export type ControlRequest = v.InferOutput<typeof ControlRequestSchema>;
 const ControlReplySchema = v.object({ ok: v.boolean(), error: v.optional(v.string()) });
 
 export type ControlReply = v.InferOutput<typeof ControlReplySchema>;
-
-function parseJson<T>(text: string, then: (x: unknown) => Checked<T>): Checked<T> {
-  let x: unknown;
-  try {
-    x = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, error: `not JSON (${(err as Error).message})` };
-  }
-  return then(x);
-}
 
 /** A request file's text as a request, or what is wrong with it. */
 export const parseControlRequest = (text: string): Checked<ControlRequest> => parseJson(text, (x) => check(ControlRequestSchema, x));

@@ -5,7 +5,7 @@
 import * as v from 'valibot';
 import type { RunnerEvent } from './runner';
 import { ControlRequestSchema } from './control';
-import { check, closedObject, FiniteSchema, type Checked } from './validation';
+import { check, closedObject, FiniteSchema, parseJson, type Checked } from './validation';
 
 const PipelineIdSchema = v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'not a pipeline id'));
 
@@ -85,17 +85,7 @@ const ServiceMessageSchema = v.union([
   v.object({ released: v.string() }),
 ]);
 
-function parseLine<T>(line: string, then: (x: unknown) => Checked<T>): Checked<T> {
-  let x: unknown;
-  try {
-    x = JSON.parse(line);
-  } catch (err) {
-    return { ok: false, error: `not JSON (${(err as Error).message})` };
-  }
-  return then(x);
-}
-
-export const parseServiceRequest = (line: string): Checked<ServiceRequest> => parseLine(line, (x) => check(ServiceRequestSchema, x));
+export const parseServiceRequest = (line: string): Checked<ServiceRequest> => parseJson(line, (x) => check(ServiceRequestSchema, x));
 
 export const parseServiceMessage = (line: string): Checked<ServiceMessage> =>
-  parseLine(line, (x) => check(ServiceMessageSchema, x) as Checked<ServiceMessage>);
+  parseJson(line, (x) => check(ServiceMessageSchema, x) as Checked<ServiceMessage>);

@@ -54,3 +54,14 @@ export type Assert<T extends true> = T;
 export type Same<A, B> = [A, keyof A] extends [B, keyof B] ? ([B, keyof B] extends [A, keyof A] ? true : false) : false;
 /** Every A is a B: a hand-written type whose schema checks only part of it. */
 export type Within<A, B> = [A] extends [B] ? true : false;
+
+/** `text` parsed as JSON, then checked by `then`; not JSON is said as such. */
+export function parseJson<T>(text: string, then: (x: unknown) => Checked<T>): Checked<T> {
+  let x: unknown;
+  try {
+    x = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, error: `not JSON (${(err as Error).message})` };
+  }
+  return then(x);
+}

@@ -22,7 +22,7 @@ import type { ControlRequest } from '../protocol/control';
 import { ControlInbox } from './store/controlInbox';
 import type { EventLog, PipelineMeta } from './store/pipelineStore';
 import type { PipelineSpace } from './store/pipelineSpace';
-import type { RunHandle } from './runHandle';
+import { summarize, type RunHandle } from './runHandle';
 import type { PendingReason } from './scheduler/pendingReasons';
 import type { PipelineStore } from './store/pipelineStore';
 
@@ -269,17 +269,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
   }
 
   summary(): PipelineSummary {
-    return {
-      id: this.id,
-      name: this.meta.name,
-      file: this.meta.file,
-      createdAt: this.meta.createdAt,
-      lastUsedAt: Date.now(),
-      status: this.status,
-      autorun: this.scheduler.autorun,
-      rootState: this.tree.root.state,
-      counts: { ...this.tree.root.leafCounts },
-    };
+    return summarize(this);
   }
 
   get autorun(): boolean {

@@ -45,3 +45,18 @@ export interface RunHandle extends EventEmitter<{ event: [RunnerEvent] }> {
   /** Stops the run wherever it runs (its containers stop; it stays in the store). */
   stop(): Promise<void>;
 }
+
+/** What the store and the lists show of a run: its identity, status and counts now. */
+export function summarize(run: Pick<RunHandle, 'id' | 'meta' | 'status' | 'autorun' | 'tree'>): PipelineSummary {
+  return {
+    id: run.id,
+    name: run.meta.name,
+    file: run.meta.file,
+    createdAt: run.meta.createdAt,
+    lastUsedAt: Date.now(),
+    status: run.status,
+    autorun: run.autorun,
+    rootState: run.tree.root.state,
+    counts: { ...run.tree.root.leafCounts },
+  };
+}

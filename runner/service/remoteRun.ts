@@ -6,7 +6,7 @@ import type { WatchStart } from '../../protocol/service';
 import { StepEngine } from '../clearml/stepEngine';
 import { RunTree } from '../model/runTree';
 import { Replayer } from '../run/replay';
-import type { RunHandle } from '../runHandle';
+import { summarize, type RunHandle } from '../runHandle';
 import type { PendingReason } from '../scheduler/pendingReasons';
 import type { PipelineMeta } from '../store/pipelineMeta';
 import type { PipelineSpace } from '../store/pipelineSpace';
@@ -105,17 +105,7 @@ export class RemoteRun extends EventEmitter<{ event: [RunnerEvent] }> implements
   }
 
   summary(): PipelineSummary {
-    return {
-      id: this.id,
-      name: this.meta.name,
-      file: this.meta.file,
-      createdAt: this.meta.createdAt,
-      lastUsedAt: Date.now(),
-      status: this.status,
-      autorun: this.autorun,
-      rootState: this.tree.root.state,
-      counts: { ...this.tree.root.leafCounts },
-    };
+    return summarize(this);
   }
 
   async whyPending(): Promise<PendingReason[]> {

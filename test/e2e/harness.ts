@@ -16,7 +16,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, 
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
 
 const execFileAsync = promisify(execFile);
 
@@ -313,6 +313,22 @@ export class Workbench {
   /** How many times an extension host activated the extension (one more after each reload). */
   activations(extensionId = EXTENSION_ID): number {
     return this.extensionHostLog().split(`_doActivateExtension ${extensionId},`).length - 1;
+  }
+
+  /**
+   * The frame holding the pipeline panel's DOM (code-server nests a webview in two iframes), looked
+   * up each time: a webview can be reloaded.
+   */
+  async panelFrame(timeout = TIMEOUTS.ui): Promise<Frame> {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      for (const f of this.page.frames()) {
+        if (f.isDetached()) continue;
+        if (await f.locator('#root .tree-pane').count().catch(() => 0)) return f;
+      }
+      if (Date.now() > deadline) throw new Error(`no pipeline panel within ${timeout / 1000}s; frames:\n${this.page.frames().map((f) => f.url()).join('\n')}`);
+      await sleep(250);
+    }
   }
 
   /** "Developer: Reload Window", then waits for the workbench and a new activation of the extension. */

@@ -53,17 +53,8 @@ after(async () => {
   await wb?.dispose();
 });
 
-/** The frame holding the panel's DOM (code-server nests the webview in two iframes). */
-async function panel(timeout = TIMEOUTS.ui): Promise<Frame> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    for (const f of wb.page.frames()) {
-      if (f.isDetached()) continue;
-      if (await f.locator('#root .tree-pane').count().catch(() => 0)) return f;
-    }
-    if (Date.now() > deadline) throw new Error(`no pipeline panel within ${timeout / 1000}s`);
-    await sleep(250);
-  }
+function panel(timeout = TIMEOUTS.ui): Promise<Frame> {
+  return wb.panelFrame(timeout);
 }
 
 async function panelShot(name: string): Promise<void> {

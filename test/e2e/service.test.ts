@@ -38,16 +38,8 @@ after(async () => {
   await wb?.dispose();
 });
 
-async function panel(timeout = TIMEOUTS.ui): Promise<Frame> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    for (const f of wb.page.frames()) {
-      if (f.isDetached()) continue;
-      if (await f.locator('#root .tree-pane').count().catch(() => 0)) return f;
-    }
-    if (Date.now() > deadline) throw new Error(`no pipeline panel within ${timeout / 1000}s`);
-    await sleep(250);
-  }
+function panel(timeout = TIMEOUTS.ui): Promise<Frame> {
+  return wb.panelFrame(timeout);
 }
 
 function lastTick(text: string): number {
@@ -115,5 +107,38 @@ test('a run goes on through a window reload; the sidebar and its panel re-attach
       'one execution of /printer, ended done',
     );
     assert.ok(!events.some((e) => e.state === 'killed'), 'nothing was killed');
+  });
+});
+
+/** The pid of the store's runner service that started last (its log's newest "listening" line). */
+function servicePid(): number {
+  const log = readFileSync(path.join(wb.storeDir, 'service', 'service.log'), 'utf8');
+  const pids = [...log.matchAll(/listening on .* \(pid (\d+),/g)].map((m) => Number(m[1]));
+  assert.ok(pids.length, `no service in the log:\n${log}`);
+  return pids[pids.length - 1]!;
+}
+
+test('a killed runner service is replaced: the window re-attaches to the recovered run and sees it end', async () => {
+  await wb.step('service-killed', async () => {
+    // A second run of the same definition (the first is done).
+    await wb.openFile('long_run.py');
+    await wb.clickCodeLens('▶ Run pipeline');
+    const runningRun = async () => {
+      const rows = await wb.treeRows();
+      // A row of the Runs group: labelled by the run's id, its description starting with its state.
+      return rows.find((r) => r.level === 2 && /^[a-z]+(-[a-z]+)+$/.test(r.label) && /^running\b/.test(r.description ?? ''))?.label;
+    };
+    const deadline = Date.now() + TIMEOUTS.run;
+    let run: string | undefined;
+    while (!(run = await runningRun()) && Date.now() < deadline) await sleep(300);
+    assert.ok(run, 'the second run shows running in the Runs group');
+    await wb.waitForDescription('printer', 'running', { under: [RUNS, run], timeout: TIMEOUTS.run });
+    const pid = servicePid();
+    process.kill(pid, 'SIGKILL');
+    // A new service recovers the run (re-attaching its container); the window follows it to the end.
+    await wb.waitForDescription('after', /done/, { under: [RUNS, run], timeout: TIMEOUTS.run });
+    assert.notEqual(servicePid(), pid, 'another service took over');
+    assert.match(await wb.treeItemDescription('printer', { under: [RUNS, run] }), /^done\b/);
+    await wb.screenshot('service-replaced');
   });
 });

@@ -3,11 +3,12 @@
 // and after the reload the sidebar and the panel re-attach to it: the node is still running, its
 // panel reopens with the same node selected and a live log, and the run ends done, never killed.
 import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Frame } from 'playwright-core';
-import { exactText, sleep, TIMEOUTS, Workbench } from './harness';
+import { exactText, REPO, sleep, TIMEOUTS, Workbench } from './harness';
 
 const RUNS = 'Runs';
 const ANY_RUN = /./;
@@ -118,11 +119,17 @@ function servicePid(): number {
   return pids[pids.length - 1]!;
 }
 
-test('a killed runner service is replaced: the window re-attaches to the recovered run and sees it end', async () => {
+test('a run the CLI started shows in the window; a killed runner service is replaced and both follow the recovered run to its end', async () => {
   await wb.step('service-killed', async () => {
-    // A second run of the same definition (the first is done).
-    await wb.openFile('long_run.py');
-    await wb.clickCodeLens('▶ Run pipeline');
+    // Another client: `pipewright run` in a terminal, on the same store.
+    const cli = spawn(process.execPath, [path.join(REPO, 'dist', 'cli.js'), 'run', path.join(wb.workspace, 'long_run.py'), 'run', '--store', wb.storeDir], {
+      env: { ...process.env, PIPEWRIGHT_SERVICE: 'on', PIPEWRIGHT_DEFAULT_IMAGE: 'pipewright/python:latest' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let cliOut = '';
+    cli.stdout.setEncoding('utf8').on('data', (t: string) => (cliOut += t));
+    cli.stderr.setEncoding('utf8').on('data', (t: string) => (cliOut += t));
+    const cliExit = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
     const runningRun = async () => {
       const rows = await wb.treeRows();
       // A row of the Runs group: labelled by the run's id, its description starting with its state.
@@ -131,7 +138,7 @@ test('a killed runner service is replaced: the window re-attaches to the recover
     const deadline = Date.now() + TIMEOUTS.run;
     let run: string | undefined;
     while (!(run = await runningRun()) && Date.now() < deadline) await sleep(300);
-    assert.ok(run, 'the second run shows running in the Runs group');
+    assert.ok(run, `the CLI's run shows running in the Runs group; CLI output:\n${cliOut}`);
     await wb.waitForDescription('printer', 'running', { under: [RUNS, run], timeout: TIMEOUTS.run });
     const pid = servicePid();
     process.kill(pid, 'SIGKILL');
@@ -139,6 +146,8 @@ test('a killed runner service is replaced: the window re-attaches to the recover
     await wb.waitForDescription('after', /done/, { under: [RUNS, run], timeout: TIMEOUTS.run });
     assert.notEqual(servicePid(), pid, 'another service took over');
     assert.match(await wb.treeItemDescription('printer', { under: [RUNS, run] }), /^done\b/);
+    assert.equal(await cliExit, 0, cliOut);
+    assert.match(cliOut, /the runner service stopped/);
     await wb.screenshot('service-replaced');
   });
 });

@@ -1,6 +1,7 @@
 import { DefinitionFailure } from '../evaluator/evaluateDefinition';
 import { UsageError } from './args';
 import * as pipelines from './commands/pipelines';
+import { debugCommand, debugUsage, shellCommand, shellUsage } from './commands/debug';
 import { runCommand, runUsage } from './commands/run';
 import { sdkCommand, sdkUsage } from './commands/sdk';
 import { sleepCommand, sleepUsage, wakeCommand, wakeUsage } from './commands/sleepWake';
@@ -25,11 +26,13 @@ const commands: Record<string, Command> = {
   modify: pipelines.modifyCommand,
   refresh: pipelines.refreshCommand,
   sdk: sdkCommand,
+  shell: shellCommand,
+  debug: debugCommand,
 };
 
 const usage = [
   'usage:',
-  ...[treeUsage, runUsage, pipelines.listUsage, pipelines.showUsage, pipelines.logsUsage, pipelines.resetUsage, pipelines.skipUsage, pipelines.unskipUsage, pipelines.killUsage, pipelines.startUsage, sleepUsage, wakeUsage, pipelines.modifyUsage, pipelines.refreshUsage, sdkUsage].map((u) => `  ${u}`),
+  ...[treeUsage, runUsage, pipelines.listUsage, pipelines.showUsage, pipelines.logsUsage, pipelines.resetUsage, pipelines.skipUsage, pipelines.unskipUsage, pipelines.killUsage, pipelines.startUsage, sleepUsage, wakeUsage, pipelines.modifyUsage, pipelines.refreshUsage, sdkUsage, shellUsage, debugUsage].map((u) => `  ${u}`),
   'common: --store DIR (default $PIPEWRIGHT_HOME or ~/.pipewright), --cpus N / --memory GB (resource budget)',
 ].join('\n');
 

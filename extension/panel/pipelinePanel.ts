@@ -4,6 +4,7 @@ import type { ExecutionRecord, RunnerEvent } from '../../protocol/runner';
 import { PANEL_VIEW_TYPE, parseWebviewToHost, type HostToWebview, type LogStream, type PanelState, type WebviewToHost } from '../../protocol/webviewMessages';
 import { PipelineRun } from '../../runner/pipelineRun';
 import type { RunChange, RunManager } from '../runManager';
+import { openNodeTerminal } from '../commands/nodeTerminals';
 import { LogReader } from './logReader';
 import { makeNonce, panelHtml } from './panelHtml';
 import { affects, delta, details, findExecution, flatten } from './snapshot';
@@ -347,6 +348,9 @@ export class PipelinePanel implements vscode.Disposable {
         await vscode.window.showTextDocument(vscode.Uri.file(log.path), { viewColumn: vscode.ViewColumn.Beside, preview: true });
         return;
       }
+      case 'terminal':
+        await openNodeTerminal(m.kind, this.run, m.path, this.deps.runs.store().root);
+        return;
       case 'openSource': {
         const { file, line } = this.run.tree.get(m.path).spec.source;
         await vscode.window.showTextDocument(vscode.Uri.file(path.resolve(file)), { viewColumn: vscode.ViewColumn.Beside, selection: new vscode.Range(line - 1, 0, line - 1, 0) });

@@ -11,6 +11,8 @@ import { driveAttached } from '../attachTerminal';
 import type { CliIO } from '../io';
 import { STORE_FLAG, storeFrom } from '../storedPipelines';
 
+const KILLED = 137;
+
 export const shellUsage = 'pipewright shell ID PATH [-- CMD ...]   (a shell in the running node\'s container)';
 export const debugUsage = 'pipewright debug ID PATH [-- CMD ...]   (a fresh container like the node\'s, its command in /tmp/pipewright-debug.sh)';
 
@@ -45,8 +47,16 @@ export async function shellCommand(argv: readonly string[], io: CliIO): Promise<
   const { docker } = await connect();
   const options = shellOptions(command);
   const proc = await shellInRunningNode(docker, target, options);
-  if (options.stdin) io.err(`shell in ${nodePath}'s running container (pipeline ${id}, execution ${target.number}); it ends when the node does. exit to leave.\n`);
-  return driveAttached(docker, proc, options.stdin);
+  if (!options.stdin) return driveAttached(docker, proc, false);
+  io.err(`shell in ${nodePath}'s running container (pipeline ${id}, execution ${target.number}); it ends when the node does. exit to leave.\n`);
+  const code = await driveAttached(docker, proc, true);
+  // SIGKILL: the node ended and the agent stopped every process it left, this shell too. Not the
+  // user's failure (an editor's terminal would report it as one).
+  if (code === KILLED) {
+    io.err(`\n[the shell was stopped: ${nodePath} ended (a node's container keeps no process after it)]\n`);
+    return 0;
+  }
+  return code;
 }
 
 export async function debugCommand(argv: readonly string[], io: CliIO): Promise<number> {

@@ -4,9 +4,15 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PipelineRun } from '../../runner/pipelineRun';
+import type { PipelineStore } from '../../runner/store/pipelineStore';
 import { pipewrightConfig } from '../settings';
 
 export type NodeTerminalKind = 'shell' | 'debug';
+
+/** What `--store` takes: the folder holding the store's `pipelines/`. */
+export function storeRootOf(store: PipelineStore): string {
+  return path.dirname(store.root);
+}
 
 /** The bundled CLI: dist/cli.js next to dist/extension.js. */
 function cliPath(): string {

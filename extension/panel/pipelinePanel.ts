@@ -4,7 +4,7 @@ import type { ExecutionRecord, RunnerEvent } from '../../protocol/runner';
 import { PANEL_VIEW_TYPE, parseWebviewToHost, type HostToWebview, type LogStream, type PanelState, type WebviewToHost } from '../../protocol/webviewMessages';
 import { PipelineRun } from '../../runner/pipelineRun';
 import type { RunChange, RunManager } from '../runManager';
-import { openNodeTerminal } from '../commands/nodeTerminals';
+import { openNodeTerminal, storeRootOf } from '../commands/nodeTerminals';
 import { LogReader } from './logReader';
 import { makeNonce, panelHtml } from './panelHtml';
 import { affects, delta, details, findExecution, flatten } from './snapshot';
@@ -349,7 +349,7 @@ export class PipelinePanel implements vscode.Disposable {
         return;
       }
       case 'terminal':
-        await openNodeTerminal(m.kind, this.run, m.path, this.deps.runs.store().root);
+        await openNodeTerminal(m.kind, this.run, m.path, storeRootOf(this.deps.runs.store()));
         return;
       case 'openSource': {
         const { file, line } = this.run.tree.get(m.path).spec.source;

@@ -113,7 +113,7 @@ test('the run fails: a notification with Show and Show Logs; the status bar keep
     // The shell that went with its node ended quietly: no "terminal process terminated with exit code" error.
     const log = await wb.notificationLog();
     assert.ok(!log.some((m) => /terminal process .* terminated with exit code/.test(m)), `notifications: ${log.join(' | ')}`);
-    await wb.dismissOverlays();
+    await wb.runCommand('Notifications: Hide Notifications');
   });
 });
 

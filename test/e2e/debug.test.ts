@@ -8,6 +8,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
+import type { Frame } from 'playwright-core';
 import { exactText, sleep, TIMEOUTS, Workbench } from './harness';
 
 const RUNS = 'Runs';
@@ -127,5 +128,36 @@ test('Debug Node on the failed node: a fresh container where its command runs ag
     const result = await waitUntil('the debug container writing the shared data', () => (existsSync(file) ? readFileSync(file, 'utf8') : ''), (t) => t.length > 0);
     assert.equal(result, 'exit 2 why on purpose\n');
     await waitUntil('the node\'s output in the terminal', terminalText, (t) => t.includes('failing'));
+  });
+});
+
+/** The frame holding the pipeline panel's DOM (code-server nests a webview in two iframes). */
+async function panel(timeout = TIMEOUTS.ui): Promise<Frame> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    for (const f of wb.page.frames()) {
+      if (f.isDetached()) continue;
+      if (await f.locator('#root .tree-pane').count().catch(() => 0)) return f;
+    }
+    if (Date.now() > deadline) throw new Error(`no pipeline panel within ${timeout / 1000}s`);
+    await sleep(250);
+  }
+}
+
+test('the panel\'s node details: Debug opens the same terminal; no Open Shell on a node that is not running', async () => {
+  await wb.step('panel-debug', async () => {
+    await wb.treeItemContextMenu(ANY_RUN, 'Open Pipeline Panel', { under: [RUNS] });
+    const f = await panel();
+    await f.locator('.tree .tree-row[data-path="/fail"] .label').click();
+    await f.locator('.details .details-title .path', { hasText: exactText('/fail') }).waitFor();
+    const actions = f.locator('.details-actions');
+    await actions.locator('vscode-button', { hasText: exactText('Debug') }).waitFor();
+    assert.equal(await actions.locator('vscode-button', { hasText: exactText('Open Shell') }).count(), 0, 'no shell into a node that is not running');
+    await wb.screenshot('panel-details');
+    await actions.locator('vscode-button', { hasText: exactText('Debug') }).click();
+    await waitUntil('a second debug terminal', terminalText, (t) => /debugging \/fail .*in a fresh container/.test(t) && /[#$]\s*$/.test(t) && !t.includes('exit 2 why'));
+    await typeLine('echo "from the panel: $PIPEWRIGHT_NODE_PATH" > /pipewright/data/from-panel');
+    const file = path.join(wb.storeDir, 'pipelines', runId(), 'data', 'from-panel');
+    assert.equal(await waitUntil('the panel\'s debug container writing the shared data', () => (existsSync(file) ? readFileSync(file, 'utf8') : ''), (t) => t.length > 0), 'from the panel: /fail\n');
   });
 });

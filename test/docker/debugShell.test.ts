@@ -2,7 +2,7 @@
 // fresh container like the node's), with `-- CMD` as scripts and tests use them, against a real engine.
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -49,13 +49,13 @@ test('shell -- CMD runs inside the running node\'s container: it sees the files 
   const file = define('live.py', [
     'import conducto as co',
     'root = co.Parallel()',
-    'root["slow"] = co.Exec("pwd > /tmp/node-cwd.txt && echo from-the-node > /tmp/node-wrote.txt && echo ready && sleep 60", env={"GREETING": "hello node"})',
+    'root["slow"] = co.Exec("pwd > /tmp/node-cwd.txt && echo from-the-node > /tmp/node-wrote.txt && echo ready && sleep 67", env={"GREETING": "hello node"})',
     'root["later"] = co.Exec("echo later", parents=["slow"])',
     '',
   ].join('\n'));
   const { child, exited, id } = await runUntilLogged(file, '/slow', 'ready');
   try {
-    const inside = await cli(['shell', id, '/slow', '--', 'sh', '-c', 'cat /tmp/node-wrote.txt; echo "$GREETING"; echo "$PIPEWRIGHT_NODE_PATH"; [ "$(pwd)" = "$(cat /tmp/node-cwd.txt)" ] && echo same-cwd; ps -o args 2>/dev/null | grep -c "[s]leep 60" || ps | grep -c "[s]leep 60"'], env);
+    const inside = await cli(['shell', id, '/slow', '--', 'sh', '-c', 'cat /tmp/node-wrote.txt; echo "$GREETING"; echo "$PIPEWRIGHT_NODE_PATH"; [ "$(pwd)" = "$(cat /tmp/node-cwd.txt)" ] && echo same-cwd; ps -o args | grep -cx "sleep 67"'], env);
     assert.equal(inside.code, 0, inside.stderr);
     assert.equal(inside.stdout, 'from-the-node\nhello node\n/slow\nsame-cwd\n1\n', 'the node\'s file, env and its running process');
     const status = await cli(['shell', id, '/slow', '--', 'sh', '-c', 'echo to-stderr >&2; exit 7'], env);
@@ -126,4 +126,32 @@ test('debug of a requires_docker node gets the Docker socket, as the node did', 
   const id = (JSON.parse(ran.stdout.split('\n')[0]!) as RunnerEvent).pipeline;
   const socket = await cli(['debug', id, '/d', '--', 'sh', '-c', 'test -S /var/run/docker.sock && echo socket'], env);
   assert.equal(socket.stdout, 'socket\n', socket.stderr);
+});
+
+test('debug of a copy_dir node works in the image\'s copy of the code (not the host folder); shell too', { timeout: 300_000 }, async () => {
+  const dir = path.join(scratch, 'copied');
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, 'data.txt'), 'in the copy\n');
+  const file = path.join(dir, 'copied.py');
+  writeFileSync(file, [
+    'import conducto as co',
+    `img = co.Image(image="${TEST_IMAGE}", copy_dir=".")`,
+    'root = co.Serial(image=img)',
+    'root["slow"] = co.Exec("cat data.txt && echo ready && sleep 60")',
+    '',
+  ].join('\n'));
+  const { child, exited, id } = await runUntilLogged(file, '/slow', 'ready');
+  try {
+    const shell = await cli(['shell', id, '/slow', '--', 'sh', '-c', 'pwd; cat data.txt'], env);
+    assert.equal(shell.stdout, '/pipewright/src\nin the copy\n', shell.stderr);
+    const debug = await cli(['debug', id, '/slow', '--', 'sh', '-c', 'pwd; cat data.txt; echo changed > data.txt && cat data.txt'], env);
+    assert.equal(debug.stdout, '/pipewright/src\nin the copy\nchanged\n', debug.stderr);
+    assert.equal(readFileSync(path.join(dir, 'data.txt'), 'utf8'), 'in the copy\n', 'the host folder is untouched');
+  } finally {
+    await cli(['kill', id, '/slow'], env);
+    await exited;
+    child.kill();
+  }
+  // The runner still holds its network while it ran; the debug container left it in place.
+  assert.deepEqual(await debugContainersOf(id), []);
 });

@@ -59,6 +59,9 @@ export function baseSettings(storePath: string): Record<string, unknown> {
     // Nothing can be pulled here; scripts/build-base-images.sh makes this one.
     'pipewright.defaultImage': 'pipewright/python:latest',
     'pipewright.storePath': storePath,
+    // A failed run's notification stays (an error with buttons): it would cover what other suites
+    // click. debug.test.ts turns them on.
+    'pipewright.notifications': 'off',
     // Quiet, deterministic workbench.
     'workbench.startupEditor': 'none',
     'workbench.tips.enabled': false,

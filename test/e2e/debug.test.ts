@@ -74,7 +74,14 @@ async function terminalText(): Promise<string> {
 
 /** Types a line into the focused terminal. */
 async function typeLine(line: string): Promise<void> {
-  await wb.page.locator('.integrated-terminal .xterm:visible').last().click();
+  // The terminal shown now: the others are in the DOM too, hidden.
+  const terminals = wb.page.locator('.integrated-terminal .xterm');
+  for (let i = (await terminals.count()) - 1; i >= 0; i--) {
+    if (await terminals.nth(i).isVisible()) {
+      await terminals.nth(i).click();
+      break;
+    }
+  }
   await wb.page.keyboard.type(line, { delay: 10 });
   await wb.page.keyboard.press('Enter');
 }

@@ -3,7 +3,8 @@
 // releases the node, which prints what the shell wrote); when the run then fails, a notification
 // says so with "Show" and "Show Logs", and the status bar keeps the result; "Debug Node" on the
 // failed node opens a terminal in a fresh container where its command (in /tmp/pipewright-debug.sh)
-// runs again, leaving its exit status in the pipeline's shared data.
+// runs again, leaving its exit status in the pipeline's shared data; the status bar's result opens
+// the panel, whose node details open the same debug terminal.
 import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -151,9 +152,10 @@ async function panel(timeout = TIMEOUTS.ui): Promise<Frame> {
   }
 }
 
-test('the panel\'s node details: Debug opens the same terminal; no Open Shell on a node that is not running', async () => {
+test('the status bar\'s result opens the panel; its node details: Debug opens the same terminal; no Open Shell on a node that is not running', async () => {
   await wb.step('panel-debug', async () => {
-    await wb.treeItemContextMenu(ANY_RUN, 'Open Pipeline Panel', { under: [RUNS] });
+    // The status bar's result opens the run's panel.
+    await wb.page.locator('.part.statusbar .statusbar-item', { hasText: /✗ .+: 1 error/ }).first().click();
     const f = await panel();
     await f.locator('.tree .tree-row[data-path="/fail"] .label').click();
     await f.locator('.details .details-title .path', { hasText: exactText('/fail') }).waitFor();

@@ -1,6 +1,7 @@
 import { DefinitionFailure } from '../evaluator/evaluateDefinition';
 import { UsageError } from './args';
 import * as pipelines from './commands/pipelines';
+import { debugCommand, debugUsage, shellCommand, shellUsage } from './commands/debug';
 import { runCommand, runUsage } from './commands/run';
 import { sdkCommand, sdkUsage } from './commands/sdk';
 import { serviceCommand, serviceUsage, watchCommand, watchUsage } from './commands/service';
@@ -28,11 +29,13 @@ const commands: Record<string, Command> = {
   sdk: sdkCommand,
   service: serviceCommand,
   watch: watchCommand,
+  shell: shellCommand,
+  debug: debugCommand,
 };
 
 const usage = [
   'usage:',
-  ...[treeUsage, runUsage, pipelines.listUsage, pipelines.showUsage, pipelines.logsUsage, pipelines.resetUsage, pipelines.skipUsage, pipelines.unskipUsage, pipelines.killUsage, pipelines.startUsage, sleepUsage, wakeUsage, pipelines.modifyUsage, pipelines.refreshUsage, watchUsage, serviceUsage, sdkUsage].map((u) => `  ${u}`),
+  ...[treeUsage, runUsage, pipelines.listUsage, pipelines.showUsage, pipelines.logsUsage, pipelines.resetUsage, pipelines.skipUsage, pipelines.unskipUsage, pipelines.killUsage, pipelines.startUsage, sleepUsage, wakeUsage, pipelines.modifyUsage, pipelines.refreshUsage, watchUsage, shellUsage, debugUsage, serviceUsage, sdkUsage].map((u) => `  ${u}`),
   'common: --store DIR (default $PIPEWRIGHT_HOME or ~/.pipewright), --cpus N / --memory GB (resource budget)',
 ].join('\n');
 

@@ -6,6 +6,7 @@ import { registerRunCommands } from './commands/runCommands';
 import { FailedNodeDiagnostics } from './problems/failedNodeDiagnostics';
 import { PIPELINES_VIEW } from '../protocol/lsp';
 import { RunManager } from './runManager';
+import { RunEndWatcher, RunNotifier } from './statusBar/runNotifier';
 import { ImageProgress, RunStatusBar } from './statusBar/runStatusBar';
 import { DefinitionIndex } from './treeViews/definitionIndex';
 import { PipelinesTreeProvider } from './treeViews/pipelinesTree';
@@ -25,6 +26,7 @@ export function activate(context: vscode.ExtensionContext): void {
   // The client tells the tree of changed definitions; the tree asks the client for them.
   const client: PipewrightLanguageClient = new PipewrightLanguageClient(context, (uri) => tree.definitionChanged(uri));
   const tree = new PipelinesTreeProvider(runs, definitions, (uri) => client.tree(uri));
+  const runEnds = new RunEndWatcher(runs);
   const treeView = vscode.window.createTreeView(PIPELINES_VIEW, { treeDataProvider: tree, showCollapseAll: true });
   context.subscriptions.push(
     output,
@@ -36,7 +38,9 @@ export function activate(context: vscode.ExtensionContext): void {
     treeView.onDidCollapseElement((e) => tree?.setExpanded(e.element, false)),
     treeView.onDidChangeVisibility((e) => e.visible && tree.checkAfterShown()),
     new FailedNodeDiagnostics(runs),
-    new RunStatusBar(runs),
+    runEnds,
+    new RunNotifier(runEnds),
+    new RunStatusBar(runs, runEnds),
     new ImageProgress(runs),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('pipewright')) runs?.resetEngine();

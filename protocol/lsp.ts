@@ -71,6 +71,10 @@ export const COMMANDS = {
   nodeKill: 'pipewright.node.kill',
   nodeLogs: 'pipewright.node.showLogs',
   nodeGoTo: 'pipewright.node.goToDefinition',
+  /** A terminal in the running node's container (`pipewright shell`). */
+  nodeShell: 'pipewright.node.openShell',
+  /** A terminal in a fresh container like the node's (`pipewright debug`). */
+  nodeDebug: 'pipewright.node.debug',
   pipelineToggleRun: 'pipewright.pipeline.toggleRun',
   pipelineReset: 'pipewright.pipeline.reset',
   pipelineRefresh: 'pipewright.pipeline.refresh',

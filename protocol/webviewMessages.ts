@@ -114,6 +114,8 @@ const WebviewToHostSchema = v.variant('type', [
   v.object({ type: v.literal('compare'), a: ExecutionRefSchema, b: ExecutionRefSchema }),
   v.object({ type: v.literal('openLog'), path: NodePathSchema, execution: v.string(), stream: LogStreamSchema }),
   v.object({ type: v.literal('openSource'), path: NodePathSchema }),
+  /** A terminal for the node: `shell` in its running container, `debug` in a fresh one like it. */
+  v.object({ type: v.literal('terminal'), path: NodePathSchema, kind: v.picklist(['shell', 'debug']) }),
 ]);
 export type WebviewToHost = v.InferOutput<typeof WebviewToHostSchema>;
 

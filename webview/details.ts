@@ -104,6 +104,8 @@ export class DetailsView {
           : button('Skip', { icon: 'debug-step-over', secondary: true, title: 'Leave this node out of runs', onClick: () => this.send({ type: 'skip', path, skipped: true }) }),
         active ? button('Kill', { icon: 'debug-stop', secondary: true, onClick: () => this.send({ type: 'kill', path }) }) : null,
         isExec && node.executions.length ? button('Logs', { icon: 'output', secondary: true, onClick: () => this.dispatch({ type: 'tab', tab: 'logs' }) }) : null,
+        isExec && node.state === 'running' ? button('Open Shell', { icon: 'terminal', secondary: true, title: "A terminal inside the node's running container", onClick: () => this.send({ type: 'terminal', path, kind: 'shell' }) }) : null,
+        isExec && node.executions.length ? button('Debug', { icon: 'debug', secondary: true, title: "A terminal in a fresh container with the node's image, env and mounts, its command in /tmp/pipewright-debug.sh", onClick: () => this.send({ type: 'terminal', path, kind: 'debug' }) }) : null,
         button('Definition', { icon: 'go-to-file', secondary: true, title: 'Go to where the node is defined', onClick: () => this.send({ type: 'openSource', path }) }),
       ),
     );

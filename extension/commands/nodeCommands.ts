@@ -3,6 +3,7 @@ import { COMMANDS } from '../../protocol/lsp';
 import type { RunHandle } from '../../runner/runHandle';
 import type { RunManager } from '../runManager';
 import { NodeItem, RunItem } from '../treeViews/items';
+import { openNodeTerminal, storeRootOf } from './nodeTerminals';
 import { reportFailure } from './runCommands';
 
 /** A node command's target: a tree item, or (run id, path) from a code action. */
@@ -51,6 +52,8 @@ export function registerNodeCommands(context: vscode.ExtensionContext, runs: Run
       if (!execution) return void vscode.window.showInformationMessage(`Pipewright: ${p} has not run yet.`);
       await vscode.window.showTextDocument(vscode.Uri.file(run.space.log(execution.id).path), { preview: true });
     }),
+    onNode(COMMANDS.nodeShell, async (run, p) => void (await openNodeTerminal('shell', run, p, storeRootOf(runs.store())))),
+    onNode(COMMANDS.nodeDebug, async (run, p) => void (await openNodeTerminal('debug', run, p, storeRootOf(runs.store())))),
     vscode.commands.registerCommand(COMMANDS.nodeGoTo, async (item: unknown) => {
       if (item === undefined) return lostItem();
       if (!(item instanceof NodeItem)) return;

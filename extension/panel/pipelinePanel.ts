@@ -5,6 +5,7 @@ import { PANEL_VIEW_TYPE, parseWebviewToHost, type HostToWebview, type LogStream
 import { PipelineRun } from '../../runner/pipelineRun';
 import type { RunHandle } from '../../runner/runHandle';
 import type { RunChange, RunManager } from '../runManager';
+import { openNodeTerminal, storeRootOf } from '../commands/nodeTerminals';
 import { LogReader } from './logReader';
 import { makeNonce, panelHtml } from './panelHtml';
 import { affects, delta, details, findExecution, flatten } from './snapshot';
@@ -348,6 +349,9 @@ export class PipelinePanel implements vscode.Disposable {
         await vscode.window.showTextDocument(vscode.Uri.file(log.path), { viewColumn: vscode.ViewColumn.Beside, preview: true });
         return;
       }
+      case 'terminal':
+        await openNodeTerminal(m.kind, this.run, m.path, storeRootOf(this.deps.runs.store()));
+        return;
       case 'openSource': {
         const { file, line } = this.run.tree.get(m.path).spec.source;
         await vscode.window.showTextDocument(vscode.Uri.file(path.resolve(file)), { viewColumn: vscode.ViewColumn.Beside, selection: new vscode.Range(line - 1, 0, line - 1, 0) });

@@ -2,16 +2,46 @@ import * as vscode from 'vscode';
 import { formatCounts } from '../../presentation/format';
 import { PIPELINES_VIEW } from '../../protocol/lsp';
 import type { RunManager } from '../runManager';
+import type { RunEndWatcher } from './runNotifier';
+import { RESULT_SHOWN_MS, resultText, type RunResult } from './runResult';
 
-/** While a pipeline runs: its name and counts in the status bar; a click opens its pipeline panel. */
+/**
+ * While a pipeline runs: its name and counts in the status bar; once none runs, the last ended
+ * run's result for a few minutes. A click opens its pipeline panel.
+ */
 export class RunStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('pipewright.runs', vscode.StatusBarAlignment.Left, 50);
-  private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: vscode.Disposable[];
+  private last: { result: RunResult; until: number } | undefined;
+  private expiry: NodeJS.Timeout | undefined;
 
-  constructor(private readonly runs: RunManager) {
+  constructor(
+    private readonly runs: RunManager,
+    ends?: RunEndWatcher,
+  ) {
     this.item.name = 'Pipewright runs';
     this.item.command = `${PIPELINES_VIEW}.focus`;
-    this.subscription = runs.onDidChange(() => this.update());
+    this.subscriptions = [runs.onDidChange(() => this.update())];
+    if (ends) this.subscriptions.push(ends.onDidEnd((result) => this.showResult(result)));
+  }
+
+  private showResult(result: RunResult): void {
+    this.last = { result, until: Date.now() + RESULT_SHOWN_MS };
+    if (this.expiry) clearTimeout(this.expiry);
+    this.expiry = setTimeout(() => this.update(), RESULT_SHOWN_MS + 50);
+    this.update();
+  }
+
+  /** The last ended run, while it is recent: shown when nothing runs. */
+  private showLast(): boolean {
+    const last = this.last;
+    if (!last || Date.now() > last.until) return false;
+    const { result } = last;
+    this.item.text = resultText(result);
+    this.item.tooltip = `Pipeline ${result.id} (${result.name}) ${result.rootState}: ${formatCounts(result.counts)}. Click to open it.`;
+    this.item.command = { title: 'Open Pipeline Panel', command: 'pipewright.openPanel', arguments: [result.id] };
+    this.item.show();
+    return true;
   }
 
   private update(): void {
@@ -20,7 +50,7 @@ export class RunStatusBar implements vscode.Disposable {
       return c.running + c.queued > 0;
     });
     if (!busy.length) {
-      this.item.hide();
+      if (!this.showLast()) this.item.hide();
       return;
     }
     const [first] = busy;
@@ -33,7 +63,8 @@ export class RunStatusBar implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.subscription.dispose();
+    if (this.expiry) clearTimeout(this.expiry);
+    for (const s of this.subscriptions) s.dispose();
     this.item.dispose();
   }
 }

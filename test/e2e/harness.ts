@@ -11,8 +11,9 @@
 // temp folder removed by dispose(); code-server runs in its own process group, killed with it.
 // Prerequisites (scripts/test-e2e.sh makes them): scripts/ensure-code-server.sh, chromium, and
 // dist/pipewright.vsix (`npm run package`). See docs/e2e.md.
+import { createHash } from 'node:crypto';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -58,6 +59,9 @@ export function baseSettings(storePath: string): Record<string, unknown> {
     // Nothing can be pulled here; scripts/build-base-images.sh makes this one.
     'pipewright.defaultImage': 'pipewright/python:latest',
     'pipewright.storePath': storePath,
+    // A failed run's notification stays (an error with buttons): it would cover what other suites
+    // click. debug.test.ts turns them on.
+    'pipewright.notifications': 'off',
     // Quiet, deterministic workbench.
     'workbench.startupEditor': 'none',
     'workbench.tips.enabled': false,
@@ -827,9 +831,19 @@ export class Workbench {
     const pipelines = path.join(this.storeDir, 'pipelines');
     if (!existsSync(pipelines)) return;
     for (const id of readdirSync(pipelines)) {
-      const { stdout } = await execFileAsync('docker', ['ps', '-aq', '--filter', `label=pipewright.pipeline=${id}`], { timeout: 30_000 });
-      const ids = stdout.split(/\s+/).filter(Boolean);
+      const ids: string[] = [];
+      // Its workers, and the debug containers of Debug Node (pipewright.debug=<id>).
+      for (const label of [`pipewright.pipeline=${id}`, `pipewright.debug=${id}`]) {
+        const { stdout } = await execFileAsync('docker', ['ps', '-aq', '--filter', `label=${label}`], { timeout: 30_000 });
+        ids.push(...stdout.split(/\s+/).filter(Boolean));
+      }
       if (ids.length) await execFileAsync('docker', ['rm', '-f', ...ids], { timeout: 60_000 });
+      // Its network too (the killed extension host could not remove it; the engine's address
+      // pools hold ~30): found by its owner label, the hash of the pipeline's folder (pipelineNetwork.ts).
+      const owner = createHash('sha256').update(realpathSync(path.join(pipelines, id))).digest('hex').slice(0, 16);
+      const nets = await execFileAsync('docker', ['network', 'ls', '-q', '--filter', `label=pipewright.network-owner=${owner}`], { timeout: 30_000 });
+      const netIds = nets.stdout.split(/\s+/).filter(Boolean);
+      if (netIds.length) await execFileAsync('docker', ['network', 'rm', ...netIds], { timeout: 60_000 }).catch(() => undefined);
     }
   }
 }

@@ -68,12 +68,15 @@ export class RunManager implements vscode.Disposable {
     return this.store().list().filter((m) => !this.runs.has(m.id));
   }
 
-  /** Evaluates a definition's pipeline and runs a new instance of it. */
-  async start(file: string, func: string | undefined): Promise<PipelineRun> {
+  /**
+   * Evaluates a definition's pipeline and runs a new instance of it. `args`: the function's
+   * arguments as the command line takes them (`--n=5`), recorded with the instance.
+   */
+  async start(file: string, func: string | undefined, args: readonly string[] = []): Promise<PipelineRun> {
     const python = await pythonInterpreter(vscode.Uri.file(file));
-    const doc = await evaluateDefinition(file, { func, python, limits: evaluationLimits() });
+    const doc = await evaluateDefinition(file, { func, args: [...args], python, limits: evaluationLimits() });
     // The interpreter that evaluated the definition also runs its callbacks (ClearML).
-    const run = PipelineRun.create(doc, { ...(await this.engine()), python });
+    const run = PipelineRun.create(doc, { ...(await this.engine()), python }, { args });
     this.adopt(run);
     this.latest.set(`${path.resolve(file)}#${func ?? doc.name}`, run.id);
     run.setAutorun(true);

@@ -83,6 +83,8 @@ export const COMMANDS = {
   runPipelineWithArguments: 'pipewright.runPipelineWithArguments',
   /** A run row (or run id): a new run of its pipeline function with the arguments it was given. */
   rerunWithSameArguments: 'pipewright.rerunWithSameArguments',
+  /** The keyboard's run in the Pipelines view: its selected pipeline function (or run: rerun). */
+  runSelected: 'pipewright.runSelected',
   /** (uri: string, pipeline: string) */
   showTree: 'pipewright.showTree',
   refresh: 'pipewright.refresh',

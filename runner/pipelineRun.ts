@@ -137,9 +137,9 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
     return path.dirname(this.meta.file);
   }
 
-  /** A new instance of a pipeline, kept in the store. */
-  static create(doc: PipelineDocument, ctx: RunContext): PipelineRun {
-    const meta = ctx.store.create(doc, { defaultImage: ctx.defaultImage, imageMap: ctx.imageMap?.entries.map((e) => `${e.from}=${e.to}`) });
+  /** A new instance of a pipeline, kept in the store; `args`: the function's arguments it was evaluated with (`--n=5`). */
+  static create(doc: PipelineDocument, ctx: RunContext, options: { args?: readonly string[] } = {}): PipelineRun {
+    const meta = ctx.store.create(doc, { defaultImage: ctx.defaultImage, imageMap: ctx.imageMap?.entries.map((e) => `${e.from}=${e.to}`), args: options.args ? [...options.args] : undefined });
     ctx.store.claim(meta.id);
     const run = new PipelineRun(meta, doc, ctx);
     run.emitEvent({ type: 'created', pipeline: meta.id, time: meta.createdAt, name: meta.name, file: meta.file });
@@ -261,6 +261,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> {
       autorun: this.scheduler.autorun,
       rootState: this.tree.root.state,
       counts: { ...this.tree.root.leafCounts },
+      ...(this.meta.args?.length ? { args: [...this.meta.args] } : {}),
     };
   }
 

@@ -22,7 +22,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   const options = runnerOptions(args);
   const doc = await evaluateDefinition(file, { func, args: [...args.passthrough], params: [...params], limits: evaluationLimits(args) });
   const ctx = await createRunContext(options);
-  const run = PipelineRun.create(doc, ctx);
+  const run = PipelineRun.create(doc, ctx, { args: args.passthrough });
   if (args.has('pending')) {
     await run.close();
     io.out(`pipeline ${run.id} created, pending (start it: pipewright start ${run.id})\n`);

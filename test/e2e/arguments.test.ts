@@ -87,6 +87,31 @@ async function goToLine(line: number): Promise<void> {
   await page.locator('.statusbar-item', { hasText: new RegExp(`Ln ${line}, Col`) }).first().waitFor();
 }
 
+/**
+ * Runs a palette command that opens an input of its own (the harness's runCommand waits for the
+ * palette to close, which it does not): waits for the palette's input to turn into another one.
+ */
+async function runCommandAsking(title: string): Promise<void> {
+  const page = wb.page;
+  await wb.dismissOverlays();
+  await page.keyboard.press('F1');
+  const input = inputBox();
+  await input.waitFor({ state: 'visible' });
+  const palette = await input.getAttribute('aria-label');
+  await input.fill(`>${title}`);
+  const row = quickInput().locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exactText(title) }) });
+  await row.first().waitFor();
+  await row.first().click();
+  await waitUntil(`"${title}" asking`, () => input.getAttribute('aria-label'), (label) => label !== palette);
+}
+
+/** The names of the open QuickPick's items (not their details). */
+async function pickNames(): Promise<string[]> {
+  const rows = quickInput().locator('.monaco-list-row');
+  await rows.first().waitFor();
+  return rows.evaluateAll((els) => els.map((el) => (el.querySelector('.label-name')?.textContent ?? '').trim()));
+}
+
 const quickInput = () => wb.page.locator('.quick-input-widget');
 const inputBox = () => wb.page.locator('.quick-input-widget .quick-input-box input');
 
@@ -140,7 +165,7 @@ test('the palette runs the function under the cursor, asking for its required in
     await wb.openFile(FILE);
     await wb.codeLens('▶ Run pipeline').first().waitFor({ timeout: TIMEOUTS.activation });
     await goToLine(COMPUTE_LINE);
-    await wb.runCommand('Pipewright: Run Pipeline');
+    await runCommandAsking('Pipewright: Run Pipeline');
     const state = await waitUntil('the input box for n', inputState, (s) => s.title === 'Run compute: argument 1 of 1');
     assert.equal(state.value, '', 'n has no default and was never given: empty');
     assert.match(await quickInput().innerText(), /n \(int, required\)/);
@@ -172,7 +197,7 @@ test('the next run is prefilled with the value used last; a run row reruns with 
   await wb.step('prefilled', async () => {
     await wb.openFile(FILE);
     await goToLine(COMPUTE_LINE);
-    await wb.runCommand('Pipewright: Run Pipeline');
+    await runCommandAsking('Pipewright: Run Pipeline');
     await answer('Run compute: argument 1 of 1', '7', '8');
     const run = await waitForRun('compute', ['--n=8']);
     await waitForLog(run.id, '/square', 'square of 8 is 64');
@@ -192,11 +217,9 @@ test('with the cursor in a function without parameters it runs at once; outside 
     await waitForLog(run.id, '/only', 'plain ran');
 
     await goToLine(1);
-    await wb.runCommand('Pipewright: Run Pipeline');
-    const rows = quickInput().locator('.monaco-list-row .label-name');
-    await rows.first().waitFor();
+    await runCommandAsking('Pipewright: Run Pipeline');
     // The co.main default first, then in file order.
-    assert.deepEqual((await rows.allTextContents()).map((t) => t.trim()), ['plain', 'greet', 'compute']);
+    assert.deepEqual(await pickNames(), ['plain', 'greet', 'compute']);
     await wb.screenshot('which-pipeline');
     await wb.page.keyboard.press('Escape');
     await sleep(1000);
@@ -215,6 +238,24 @@ test('the keyboard: a function selected in the Pipelines view runs with ctrl+ent
     await answer('Run greet: argument 2 of 2', '2', '2');
     const run = await waitForRun('greet', ['--name=Ada', '--times=2']);
     await waitForLog(run.id, '/hello', 'hello Ada x2');
+    // The function's row shows its latest run with the arguments.
+    await wb.waitForDescription('greet', (d) => d.includes(`${run.id} · `) && d.includes('name=Ada, times=2'), { under: [FILE], timeout: TIMEOUTS.run });
     await wb.screenshot('keyboard-run');
+  });
+});
+
+test("a function row's context menu: Run Pipeline, and Run Pipeline with Arguments… taking a command line", async () => {
+  await wb.step('context-menu', async () => {
+    const row = await wb.treeItem('greet', { under: [FILE] });
+    await row.click({ button: 'right' });
+    const entries = await wb.contextMenuEntries();
+    await wb.page.keyboard.press('Escape');
+    for (const entry of ['Run Pipeline', 'Run Pipeline with Arguments…']) assert.ok(entries.includes(entry), `"${entry}" in ${JSON.stringify(entries)}`);
+
+    await wb.treeItemContextMenu('greet', 'Run Pipeline with Arguments…', { under: [FILE] });
+    // Prefilled with the values last given, as a command line.
+    await answer('Run greet with arguments', '--name=Ada --times=2', `--name='Grace Hopper' --times=3`);
+    const run = await waitForRun('greet', ['--name=Grace Hopper', '--times=3']);
+    await waitForLog(run.id, '/hello', 'hello Grace Hopper x3');
   });
 });

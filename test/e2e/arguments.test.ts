@@ -71,8 +71,20 @@ async function waitForRun(name: string, args: string[], count = 1): Promise<Pipe
 /** A node's log, through the CLI, once it holds `text`. */
 async function waitForLog(id: string, nodePath: string, text: string): Promise<string> {
   const cli = path.join(REPO, 'dist', 'cli.js');
-  const read = () => execFileSync(process.execPath, [cli, 'logs', id, nodePath, '--store', wb.storeDir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return waitUntil(`the log of ${id} ${nodePath} saying "${text}"`, read, (log) => log.includes(text), TIMEOUTS.run, 500);
+  const run = (...args: string[]) => execFileSync(process.execPath, [cli, ...args, '--store', wb.storeDir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    return await waitUntil(`the log of ${id} ${nodePath} saying "${text}"`, () => run('logs', id, nodePath), (log) => log.includes(text), TIMEOUTS.run, 500);
+  } catch (err) {
+    // Say what became of the node (an engine failure reads differently from a wrong argument).
+    const shown = (() => {
+      try {
+        return run('show', id, '--json');
+      } catch (e) {
+        return String(e);
+      }
+    })();
+    throw new Error(`${(err as Error).message}\npipewright show ${id}: ${shown.slice(0, 4000)}`, { cause: err });
+  }
 }
 
 /** Moves the cursor of the active editor to a line (Go to Line, Ctrl+G). */
@@ -128,7 +140,9 @@ async function answer(title: string, prefill: string, value: string): Promise<vo
   assert.equal(state.value, prefill, `"${title}" is prefilled`);
   await inputBox().fill(value);
   await wb.page.keyboard.press('Enter');
-  await waitUntil(`"${title}" accepted`, inputState, (s) => s.title !== title, TIMEOUTS.ui).catch(() => undefined);
+  // Accepted: the box closes, or the next one (another title) takes its place.
+  const shownTitle = async () => ((await inputBox().isVisible()) ? ((await quickInput().locator('.quick-input-title').textContent()) ?? '').trim() : '');
+  await waitUntil(`"${title}" accepted`, shownTitle, (t) => t !== title);
 }
 
 /** The run row's tooltip (hovering it). */
@@ -190,6 +204,8 @@ test('the palette runs the function under the cursor, asking for its required in
     await f.locator('.header vscode-button', { hasText: exactText('Rerun') }).click();
     const again = await waitForRun('compute', ['--n=7'], 2);
     await waitForLog(again.id, '/square', 'square of 7 is 49');
+    // Back to the definition: keys typed while the panel's webview has the focus stay in it.
+    await wb.page.locator('.tabs-container .tab', { hasText: FILE }).first().click();
   });
 });
 

@@ -24,10 +24,10 @@ export async function connectService(storeRoot: string): Promise<ServiceClient> 
   return (await ServiceClient.connect(storeRoot, cliLauncher(storeRoot)))!;
 }
 
-/** A new pipeline instance of `doc`, run by the service (or here), not started yet unless `autorun`. */
-export async function startRun(doc: PipelineDocument, options: RunContextOptions, autorun: boolean): Promise<RunHandle> {
+/** A new pipeline instance of `doc` (evaluated with `args`), run by the service (or here), not started yet unless `autorun`. */
+export async function startRun(doc: PipelineDocument, options: RunContextOptions, autorun: boolean, args: readonly string[] = []): Promise<RunHandle> {
   if (!serviceEnabled()) {
-    const run = PipelineRun.create(doc, await createRunContext(options));
+    const run = PipelineRun.create(doc, await createRunContext(options), { args });
     if (autorun) run.setAutorun(true);
     return run;
   }
@@ -36,7 +36,7 @@ export async function startRun(doc: PipelineDocument, options: RunContextOptions
   // Checked here, before anything is stored: a bad entry is the user's to fix.
   const imageMap = imageMapFromSources({ env: process.env.PIPEWRIGHT_IMAGE_MAP, setting: options.imageMapSetting, flags: options.imageMapFlags });
   const defaultImage = options.defaultImage || process.env.PIPEWRIGHT_DEFAULT_IMAGE || USER_DEFAULT_IMAGE;
-  const meta = PipelineRun.prepare(doc, store, { defaultImage, imageMap: imageMap.entries.map((e) => `${e.from}=${e.to}`) });
+  const meta = PipelineRun.prepare(doc, store, { defaultImage, imageMap: imageMap.entries.map((e) => `${e.from}=${e.to}`), args: [...args] });
   try {
     return await serviceRun(store, meta.id, options, autorun);
   } catch (err) {

@@ -1,5 +1,5 @@
 import * as os from 'node:os';
-import type { PipelineEntry } from '../protocol/lsp';
+import type { PipelineEntry, PipelineParameter } from '../protocol/lsp';
 import type { DefinitionError, PipelineDocument } from '../protocol/pipeline';
 import { definitionErrorFrom, SDK_DEFINITION_ERROR_EXIT } from './definitionErrorFrom';
 import { sdkDirectory } from './sdkLocation';
@@ -27,6 +27,8 @@ export interface EvaluatedEntry {
   error?: DefinitionError;
   /** Parameters without defaults: the function was not called (not an error of the text). */
   needs?: string[];
+  /** A function's parameters. */
+  parameters?: PipelineParameter[];
 }
 
 /** A symbol of `python3 -m pipewright.outline`. */

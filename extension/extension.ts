@@ -46,7 +46,7 @@ export function activate(context: vscode.ExtensionContext): void {
       if (e.affectsConfiguration('pipewright')) runs?.resetEngine();
     }),
   );
-  registerRunCommands(context, { runs, tree, treeView: treeView as vscode.TreeView<unknown>, output });
+  registerRunCommands(context, { runs, tree, treeView: treeView as vscode.TreeView<unknown>, output, treeSource: (uri) => client.tree(uri) });
   registerNodeCommands(context, runs);
   registerPipelineCommands(context, runs);
   registerPipelinePanel(context, runs, treeView as vscode.TreeView<unknown>, tree);

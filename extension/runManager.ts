@@ -166,10 +166,13 @@ export class RunManager implements vscode.Disposable {
     return this.store().list().filter((m) => !this.runs.has(m.id));
   }
 
-  /** Evaluates a definition's pipeline and has the runner service run a new instance of it. */
-  async start(file: string, func: string | undefined): Promise<RunHandle> {
+  /**
+   * Evaluates a definition's pipeline and has the runner service run a new instance of it.
+   * `args`: the function's arguments as the command line takes them (`--n=5`), recorded with it.
+   */
+  async start(file: string, func: string | undefined, args: readonly string[] = []): Promise<RunHandle> {
     const python = await pythonInterpreter(vscode.Uri.file(file));
-    const doc = await evaluateDefinition(file, { func, python, limits: evaluationLimits() });
+    const doc = await evaluateDefinition(file, { func, args: [...args], python, limits: evaluationLimits() });
     const options = runContextOptions();
     const store = this.store();
     // Checked before anything is stored: a bad entry is the user's to fix, named with its setting.
@@ -177,6 +180,7 @@ export class RunManager implements vscode.Disposable {
     const meta = PipelineRun.prepare(doc, store, {
       defaultImage: options.defaultImage || process.env.PIPEWRIGHT_DEFAULT_IMAGE || USER_DEFAULT_IMAGE,
       imageMap: imageMap.entries.map((e) => `${e.from}=${e.to}`),
+      args: [...args],
     });
     let run: RunHandle;
     try {

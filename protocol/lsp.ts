@@ -9,6 +9,21 @@ export interface TreeParams {
   textDocument: { uri: string };
 }
 
+/** A parameter of a pipeline function, as the SDK describes it (`pipewright.parameters`). */
+export interface PipelineParameter {
+  name: string;
+  /** How the command line reads it: from the annotation, else the default, else str. */
+  kind: 'int' | 'float' | 'bool' | 'str' | 'list' | 'custom';
+  /** No default: the function cannot be called without it. */
+  required: boolean;
+  /** The default as command-line text; absent when there is none, it is None, or it has no text form. */
+  default?: string;
+  /** list: the items' kind, when annotated (`List[int]`). */
+  element?: 'int' | 'float' | 'bool' | 'str';
+  /** custom: the class whose from_str() reads the text. */
+  type?: string;
+}
+
 export interface PipelineEntry {
   /** The function's name, or the file's stem for a module-level tree. */
   name: string;
@@ -20,6 +35,10 @@ export interface PipelineEntry {
   document?: PipelineDocument;
   /** Why it has no document: a definition error, or arguments it needs and has no default for. */
   error?: DefinitionError;
+  /** A function's parameters (*args and **kwargs left out); absent for a module-level tree or untrusted. */
+  parameters?: PipelineParameter[];
+  /** Last line (1-based) of the function's body: which pipeline the cursor is in. */
+  endLine?: number;
 }
 
 export interface TreeResult {
@@ -60,6 +79,12 @@ export interface ServerSettings {
 export const COMMANDS = {
   /** (uri: string, pipeline: string) */
   runPipeline: 'pipewright.runPipeline',
+  /** (uri: string, pipeline: string), or a pipeline row: asks for every argument, whatever was remembered. */
+  runPipelineWithArguments: 'pipewright.runPipelineWithArguments',
+  /** A run row (or run id): a new run of its pipeline function with the arguments it was given. */
+  rerunWithSameArguments: 'pipewright.rerunWithSameArguments',
+  /** The keyboard's run in the Pipelines view: its selected pipeline function (or run: rerun). */
+  runSelected: 'pipewright.runSelected',
   /** (uri: string, pipeline: string) */
   showTree: 'pipewright.showTree',
   refresh: 'pipewright.refresh',

@@ -68,6 +68,8 @@ export interface PipelineSummary {
   autorun: boolean;
   rootState: NodeState;
   counts: StateCounts;
+  /** The pipeline function's arguments (`--n=5`), when it was given any. */
+  args?: string[];
 }
 
 /** Changes a user can make to a node's command or params before a reset. */

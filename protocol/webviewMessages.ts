@@ -111,6 +111,8 @@ const WebviewToHostSchema = v.variant('type', [
   v.object({ type: v.literal('modify'), path: NodePathSchema, changes: NodeModificationSchema, thenReset: v.boolean() }),
   v.object({ type: v.literal('sleep') }),
   v.object({ type: v.literal('wake') }),
+  /** A new run of the pipeline function with this run's arguments ("Rerun with Same Arguments"). */
+  v.object({ type: v.literal('rerun') }),
   v.object({ type: v.literal('compare'), a: ExecutionRefSchema, b: ExecutionRefSchema }),
   v.object({ type: v.literal('openLog'), path: NodePathSchema, execution: v.string(), stream: LogStreamSchema }),
   v.object({ type: v.literal('openSource'), path: NodePathSchema }),
@@ -145,6 +147,7 @@ const SummarySchema = v.object({
   autorun: v.boolean(),
   rootState: NodeStateSchema,
   counts: StateCountsSchema,
+  args: v.optional(v.array(v.string())),
 });
 
 const BriefSchema = v.object({ id: v.string(), startedAt: FiniteSchema, endedAt: v.optional(FiniteSchema), metrics: v.optional(AnyObjectSchema) });

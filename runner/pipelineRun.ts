@@ -140,9 +140,9 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
     return path.dirname(this.meta.file);
   }
 
-  /** A new instance of a pipeline, kept in the store. */
-  static create(doc: PipelineDocument, ctx: RunContext): PipelineRun {
-    const meta = ctx.store.create(doc, { defaultImage: ctx.defaultImage, imageMap: ctx.imageMap?.entries.map((e) => `${e.from}=${e.to}`) });
+  /** A new instance of a pipeline, kept in the store; `args`: the function's arguments it was evaluated with (`--n=5`). */
+  static create(doc: PipelineDocument, ctx: RunContext, options: { args?: readonly string[] } = {}): PipelineRun {
+    const meta = ctx.store.create(doc, { defaultImage: ctx.defaultImage, imageMap: ctx.imageMap?.entries.map((e) => `${e.from}=${e.to}`), args: options.args ? [...options.args] : undefined });
     ctx.store.claim(meta.id);
     const run = new PipelineRun(meta, doc, ctx);
     run.emitEvent({ type: 'created', pipeline: meta.id, time: meta.createdAt, name: meta.name, file: meta.file });
@@ -154,7 +154,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
    * A new instance kept in the store, run by nobody yet: whoever `open`s it runs it (the runner
    * service). Its log begins with `created`, as `create`'s does.
    */
-  static prepare(doc: PipelineDocument, store: PipelineStore, options: { defaultImage?: string; imageMap?: string[] }): PipelineMeta {
+  static prepare(doc: PipelineDocument, store: PipelineStore, options: { defaultImage?: string; imageMap?: string[]; args?: string[] }): PipelineMeta {
     const meta = store.create(doc, options);
     const log = store.openEventLog(meta.id);
     try {

@@ -58,5 +58,6 @@ export function summarize(run: Pick<RunHandle, 'id' | 'meta' | 'status' | 'autor
     autorun: run.autorun,
     rootState: run.tree.root.state,
     counts: { ...run.tree.root.leafCounts },
+    ...(run.meta.args?.length ? { args: [...run.meta.args] } : {}),
   };
 }

@@ -1,4 +1,5 @@
 // The top bar: instance name and state, P/Q/R/D/E/K, the run toggle, reset and sleep/wake.
+import { describeArguments } from '../presentation/arguments';
 import { NODE_STATES } from '../protocol/runner';
 import type { WebviewToHost } from '../protocol/webviewMessages';
 import { button, clear, h, icon, stateClass } from './dom';
@@ -17,7 +18,7 @@ export class Header {
 
   render(s: ViewState): void {
     const run = s.run;
-    const key = run ? `${s.live}|${run.status}|${run.autorun}|${run.rootState}|${run.name}|${run.id}` : '';
+    const key = run ? `${s.live}|${run.status}|${run.autorun}|${run.rootState}|${run.name}|${run.id}|${(run.args ?? []).join('\0')}` : '';
     if (run && key === this.key && this.countEls) {
       this.countEls.replaceWith((this.countEls = this.counts(s)));
       return;
@@ -36,6 +37,7 @@ export class Header {
       { class: 'title-block' },
       h('span', { class: `state-icon ${stateClass(run.rootState)}`, title: run.rootState }, icon(STATE_ICON[run.rootState], run.rootState === 'running' ? 'codicon-modifier-spin' : '')),
       h('span', { class: 'title', title: run.file }, run.name),
+      run.args?.length ? h('span', { class: 'args', title: `Arguments: ${run.args.join(' ')}` }, `(${describeArguments(run.args)})`) : null,
       h('span', { class: 'subtle' }, run.id),
       h('span', { class: `pill ${stateClass(run.rootState)}` }, sleeping ? 'sleeping' : run.rootState),
       s.live ? null : h('span', { class: 'pill stored', title: 'Shown from the store. Any control opens it in this window.' }, 'stored'),
@@ -57,9 +59,16 @@ export class Header {
       sleeping
         ? button('Wake', { icon: 'debug-continue', secondary: true, title: 'Wake the pipeline to continue', onClick: () => this.send({ type: 'wake' }) })
         : button('Sleep', { icon: 'debug-pause', secondary: true, title: 'Stop its containers and keep its state', onClick: () => this.send({ type: 'sleep' }) }),
+      button('Rerun', {
+        icon: 'debug-rerun',
+        secondary: true,
+        title: `Rerun with Same Arguments: a new run of ${run.name}${run.args?.length ? `(${describeArguments(run.args)})` : ''}`,
+        onClick: () => this.send({ type: 'rerun' }),
+      }),
     );
     actions.children[1]?.setAttribute('data-focus', 'reset');
     actions.children[2]?.setAttribute('data-focus', 'sleep');
+    actions.children[3]?.setAttribute('data-focus', 'rerun');
     this.el.append(title, counts, actions);
     if (focusKey) (this.el.querySelector(`[data-focus="${focusKey}"]`) as HTMLElement | null)?.focus();
   }

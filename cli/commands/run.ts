@@ -21,7 +21,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   const options = runnerOptions(args);
   const doc = await evaluateDefinition(file, { func, args: [...args.passthrough], params: [...params], limits: evaluationLimits(args) });
   const pending = args.has('pending');
-  const run = await startRun(doc, options, !pending);
+  const run = await startRun(doc, options, !pending, args.passthrough);
   if (pending) {
     await run.close();
     io.out(`pipeline ${run.id} created, pending (start it: pipewright start ${run.id})\n`);

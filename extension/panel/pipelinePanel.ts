@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { COMMANDS } from '../../protocol/lsp';
 import type { ExecutionRecord, RunnerEvent } from '../../protocol/runner';
 import { PANEL_VIEW_TYPE, parseWebviewToHost, type HostToWebview, type LogStream, type PanelState, type WebviewToHost } from '../../protocol/webviewMessages';
 import { PipelineRun } from '../../runner/pipelineRun';
@@ -381,6 +382,9 @@ export class PipelinePanel implements vscode.Disposable {
         return;
       case 'wake':
         (await this.liveRun()).wake();
+        return;
+      case 'rerun':
+        await vscode.commands.executeCommand(COMMANDS.rerunWithSameArguments, this.runId);
         return;
     }
   }

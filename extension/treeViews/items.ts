@@ -6,6 +6,7 @@ import type { RunHandle } from '../../runner/runHandle';
 import type { RunNode } from '../../runner/model/runTree';
 import { formatCounts } from '../../presentation/format';
 import { nodeDescription, stateIcon } from './nodePresentation';
+import { callText, signatureText } from '../arguments/argumentText';
 
 /** A definition file in the workspace. */
 export class DefinitionItem extends vscode.TreeItem {
@@ -36,7 +37,11 @@ export class PipelineItem extends vscode.TreeItem {
   /** The language server re-evaluated the definition. */
   setEntry(entry: PipelineEntry): void {
     this.entry = entry;
-    this.description = [entry.default ? 'default' : '', entry.error ? `⚠ ${entry.error.message}` : ''].filter(Boolean).join(' · ');
+    const params = entry.parameters ?? [];
+    // A function needing arguments is not an error: "Run" asks for them.
+    const needsArguments = !entry.document && params.some((p) => p.required) && /needs --/.test(entry.error?.message ?? '');
+    this.description = [params.length ? `(${signatureText(params)})` : '', entry.default ? 'default' : '', entry.error && !needsArguments ? `⚠ ${entry.error.message}` : ''].filter(Boolean).join(' · ');
+    this.tooltip = `${entry.name}(${signatureText(params)})${params.length ? '\nRun asks for its arguments (Ctrl+Enter here runs it).' : ''}`;
     this.command = { title: 'Go to Definition', command: 'vscode.open', arguments: [this.parent.uri, { selection: new vscode.Range(entry.line - 1, 0, entry.line - 1, 0) }] };
   }
 }
@@ -73,7 +78,8 @@ export class RunItem extends vscode.TreeItem {
     const name = run ? run.meta.name : this.meta?.name;
     this.description = [state, status === 'sleeping' ? 'sleeping' : run ? '' : 'stored', counts ? formatCounts(counts) : '', name].filter(Boolean).join(' · ');
     this.iconPath = state ? stateIcon(state, false) : new vscode.ThemeIcon('circle-outline');
-    this.tooltip = `${this.runId}: ${name} from ${run ? run.meta.file : this.meta?.file}`;
+    const args = run ? run.meta.args : this.meta?.args;
+    this.tooltip = `${this.runId}: ${callText(name ?? '', args)} from ${run ? run.meta.file : this.meta?.file}${args?.length ? `\nArguments: ${args.join(' ')}` : ''}`;
     const autorun = run?.autorun ? 'on' : 'off';
     this.contextValue = `run;live=${run ? 'yes' : 'no'};status=${status};autorun=${autorun};steps=${run?.hasSteps ? 'yes' : 'no'}`;
   }

@@ -6,6 +6,7 @@ import type { RunNode } from '../../runner/model/runTree';
 import type { RunHandle } from '../../runner/runHandle';
 import type { RunChange, RunManager } from '../runManager';
 import type { DefinitionIndex } from './definitionIndex';
+import { describeArguments } from '../../presentation/arguments';
 import { childrenByPath } from '../../presentation/tree';
 import { nodeTooltip } from './nodePresentation';
 import { Throttle } from './throttle';
@@ -164,7 +165,8 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
   private withRunState(item: PipelineItem): PipelineItem {
     const run = this.runs.latestFor(item.parent.uri.fsPath, item.entry.name);
     if (run) {
-      item.description = `${run.id} · ${run.tree.root.state}${item.entry.default ? ' · default' : ''}`;
+      const args = run.meta.args?.length ? ` · ${describeArguments(run.meta.args)}` : '';
+      item.description = `${run.id} · ${run.tree.root.state}${args}${item.entry.default ? ' · default' : ''}`;
       item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded;
     }
     return item;

@@ -131,6 +131,7 @@ export async function computeSnapshot(
   let stale = 0;
   for (const entry of evaluation.entries) {
     const shown: PipelineEntry = { name: entry.name, line: entry.line, default: entry.default };
+    if (entry.parameters) shown.parameters = entry.parameters;
     if (entry.document) {
       shown.document = entry.document;
       good.documents.set(entry.name, entry.document);

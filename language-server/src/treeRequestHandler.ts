@@ -1,5 +1,5 @@
 import type { CancellationToken } from 'vscode-languageserver/node';
-import type { TreeParams, TreeResult } from '../../protocol/lsp';
+import type { PipelineEntry, TreeParams, TreeResult } from '../../protocol/lsp';
 import { snapshotOfFile, type DocumentStore, type Snapshot } from './documentModel';
 import type { Evaluator } from '../../evaluator/evaluator';
 import type { EffectiveSettings } from './settings';
@@ -25,9 +25,15 @@ export function resultOf(snapshot: Snapshot): TreeResult {
     uri: snapshot.uri,
     isDefinition: snapshot.isDefinition,
     trusted: snapshot.trusted,
-    pipelines: snapshot.pipelines,
+    pipelines: snapshot.pipelines.map((entry) => withEndLine(entry, snapshot)),
     version: snapshot.version,
   };
   if (snapshot.notice) result.notice = snapshot.notice;
   return result;
+}
+
+/** A function's entry with the last line of its body (from the snapshot's text), for "the pipeline under the cursor". */
+function withEndLine(entry: PipelineEntry, snapshot: Snapshot): PipelineEntry {
+  if (!snapshot.trusted || !snapshot.source.isFunctionLine(entry.line, entry.name)) return entry;
+  return { ...entry, endLine: snapshot.source.functionEnd(entry.line) };
 }

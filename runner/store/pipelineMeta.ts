@@ -14,6 +14,8 @@ export interface PipelineMeta {
   defaultImage?: string;
   /** The image map in effect when the instance was created (`FROM=TO`); each execution records what it replaced. */
   imageMap?: string[];
+  /** The pipeline function's arguments the instance was made with, as the command line takes them (`--n=5`). */
+  args?: string[];
   /** As of the last time a runner let go of it. */
   rootState?: NodeState;
   counts?: StateCounts;
@@ -38,6 +40,7 @@ function metaProblem(value: unknown, id: string): string | null {
   if (!STATUSES.includes(meta.status as PipelineStatus)) return `"status" is ${JSON.stringify(meta.status)}, not one of ${STATUSES.join(', ')}`;
   if (meta.defaultImage !== undefined && typeof meta.defaultImage !== 'string') return '"defaultImage" is not a string';
   if (meta.imageMap !== undefined && !(Array.isArray(meta.imageMap) && meta.imageMap.every((e) => typeof e === 'string'))) return '"imageMap" is not a list of strings';
+  if (meta.args !== undefined && !(Array.isArray(meta.args) && meta.args.every((e) => typeof e === 'string'))) return '"args" is not a list of strings';
   if (meta.rootState !== undefined && !NODE_STATES.includes(meta.rootState as NodeState)) return `"rootState" is ${JSON.stringify(meta.rootState)}, not a node state`;
   if (meta.counts !== undefined && (typeof meta.counts !== 'object' || meta.counts === null)) return '"counts" is not an object';
   return null;

@@ -77,7 +77,7 @@ export class PipelineStore {
   }
 
   /** Creates a new instance of a pipeline and returns its id. */
-  create(doc: PipelineDocument, options: { defaultImage?: string; imageMap?: string[] } = {}): PipelineMeta {
+  create(doc: PipelineDocument, options: { defaultImage?: string; imageMap?: string[]; args?: string[] } = {}): PipelineMeta {
     const id = newPipelineName((name) => existsSync(path.join(this.root, name)));
     const dir = this.dir(id);
     makePrivateDir(dir);
@@ -98,7 +98,7 @@ export class PipelineStore {
       writeAll(fd, `${buffer}]}\n`);
     });
     const now = Date.now();
-    const meta: PipelineMeta = { id, name: doc.name, file: doc.file, createdAt: now, lastUsedAt: now, status: 'active', ...(options.defaultImage ? { defaultImage: options.defaultImage } : {}), ...(options.imageMap?.length ? { imageMap: options.imageMap } : {}) };
+    const meta: PipelineMeta = { id, name: doc.name, file: doc.file, createdAt: now, lastUsedAt: now, status: 'active', ...(options.defaultImage ? { defaultImage: options.defaultImage } : {}), ...(options.imageMap?.length ? { imageMap: options.imageMap } : {}), ...(options.args?.length ? { args: options.args } : {}) };
     this.writeMeta(meta);
     return meta;
   }

@@ -4,6 +4,8 @@
     {"name", "line", "default", "document": {pipeline JSON}}
     {"name", "line", "default", "error": {"file", "line", "column", "message", "kind"}}
 
+A function's line also has "parameters" (pipewright.parameters.describe): what the editor asks for.
+
 A pipeline function with required parameters is not called: its line has an error
 "f() needs --n (no default value)" and "needs": ["n"].
 Anything the user's code prints goes to stderr: stdout carries only these lines."""
@@ -12,7 +14,7 @@ import json
 import os
 import sys
 
-from . import context, export, loader, report
+from . import context, export, loader, parameters, report
 from .errors import DefinitionError
 from .node import Node
 
@@ -68,6 +70,7 @@ def evaluate(definition, entry):
     result = dict(entry)
     func = definition.globals.get(name)
     if inspect.isfunction(func):
+        result["parameters"] = parameters.describe(func)
         needs = _required(func)
         if needs:
             code = func.__code__

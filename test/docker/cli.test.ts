@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import type { RunnerEvent } from '../../protocol/runner';
 import { createRunContext } from '../../runner/runContext';
+import { PipelineStore } from '../../runner/store/pipelineStore';
 import { cli, cliJs, ensureBuilt, repo } from '../helpers/cli';
 import { leftoverContainers, TEST_IMAGE } from '../helpers/runnerHarness';
 
@@ -211,4 +212,16 @@ test('with no process running it, sleep and wake open the pipeline from the stor
   const shown = await showJson(id);
   assert.equal(shown.pipeline.status, 'sleeping');
   assert.equal(shown.nodes.find((n) => n.path === '/slow')!.state, 'done', 'sleep keeps the state');
+});
+
+test("run keeps the pipeline function's arguments with the instance (meta.json args), as the editor shows them", async () => {
+  const square = define('square.py', 'import conducto as co\n\ndef square(n: int, label="sq") -> co.Serial:\n    root = co.Serial()\n    root["it"] = co.Exec(f"echo {label} {n * n}")\n    return root\n');
+  const made = await cli(['run', square, 'square', '--n=4', '--label=four', '--pending'], env);
+  assert.equal(made.code, 0, made.stderr);
+  const id = /pipeline (\S+) created, pending/.exec(made.stdout)?.[1];
+  assert.ok(id, made.stdout);
+  assert.deepEqual(new PipelineStore(store).meta(id).args, ['--n=4', '--label=four']);
+  const start = await cli(['start', id], env);
+  assert.equal(start.code, 0, start.stderr);
+  assert.equal((await cli(['logs', id, '/it'], env)).stdout, 'four 16\n');
 });

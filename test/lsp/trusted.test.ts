@@ -44,7 +44,7 @@ describe('language server, trusted workspace: the examples', () => {
     assert.equal(tree.trusted, true);
     assert.equal(tree.version, 1);
     assert.equal(tree.notice, undefined);
-    assert.deepEqual(tree.pipelines.map((p) => [p.name, p.line, p.default]), [['run', 5, true]]);
+    assert.deepEqual(tree.pipelines.map((p) => [p.name, p.line, p.default, p.parameters, p.endLine]), [['run', 5, true, [], 18]]);
     const cli = sdk([file, '--json']);
     assert.equal(cli.status, 0, cli.stderr);
     assert.deepEqual(tree.pipelines[0]!.document, JSON.parse(cli.stdout));
@@ -61,6 +61,9 @@ describe('language server, trusted workspace: the examples', () => {
     const [entry] = tree.pipelines;
     assert.deepEqual([entry!.name, entry!.line, entry!.default, entry!.document], ['compute_pi', 19, true, undefined]);
     assert.match(entry!.error!.message, /needs --n/);
+    // What the editor asks for when it runs it, and where the function ends (the cursor's pipeline).
+    assert.deepEqual(entry!.parameters, [{ name: 'n', kind: 'int', required: true }]);
+    assert.equal(entry!.endLine, 23);
     const lenses = await client.codeLenses(uri);
     assert.deepEqual(lenses.map((l) => [l.range.start.line, l.command?.title]), [[18, '▶ Run pipeline'], [18, 'Show tree']]);
     assert.deepEqual(symbolOutline(await client.symbols(uri)), ['compute_pi@19']);

@@ -56,6 +56,39 @@ class All(unittest.TestCase):
                          (19, example("leibniz.py")))
         self.assertIn("needs --n", entry["error"]["message"])
 
+    def test_functions_describe_their_parameters(self):
+        source = textwrap.dedent("""\
+            import typing
+            import conducto as co
+
+            class Point:
+                @classmethod
+                def from_str(cls, text):
+                    return cls()
+
+            def greet(name, times: int = 2, ratio=0.5, loud: bool = False,
+                      tags: typing.List[int] = (1, 2), where: Point = None, *rest, **extra) -> co.Serial:
+                return co.Serial()
+
+            def plain() -> co.Serial:
+                return co.Serial()
+            """)
+        result = run_sdk(["pipeline.py", "--all", "--source-stdin"], stdin=source)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        greet, plain = lines(result.stdout)
+        self.assertEqual(greet["parameters"], [
+            {"name": "name", "kind": "str", "required": True},
+            {"name": "times", "kind": "int", "required": False, "default": "2"},
+            {"name": "ratio", "kind": "float", "required": False, "default": "0.5"},
+            {"name": "loud", "kind": "bool", "required": False, "default": "false"},
+            {"name": "tags", "kind": "list", "required": False, "element": "int",
+             "default": "[1, 2]"},
+            {"name": "where", "kind": "custom", "required": False, "type": "Point"},
+        ])
+        self.assertEqual(greet["needs"], ["name"])
+        self.assertEqual(plain["parameters"], [])
+        self.assertIn("document", plain)
+
     def test_one_failing_pipeline_does_not_hide_the_others(self):
         with h.TempDir() as d:
             path = d.write("two.py", """\

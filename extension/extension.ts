@@ -8,6 +8,7 @@ import { RunManager } from './runManager';
 import { ImageProgress, RunStatusBar } from './statusBar/runStatusBar';
 import { DefinitionIndex } from './treeViews/definitionIndex';
 import { PipelinesTreeProvider } from './treeViews/pipelinesTree';
+import { createRunsScope, registerRunsScopeCommands } from './treeViews/registerRunsScope';
 import { registerPipelinePanel } from './panel/registerPipelinePanel';
 
 let runs: RunManager | undefined;
@@ -18,7 +19,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const definitions = new DefinitionIndex();
   // The client tells the tree of changed definitions; the tree asks the client for them.
   const client: PipewrightLanguageClient = new PipewrightLanguageClient(context, (uri) => tree.definitionChanged(uri));
-  const tree = new PipelinesTreeProvider(runs, definitions, (uri) => client.tree(uri));
+  const tree = new PipelinesTreeProvider(runs, definitions, (uri) => client.tree(uri), createRunsScope(context));
   const treeView = vscode.window.createTreeView(PIPELINES_VIEW, { treeDataProvider: tree, showCollapseAll: true });
   context.subscriptions.push(
     output,
@@ -37,6 +38,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
   );
   registerRunCommands(context, { runs, tree, treeView: treeView as vscode.TreeView<unknown>, output });
+  registerRunsScopeCommands(context, () => tree.scopeChanged());
   registerNodeCommands(context, runs);
   registerPipelineCommands(context, runs);
   registerPipelinePanel(context, runs, treeView as vscode.TreeView<unknown>, tree);

@@ -56,14 +56,15 @@ export class PipelinePanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
 
   /** Opens (or reveals) the panel of a pipeline, optionally selecting a node. */
-  static async show(deps: PanelDeps, runId: string, select?: string): Promise<PipelinePanel> {
+  static async show(deps: PanelDeps, runId: string, select?: string, options: { preserveFocus?: boolean } = {}): Promise<PipelinePanel> {
+    const preserveFocus = options.preserveFocus === true;
     const existing = PipelinePanel.panels.get(runId);
     if (existing) {
-      existing.panel.reveal(undefined, false);
+      existing.panel.reveal(undefined, preserveFocus);
       if (select) existing.selectFromOutside(select);
       return existing;
     }
-    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, runId, { viewColumn: vscode.ViewColumn.Active, preserveFocus: false }, PipelinePanel.options(deps.extensionUri));
+    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, runId, { viewColumn: vscode.ViewColumn.Active, preserveFocus }, PipelinePanel.options(deps.extensionUri));
     return PipelinePanel.attach(deps, panel, runId, select);
   }
 

@@ -10,6 +10,7 @@ import { DefinitionIndex } from './treeViews/definitionIndex';
 import { PipelinesTreeProvider } from './treeViews/pipelinesTree';
 import { createRunsScope, registerRunsScopeCommands } from './treeViews/registerRunsScope';
 import { registerPipelinePanel } from './panel/registerPipelinePanel';
+import { LogDocumentProvider } from './panel/logDocuments';
 
 let runs: RunManager | undefined;
 
@@ -31,6 +32,7 @@ export function activate(context: vscode.ExtensionContext): void {
     treeView.onDidCollapseElement((e) => tree?.setExpanded(e.element, false)),
     treeView.onDidChangeVisibility((e) => e.visible && tree.checkAfterShown()),
     new FailedNodeDiagnostics(runs),
+    new LogDocumentProvider(runs),
     new RunStatusBar(runs),
     new ImageProgress(runs),
     vscode.workspace.onDidChangeConfiguration((e) => {

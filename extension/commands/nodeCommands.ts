@@ -4,6 +4,7 @@ import type { PipelineRun } from '../../runner/pipelineRun';
 import type { RunManager } from '../runManager';
 import { NodeItem, RunItem } from '../treeViews/items';
 import { reportFailure } from './runCommands';
+import { showLogDocument } from '../panel/logDocuments';
 
 /** A node command's target: a tree item, or (run id, path) from a code action. */
 function target(runs: RunManager, itemOrRun: unknown, nodePath?: string): { run: PipelineRun; path: string } | undefined {
@@ -49,7 +50,7 @@ export function registerNodeCommands(context: vscode.ExtensionContext, runs: Run
       const node = run.tree.get(p);
       const execution = node.executions[node.executions.length - 1];
       if (!execution) return void vscode.window.showInformationMessage(`Pipewright: ${p} has not run yet.`);
-      await vscode.window.showTextDocument(vscode.Uri.file(run.space.log(execution.id).path), { preview: true });
+      await showLogDocument(run.id, p, execution.id, 'combined');
     }),
     vscode.commands.registerCommand(COMMANDS.nodeGoTo, async (item: unknown) => {
       if (item === undefined) return lostItem();

@@ -5,6 +5,7 @@ import { PANEL_VIEW_TYPE, parseWebviewToHost, type HostToWebview, type LogStream
 import { PipelineRun } from '../../runner/pipelineRun';
 import type { RunChange, RunManager } from '../runManager';
 import { LogReader } from './logReader';
+import { showLogDocument } from './logDocuments';
 import { makeNonce, panelHtml } from './panelHtml';
 import { affects, delta, details, findExecution, flatten } from './snapshot';
 
@@ -343,11 +344,10 @@ export class PipelinePanel implements vscode.Disposable {
         this.post({ type: 'comparison', a, b, aPath: m.a.path, bPath: m.b.path });
         return;
       }
-      case 'openLog': {
-        const log = this.run.space.log(this.execution(m.path, m.execution).id, m.stream);
-        await vscode.window.showTextDocument(vscode.Uri.file(log.path), { viewColumn: vscode.ViewColumn.Beside, preview: true });
+      case 'openLog':
+        // A tab named by node and execution ("test · e3"), not by the log file's name.
+        await showLogDocument(this.runId, m.path, this.execution(m.path, m.execution).id, m.stream, { viewColumn: vscode.ViewColumn.Beside });
         return;
-      }
       case 'openSource': {
         const { file, line } = this.run.tree.get(m.path).spec.source;
         await vscode.window.showTextDocument(vscode.Uri.file(path.resolve(file)), { viewColumn: vscode.ViewColumn.Beside, selection: new vscode.Range(line - 1, 0, line - 1, 0) });

@@ -25,7 +25,7 @@ function panel() {
   return s;
 }
 /** The runner started the node again: e3, running. */
-const rerun = (s: ReturnType<typeof initialState>) => applyHostMessage(s, { type: 'nodes', run, live: true, nodes: [test_([e('e1', 1, 2, 0), e('e2', 3, 4, 1), e('e3', 5)])] });
+const rerun = (s: ReturnType<typeof initialState>) => applyHostMessage(s, { type: 'nodes', run, live: true, nodes: [test_([e('e1', 1, 2, 0), e('e2', 3, 4, 1), e('e3', 5)])], replaced: [] });
 
 test('an older execution picked in the Timeline gives way to a new one as it starts', () => {
   const s = panel();
@@ -71,6 +71,6 @@ test('pinning the latest keeps it when the next one starts; another node unpins'
 test('a state change of the same execution does not move the Logs tab', () => {
   const s = panel();
   applyUiAction(s, { type: 'execution', id: 'e1' });
-  applyHostMessage(s, { type: 'nodes', run, live: true, nodes: [test_([e('e1', 1, 2, 0), e('e2', 3, 4, 1)])] });
+  applyHostMessage(s, { type: 'nodes', run, live: true, nodes: [test_([e('e1', 1, 2, 0), e('e2', 3, 4, 1)])], replaced: [] });
   assert.equal(currentExecution(s)?.id, 'e1');
 });

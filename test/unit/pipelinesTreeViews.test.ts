@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import type { NodeParams, NodeType, PipelineDocument, PipelineNode } from '../../protocol/pipeline';
 import { RunTree } from '../../runner/model/runTree';
 import { inFolders, scopeRuns } from '../../extension/treeViews/runsScope';
+import type { NodeItem } from '../../extension/treeViews/items';
 
 type Listener<T> = (e: T) => void;
 class EventEmitter<T> {
@@ -117,7 +118,7 @@ test('after a run, the definition’s tree follows edits: a renamed node shows i
   const [def2] = await provider.getChildren();
   const [fn2] = await provider.getChildren(def2);
   const [build2] = await provider.getChildren(fn2);
-  const rows = await provider.getChildren(build2);
+  const rows = (await provider.getChildren(build2)) as NodeItem[];
   assert.deepEqual(labels(rows), ['unit_test: pytest -q', 'lint: pending'], 'the new name, not run yet (its command shows); lint keeps the run’s state');
   assert.equal(rows[0]!.run, undefined, 'the renamed node has no run');
   assert.equal(rows[1]!.spec.command, 'ruff check', 'a kept row takes the edited definition');

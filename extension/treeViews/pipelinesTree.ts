@@ -316,7 +316,9 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
   }
 
   private hasRuns(): boolean {
-    const { active, stored } = this.scopedRuns();
+    const { active, stored, hidden } = this.scopedRuns();
+    // VS Code takes the group's row with the root's children: say its scope now.
+    this.runsGroup.setScope(this.scope.all(), hidden);
     return active.length > 0 || stored.length > 0;
   }
 

@@ -50,7 +50,7 @@ export function registerNodeCommands(context: vscode.ExtensionContext, runs: Run
       const node = run.tree.get(p);
       const execution = node.executions[node.executions.length - 1];
       if (!execution) return void vscode.window.showInformationMessage(`Pipewright: ${p} has not run yet.`);
-      await showLogDocument(run.id, p, execution.id, 'combined');
+      await showLogDocument(run.space.log(execution.id), run.id, p, execution.id, 'combined');
     }),
     vscode.commands.registerCommand(COMMANDS.nodeGoTo, async (item: unknown) => {
       if (item === undefined) return lostItem();

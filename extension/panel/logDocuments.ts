@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { LogStream } from '../../protocol/webviewMessages';
+import type { LogFile } from '../../runner/store/pipelineSpace';
 import type { RunManager } from '../runManager';
 import { logDocumentPath, parseLogDocumentQuery, logDocumentQuery, LOG_SCHEME } from './logDocumentNames';
 
@@ -11,10 +12,16 @@ export function logDocumentUri(runId: string, nodePath: string, execution: strin
   return vscode.Uri.from({ scheme: LOG_SCHEME, path: logDocumentPath(runId, nodePath, execution, stream), query: logDocumentQuery(runId, execution, stream) });
 }
 
+/**
+ * Above this size a log opens as its file: VS Code's own handling of large files (it asks before
+ * loading them) rather than the whole text through the extension host.
+ */
+const LARGEST_DOCUMENT_BYTES = 32 * 1024 * 1024;
+
 /** Opens an execution's whole log in an editor. */
-export async function showLogDocument(runId: string, nodePath: string, execution: string, stream: LogStream, options: vscode.TextDocumentShowOptions = {}): Promise<void> {
-  const doc = await vscode.workspace.openTextDocument(logDocumentUri(runId, nodePath, execution, stream));
-  await vscode.window.showTextDocument(doc, { preview: true, ...options });
+export async function showLogDocument(log: LogFile, runId: string, nodePath: string, execution: string, stream: LogStream, options: vscode.TextDocumentShowOptions = {}): Promise<void> {
+  const uri = log.size() > LARGEST_DOCUMENT_BYTES ? vscode.Uri.file(log.path) : logDocumentUri(runId, nodePath, execution, stream);
+  await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: true, ...options });
 }
 
 /**

@@ -344,10 +344,12 @@ export class PipelinePanel implements vscode.Disposable {
         this.post({ type: 'comparison', a, b, aPath: m.a.path, bPath: m.b.path });
         return;
       }
-      case 'openLog':
+      case 'openLog': {
         // A tab named by node and execution ("test · e3"), not by the log file's name.
-        await showLogDocument(this.runId, m.path, this.execution(m.path, m.execution).id, m.stream, { viewColumn: vscode.ViewColumn.Beside });
+        const id = this.execution(m.path, m.execution).id;
+        await showLogDocument(this.run.space.log(id, m.stream), this.runId, m.path, id, m.stream, { viewColumn: vscode.ViewColumn.Beside });
         return;
+      }
       case 'openSource': {
         const { file, line } = this.run.tree.get(m.path).spec.source;
         await vscode.window.showTextDocument(vscode.Uri.file(path.resolve(file)), { viewColumn: vscode.ViewColumn.Beside, selection: new vscode.Range(line - 1, 0, line - 1, 0) });

@@ -147,8 +147,6 @@ test('after a run, renaming a node in the editor renames it in the sidebar; the 
     await wb.openFile('views.py');
     await wb.clickCodeLens('▶ Run pipeline');
     await wb.waitForDescription('test', /^done\b/, { under: [RUNS, ANY_RUN], timeout: TIMEOUTS.run });
-    const rows = await wb.treeRows();
-    assert.ok(!rows.some((r) => r.label === otherRunId), `the other workspace's run is not listed: ${JSON.stringify(rows.map((r) => r.label))}`);
     await wb.waitForDescription('test', /^done\b/, { under: ['views.py', 'run'] });
 
     // Rename "test" to "unit_test" in the editor and save.
@@ -168,6 +166,9 @@ test('after a run, renaming a node in the editor renames it in the sidebar; the 
     assert.match(await wb.treeItemDescription('unit_test', { under: ['views.py', 'run'] }), /^echo testing/);
     assert.match(await wb.treeItemDescription('build', { under: ['views.py', 'run'] }), /^done\b/);
     await wb.screenshot('renamed');
+    // Runs lists this workspace's run, not the other one.
+    const rows = await wb.treeRows();
+    assert.ok(!rows.some((r) => r.label === otherRunId), `the other workspace's run is not listed: ${JSON.stringify(rows.map((r) => r.label))}`);
   });
 });
 
@@ -184,6 +185,8 @@ test('a click on a run’s node in the sidebar opens the panel on its details', 
 
 test('the Logs tab follows a new execution after an older one was picked, unless pinned, and says which it shows', async () => {
   await wb.step('logs-follow', async () => {
+    // The run's panel (already open from the click above; opened here too so this test stands alone).
+    await wb.treeItemContextMenu(ANY_RUN, 'Open Pipeline Panel', { under: [RUNS] });
     let f = await panel();
     await f.locator('.tree .tree-row[data-path="/test"] .label').click();
     await f.locator('.details .details-title .path', { hasText: exactText('/test') }).waitFor();

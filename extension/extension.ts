@@ -10,7 +10,9 @@ import { RunEndWatcher, RunNotifier } from './statusBar/runNotifier';
 import { ImageProgress, RunStatusBar } from './statusBar/runStatusBar';
 import { DefinitionIndex } from './treeViews/definitionIndex';
 import { PipelinesTreeProvider } from './treeViews/pipelinesTree';
+import { createRunsScope, registerRunsScopeCommands } from './treeViews/registerRunsScope';
 import { registerPipelinePanel } from './panel/registerPipelinePanel';
+import { LogDocumentProvider } from './panel/logDocuments';
 
 let runs: RunManager | undefined;
 
@@ -25,7 +27,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const definitions = new DefinitionIndex();
   // The client tells the tree of changed definitions; the tree asks the client for them.
   const client: PipewrightLanguageClient = new PipewrightLanguageClient(context, (uri) => tree.definitionChanged(uri));
-  const tree = new PipelinesTreeProvider(runs, definitions, (uri) => client.tree(uri));
+  const tree = new PipelinesTreeProvider(runs, definitions, (uri) => client.tree(uri), createRunsScope(context));
   const runEnds = new RunEndWatcher(runs);
   const treeView = vscode.window.createTreeView(PIPELINES_VIEW, { treeDataProvider: tree, showCollapseAll: true });
   context.subscriptions.push(
@@ -40,6 +42,7 @@ export function activate(context: vscode.ExtensionContext): void {
     new FailedNodeDiagnostics(runs),
     runEnds,
     new RunNotifier(runEnds),
+    new LogDocumentProvider(runs),
     new RunStatusBar(runs, runEnds),
     new ImageProgress(runs),
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -47,6 +50,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
   );
   registerRunCommands(context, { runs, tree, treeView: treeView as vscode.TreeView<unknown>, output, treeSource: (uri) => client.tree(uri) });
+  registerRunsScopeCommands(context, () => tree.scopeChanged());
   registerNodeCommands(context, runs);
   registerPipelineCommands(context, runs);
   registerPipelinePanel(context, runs, treeView as vscode.TreeView<unknown>, tree);

@@ -7,6 +7,22 @@ export function formatCounts(c: StateCounts): string {
   return `P${c.pending} Q${c.queued} R${c.running} D${c.done} E${c.error} K${c.killed}`;
 }
 
+/** What the letters of formatCounts stand for (tooltips and the docs). */
+export const COUNTS_LEGEND = 'Exec nodes by state: P pending, Q queued, R running, D done, E error, K killed';
+
+/** The counts spelled out, one state per line: "P  pending  3". */
+export function explainCounts(c: StateCounts): string {
+  const rows: [string, string, number][] = [
+    ['P', 'pending', c.pending],
+    ['Q', 'queued', c.queued],
+    ['R', 'running', c.running],
+    ['D', 'done', c.done],
+    ['E', 'error', c.error],
+    ['K', 'killed', c.killed],
+  ];
+  return `Exec nodes by state:\n${rows.map(([letter, state, n]) => `${letter}  ${state}  ${n}`).join('\n')}`;
+}
+
 /** "850ms", "4.2s", "1m05s", "2h03m"; "–" for no duration. */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '–';

@@ -129,6 +129,8 @@ const PanelStateSchema = v.object({
   tab: v.optional(v.string()),
   execution: v.optional(v.string()),
   follow: v.optional(v.boolean()),
+  /** The picked execution stays shown when the node runs again (the Logs tab's pin). */
+  pinned: v.optional(v.boolean()),
 });
 export type PanelState = v.InferOutput<typeof PanelStateSchema>;
 

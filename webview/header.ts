@@ -3,6 +3,7 @@ import { describeArguments } from '../presentation/arguments';
 import { NODE_STATES } from '../protocol/runner';
 import type { WebviewToHost } from '../protocol/webviewMessages';
 import { button, clear, h, icon, stateClass } from './dom';
+import { COUNTS_LEGEND } from '../presentation/format';
 import { STATE_ICON, STATE_LETTER } from './format';
 import type { ViewState } from './state';
 
@@ -74,7 +75,7 @@ export class Header {
   }
 
   private counts(s: ViewState): HTMLElement {
-    const counts = h('div', { class: 'counts', role: 'group', 'aria-label': 'Exec nodes by state' });
+    const counts = h('div', { class: 'counts', role: 'group', 'aria-label': 'Exec nodes by state', title: COUNTS_LEGEND });
     for (const st of NODE_STATES) {
       const n = s.run!.counts[st];
       counts.append(h('span', { class: `count ${stateClass(st)}${n ? '' : ' zero'}`, title: `${STATE_TITLES[st]}: ${n}` }, h('b', {}, STATE_LETTER[st]), String(n)));

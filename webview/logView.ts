@@ -9,7 +9,7 @@ import { clear, h, icon, iconButton } from './dom';
 import { formatBytes, formatTime, outcome } from './format';
 import { findAll } from './logSearch';
 import { LogBuffer, pieces } from './logBuffer';
-import { currentExecution, type UiAction, type ViewState } from './state';
+import { currentExecution, logHeading, type UiAction, type ViewState } from './state';
 
 /** Lines the terminal keeps; beyond them, open the log in an editor. */
 export const SCROLLBACK = 50_000;
@@ -64,6 +64,9 @@ export function themeFromCss(): ITheme {
 
 export class LogView {
   readonly el = h('div', { class: 'logs', role: 'region', 'aria-label': 'Logs' });
+  /** Which execution shows ("/build/test · execution e3 · running"), and the pin. */
+  private readonly heading = h('div', { class: 'log-heading', 'aria-live': 'polite' });
+  private headingKey = '';
   private readonly toolbar = h('div', { class: 'pane-toolbar log-toolbar' });
   private readonly status = h('div', { class: 'log-status', 'aria-live': 'polite' });
   private readonly host = h('div', { class: 'terminal-host' });
@@ -87,7 +90,7 @@ export class LogView {
     private readonly send: (m: WebviewToHost) => void,
     private readonly dispatch: (a: UiAction) => void,
   ) {
-    this.el.append(this.toolbar, this.status, this.host, this.empty);
+    this.el.append(this.heading, this.toolbar, this.status, this.host, this.empty);
     new ResizeObserver(() => this.fitNow()).observe(this.host);
     // Theme changes flip the body's class.
     new MutationObserver(() => {
@@ -205,6 +208,7 @@ export class LogView {
       this.toolbarKey = key;
       this.renderToolbar(s, cur);
     }
+    this.renderHeading(s);
     this.renderStatus();
     const visible = !!cur && s.tab === 'logs';
     if (visible) {
@@ -221,6 +225,27 @@ export class LogView {
   }
 
   private wasVisible = false;
+
+  private renderHeading(s: ViewState): void {
+    const head = logHeading(s);
+    const key = head ? `${head.text}|${head.pinned}` : '';
+    if (key === this.headingKey) return;
+    this.headingKey = key;
+    const hadFocus = this.heading.contains(document.activeElement);
+    clear(this.heading);
+    this.heading.hidden = !head;
+    if (!head) return;
+    const text = h('span', { class: `log-heading-text${head.older ? ' older' : ''}` }, head.text);
+    const pin = iconButton(
+      head.pinned ? 'pinned' : 'pin',
+      head.pinned ? 'Pinned: this execution stays shown when the node runs again (click to follow the latest)' : 'Pin this execution (otherwise a new execution of the node shows as it starts)',
+      () => this.dispatch({ type: 'pin', on: !head.pinned }),
+      { pressed: head.pinned },
+    );
+    pin.classList.add('pin-execution');
+    this.heading.append(text, pin);
+    if (hadFocus) pin.focus();
+  }
 
   private lastTail = 0;
 
@@ -268,7 +293,7 @@ export class LogView {
         find(false);
       }
     });
-    const follow = iconButton(s.follow ? 'pinned' : 'pin', s.follow ? 'Following the end (click to stop)' : 'Follow the end', () => this.dispatch({ type: 'follow', on: !s.follow }), { pressed: s.follow });
+    const follow = iconButton('fold-down', s.follow ? 'Following the end (click to stop)' : 'Follow the end', () => this.dispatch({ type: 'follow', on: !s.follow }), { pressed: s.follow });
     follow.dataset.focus = 'follow';
     this.toolbar.append(
       select,

@@ -5,6 +5,7 @@ import type { ExecutionRecord } from '../protocol/runner';
 import { MAX_TAIL_BYTES, type ExecutionRef, type HostToWebview, type LogStream, type NodeDetails, type PanelState, type WebviewToHost } from '../protocol/webviewMessages';
 import { parentPath } from '../protocol/pipeline';
 import { NodeIndex } from './nodeIndex';
+import { outcome } from './format';
 
 export type Tab = 'details' | 'logs' | 'timeline' | 'graph' | 'metrics';
 export const TABS: readonly Tab[] = ['details', 'logs', 'timeline', 'graph', 'metrics'];
@@ -33,6 +34,11 @@ export interface ViewState {
   tab: Tab;
   /** The execution picked for logs and history; null: the latest. */
   execution: string | null;
+  /**
+   * The user pinned the picked execution: it stays shown when the node runs again. Unpinned, a new
+   * execution of the selected node takes over the Logs tab and the history (the latest is followed).
+   */
+  pinned: boolean;
   stream: LogStream;
   follow: boolean;
   tailBytes: number;
@@ -72,6 +78,7 @@ export function initialState(saved?: Partial<PanelState>): ViewState {
     details: null,
     tab: TABS.includes(saved?.tab as Tab) ? (saved!.tab as Tab) : 'details',
     execution: saved?.execution ?? null,
+    pinned: (saved?.pinned ?? false) && !!saved?.execution,
     stream: 'combined',
     follow: saved?.follow ?? true,
     tailBytes: DEFAULT_TAIL_BYTES,
@@ -88,6 +95,7 @@ export function savedState(s: ViewState): PanelState | undefined {
   const out: PanelState = { runId: s.runId, tab: s.tab, follow: s.follow };
   if (s.selected) out.selected = s.selected;
   if (s.execution) out.execution = s.execution;
+  if (s.pinned && s.execution) out.pinned = true;
   out.expanded = [...s.expanded].slice(0, MAX_SAVED_EXPANDED);
   return out;
 }
@@ -136,7 +144,13 @@ export function applyHostMessage(s: ViewState, m: HostToWebview): Dirty {
     case 'nodes': {
       s.run = m.run;
       s.live = m.live;
+      const latestBefore = latestExecutionId(s);
       const { structural } = s.index.update(m.nodes, m.replaced);
+      // The selected node ran again: show the new execution unless the user pinned the one picked.
+      if (s.execution !== null && !s.pinned && latestExecutionId(s) !== latestBefore) {
+        s.execution = null;
+        s.tailBytes = DEFAULT_TAIL_BYTES;
+      }
       if (s.selected && !s.index.get(s.selected)) s.selected = parentPath(s.selected) ?? '/';
       const selectedChanged = !!s.selected && m.nodes.some((n) => n.path === s.selected);
       return { header: true, rows: structural, tree: true, timeline: true, details: selectedChanged, logs: selectedChanged, paths: m.nodes.map((n) => n.path) };
@@ -168,6 +182,7 @@ export type UiAction =
   | { type: 'expandAll'; open: boolean }
   | { type: 'tab'; tab: Tab }
   | { type: 'execution'; id: string | null }
+  | { type: 'pin'; on: boolean }
   | { type: 'stream'; stream: LogStream }
   | { type: 'follow'; on: boolean }
   | { type: 'loadMore' }
@@ -185,6 +200,7 @@ function select(s: ViewState, path: string): Outcome {
   s.selected = path;
   s.details = null;
   s.execution = null;
+  s.pinned = false;
   s.tailBytes = DEFAULT_TAIL_BYTES;
   return { dirty: { tree: true, details: true, logs: true, timeline: true }, send: [{ type: 'select', path }] };
 }
@@ -210,9 +226,20 @@ export function applyUiAction(s: ViewState, a: UiAction): Outcome {
       s.tab = a.tab;
       return { dirty: { logs: true, timeline: true }, send: [] };
     case 'execution':
-      s.execution = a.id;
+      // Pinned, picking the latest pins it (by id), so the next execution does not take over.
+      s.execution = a.id ?? (s.pinned ? latestExecutionId(s) : null);
       s.tailBytes = DEFAULT_TAIL_BYTES;
       return { dirty: { logs: true, timeline: true, details: true }, send: [] };
+    case 'pin': {
+      const cur = currentExecution(s);
+      if (a.on && !cur) return { dirty: {}, send: [] };
+      s.pinned = a.on;
+      // Pinning keeps what shows now; unpinning goes back to the latest.
+      const id = a.on ? cur!.id : null;
+      if (id !== s.execution) s.tailBytes = DEFAULT_TAIL_BYTES;
+      s.execution = id;
+      return { dirty: { logs: true, timeline: true, details: true }, send: [] };
+    }
     case 'stream':
       s.stream = a.stream;
       return { dirty: { logs: true }, send: [] };
@@ -251,6 +278,36 @@ export function currentExecution(s: ViewState): { path: string; id: string } | n
   const picked = s.execution && node.executions.find((e) => e.id === s.execution);
   const e = picked || node.executions[node.executions.length - 1]!;
   return { path: node.path, id: e.id };
+}
+
+/** The selected node's latest execution, if it has run. */
+export function latestExecutionId(s: ViewState): string | null {
+  const node = s.selected ? s.index.get(s.selected) : undefined;
+  return node?.executions[node.executions.length - 1]?.id ?? null;
+}
+
+export interface LogHeading {
+  /** "/build/test · execution e3 · running". */
+  text: string;
+  /** The execution shown is not the node's latest. */
+  older: boolean;
+  pinned: boolean;
+}
+
+/** Which execution the Logs tab shows, said in words; null when it shows none. */
+export function logHeading(s: ViewState): LogHeading | null {
+  const cur = currentExecution(s);
+  const node = cur ? s.index.get(cur.path) : undefined;
+  const at = node ? node.executions.findIndex((e) => e.id === cur!.id) : -1;
+  if (!cur || !node || at < 0) return null;
+  const e = node.executions[at]!;
+  const latest = node.executions[node.executions.length - 1]!;
+  const older = latest.id !== e.id;
+  const parts = [cur.path, `execution ${e.id}`, outcome(e)];
+  if (node.executions.length > 1) parts.push(`${at + 1} of ${node.executions.length}`);
+  if (s.pinned) parts.push('pinned');
+  if (older) parts.push(`latest: ${latest.id} · ${outcome(latest)}`);
+  return { text: parts.join(' · '), older, pinned: s.pinned };
 }
 
 /**

@@ -5,6 +5,7 @@ import type { RunManager } from '../runManager';
 import { NodeItem, RunItem } from '../treeViews/items';
 import { openNodeTerminal, storeRootOf } from './nodeTerminals';
 import { reportFailure } from './runCommands';
+import { showLogDocument } from '../panel/logDocuments';
 
 /** A node command's target: a tree item, or (run id, path) from a code action. */
 function target(runs: RunManager, itemOrRun: unknown, nodePath?: string): { run: RunHandle; path: string } | undefined {
@@ -50,7 +51,7 @@ export function registerNodeCommands(context: vscode.ExtensionContext, runs: Run
       const node = run.tree.get(p);
       const execution = node.executions[node.executions.length - 1];
       if (!execution) return void vscode.window.showInformationMessage(`Pipewright: ${p} has not run yet.`);
-      await vscode.window.showTextDocument(vscode.Uri.file(run.space.log(execution.id).path), { preview: true });
+      await showLogDocument(run.space.log(execution.id), run.id, p, execution.id, 'combined');
     }),
     onNode(COMMANDS.nodeShell, async (run, p) => void (await openNodeTerminal('shell', run, p, storeRootOf(runs.store())))),
     onNode(COMMANDS.nodeDebug, async (run, p) => void (await openNodeTerminal('debug', run, p, storeRootOf(runs.store())))),

@@ -8,6 +8,7 @@ import type { RunHandle } from '../../runner/runHandle';
 import type { RunChange, RunManager } from '../runManager';
 import { openNodeTerminal, storeRootOf } from '../commands/nodeTerminals';
 import { LogReader } from './logReader';
+import { showLogDocument } from './logDocuments';
 import { makeNonce, panelHtml } from './panelHtml';
 import { affects, delta, details, findExecution, flatten } from './snapshot';
 
@@ -59,14 +60,15 @@ export class PipelinePanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
 
   /** Opens (or reveals) the panel of a pipeline, optionally selecting a node. */
-  static async show(deps: PanelDeps, runId: string, select?: string): Promise<PipelinePanel> {
+  static async show(deps: PanelDeps, runId: string, select?: string, options: { preserveFocus?: boolean } = {}): Promise<PipelinePanel> {
+    const preserveFocus = options.preserveFocus === true;
     const existing = PipelinePanel.panels.get(runId);
     if (existing) {
-      existing.panel.reveal(undefined, false);
+      existing.panel.reveal(undefined, preserveFocus);
       if (select) existing.selectFromOutside(select);
       return existing;
     }
-    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, runId, { viewColumn: vscode.ViewColumn.Active, preserveFocus: false }, PipelinePanel.options(deps.extensionUri));
+    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, runId, { viewColumn: vscode.ViewColumn.Active, preserveFocus }, PipelinePanel.options(deps.extensionUri));
     return PipelinePanel.attach(deps, panel, runId, select);
   }
 
@@ -346,8 +348,9 @@ export class PipelinePanel implements vscode.Disposable {
         return;
       }
       case 'openLog': {
-        const log = this.run.space.log(this.execution(m.path, m.execution).id, m.stream);
-        await vscode.window.showTextDocument(vscode.Uri.file(log.path), { viewColumn: vscode.ViewColumn.Beside, preview: true });
+        // A tab named by node and execution ("test · e3"), not by the log file's name.
+        const id = this.execution(m.path, m.execution).id;
+        await showLogDocument(this.run.space.log(id, m.stream), this.runId, m.path, id, m.stream, { viewColumn: vscode.ViewColumn.Beside });
         return;
       }
       case 'terminal':

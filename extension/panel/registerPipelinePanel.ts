@@ -14,11 +14,20 @@ interface Target {
   path?: string;
 }
 
+/** A click on a node row passes `{ preserveFocus: true }`: the sidebar keeps the keyboard. */
+interface OpenOptions {
+  preserveFocus?: boolean;
+}
+
 function targetOf(arg: unknown, nodePath: unknown): Target | undefined {
   if (arg instanceof RunItem) return { runId: arg.runId };
   if (arg instanceof NodeItem && arg.run) return { runId: arg.run.id, path: arg.spec.path };
   if (typeof arg === 'string' && arg) return { runId: arg, ...(typeof nodePath === 'string' ? { path: nodePath } : {}) };
   return undefined;
+}
+
+function openOptions(arg: unknown): OpenOptions {
+  return typeof arg === 'object' && arg !== null && (arg as OpenOptions).preserveFocus === true ? { preserveFocus: true } : {};
 }
 
 async function pickRun(runs: RunManager): Promise<string | undefined> {
@@ -47,11 +56,11 @@ export function registerPipelinePanel(context: vscode.ExtensionContext, runs: Ru
     },
   };
   context.subscriptions.push(
-    vscode.commands.registerCommand(OPEN_PANEL_COMMAND, async (arg?: unknown, nodePath?: unknown) => {
+    vscode.commands.registerCommand(OPEN_PANEL_COMMAND, async (arg?: unknown, nodePath?: unknown, options?: unknown) => {
       const target: Target | undefined = targetOf(arg, nodePath) ?? (await pickRun(runs).then((runId) => (runId ? { runId } : undefined)));
       if (!target) return;
       try {
-        await PipelinePanel.show(deps, target.runId, target.path);
+        await PipelinePanel.show(deps, target.runId, target.path, openOptions(options));
       } catch (err) {
         void vscode.window.showErrorMessage(`Pipewright: ${(err as Error).message}`);
       }

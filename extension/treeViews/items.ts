@@ -4,7 +4,7 @@ import type { PipelineEntry } from '../../protocol/lsp';
 import type { PipelineMeta } from '../../runner/store/pipelineStore';
 import type { RunHandle } from '../../runner/runHandle';
 import type { RunNode } from '../../runner/model/runTree';
-import { formatCounts } from '../../presentation/format';
+import { explainCounts, formatCounts } from '../../presentation/format';
 import { nodeDescription, stateIcon } from './nodePresentation';
 import { callText, signatureText } from '../arguments/argumentText';
 
@@ -54,6 +54,16 @@ export class RunsGroupItem extends vscode.TreeItem {
     this.id = 'runs';
     this.contextValue = 'runs';
     this.iconPath = new vscode.ThemeIcon('history');
+    this.setScope(false, 0);
+  }
+
+  /** Says whether the list is this workspace's runs or everyone's, and what it leaves out. */
+  setScope(all: boolean, hidden: number): void {
+    this.description = all ? 'all workspaces' : hidden ? `this workspace · ${hidden} elsewhere` : undefined;
+    this.tooltip = all
+      ? 'Runs of every workspace in the store. "Show Runs of This Workspace" lists only those of definitions in this workspace.'
+      : `Runs of definitions in this workspace's folders${hidden ? `; ${hidden} of other workspaces are not listed ("Show Runs of All Workspaces" lists them)` : ''}.`;
+    this.contextValue = `runs;all=${all ? 'yes' : 'no'}`;
   }
 }
 
@@ -79,24 +89,39 @@ export class RunItem extends vscode.TreeItem {
     this.description = [state, status === 'sleeping' ? 'sleeping' : run ? '' : 'stored', counts ? formatCounts(counts) : '', name].filter(Boolean).join(' · ');
     this.iconPath = state ? stateIcon(state, false) : new vscode.ThemeIcon('circle-outline');
     const args = run ? run.meta.args : this.meta?.args;
-    this.tooltip = `${this.runId}: ${callText(name ?? '', args)} from ${run ? run.meta.file : this.meta?.file}${args?.length ? `\nArguments: ${args.join(' ')}` : ''}`;
+    this.tooltip = `${this.runId}: ${callText(name ?? '', args)} from ${run ? run.meta.file : this.meta?.file}${args?.length ? `\nArguments: ${args.join(' ')}` : ''}${counts ? `\n\n${explainCounts(counts)}` : ''}`;
     const autorun = run?.autorun ? 'on' : 'off';
     this.contextValue = `run;live=${run ? 'yes' : 'no'};status=${status};autorun=${autorun};steps=${run?.hasSteps ? 'yes' : 'no'}`;
   }
 }
+
+/** Opens the pipeline panel on a run's node (its details); the panel registers it. */
+export const OPEN_NODE_DETAILS_COMMAND = 'pipewright.openPanel';
 
 /** A node: of a run (with state and controls) or of a definition not run yet. */
 export class NodeItem extends vscode.TreeItem {
   readonly kind = 'node';
   constructor(
     readonly owner: PipelineItem | RunItem,
-    readonly spec: PipelineNode,
+    public spec: PipelineNode,
     readonly run: RunHandle | undefined,
-    readonly hasChildren: boolean,
+    public hasChildren: boolean,
+    /** Under a pipeline function: only the run has it (a Lazy generated it), not the definition. */
+    public generated = false,
   ) {
     super(nodeName(spec.path), hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     this.id = nodeItemId(owner.id!, run?.id, spec.path);
     this.update();
+  }
+
+  /** The definition was evaluated again: same path, maybe another command, children or line. */
+  setSpec(spec: PipelineNode, hasChildren: boolean, generated: boolean): void {
+    this.spec = spec;
+    this.generated = generated;
+    if (hasChildren !== this.hasChildren) {
+      this.hasChildren = hasChildren;
+      this.collapsibleState = hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None;
+    }
   }
 
   get runNode(): RunNode | undefined {
@@ -112,11 +137,16 @@ export class NodeItem extends vscode.TreeItem {
       // Built on hover (resolveTreeItem): a refresh then sends a few fields per row, not a document.
       this.tooltip = undefined;
       this.contextValue = `node;live=yes;leaf=${leaf};state=${node.state};skipped=${node.skipped};ran=${node.executions.length > 0 || !leaf};step=${this.spec.step ? 'yes' : 'no'}`;
+      // A click shows the node's details in the pipeline panel.
+      this.command = { title: 'Show Details', command: OPEN_NODE_DETAILS_COMMAND, arguments: [this.run!.id, this.spec.path, { preserveFocus: true }] };
     } else {
       this.description = this.spec.command ?? this.spec.type;
       this.iconPath = new vscode.ThemeIcon(leaf ? 'terminal' : this.spec.type === 'Parallel' ? 'split-horizontal' : 'list-ordered');
       this.tooltip = `${this.spec.path} (${this.spec.type})${this.spec.command ? `\n${this.spec.command}` : ''}`;
       this.contextValue = `node;live=no;leaf=${leaf}`;
+      // Not run yet: its details are its definition.
+      const line = Math.max(0, this.spec.source.line - 1);
+      this.command = { title: 'Go to Definition', command: 'vscode.open', arguments: [vscode.Uri.file(this.spec.source.file), { selection: new vscode.Range(line, 0, line, 0), preserveFocus: true }] };
     }
   }
 

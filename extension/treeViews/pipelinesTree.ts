@@ -11,9 +11,21 @@ import { childrenByPath } from '../../presentation/tree';
 import { nodeTooltip } from './nodePresentation';
 import { Throttle } from './throttle';
 import { DefinitionItem, NodeItem, nodeItemId, PipelineItem, RunItem, RunsGroupItem, type PipewrightItem } from './items';
+import { scopeRuns } from './runsScope';
 
 /** Asks the language server for a document's pipelines. */
 export type TreeSource = (uri: vscode.Uri) => Promise<TreeResult | undefined>;
+
+/** Which runs the Runs group lists: those of definitions in the workspace folders, or all. */
+export interface RunsScope {
+  folders(): readonly string[];
+  all(): boolean;
+  /** How many runs the list leaves out (the view's welcome text offers to show them). */
+  hiddenChanged?(hidden: number): void;
+}
+
+/** No scope given: every run shows. */
+const ALL_RUNS: RunsScope = { folders: () => [], all: () => true };
 
 /** Past this many changed rows in one batch, refreshing their containers is cheaper than each row. */
 const LEAF_REFRESH_LIMIT = 300;
@@ -62,6 +74,7 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
   private shownRoot: { hasRuns: boolean; at: number } | undefined;
   private shownRuns: { ids: string; at: number } | undefined;
   private rootFiredAt = 0;
+  private reportedHidden: number | undefined;
   private shownCheck: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -69,6 +82,7 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
     private readonly runs: RunManager,
     private readonly definitions: DefinitionIndex,
     private readonly treeSource: TreeSource,
+    private readonly scope: RunsScope = ALL_RUNS,
   ) {
     this.disposables.push(
       runs.onDidChange((changes) => this.runsChanged(changes)),
@@ -108,7 +122,10 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
     if (item instanceof NodeItem) {
       const parent = parentPath(item.spec.path);
       if (!parent || parent === '/') return item.owner;
-      return this.items.get(nodeItemId(item.owner.id!, item.run?.id, parent)) ?? item.owner;
+      // Under a pipeline function, a node not in the run may sit under one that is, and back.
+      const latest = item.owner instanceof PipelineItem ? this.runs.latestFor(item.owner.parent.uri.fsPath, item.owner.entry.name)?.id : undefined;
+      const owner = item.owner.id!;
+      return this.items.get(nodeItemId(owner, item.run?.id, parent)) ?? (latest ? this.items.get(nodeItemId(owner, latest, parent)) : undefined) ?? this.items.get(nodeItemId(owner, undefined, parent)) ?? item.owner;
     }
     return undefined;
   }
@@ -126,21 +143,42 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
     }
     if (item instanceof PipelineItem) {
       const run = this.runs.latestFor(item.parent.uri.fsPath, item.entry.name);
-      if (run) return this.runChildren(item, run, '/');
-      return item.entry.document ? this.documentNodes(item, item.entry.document, '/') : [];
+      // The definition as it is now (it follows edits), with its latest run's states over it.
+      if (item.entry.document) return this.definitionNodes(item, item.entry.document, run, '/');
+      return run ? this.runChildren(item, run, '/') : [];
     }
     if (item instanceof RunsGroupItem) {
-      const active = this.runs.active();
-      const storedMetas = this.runs.stored();
+      const { active, stored: storedMetas, hidden } = this.scopedRuns();
       this.shownRuns = { ids: runIds(active, storedMetas), at: Date.now() };
+      this.runsGroup.setScope(this.scope.all(), hidden);
       const live = active.map((run) => this.keep(new RunItem(run.id, run, undefined)));
       const stored = storedMetas.map((meta) => this.keep(new RunItem(meta.id, undefined, meta)));
       return [...live, ...stored];
     }
     if (item instanceof RunItem) return item.run ? this.runChildren(item, item.run, '/') : [];
-    if (item.run) return this.runChildren(item.owner, item.run, item.spec.path);
-    const doc = item.owner instanceof PipelineItem ? item.owner.entry.document : undefined;
-    return doc ? this.documentNodes(item.owner, doc, item.spec.path) : [];
+    if (item.owner instanceof PipelineItem && item.owner.entry.document && !item.generated) return this.definitionNodes(item.owner, item.owner.entry.document, item.run, item.spec.path);
+    if (item.run) return this.runChildren(item.owner, item.run, item.spec.path, item.generated);
+    return [];
+  }
+
+  /** The runs the Runs group lists (this workspace's, or all), and how many it leaves out. */
+  private scopedRuns(): { active: RunHandle[]; stored: ReturnType<RunManager['stored']>; hidden: number } {
+    const folders = this.scope.folders();
+    const all = this.scope.all();
+    const active = scopeRuns(this.runs.active(), (r) => r.meta.file, folders, all);
+    const stored = scopeRuns(this.runs.stored(), (m) => m.file, folders, all);
+    const hidden = active.hidden + stored.hidden;
+    if (hidden !== this.reportedHidden) {
+      this.reportedHidden = hidden;
+      this.scope.hiddenChanged?.(hidden);
+    }
+    return { active: active.shown, stored: stored.shown, hidden };
+  }
+
+  /** The Runs list switched between this workspace and all: the root and the group change. */
+  scopeChanged(): void {
+    this.rootDirty = true;
+    this.flushContainers();
   }
 
   /** The pipeline function's item for a run, to reveal it when the run starts (loaded if need be). */
@@ -172,17 +210,30 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
     return item;
   }
 
-  private runChildren(owner: PipelineItem | RunItem, run: RunHandle, at: string): NodeItem[] {
+  /** `generated`: under a pipeline function, nodes only the run has (a Lazy's generated pipeline). */
+  private runChildren(owner: PipelineItem | RunItem, run: RunHandle, at: string, generated = false): NodeItem[] {
     const node = run.tree.byPath.get(at);
     if (!node) return [];
-    return node.children.map((child) => this.keepNode(new NodeItem(owner, child.spec, run, child.children.length > 0 || !child.isLeaf)));
+    return node.children.map((child) => this.keepNode(new NodeItem(owner, child.spec, run, child.children.length > 0 || !child.isLeaf, generated)));
   }
 
-  private documentNodes(owner: PipelineItem | RunItem, doc: PipelineDocument, at: string): NodeItem[] {
+  /**
+   * The definition's nodes under `at` as the language server evaluated it last (so a renamed or
+   * added node shows at once), each with the state of the same path in the latest run, if it has
+   * one. A Lazy node's children exist only in the run (it generated them): they show from there.
+   */
+  private definitionNodes(owner: PipelineItem, doc: PipelineDocument, run: RunHandle | undefined, at: string): NodeItem[] {
     let index = this.documentIndex.get(doc);
     if (!index) this.documentIndex.set(doc, (index = childrenByPath(doc.nodes)));
     const children = index;
-    return (children.get(at) ?? []).map((spec) => this.keep(new NodeItem(owner, spec, undefined, children.has(spec.path))));
+    const specs = children.get(at);
+    if (!specs?.length) return run && run.tree.byPath.has(at) ? this.runChildren(owner, run, at, true) : [];
+    return specs.map((spec) => {
+      const runNode = run?.tree.byPath.get(spec.path);
+      const hasChildren = children.has(spec.path) || (runNode !== undefined && (runNode.children.length > 0 || !runNode.isLeaf));
+      const item = new NodeItem(owner, spec, runNode ? run : undefined, hasChildren);
+      return runNode ? this.keepNode(item) : this.keep(item);
+    });
   }
 
   /** Reuses the item already shown under this id, so refreshes target the same object. */
@@ -191,6 +242,8 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
     const existing = this.items.get(id) as T | undefined;
     const replaced = existing instanceof RunItem && fresh instanceof RunItem && existing.run !== fresh.run;
     if (existing && existing.constructor === fresh.constructor && !replaced) {
+      // The definition changed: the same path may have another command, children, source line.
+      if (existing instanceof NodeItem && fresh instanceof NodeItem) existing.setSpec(fresh.spec, fresh.hasChildren, fresh.generated);
       if (existing instanceof NodeItem || existing instanceof RunItem) existing.update();
       if (existing instanceof PipelineItem && fresh instanceof PipelineItem) existing.setEntry(fresh.entry);
       return existing;
@@ -265,7 +318,10 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
   }
 
   private hasRuns(): boolean {
-    return this.runs.active().length > 0 || this.runs.stored().length > 0;
+    const { active, stored, hidden } = this.scopedRuns();
+    // VS Code takes the group's row with the root's children: say its scope now.
+    this.runsGroup.setScope(this.scope.all(), hidden);
+    return active.length > 0 || stored.length > 0;
   }
 
   /**
@@ -278,7 +334,8 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
     if (this.shownRoot && now - this.shownRoot.at >= REFETCH_GRACE_MS && this.shownRoot.hasRuns !== this.hasRuns()) {
       this.rootDirty = true;
     } else if (this.shownRuns && this.isExpanded(this.runsGroup) && now - Math.max(this.shownRuns.at, this.lastRefresh.get(this.runsGroup) ?? 0) >= REFETCH_GRACE_MS) {
-      if (runIds(this.runs.active(), this.runs.stored()) !== this.shownRuns.ids) this.dirtyContainers.add(this.runsGroup);
+      const { active, stored } = this.scopedRuns();
+      if (runIds(active, stored) !== this.shownRuns.ids) this.dirtyContainers.add(this.runsGroup);
     } else return;
     this.containerRefresh.request();
   }

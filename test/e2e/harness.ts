@@ -499,8 +499,10 @@ export class Workbench {
       const found = await pane.locator('.pane-body .monaco-list').first().evaluate(findChain, chain.map(ser));
       if (found.index >= 0) return pane.locator(`.pane-body .monaco-list-row[data-index="${found.index}"]`);
       if (found.collapsedIndex >= 0) {
-        const row = pane.locator(`.pane-body .monaco-list-row[data-index="${found.collapsedIndex}"]`);
-        await row.locator('.monaco-tl-twistie').click().catch(() => undefined);
+        // Still collapsed: the list may have moved since (a reveal inserted rows above), and a
+        // click at a leaf row's twistie is a click on the row (it runs the row's command).
+        const row = pane.locator(`.pane-body .monaco-list-row[data-index="${found.collapsedIndex}"][aria-expanded="false"]`);
+        await row.locator('.monaco-tl-twistie').click({ timeout: 2000 }).catch(() => undefined);
         continue;
       }
       if (Date.now() > deadline) {

@@ -240,7 +240,9 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
   private keep<T extends PipewrightItem>(fresh: T): T {
     const id = fresh.id!;
     const existing = this.items.get(id) as T | undefined;
-    const replaced = existing instanceof RunItem && fresh instanceof RunItem && existing.run !== fresh.run;
+    // A run's rows belong to the run object they show: a run re-attached after the runner service
+    // was replaced is another object, and rows of the old one would never change again.
+    const replaced = (existing instanceof RunItem && fresh instanceof RunItem && existing.run !== fresh.run) || (existing instanceof NodeItem && fresh instanceof NodeItem && existing.run !== fresh.run);
     if (existing && existing.constructor === fresh.constructor && !replaced) {
       // The definition changed: the same path may have another command, children, source line.
       if (existing instanceof NodeItem && fresh instanceof NodeItem) existing.setSpec(fresh.spec, fresh.hasChildren, fresh.generated);
@@ -257,7 +259,7 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
     if (!item.run) return item;
     let byPath = this.nodeItems.get(item.run.id);
     if (!byPath) this.nodeItems.set(item.run.id, (byPath = new Map()));
-    const list = byPath.get(item.spec.path) ?? [];
+    const list = (byPath.get(item.spec.path) ?? []).filter((known) => known.run === item.run);
     if (!list.includes(item)) list.push(item);
     byPath.set(item.spec.path, list);
     return item;

@@ -97,7 +97,7 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
 
   /** The tooltip of a run's node, built when the user hovers it. */
   resolveTreeItem(item: vscode.TreeItem, element: PipewrightItem): vscode.TreeItem {
-    if (element instanceof NodeItem && element.runNode) item.tooltip = nodeTooltip(element.runNode);
+    if (element instanceof NodeItem && element.runNode) item.tooltip = nodeTooltip(element.runNode, element.run?.status === 'sleeping');
     return item;
   }
 

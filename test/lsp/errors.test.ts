@@ -93,6 +93,25 @@ describe('language server: definition errors as diagnostics', () => {
     }
   });
 
+  it('a ClearML pipeline with a missing base task and a cycle: both are Problems, each at its line', async () => {
+    const file = path.join(dir, 'clearml_two_errors.py');
+    const lines = [
+      'from clearml import PipelineController, Task',
+      'Task.create(project_name="p", task_name="t", command="echo hi")',
+      'pipe = PipelineController("demo", "p", "1")',
+      'pipe.add_step("a", base_task_project="p", base_task_name="missing", parents=["b"])',
+      'pipe.add_step("b", base_task_project="p", base_task_name="t", parents=["a"])',
+      'pipe.start()',
+    ];
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const uri = await client.open(file);
+    const { diagnostics } = await client.waitForDiagnostics(uri, 1);
+    const messages = diagnostics.map((d) => `${d.range.start.line + 1}: ${d.message}`).sort();
+    assert.equal(diagnostics.length, 2, JSON.stringify(messages));
+    assert.match(messages[0]!, /^4: add_step\('a'\): no task p\/missing/);
+    assert.match(messages[1]!, /^[45]: cycle among parents under \/: /);
+  });
+
   it('a definition that leaves a process running in the background still settles at once', async () => {
     const file = path.join(dir, 'background.py');
     writeFileSync(file, `${HEAD}import subprocess\nbackground = subprocess.Popen(["sleep", "30"], start_new_session=True)\nroot = co.Serial()\nroot["a"] = co.Exec("echo a")\n`);

@@ -8,6 +8,7 @@ import type { RunChange, RunManager } from '../runManager';
 import type { DefinitionIndex } from './definitionIndex';
 import { childrenByPath } from '../../presentation/tree';
 import { nodeTooltip } from './nodePresentation';
+import { shownState } from '../../presentation/states';
 import { Throttle } from './throttle';
 import { DefinitionItem, NodeItem, nodeItemId, PipelineItem, RunItem, RunsGroupItem, type PipewrightItem } from './items';
 
@@ -164,7 +165,7 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
   private withRunState(item: PipelineItem): PipelineItem {
     const run = this.runs.latestFor(item.parent.uri.fsPath, item.entry.name);
     if (run) {
-      item.description = `${run.id} · ${run.tree.root.state}${item.entry.default ? ' · default' : ''}`;
+      item.description = `${run.id} · ${shownState(run.tree.root.state, run.status === 'sleeping')}${item.entry.default ? ' · default' : ''}`;
       item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded;
     }
     return item;

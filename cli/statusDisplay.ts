@@ -1,6 +1,7 @@
 import type { PipelineNode } from '../protocol/pipeline';
 import type { NodeState } from '../protocol/runner';
 import { formatDuration } from '../presentation/format';
+import { shownState, endWhy } from '../presentation/states';
 import { renderTree } from '../presentation/tree';
 import { nodeSpan } from '../runner/model/nodeSpan';
 import { subtree, type RunTree } from '../runner/model/runTree';
@@ -8,14 +9,15 @@ import { subtree, type RunTree } from '../runner/model/runTree';
 const ICONS: Record<NodeState, string> = { pending: '·', queued: '…', running: '▶', done: '✔', error: '✖', killed: '☠' };
 
 /** The tree with each node's state, duration and, for failures, the reason. */
-export function renderStatus(tree: RunTree, now = Date.now()): string {
+export function renderStatus(tree: RunTree, now = Date.now(), sleeping = false): string {
   const specs: PipelineNode[] = subtree(tree.root).map((n) => n.spec);
   return renderTree(specs, (spec) => {
     const node = tree.get(spec.path);
     const span = nodeSpan(node, now);
     const last = node.executions[node.executions.length - 1];
-    const why = node.isLeaf && last && (node.state === 'error' || node.state === 'killed') ? ` (${last.reason ?? `exit ${last.exitCode}`})` : '';
-    return `  ${ICONS[node.state]} ${node.skipped ? 'skipped' : node.state}${why}${span === null ? '' : ` ${formatDuration(span)}`}`;
+    const why = node.isLeaf ? endWhy(node.state, last) : '';
+    const state = shownState(node.state, sleeping);
+    return `  ${state === 'sleeping' ? 'z' : ICONS[node.state]} ${node.skipped ? 'skipped' : state}${why ? ` (${why})` : ''}${span === null ? '' : ` ${formatDuration(span)}`}`;
   });
 }
 

@@ -24,7 +24,7 @@ export interface EvaluateOptions {
 /** The definition itself is wrong: carries the user's file and line. */
 export class DefinitionFailure extends Error {
   constructor(readonly error: DefinitionError) {
-    super(`${error.file}:${error.line}: ${error.message}`);
+    super([error, ...(error.also ?? [])].map((e) => `${e.file}:${e.line}: ${e.message}`).join('\n'));
     this.name = 'DefinitionFailure';
   }
 }

@@ -19,6 +19,7 @@ export function runContextOptions(): RunContextOptions {
     // Checked by the runner, which names the setting in its error.
     imageMapSetting: c.get<unknown>('imageMap'),
     dockerHost: c.get<string>('dockerHost') || undefined,
+    dockerHostFrom: 'the pipewright.dockerHost setting',
     storeRoot: c.get<string>('storePath') || undefined,
     budget: { cpu: positive('budget.cpus'), mem: positive('budget.memoryGB') },
     retentionDays: positive('retentionDays'),

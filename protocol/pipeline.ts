@@ -160,6 +160,8 @@ export interface DefinitionError {
   column: number;
   message: string;
   kind: 'definition' | 'syntax' | 'exception' | 'internal';
+  /** Further errors the same check found (a missing step template and a cycle), each at its line. */
+  also?: DefinitionError[];
 }
 
 export const ROOT_PATH = '/';

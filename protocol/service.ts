@@ -12,6 +12,8 @@ const PipelineIdSchema = v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9-]{0,63}$/,
 /** What a run's engine context is made of, resolved by the client (its settings, flags and env). */
 const EngineOptionsSchema = closedObject({
   dockerHost: v.optional(v.string()),
+  /** Where the host came from, for messages ("the pipewright.dockerHost setting", "DOCKER_HOST"). */
+  dockerHostFrom: v.optional(v.string()),
   defaultImage: v.optional(v.string()),
   budget: v.optional(closedObject({ cpu: v.optional(FiniteSchema), mem: v.optional(FiniteSchema) })),
   workerIdleMs: v.optional(FiniteSchema),

@@ -42,6 +42,8 @@ export interface RunContext {
 export interface RunContextOptions {
   storeRoot?: string;
   dockerHost?: string;
+  /** Where `dockerHost` came from, for messages that tell the user what to change ("the pipewright.dockerHost setting"). */
+  dockerHostFrom?: string;
   /** Image for nodes that name none: option, then PIPEWRIGHT_DEFAULT_IMAGE, then python:3.12-slim. */
   defaultImage?: string;
   budget?: Partial<Budget>;
@@ -75,7 +77,7 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
   const days = retentionDays(options.retentionDays);
   // Checked before Docker is asked: a bad entry is the user's to fix, named with its source.
   const imageMap = imageMapFromSources({ env: options.imageMapEnv ?? process.env.PIPEWRIGHT_IMAGE_MAP, setting: options.imageMapSetting, flags: options.imageMapFlags });
-  const docker = createDockerClient({ host: options.dockerHost });
+  const docker = createDockerClient({ host: options.dockerHost, hostFrom: options.dockerHostFrom });
   const engine = await ensureDockerAvailable(docker);
   const defaultImage = options.defaultImage || process.env.PIPEWRIGHT_DEFAULT_IMAGE || USER_DEFAULT_IMAGE;
   const endpoint = dockerEndpoint(docker);

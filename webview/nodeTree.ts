@@ -1,5 +1,6 @@
 // The node tree: virtualized rows of the expanded containers, state icons, keyboard navigation
 // (as VS Code's trees: arrows, Home/End, PageUp/PageDown, Enter/Space), synced with the sidebar.
+import { shownState } from '../presentation/states';
 import { clear, h, icon, stateClass } from './dom';
 import { formatDuration, outcome, STATE_ICON, STATE_LETTER } from './format';
 import { nodeName } from '../protocol/pipeline';
@@ -101,7 +102,7 @@ export class NodeTree {
     if (skippedBy) desc = skippedBy === row.path ? 'skipped' : 'skipped (parent)';
     else if (node.type === 'Exec') {
       const last = node.executions[node.executions.length - 1];
-      desc = last ? `${outcome(last)} ${formatDuration((last.endedAt ?? Date.now()) - last.startedAt)}` : node.state;
+      desc = last ? `${outcome(last)} ${formatDuration((last.endedAt ?? Date.now()) - last.startedAt)}` : shownState(node.state, this.s.run?.status === 'sleeping');
       if (node.executions.length > 1) desc += ` ·${node.executions.length}×`;
     } else {
       desc = (['running', 'queued', 'error', 'killed', 'done', 'pending'] as const)

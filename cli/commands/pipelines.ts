@@ -6,6 +6,7 @@ import { parseArgs, UsageError, type ArgSpec, type ParsedArgs } from '../args';
 import type { CliIO } from '../io';
 import { RUNNER_FLAGS, runToEnd, runnerOptions } from '../runToEnd';
 import { formatCounts } from '../../presentation/format';
+import { shownState } from '../../presentation/states';
 import { renderStatus } from '../statusDisplay';
 import { askOwner, STORE_FLAG, storeFrom } from '../storedPipelines';
 
@@ -16,7 +17,8 @@ export async function listCommand(argv: readonly string[], io: CliIO): Promise<n
   if (!rows.length && !broken.length) io.out(`no pipelines in ${store.root}\n`);
   for (const m of rows) {
     const live = store.liveOwner(m.id) ? 'running' : m.status;
-    io.out(`${m.id.padEnd(14)} ${live.padEnd(9)} ${(m.rootState ?? '').padEnd(8)} ${m.counts ? formatCounts(m.counts) : ''}  ${m.name}  ${m.file}  ${new Date(m.lastUsedAt).toISOString()}\n`);
+    const state = m.rootState ? shownState(m.rootState, m.status === 'sleeping') : '';
+    io.out(`${m.id.padEnd(14)} ${live.padEnd(9)} ${state.padEnd(8)} ${m.counts ? formatCounts(m.counts) : ''}  ${m.name}  ${m.file}  ${new Date(m.lastUsedAt).toISOString()}\n`);
   }
   // A pipeline whose meta.json cannot be read is named with the file and the problem; the rest still list.
   for (const b of broken) io.out(`${b.id.padEnd(14)} ${'broken'.padEnd(9)} ${b.file}: ${b.problem}\n`);
@@ -34,7 +36,7 @@ export async function showCommand(argv: readonly string[], io: CliIO): Promise<n
     const nodes = [...run.tree.byPath.values()].map((n) => ({ path: n.path, state: n.state, skipped: n.skipped, executions: n.executions }));
     io.out(`${JSON.stringify({ pipeline: run.summary(), nodes })}\n`);
   } else {
-    io.out(`pipeline ${id} (${run.meta.name} from ${run.meta.file}) ${run.status}, run ${run.scheduler.autorun ? 'on' : 'off'}\n${renderStatus(run.tree)}\n${formatCounts(run.tree.root.leafCounts)}\n`);
+    io.out(`pipeline ${id} (${run.meta.name} from ${run.meta.file}) ${run.status}, run ${run.scheduler.autorun ? 'on' : 'off'}\n${renderStatus(run.tree, Date.now(), run.status === 'sleeping')}\n${formatCounts(run.tree.root.leafCounts)}\n`);
     // Images not run as asked (image map) or built from a git commit, by the latest execution.
     for (const n of run.tree.byPath.values()) {
       const from = n.executions.at(-1)?.imageFrom;

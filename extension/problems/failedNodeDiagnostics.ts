@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import { COMMANDS } from '../../protocol/lsp';
-import type { ExecutionRecord, RunnerEvent } from '../../protocol/runner';
+import type { ExecutionRecord, NodeState, RunnerEvent } from '../../protocol/runner';
+import { nodeProblem } from '../../presentation/problems';
+import type { RunNode } from '../../runner/model/runTree';
 import type { RunHandle } from '../../runner/runHandle';
 import type { RunManager } from '../runManager';
 
@@ -15,7 +17,8 @@ interface Failure {
 
 /**
  * Every failed node of a live run is a Diagnostic at the line that defined it, with its exit code
- * or reason and the last line it wrote to stderr. It goes away when the node is reset or succeeds.
+ * or reason and the last line it wrote to stderr (a killed node: information, not an error). It goes
+ * away when the node is reset, skipped or succeeds, and comes back when a skipped one is unskipped.
  */
 export class FailedNodeDiagnostics implements vscode.Disposable, vscode.CodeActionProvider {
   private readonly collection = vscode.languages.createDiagnosticCollection('pipewright-runs');
@@ -32,8 +35,10 @@ export class FailedNodeDiagnostics implements vscode.Disposable, vscode.CodeActi
 
   private onEvent(run: RunHandle, event: RunnerEvent): void {
     if (event.type === 'execution-end') {
-      if (event.state === 'error' || event.state === 'killed') this.add(run, event.path, event.execution);
+      if (event.state === 'error' || event.state === 'killed') this.add(run, event.path, event.state, event.execution);
       else this.remove(run, event.path);
+    } else if (event.type === 'skip' && !event.skipped) {
+      this.unskipped(run, event.path);
     } else if (event.type === 'reset' || event.type === 'skip') {
       const prefix = event.path === '/' ? '/' : `${event.path}/`;
       for (const f of [...this.failures.values()]) if (f.run === run && (f.path === event.path || f.path.startsWith(prefix))) this.remove(run, f.path);
@@ -42,14 +47,32 @@ export class FailedNodeDiagnostics implements vscode.Disposable, vscode.CodeActi
     }
   }
 
-  private add(run: RunHandle, nodePath: string, execution: ExecutionRecord): void {
+  /**
+   * A node was unskipped: the failed leaves under it that nothing else skips show again. (The event
+   * comes before the tree clears the node's flag, so the node itself is not asked.)
+   */
+  private unskipped(run: RunHandle, nodePath: string): void {
+    const node = run.tree.byPath.get(nodePath);
+    if (!node) return;
+    for (const leaf of run.tree.leaves(node)) {
+      const last = leaf.executions[leaf.executions.length - 1];
+      if (!last || (leaf.state !== 'error' && leaf.state !== 'killed')) continue;
+      let hidden = false;
+      for (let n: RunNode | null = leaf; n; n = n.parent) if (n !== node && n.skipped) hidden = true;
+      if (!hidden) this.add(run, leaf.path, leaf.state, last);
+    }
+  }
+
+  private add(run: RunHandle, nodePath: string, state: NodeState, execution: ExecutionRecord): void {
     const node = run.tree.byPath.get(nodePath);
     if (!node) return;
     const { file, line } = node.spec.source;
-    const why = execution.reason ? `${execution.reason === 'oom' ? 'out of memory' : execution.reason}${execution.message ? ` (${execution.message})` : ''}` : `exit code ${execution.exitCode}`;
     const stderr = run.space.log(execution.id, 'stderr').lastLine().slice(0, 300);
+    const problem = nodeProblem(nodePath, state, execution, stderr);
+    if (!problem) return;
     const range = new vscode.Range(Math.max(0, line - 1), 0, Math.max(0, line - 1), Number.MAX_SAFE_INTEGER);
-    const diagnostic = new vscode.Diagnostic(range, `${nodePath} failed: ${why}${stderr ? ` — ${stderr}` : ''}`, vscode.DiagnosticSeverity.Error);
+    const severity = problem.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Information;
+    const diagnostic = new vscode.Diagnostic(range, problem.message, severity);
     diagnostic.source = DIAGNOSTIC_SOURCE;
     diagnostic.code = `${run.id}:${nodePath}`;
     this.failures.set(`${run.id}:${nodePath}`, { run, path: nodePath, diagnostic, file });

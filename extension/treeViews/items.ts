@@ -5,6 +5,7 @@ import type { PipelineMeta } from '../../runner/store/pipelineStore';
 import type { RunHandle } from '../../runner/runHandle';
 import type { RunNode } from '../../runner/model/runTree';
 import { explainCounts, formatCounts } from '../../presentation/format';
+import { shownState } from '../../presentation/states';
 import { nodeDescription, stateIcon } from './nodePresentation';
 import { callText, signatureText } from '../arguments/argumentText';
 
@@ -86,8 +87,12 @@ export class RunItem extends vscode.TreeItem {
     const state = run ? run.tree.root.state : this.meta?.rootState;
     const counts = run ? run.tree.root.leafCounts : this.meta?.counts;
     const name = run ? run.meta.name : this.meta?.name;
-    this.description = [state, status === 'sleeping' ? 'sleeping' : run ? '' : 'stored', counts ? formatCounts(counts) : '', name].filter(Boolean).join(' · ');
-    this.iconPath = state ? stateIcon(state, false) : new vscode.ThemeIcon('circle-outline');
+    const sleeping = status === 'sleeping';
+    // A sleeping run's unfinished work reads "sleeping"; a finished one says it sleeps after its state.
+    const shown = state ? shownState(state, sleeping) : undefined;
+    const where = sleeping ? (shown === 'sleeping' ? '' : 'sleeping') : run ? '' : 'stored';
+    this.description = [shown, where, counts ? formatCounts(counts) : '', name].filter(Boolean).join(' · ');
+    this.iconPath = state ? stateIcon(state, false, sleeping) : new vscode.ThemeIcon('circle-outline');
     const args = run ? run.meta.args : this.meta?.args;
     this.tooltip = `${this.runId}: ${callText(name ?? '', args)} from ${run ? run.meta.file : this.meta?.file}${args?.length ? `\nArguments: ${args.join(' ')}` : ''}${counts ? `\n\n${explainCounts(counts)}` : ''}`;
     const autorun = run?.autorun ? 'on' : 'off';
@@ -132,8 +137,9 @@ export class NodeItem extends vscode.TreeItem {
     const node = this.runNode;
     const leaf = this.spec.type === 'Exec';
     if (node) {
-      this.description = nodeDescription(node);
-      this.iconPath = stateIcon(node.state, node.skipped);
+      const sleeping = this.run?.status === 'sleeping';
+      this.description = nodeDescription(node, sleeping);
+      this.iconPath = stateIcon(node.state, node.skipped, sleeping);
       // Built on hover (resolveTreeItem): a refresh then sends a few fields per row, not a document.
       this.tooltip = undefined;
       this.contextValue = `node;live=yes;leaf=${leaf};state=${node.state};skipped=${node.skipped};ran=${node.executions.length > 0 || !leaf};step=${this.spec.step ? 'yes' : 'no'}`;

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { NodeState } from '../../protocol/runner';
 import type { RunNode } from '../../runner/model/runTree';
 import { formatDuration } from '../../presentation/format';
+import { endWhy, shownState } from '../../presentation/states';
 import { nodeSpan } from '../../runner/model/nodeSpan';
 
 const STATE_ICONS: Record<NodeState, [string, string | undefined]> = {
@@ -13,20 +14,21 @@ const STATE_ICONS: Record<NodeState, [string, string | undefined]> = {
   killed: ['circle-slash', 'testing.iconErrored'],
 };
 
-export function stateIcon(state: NodeState, skipped: boolean): vscode.ThemeIcon {
+export function stateIcon(state: NodeState, skipped: boolean, sleeping = false): vscode.ThemeIcon {
+  if (sleeping && shownState(state, true) === 'sleeping') return new vscode.ThemeIcon('debug-pause', new vscode.ThemeColor('disabledForeground'));
   if (skipped) return new vscode.ThemeIcon('debug-step-over', new vscode.ThemeColor('disabledForeground'));
   const [id, color] = STATE_ICONS[state];
   return new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
 }
 
-/** "done 1.2s", "error exit 3 0.4s", "skipped" — the state first, as users scan for it. */
-export function nodeDescription(node: RunNode): string {
+/** "done 1.2s", "error exit 3 0.4s", "killed", "sleeping", "skipped" — the state first, as users scan for it. */
+export function nodeDescription(node: RunNode, sleeping = false): string {
   if (node.skipped) return 'skipped';
   const span = nodeSpan(node);
   const last = node.executions[node.executions.length - 1];
-  const why = node.isLeaf && last && (node.state === 'error' || node.state === 'killed') ? ` ${last.reason ?? `exit ${last.exitCode}`}` : '';
+  const why = node.isLeaf ? endWhy(node.state, last) : '';
   const cached = node.isLeaf && last?.cached ? ' (cached)' : '';
-  return `${node.state}${cached}${why}${containerProgress(node)}${span === null ? '' : ` ${formatDuration(span)}`}`;
+  return `${shownState(node.state, sleeping)}${cached}${why ? ` ${why}` : ''}${containerProgress(node)}${span === null ? '' : ` ${formatDuration(span)}`}`;
 }
 
 /** " 340/1000" for a running container: its Exec nodes finished so far, of all. */
@@ -38,9 +40,9 @@ function containerProgress(node: RunNode): string {
 }
 
 /** Command, params and the latest execution, for the tooltip. */
-export function nodeTooltip(node: RunNode): vscode.MarkdownString {
+export function nodeTooltip(node: RunNode, sleeping = false): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
-  md.appendMarkdown(`**${node.path}** — ${node.spec.type}, ${node.skipped ? 'skipped' : node.state}\n\n`);
+  md.appendMarkdown(`**${node.path}** — ${node.spec.type}, ${node.skipped ? 'skipped' : shownState(node.state, sleeping)}\n\n`);
   if (node.spec.command !== undefined) md.appendCodeblock(node.spec.command, 'sh');
   const p = node.params;
   md.appendMarkdown(`cpu ${p.cpu} · mem ${p.mem} GB · gpu ${p.gpu} · max_time ${p.max_time}s${p.image?.name ? ` · image ${p.image.name}` : ''}\n\n`);

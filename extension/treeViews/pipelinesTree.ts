@@ -9,6 +9,7 @@ import type { DefinitionIndex } from './definitionIndex';
 import { describeArguments } from '../../presentation/arguments';
 import { childrenByPath } from '../../presentation/tree';
 import { nodeTooltip } from './nodePresentation';
+import { shownState } from '../../presentation/states';
 import { Throttle } from './throttle';
 import { DefinitionItem, NodeItem, nodeItemId, PipelineItem, RunItem, RunsGroupItem, type PipewrightItem } from './items';
 import { scopeRuns } from './runsScope';
@@ -112,7 +113,7 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
 
   /** The tooltip of a run's node, built when the user hovers it. */
   resolveTreeItem(item: vscode.TreeItem, element: PipewrightItem): vscode.TreeItem {
-    if (element instanceof NodeItem && element.runNode) item.tooltip = nodeTooltip(element.runNode);
+    if (element instanceof NodeItem && element.runNode) item.tooltip = nodeTooltip(element.runNode, element.run?.status === 'sleeping');
     return item;
   }
 
@@ -204,7 +205,7 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
     const run = this.runs.latestFor(item.parent.uri.fsPath, item.entry.name);
     if (run) {
       const args = run.meta.args?.length ? ` · ${describeArguments(run.meta.args)}` : '';
-      item.description = `${run.id} · ${run.tree.root.state}${args}${item.entry.default ? ' · default' : ''}`;
+      item.description = `${run.id} · ${shownState(run.tree.root.state, run.status === 'sleeping')}${args}${item.entry.default ? ' · default' : ''}`;
       item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded;
     }
     return item;

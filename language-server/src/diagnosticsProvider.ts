@@ -23,7 +23,9 @@ export class DiagnosticsProvider {
         message: 'Pipewright: pipeline code is not run in an untrusted workspace, so this file is outlined from its syntax only. Trust the workspace to evaluate its pipelines.',
       });
     }
-    for (const { error, fallbackLine } of snapshot.problems) {
+    // An error may carry others found by the same check (`also`): each is a diagnostic at its line.
+    const errors = snapshot.problems.flatMap(({ error, fallbackLine }) => [error, ...(error.also ?? [])].map((e) => ({ error: e, fallbackLine })));
+    for (const { error, fallbackLine } of errors) {
       const here = !error.file || !snapshot.file || samePath(error.file, snapshot.file);
       const range = here ? snapshot.source.errorRange(error.line, error.column) : snapshot.source.trimmedLine(fallbackLine - 1);
       const message = here ? error.message : `${path.basename(error.file)}:${error.line}: ${error.message}`;

@@ -2,7 +2,7 @@
 // forwarding its output line by line and turning a failure into an ImageBuildError that shows
 // the failing step and its last lines of output.
 import type Dockerode from 'dockerode';
-import { dockerEndpoint, explainDockerError } from './connect';
+import { dockerEndpoint, dockerHostHint, explainDockerError } from './connect';
 import { ImageBuildError } from './errors';
 import { engineMessage, followEngineStream, type EngineEvent, type ImageProgress } from './progress';
 import { tarStream, type TarEntry } from './tar';
@@ -75,7 +75,7 @@ export async function buildImage(docker: Dockerode, request: BuildRequest): Prom
     if (typeof (error as { statusCode?: unknown }).statusCode === 'number') {
       throw new ImageBuildError(`${what} failed: ${engineMessage(error)}`, log.step, log.tail(), { cause: error });
     }
-    throw explainDockerError(error, dockerEndpoint(docker));
+    throw explainDockerError(error, dockerEndpoint(docker), dockerHostHint(docker));
   } finally {
     // pipe() does not destroy its source when the request dies: close the file being read.
     archive.destroy();

@@ -10,9 +10,20 @@ export { DockerUnavailableError } from './errors';
 export { resolveDockerEndpoint, type DockerEndpoint } from './endpoint';
 
 const endpoints = new WeakMap<Dockerode, DockerEndpoint>();
+/** What a user changes to point a client elsewhere, for its messages (see `hostHint`). */
+const hostHints = new WeakMap<Dockerode, string>();
+
+export interface DockerClientOptions {
+  host?: string;
+  /**
+   * Where an explicit `host` came from, as a user finds it: "the pipewright.dockerHost setting",
+   * "--docker-host". Messages about the engine then name it (not DOCKER_HOST, which was not used).
+   */
+  hostFrom?: string;
+}
 
 /** A client for the explicit host, else DOCKER_HOST, else the current docker context, else the default socket. */
-export function createDockerClient(options: { host?: string } = {}): Dockerode {
+export function createDockerClient(options: DockerClientOptions = {}): Dockerode {
   const endpoint = resolveDockerEndpoint({ host: options.host });
   let docker: Dockerode;
   try {
@@ -20,14 +31,28 @@ export function createDockerClient(options: { host?: string } = {}): Dockerode {
   } catch (error) {
     // docker-modem parses DOCKER_HOST and reads DOCKER_CERT_PATH itself, even when overridden.
     throw new DockerUnavailableError(
-      `Cannot set up a Docker client for ${endpoint.endpoint}: ${(error as Error).message}. Check DOCKER_HOST and DOCKER_CERT_PATH.`,
+      `Cannot set up a Docker client for ${endpoint.endpoint}: ${(error as Error).message}. ${endpoint.source === 'option' && options.hostFrom ? `Check ${options.hostFrom}` : 'Check DOCKER_HOST'} and DOCKER_CERT_PATH.`,
       'config',
       endpoint.endpoint,
       { cause: error },
     );
   }
   endpoints.set(docker, endpoint);
+  hostHints.set(docker, hostHint(endpoint, options.hostFrom));
   return docker;
+}
+
+/** What to change to reach another engine, by where the endpoint came from. */
+function hostHint(endpoint: DockerEndpoint, hostFrom: string | undefined): string {
+  if (endpoint.source === 'option') return hostFrom ? `change ${hostFrom}` : 'change the Docker host given to Pipewright';
+  if (endpoint.source === 'DOCKER_HOST') return 'change DOCKER_HOST';
+  if (endpoint.source.startsWith('context ')) return `switch the docker ${endpoint.source} (\`docker context use\`)`;
+  return 'set the pipewright.dockerHost setting (or DOCKER_HOST) to a running engine';
+}
+
+/** The client's "what to change" for messages; a client made elsewhere gets the generic one. */
+export function dockerHostHint(docker: Dockerode): string {
+  return hostHints.get(docker) ?? 'set DOCKER_HOST to a running engine';
 }
 
 /** The endpoint a client talks to, as a URL for messages. */
@@ -94,19 +119,21 @@ export async function ensureDockerAvailable(docker: Dockerode, options: Availabi
     );
   } catch (error) {
     if (error instanceof CancelledError) throw error;
-    throw explainDockerError(error, endpoint);
+    throw explainDockerError(error, endpoint, dockerHostHint(docker));
   }
 }
 
-const START_HINT = 'Start it (`sudo systemctl start docker`, or `bash scripts/ensure-docker.sh` in the Pipewright repo) or set DOCKER_HOST.';
-
-/** Turns a connection failure into a DockerUnavailableError that says what to do. Already-explained errors pass through. */
-export function explainDockerError(error: unknown, endpoint: string): DockerUnavailableError {
+/**
+ * Turns a connection failure into a DockerUnavailableError that says what to do. `change` says what
+ * the user changes to reach another engine (dockerHostHint). Already-explained errors pass through.
+ */
+export function explainDockerError(error: unknown, endpoint: string, change = 'set DOCKER_HOST to a running engine'): DockerUnavailableError {
   if (error instanceof DockerUnavailableError) return error;
+  const START_HINT = `Start Docker (\`sudo systemctl start docker\`, or Docker Desktop), or ${change}.`;
   if (error instanceof TimeoutError) {
     return new DockerUnavailableError(
       `Docker at ${endpoint} did not answer within ${formatMs(error.ms)}: the daemon may be starting, hung or overloaded. ` +
-        'Check it with `docker info`, restart it, or set DOCKER_HOST.',
+        `Check it with \`docker info\`, restart it, or ${change}.`,
       'timeout',
       endpoint,
       { cause: error },
@@ -124,7 +151,7 @@ export function explainDockerError(error: unknown, endpoint: string): DockerUnav
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
       return new DockerUnavailableError(
-        `Cannot reach Docker at ${endpoint} (${code}). Check DOCKER_HOST or the docker context (\`docker context ls\`).`,
+        `Cannot reach Docker at ${endpoint} (${code}). Check the address, or ${change}.`,
         'not-running',
         endpoint,
         { cause: error },
@@ -133,7 +160,7 @@ export function explainDockerError(error: unknown, endpoint: string): DockerUnav
     case 'EPERM':
       return new DockerUnavailableError(
         `Permission denied on ${endpoint}: this user may not use the Docker socket. ` +
-          'Add it to the docker group (`sudo usermod -aG docker $USER`, then log in again), or set DOCKER_HOST to an engine you may use.',
+          `Add it to the docker group (\`sudo usermod -aG docker $USER\`, then log in again), or ${change}.`,
         'permission',
         endpoint,
         { cause: error },

@@ -1,7 +1,7 @@
 // Making sure an image is on the engine: inspect it, else pull it (once, shared), reporting
 // layer progress; a failed pull becomes an ImageUnavailableError that says what to do instead.
 import type Dockerode from 'dockerode';
-import { dockerEndpoint, explainDockerError } from './connect';
+import { dockerEndpoint, dockerHostHint, explainDockerError } from './connect';
 import { ImageUnavailableError, InvalidImageNameError } from './errors';
 import { engineMessage, followEngineStream, type EngineEvent, type ImageProgress } from './progress';
 import type { SharedWork } from './shared';
@@ -37,7 +37,7 @@ export async function inspectImageId(docker: Dockerode, name: string, timeoutMs:
     if (error instanceof CancelledError) throw error;
     const why = invalidName(error);
     if (why) throw new InvalidImageNameError(`Invalid image name "${name}": ${why}`, name, { cause: error });
-    throw explainDockerError(error, dockerEndpoint(docker));
+    throw explainDockerError(error, dockerEndpoint(docker), dockerHostHint(docker));
   }
 }
 
@@ -103,7 +103,7 @@ async function pull(docker: Dockerode, name: string, options: PullOptions, signa
     if (error instanceof CancelledError || (isAbortError(error) && signal.aborted)) throw new CancelledError(`Pulling ${name}`);
     if (error instanceof TimeoutError) throw unavailable(error.message, error);
     if (typeof (error as { statusCode?: unknown }).statusCode === 'number') throw unavailable(engineMessage(error), error);
-    throw explainDockerError(error, dockerEndpoint(docker));
+    throw explainDockerError(error, dockerEndpoint(docker), dockerHostHint(docker));
   }
   if (streamError) throw unavailable(streamError);
   const id = await inspectImageId(docker, name, options.timeoutMs, signal);

@@ -17,12 +17,16 @@ export class RunNode {
   /** Exec nodes below (or this one) by state: Conducto's P/Q/R/D/E/K. */
   readonly leafCounts: StateCounts = emptyCounts();
   readonly executions: ExecutionRecord[] = [];
+  /** A Lazy's Execute whose Generate has not produced its children yet: pending, not an empty (done) container. */
+  awaitingGeneration: boolean;
 
   constructor(
     public spec: PipelineNode,
     readonly parent: RunNode | null,
     readonly indexInParent: number,
-  ) {}
+  ) {
+    this.awaitingGeneration = spec.lazy !== undefined && spec.type !== 'Exec';
+  }
 
   get path(): string {
     return this.spec.path;
@@ -136,6 +140,7 @@ export class RunTree {
     }
     for (const child of under.children) this.removeSubtree(child);
     under.children.length = 0;
+    under.awaitingGeneration = false;
     this.addNodes(specs);
     this.recount(under);
     this.onContainerChange(under, true);
@@ -164,7 +169,7 @@ export class RunTree {
         n.childCounts[child.viewState]++;
         for (const s of NODE_STATES) n.leafCounts[s] += child.leafCounts[s];
       }
-      n.state = deriveState(n.childCounts);
+      n.state = n.awaitingGeneration ? 'pending' : deriveState(n.childCounts);
     }
     const up = node.parent;
     for (const s of NODE_STATES) {

@@ -9,8 +9,13 @@ import type { RunContextOptions } from '../runContext';
 export function engineOptions(options: RunContextOptions, env: NodeJS.ProcessEnv = process.env): EngineOptions {
   const number = (value: string | undefined) => (value && Number.isFinite(Number(value)) ? Number(value) : undefined);
   const out: EngineOptions = {};
-  const dockerHost = options.dockerHost || env.DOCKER_HOST;
-  if (dockerHost) out.dockerHost = dockerHost;
+  if (options.dockerHost) {
+    out.dockerHost = options.dockerHost;
+    if (options.dockerHostFrom) out.dockerHostFrom = options.dockerHostFrom;
+  } else if (env.DOCKER_HOST) {
+    out.dockerHost = env.DOCKER_HOST;
+    out.dockerHostFrom = 'DOCKER_HOST';
+  }
   const defaultImage = options.defaultImage || env.PIPEWRIGHT_DEFAULT_IMAGE;
   if (defaultImage) out.defaultImage = defaultImage;
   const budget = { ...(options.budget?.cpu !== undefined ? { cpu: options.budget.cpu } : {}), ...(options.budget?.mem !== undefined ? { mem: options.budget.mem } : {}) };

@@ -1,6 +1,6 @@
 """Checks of parents= (DAG edges among the children of a Parallel), done when the tree is
 complete because a sibling may be added after the node that names it."""
-from .errors import DefinitionError
+from .errors import DefinitionError, together
 
 
 def _error(node, message):
@@ -12,9 +12,11 @@ def dep_names(node):
 
 
 def check(root):
-    """Raise DefinitionError, at the line of the node naming it, for any bad parents= entry."""
+    """Raise DefinitionError, at the line of the node naming it, for any bad parents= entry.
+    Every container is checked: the errors of all of them are raised together (each at its line)."""
     if root._deps is not None:
         raise _error(root, "parents= is set on the root node, which has no siblings")
+    errors = []
     stack = [root] if root._children else []
     while stack:
         node = stack.pop()
@@ -22,7 +24,10 @@ def check(root):
         # step that does not exist is better reported as such than as a parents= entry.
         references = getattr(node, "_check_references", None)
         if references is not None:
-            references()
+            try:
+                references()
+            except DefinitionError as error:
+                errors.append(error)
         named = None
         for child in node._children.values():
             if child._deps is not None:
@@ -31,7 +36,12 @@ def check(root):
             if child._children:
                 stack.append(child)
         if named:
-            _check_siblings(node, named)
+            try:
+                _check_siblings(node, named)
+            except DefinitionError as error:
+                errors.append(error)
+    if errors:
+        raise together(errors)
 
 
 def _check_siblings(parent, nodes):

@@ -23,11 +23,25 @@ class DefinitionError(Exception):
         self.line = line
         self.column = column
         self.kind = kind
+        self.also = []  # further errors found in the same check, reported with this one
 
     def __str__(self):
         if self.file:
             return "%s:%s: %s" % (self.file, self.line, self.message)
         return self.message
+
+
+def together(errors):
+    """The first of several DefinitionErrors, carrying the others (theirs flattened): one raise
+    reports them all."""
+    flat = []
+    for error in errors:
+        flat.append(error)
+        flat.extend(error.also)
+        error.also = []
+    first = flat[0]
+    first.also = flat[1:]
+    return first
 
 
 class ArgumentError(DefinitionError):

@@ -8,6 +8,7 @@ import types
 from . import callables, context
 from .errors import DefinitionError
 from .frames import user_frame
+from .keywords import point_at_keyword
 from .node_callbacks import CallbackMethods
 from .params import COMMON, DEFAULTS, INHERITED, ORDER, validate
 from .reuse import resolve_alias
@@ -83,12 +84,16 @@ class Node(CallbackMethods):
         stored = None
         params = resolve_alias(params)
         for key, value in params.items():
-            if key not in self._ALLOWED:
-                raise DefinitionError(self._unknown(key))
-            if value is not None:  # None means "not given", as in Conducto's signatures
-                if stored is None:
-                    stored = {}
-                stored[key] = validate(key, value)
+            try:
+                if key not in self._ALLOWED:
+                    raise DefinitionError(self._unknown(key))
+                if value is not None:  # None means "not given", as in Conducto's signatures
+                    if stored is None:
+                        stored = {}
+                    stored[key] = validate(key, value)
+            except DefinitionError as error:
+                # Underlined on the keyword the user wrote (`cpuu=2`), not on the call.
+                raise point_at_keyword(error, key)
         return stored
 
     def _unknown(self, key):

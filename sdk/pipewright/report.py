@@ -26,6 +26,9 @@ def describe(exc, file):
     keys = ("file", "line", "column", "message", "kind")
     result = dict(zip(keys, info))
     result["column"] = result["column"] or 1
+    also = getattr(exc, "also", None)
+    if also:  # further errors of the same check, each at its own line
+        result["also"] = [describe(e, file) for e in also]
     return result
 
 
@@ -71,7 +74,8 @@ def report(exc, file, as_json, stream=None):
         if entries:
             stream.write("Traceback (most recent call last):\n"
                          + "".join(traceback.format_list(entries)))
-    stream.write("%s:%s: %s\n" % (info["file"], info["line"], info["message"]))
+    for each in [info] + info.get("also", []):
+        stream.write("%s:%s: %s\n" % (each["file"], each["line"], each["message"]))
     if as_json:
         stream.write(json.dumps({"error": info}) + "\n")
     stream.flush()

@@ -170,7 +170,7 @@ test('sleep from another process stops every container of a running pipeline and
   assert.deepEqual(await containersOf(id), [], 'no container of the pipeline is left');
   const show = await cli(['show', id], env);
   assert.match(show.stdout, new RegExp(`^pipeline ${id} \\(.*\\) sleeping, run on$`, 'm'));
-  assert.match(show.stdout, /slow {2}· pending/);
+  assert.match(show.stdout, /slow {2}z sleeping/);
   const again = await cli(['sleep', id], env);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, new RegExp(`pipeline ${id} is already asleep`));

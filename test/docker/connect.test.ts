@@ -17,6 +17,7 @@ import {
   TimeoutError,
   withTimeout,
 } from '../../runner/docker/connect';
+import { createRunContext } from '../../runner/runContext';
 
 const temp = mkdtempSync(join(tmpdir(), 'pw-connect-'));
 after(() => rmSync(temp, { recursive: true, force: true }));
@@ -154,11 +155,26 @@ describe('against sockets with no engine behind them', () => {
         assert.equal(e.endpoint, 'unix:///nonexistent.sock');
         assert.match(e.message, /^Docker is not running at unix:\/\/\/nonexistent\.sock \(no such socket\)\./);
         assert.match(e.message, /systemctl start docker/);
-        assert.match(e.message, /scripts\/ensure-docker\.sh/);
-        assert.match(e.message, /set DOCKER_HOST/);
+        assert.match(e.message, /change DOCKER_HOST/);
+        // A user has no Pipewright repo to run scripts from.
+        assert.doesNotMatch(e.message, /scripts\//);
         return true;
       });
       assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
+    });
+  });
+
+  test('the pipewright.dockerHost setting at a dead socket: the message names the setting, not DOCKER_HOST', async () => {
+    await withEnv({ DOCKER_HOST: undefined, DOCKER_CONTEXT: undefined }, async () => {
+      // As the editor makes its run context (extension/settings.ts runContextOptions).
+      const context = createRunContext({ dockerHost: 'unix:///nonexistent-setting.sock', dockerHostFrom: 'the pipewright.dockerHost setting', storeRoot: join(temp, 'store') });
+      await assert.rejects(context, (e: unknown) => {
+        assert.ok(e instanceof DockerUnavailableError, String(e));
+        assert.match(e.message, /^Docker is not running at unix:\/\/\/nonexistent-setting\.sock \(no such socket\)\./);
+        assert.match(e.message, /change the pipewright\.dockerHost setting/);
+        assert.doesNotMatch(e.message, /DOCKER_HOST|scripts\//);
+        return true;
+      });
     });
   });
 

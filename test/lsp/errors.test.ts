@@ -75,6 +75,43 @@ describe('language server: definition errors as diagnostics', () => {
     });
   }
 
+  it('an unknown param is underlined on its keyword, not on the call (one line and over several)', async () => {
+    const cases: Array<[string, number, string]> = [
+      [`${HEAD}def run() -> co.Serial:\n    root = co.Serial()\n    root["a"] = co.Exec("echo a", cpuu=2)\n    return root\n`, 6, '    root["a"] = co.Exec("echo a", cpuu=2)'],
+      [`${HEAD}def run() -> co.Serial:\n    root = co.Serial()\n    root["a"] = co.Exec(\n        "echo a",\n        mem=1, cpuu=2,\n    )\n    return root\n`, 8, '        mem=1, cpuu=2,'],
+    ];
+    for (const [i, [text, line, lineText]] of cases.entries()) {
+      const file = path.join(dir, `keyword${i}.py`);
+      writeFileSync(file, text);
+      const uri = await client.open(file);
+      const { diagnostics } = await client.waitForDiagnostics(uri, 1);
+      assert.equal(diagnostics.length, 1, JSON.stringify(diagnostics));
+      const [d] = diagnostics;
+      assert.match(d!.message as string, /unknown param 'cpuu' for co\.Exec/);
+      assert.equal(d!.range.start.line, line - 1, JSON.stringify(d!.range));
+      assert.equal(lineText.slice(d!.range.start.character, d!.range.end.character), 'cpuu', JSON.stringify(d!.range));
+    }
+  });
+
+  it('a ClearML pipeline with a missing base task and a cycle: both are Problems, each at its line', async () => {
+    const file = path.join(dir, 'clearml_two_errors.py');
+    const lines = [
+      'from clearml import PipelineController, Task',
+      'Task.create(project_name="p", task_name="t", command="echo hi")',
+      'pipe = PipelineController("demo", "p", "1")',
+      'pipe.add_step("a", base_task_project="p", base_task_name="missing", parents=["b"])',
+      'pipe.add_step("b", base_task_project="p", base_task_name="t", parents=["a"])',
+      'pipe.start()',
+    ];
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const uri = await client.open(file);
+    const { diagnostics } = await client.waitForDiagnostics(uri, 1);
+    const messages = diagnostics.map((d) => `${d.range.start.line + 1}: ${d.message}`).sort();
+    assert.equal(diagnostics.length, 2, JSON.stringify(messages));
+    assert.match(messages[0]!, /^4: add_step\('a'\): no task p\/missing/);
+    assert.match(messages[1]!, /^[45]: cycle among parents under \/: /);
+  });
+
   it('a definition that leaves a process running in the background still settles at once', async () => {
     const file = path.join(dir, 'background.py');
     writeFileSync(file, `${HEAD}import subprocess\nbackground = subprocess.Popen(["sleep", "30"], start_new_session=True)\nroot = co.Serial()\nroot["a"] = co.Exec("echo a")\n`);

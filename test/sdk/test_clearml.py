@@ -10,6 +10,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sdk_helpers as h  # noqa: E402
 
+from pipewright import export  # noqa: E402
 from pipewright.clearml import PipelineController, Task, controller, host, launch, overrides, step  # noqa
 from pipewright.clearml.task import Artifact, store_artifact  # noqa: E402
 
@@ -90,8 +91,26 @@ pipe.add_step("b", base_task_id=Task.get_task(project_name="p", task_name="t").i
 
 class Errors(unittest.TestCase):
     def test_unknown_template(self):
+        # Reported once the pipeline is complete (with its other errors), at the add_step line.
         h.definition_error(self, BASE + 'pipe.add_step("a", base_task_name="nope")\n', 4,
-                           "no task */nope: create it with Task.create, or put a script")
+                           "no task */nope: create it with Task.create, or put a script",
+                           after=lambda ns: export.pipeline_json(ns["pipe"], "p", "/p.py"))
+
+    def test_a_missing_template_and_a_cycle_are_both_reported(self):
+        with h.TempDir() as d:
+            path = d.write("p.py", BASE + 'pipe.add_step("a", base_task_name="nope", parents=["b"])\n'
+                           'pipe.add_step("b", base_task_name="t", parents=["a"])\n')
+            result = h.run_cli(path, "--json", "--errors=json")
+            self.assertEqual(result.returncode, 3, result.stderr)
+            error = h.last_json_line(result.stderr)["error"]
+            self.assertEqual((error["file"], error["line"]), (path, 4))
+            self.assertIn("no task */nope", error["message"])
+            [cycle] = error["also"]
+            self.assertEqual((cycle["file"], cycle["kind"]), (path, "definition"))
+            self.assertIn("cycle among parents under /: a -> b -> a", cycle["message"])
+            # The text report names both, each at its line.
+            self.assertIn("%s:4: add_step('a'): no task */nope" % path, result.stderr)
+            self.assertIn("%s:%d: cycle among parents" % (path, cycle["line"]), result.stderr)
 
     def test_bad_options(self):
         h.definition_error(self, BASE + 'pipe.add_step("a", base_task_name="t", retry_on_failure=-1)\n',

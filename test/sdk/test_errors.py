@@ -2,6 +2,7 @@
 import json
 import os
 import sys
+import tempfile
 import textwrap
 import unittest
 
@@ -128,6 +129,26 @@ class InMemory(unittest.TestCase):
             with self.subTest(name):
                 h.definition_error(self, HEAD + textwrap.dedent(code), line, fragment,
                                    after=export_root if at_export else None)
+
+    def test_param_error_points_at_the_keyword(self):
+        # The keyword's place is read from the file's text, so the code is in a real file.
+        cases = [
+            (HEAD + textwrap.dedent("""\
+                root = co.Serial()
+                root["a"] = co.Exec(
+                    "x",
+                    mem=1, cpuu=2)
+                """), 5, len("    mem=1, ") + 1, "unknown param 'cpuu' for co.Exec"),
+            (HEAD + "root = co.Serial(cpu=-1, mem=0)\n", 2, len("root = co.Serial(") + 1, "cpu=-1"),
+        ]
+        with tempfile.TemporaryDirectory() as folder:
+            for i, (code, line, column, fragment) in enumerate(cases):
+                with self.subTest(i):
+                    filename = os.path.join(folder, "keyword%d.py" % i)
+                    with open(filename, "w") as f:
+                        f.write(code)
+                    error = h.definition_error(self, code, line, fragment, filename=filename)
+                    self.assertEqual(error.column, column)
 
     def test_error_in_a_function_points_at_the_function(self):
         h.definition_error(self, HEAD + textwrap.dedent("""\

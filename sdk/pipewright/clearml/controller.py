@@ -13,7 +13,7 @@ import sys
 import time
 
 from .. import callables, context
-from ..errors import DefinitionError, MainCalled
+from ..errors import DefinitionError, MainCalled, together
 from ..frames import user_frame
 from ..image import Image
 from ..node import Exec, Parallel
@@ -79,6 +79,10 @@ class _StepExec(Exec):
     @property
     def _EXTRA_JSON(self):  # export.py appends this to the node's JSON line
         return ', "step": ' + json.dumps(self._step_spec, ensure_ascii=False, sort_keys=True)
+
+
+class _MissingTemplate(DefinitionError):
+    """add_step's template task does not exist (kept until the pipeline is complete)."""
 
 
 def _retry_spec(value, where):
@@ -200,6 +204,7 @@ class PipelineController(Parallel):
         self._pc_params = {}
         self._pc_queue = None
         self._pc_steps = {}
+        self._pc_missing = []  # missing templates, reported with the pipeline's other errors
         self._pc_pre = self._pc_post = None
         self._pc_image = docker
         self._pc_launch = None
@@ -261,8 +266,8 @@ class PipelineController(Parallel):
         if base_task_id is not None:
             task = Task._registry.get(base_task_id)
             if task is None:
-                raise DefinitionError("%s: no task with id %r (create it with Task.create)"
-                                      % (where, base_task_id))
+                raise _MissingTemplate("%s: no task with id %r (create it with Task.create)"
+                                       % (where, base_task_id))
             return task
         if base_task_name is None:
             raise DefinitionError("%s: give base_task_id, or base_task_project and "
@@ -274,7 +279,7 @@ class PipelineController(Parallel):
         task = _script_template(base_task_project, base_task_name, where)
         if task is not None:
             return task
-        raise DefinitionError("%s: no task %s/%s: create it with Task.create, or put a script "
+        raise _MissingTemplate("%s: no task %s/%s: create it with Task.create, or put a script "
                               "that calls Task.init(project_name=%r, task_name=%r) under %s"
                               % (where, base_task_project or "*", base_task_name,
                                  base_task_project or "", base_task_name, _workspace()))
@@ -290,8 +295,14 @@ class PipelineController(Parallel):
         """Adds a step that clones a template task, its parameters overridden (values may
         reference other steps: ${stage1.artifacts.data.url}, ...)."""
         where = "add_step(%r)" % (name,)
-        task = self._template(base_task_id, base_task_project, base_task_name,
-                              base_task_factory, where)
+        try:
+            task = self._template(base_task_id, base_task_project, base_task_name,
+                                  base_task_factory, where)
+        except _MissingTemplate as missing:
+            # Reported when the pipeline is complete, with its other errors (a cycle among the
+            # steps too), not alone: the step stands in, so the rest can be checked.
+            self._pc_missing.append(missing)
+            task = Task(base_task_id, base_task_project, base_task_name, command="false")
         params = dict(task.parameters)
         if parameter_override:
             if not isinstance(parameter_override, dict):
@@ -421,10 +432,16 @@ class PipelineController(Parallel):
     def _check_references(self):
         """Called when the pipeline is complete (dag.check, before its parents= checks): every
         reference names a step, and something it has, and pipeline parameters that exist. The
-        error is at the line of the referring step."""
+        error is at the line of the referring step. Missing templates first, all raised together."""
+        errors = list(self._pc_missing)
         for name, step in self._pc_steps.items():
-            self._check_fields(name, step.refers, complete=True,
-                               where={"file": step.exec._file, "line": step.exec._line})
+            try:
+                self._check_fields(name, step.refers, complete=True,
+                                   where={"file": step.exec._file, "line": step.exec._line})
+            except DefinitionError as error:
+                errors.append(error)
+        if errors:
+            raise together(errors)
 
     def _add_step_node(self, name, command, spec, parents, refers, queue, time_limit,
                        continue_on_fail, continue_behaviour, cache, retry, pre, post, status,

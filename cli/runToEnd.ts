@@ -85,7 +85,7 @@ export async function runToEnd(first: RunHandle, json: boolean, io: CliIO, start
           live?.stop();
           live = undefined;
           run.removeAllListeners('event');
-          run = await reopen();
+          run = await retried(reopen);
           follow(run);
         }
       }
@@ -106,5 +106,20 @@ export async function runToEnd(first: RunHandle, json: boolean, io: CliIO, start
     return state === 'done' ? 0 : 1;
   } finally {
     await run.close();
+  }
+}
+
+/**
+ * A client that lost the service reconnects while others may be starting the next one at the same
+ * moment: a connection made in that moment can be cut. Tries a few times before giving up.
+ */
+async function retried<T>(attempt: () => Promise<T>, tries = 5, pauseMs = 500): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (i >= tries) throw err;
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
   }
 }

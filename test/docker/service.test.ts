@@ -97,15 +97,21 @@ test('two clients watch one run: both follow it to its end and agree', async () 
   assert.ok(secondEvents.some((e) => e.type === 'execution-end' && e.path === '/after'));
 });
 
-test('a killed service is replaced and its run recovered: the client that started the run follows it to the end', async () => {
+test('a killed service is replaced and its run recovered: the client that started the run and a watcher follow it to the end', async () => {
   const store = freshStore();
   const started = await runUntil(store, slowPrinted);
+  // A second client follows too: both reconnect at once (one starts the next service, or both try).
+  const watcher = pipewrightToEnd(['watch', started.pipeline], store, SERVICE_ENV);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
   const pid = servicePid(store);
   process.kill(pid, 'SIGKILL');
   const rest: string[] = [];
   for await (const line of createInterface({ input: started.child.stdout })) rest.push(line);
   assert.equal(await started.exited, 0, started.stderr());
   assert.match(started.stderr(), /the runner service stopped .*another recovers/);
+  const watched = await watcher;
+  assert.equal(watched.code, 0, watched.stderr);
+  assert.match(watched.stdout, /done\s+\/after/);
   const newPid = servicePid(store);
   assert.notEqual(newPid, pid, 'a new service runs the pipeline');
   const finished = JSON.parse(rest[rest.length - 1]!) as { type: string; state: string };

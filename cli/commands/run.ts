@@ -21,13 +21,14 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
   const options = runnerOptions(args);
   const doc = await evaluateDefinition(file, { func, args: [...args.passthrough], params: [...params], limits: evaluationLimits(args) });
   const pending = args.has('pending');
-  const run = await startRun(doc, options, !pending, args.passthrough);
+  // Started by runToEnd, once it listens: `--json` and the python3 FILE hosts read every event.
+  const run = await startRun(doc, options, false, args.passthrough);
   if (pending) {
     await run.close();
     io.out(`pipeline ${run.id} created, pending (start it: pipewright start ${run.id})\n`);
     return 0;
   }
-  return runToEnd(run, args.has('json'), io, () => undefined, () => ownRun(run.id, options));
+  return runToEnd(run, args.has('json'), io, () => run.setAutorun(true), () => ownRun(run.id, options));
 }
 
 export type { RunnerEvent };

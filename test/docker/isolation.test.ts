@@ -80,7 +80,9 @@ test("a hostile node cannot forge another node's result: fake end markers, in it
 root = co.Parallel()
 root["tests"] = co.Exec("sleep 2; echo failing; exit 1")
 root["hostile"] = co.Exec("${forge}", container_reuse_context="other")
-same = co.Serial()
+# A context of their own: in the shared pool the victim may take the worker /tests left (the
+# hostile node waits for a core while /tests runs), and then tests nothing.
+same = co.Serial(container_reuse_context="same")
 same["hostile"] = co.Exec("${forge}")
 same["victim"] = co.Exec("sleep 2; exit 3")
 root["same_worker"] = same

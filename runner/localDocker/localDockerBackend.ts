@@ -5,6 +5,7 @@
 // container to carry jobs or results.
 import type Dockerode from 'dockerode';
 import { createWriteStream, realpathSync } from 'node:fs';
+import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar-stream';
 import { abortReason, cancelledOutcome, type Backend, type JobHooks, type JobOutcome, type JobSpec, type LeftJob, type PipelineBackend } from '../backend';
@@ -16,6 +17,7 @@ import type { Budget } from '../scheduler/resourceBudget';
 import type { LogWriter, PipelineSpace } from '../store/pipelineSpace';
 import { JOB_FILES, jobFrame, jobScript, newNonce } from './agent';
 import { CgroupMemory } from './cgroupMemory';
+import { hiddenUnderDefinition } from './hiddenFolders';
 import { LABELS, type WorkerRequest } from './containerConfig';
 import { JobOutput, type OutputSink } from './jobOutput';
 import { PipelineNetwork } from './pipelineNetwork';
@@ -164,7 +166,9 @@ export class LocalDockerPipeline implements PipelineBackend {
   private async request(job: JobSpec): Promise<WorkerRequest> {
     makePrivateDir(this.space.userDataDir, { enforce: true });
     const network = await this.network.ensure();
-    return { ...job, dataDir: this.space.dataDir, userDataDir: this.space.userDataDir, sdkDir: this.options.sdkDir, network, owner: this.network.owner };
+    // The store root: <root>/pipelines/<id> is this pipeline's folder.
+    const hidden = job.definitionDir ? hiddenUnderDefinition(job.definitionDir, path.dirname(path.dirname(this.space.dir))) : [];
+    return { ...job, dataDir: this.space.dataDir, userDataDir: this.space.userDataDir, sdkDir: this.options.sdkDir, network, owner: this.network.owner, ...(hidden.length ? { hidden } : {}) };
   }
 
   /** Removes this pipeline's containers a stopped runner left that nobody re-attaches to. */

@@ -153,3 +153,24 @@ root["server"] = co.Exec("sleep 300 & echo serving")
   assert.equal(lastLog(second.run, '/a'), 'fresh\n', 'a new pipeline instance starts from fresh workers');
   await second.run.close();
 });
+
+test("a definition saved above the store (a home folder holding ~/.pipewright): nodes read the definition, never the store", async () => {
+  // The store holds every pipeline's logs, env values and data (0600): the definition's folder is
+  // mounted read-only for callables and Lazy, but the store inside it is not the pipeline's to read.
+  const secret = `env-secret-${randomBytes(8).toString('hex')}`;
+  const otherData = `other-data-${randomBytes(8).toString('hex')}`;
+  const write = (name: string, source: string) => {
+    const file = path.join(h.dir, name); // h.dir holds the store (h.storeRoot)
+    writeFileSync(file, source);
+    return file;
+  };
+  const other = await h.run(write('other_home.py', `import conducto as co\nroot = co.Serial()\nroot["put"] = co.Exec("echo ${otherData} > /pipewright/data/kept")\n`));
+  assert.equal(other.run.tree.root.state, 'done');
+  const spy = `ls /pipewright/src | grep -x spy_home.py; ls -A /pipewright/src/store | wc -l; grep -rl -e ${otherData} -e ${secret} /pipewright/src/store 2>/dev/null; touch /pipewright/src/store/x 2>/dev/null || echo read-only`;
+  const { run } = await h.run(write('spy_home.py', `import conducto as co\nroot = co.Serial(env={"TOKEN": "${secret}"})\nroot["spy"] = co.Exec("${spy}")\n`));
+  assert.ok(existsSync(path.join(h.storeRoot, 'pipelines', other.run.id, 'data', 'kept')), 'the other pipeline left its data in the store');
+  assert.equal(run.definitionDir, h.dir, 'the definition folder holds the store');
+  assert.equal(lastLog(run, '/spy'), 'spy_home.py\n0\nread-only\n', 'the definition is there; the store under it is an empty, read-only folder');
+  await other.run.close();
+  await run.close();
+});

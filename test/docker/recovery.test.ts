@@ -120,6 +120,7 @@ root["idle"] = co.Exec("echo idle", container_reuse_context="idle")
   assert.equal(lastLog(run, '/survivor'), 'finished after the crash\n');
   const survivor = run.tree.get('/survivor').executions[0]!;
   assert.ok(survivor.endedAt! - survivor.startedAt < 6500, `its duration is its own (${survivor.endedAt! - survivor.startedAt} ms), not the time until the restart`);
+  assert.ok((survivor.peakMemoryBytes ?? 0) > 0, `a re-attached execution records its peak memory too (${survivor.peakMemoryBytes})`);
   const orphan = run.tree.get('/orphan').executions[0]!;
   assert.equal(run.tree.get('/orphan').state, 'killed');
   assert.equal(orphan.reason, 'runner stopped');

@@ -146,8 +146,9 @@ export class LocalDockerPipeline implements PipelineBackend {
       if (result.status === null) return await this.removed(container, { exitCode: null, reason: 'runner stopped', message: 'its container stopped while the runner was away', peakMemoryBytes: null, containerId });
       if (!output.started) writer.write('stderr', Buffer.from('\n… what the node printed while the runner was away is gone (the engine keeps the last 60 MB) …\n'));
       if (result.status === 0) await this.collectOutputs(container, execId, left.outputs ?? []);
-      // Its cgroup's peak spans the worker's life (cgroup v2), which this job ended.
-      const peakMemoryBytes = CgroupMemory.forContainer(containerId).peakBytes();
+      // As the agent read it when the job ended (the worker may have stopped by itself since); else
+      // its cgroup's, whose peak spans the worker's life (cgroup v2), which this job ended.
+      const peakMemoryBytes = output.peakBytes ?? CgroupMemory.forContainer(containerId).peakBytes();
       // Kept until this run lets go: should the runner stop before it records this end, the next
       // one reads it again from the container (removing it now would lose the result).
       this.finishedLeft.add(containerId);
@@ -219,7 +220,8 @@ export class LocalDockerPipeline implements PipelineBackend {
         new Promise<'time limit'>((resolve) => (timer = setLongTimeout(() => resolve('time limit'), req.maxTimeSec * 1000))),
       ]);
       const first = await Promise.race([output.done.then((status) => ({ status })), stopped, worker.exited.then(() => 'worker died' as const)]);
-      const peak = cgroup.peakBytes();
+      // The host's reading; the agent's when the host cannot see the container's cgroup (a remote engine).
+      const peak = cgroup.peakBytes() ?? output.peakBytes ?? null;
       if (output.failure) {
         await this.pool.discard(worker);
         return { exitCode: null, reason: 'error', message: `the node's output could not be written to the store: ${output.failure.message}`, peakMemoryBytes: peak, containerId: worker.id };

@@ -2,6 +2,7 @@ import type Dockerode from 'dockerode';
 import { pythonExecutable, sdkDirectory } from '../evaluator/sdkLocation';
 import type { ImageSpec } from '../protocol/pipeline';
 import type { Backend } from './backend';
+import * as path from 'node:path';
 import { createDockerClient, dockerEndpoint, ensureDockerAvailable, type DockerEngineInfo } from './docker/connect';
 import { resolveImage, type ImageProgress, type ResolvedImage } from './docker/images';
 import { IMAGE_MAP_FLAG, ImageMap, parseEntryStrings, parseImageMapEnv, parseImageMapSetting } from './docker/imageMap';
@@ -98,7 +99,8 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
     python: options.python || pythonExecutable(),
     store,
     imageMap,
-    resolveImage: imageResolver(docker, imageMap),
+    // The store (its folder: pipelines, user data, cache) never goes into an image.
+    resolveImage: imageResolver(docker, imageMap, [path.dirname(store.root)]),
   };
 }
 
@@ -107,7 +109,7 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
  * shared by every node waiting for it (and stopped when none waits any more); a failure is not
  * remembered, so a fixed Dockerfile and a reset try again.
  */
-function imageResolver(docker: Dockerode, imageMap: ImageMap): ImageResolver {
+function imageResolver(docker: Dockerode, imageMap: ImageMap, neverSent: readonly string[]): ImageResolver {
   const resolved = new Map<string, ResolvedImage>();
   const inProgress = new SharedWork<ResolvedImage, ImageProgress>();
   return (spec, { definitionDir, defaultImage, imageMap: own }, onProgress, signal) => {
@@ -118,7 +120,7 @@ function imageResolver(docker: Dockerode, imageMap: ImageMap): ImageResolver {
     return inProgress.run(
       key,
       async (shared, emit) => {
-        const image = await resolveImage(docker, spec, { defaultImage, definitionDir, imageMap: map, onProgress: emit, signal: shared });
+        const image = await resolveImage(docker, spec, { defaultImage, definitionDir, imageMap: map, neverSent, onProgress: emit, signal: shared });
         resolved.set(key, image);
         return image;
       },

@@ -1,8 +1,8 @@
 // The files of a build context (or copy_dir): one walk, whose result is both hashed (imageKey.ts)
 // and archived (tar.ts), so the cache key always describes what the engine received.
 import dockerignore from '@balena/dockerignore';
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, readdir, readFile, readlink, realpath } from 'node:fs/promises';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import type { TarEntry } from './tar';
 
 /** Never sent: VCS data, dependency caches and bytecode are large and change the hash for nothing. */
@@ -23,9 +23,10 @@ export interface ContextEntry {
 /**
  * Lists `root` in a stable (sorted) order, honouring `root/.dockerignore` like the docker CLI:
  * an ignored directory is skipped whole unless a `!` exception could re-include something in it.
- * Sockets, fifos and devices are left out.
+ * Sockets, fifos and devices are left out, and so are the `neverSent` folders inside it (the
+ * store, when a definition in the home folder copies its folder: every pipeline's logs and env values).
  */
-export async function collectContext(root: string): Promise<ContextEntry[]> {
+export async function collectContext(root: string, neverSent: readonly string[] = []): Promise<ContextEntry[]> {
   const rootStat = await lstat(root).catch((error: NodeJS.ErrnoException) => {
     throw new Error(`Build context ${root} cannot be read: ${error.code === 'ENOENT' ? 'no such directory' : error.message}`, { cause: error });
   });
@@ -35,12 +36,14 @@ export async function collectContext(root: string): Promise<ContextEntry[]> {
   const ignore = dockerignore({ ignorecase: false }).add(rules);
   const hasExceptions = rules.split('\n').some((line) => line.trim().startsWith('!'));
 
+  const left = await pathsInside(root, neverSent);
   const out: ContextEntry[] = [];
   const walk = async (dir: string, rel: string): Promise<void> => {
     const names = (await readdir(dir)).sort();
     for (const name of names) {
       if (ALWAYS_SKIPPED.has(name)) continue;
       const path = rel ? `${rel}/${name}` : name;
+      if (left.has(path)) continue;
       const abs = join(dir, name);
       const st = await lstat(abs);
       const ignored = ignore.ignores(path);
@@ -58,6 +61,18 @@ export async function collectContext(root: string): Promise<ContextEntry[]> {
     }
   };
   await walk(root, '');
+  return out;
+}
+
+/** The folders among `dirs` strictly inside `root`, `/`-separated relative to it (links resolved). */
+async function pathsInside(root: string, dirs: readonly string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  if (!dirs.length) return out;
+  const real = await realpath(root);
+  for (const dir of dirs) {
+    const rel = relative(real, await realpath(dir).catch(() => dir));
+    if (rel && !rel.startsWith('..') && !isAbsolute(rel)) out.add(rel.split(sep).join('/'));
+  }
   return out;
 }
 

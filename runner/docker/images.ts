@@ -47,6 +47,8 @@ export interface ResolveImageOptions {
   definitionDir: string;
   /** Images to use instead of others (runner/docker/imageMap.ts). */
   imageMap?: ImageMap;
+  /** Host folders never put into a build context or a copy_dir (the store). */
+  neverSent?: readonly string[];
   onProgress?: (event: ImageProgress) => void;
   signal?: AbortSignal;
   /** Per metadata request (inspect). Default 30 s. */
@@ -210,7 +212,7 @@ async function buildUserDockerfile(ctx: Ctx, spec: ImageSpec): Promise<{ tag: st
   for (const note of mappedFroms.notes) ctx.opts.onProgress?.({ kind: 'build', image: where, message: `${where}: ${note}` });
   // Like `docker build -f X` with no context argument: the Dockerfile's folder.
   const contextDir = spec.context ? hostPath(ctx, spec.context) : dockerfilePath ? dirname(dockerfilePath) : null;
-  const files = contextDir ? await collectContext(contextDir) : [];
+  const files = contextDir ? await collectContext(contextDir, ctx.opts.neverSent) : [];
 
   // A Dockerfile inside the context keeps its own name (as `docker build` sends it); any other
   // (dockerfile_text, or one outside the context) is added under a name of ours.
@@ -233,7 +235,7 @@ async function buildUserDockerfile(ctx: Ctx, spec: ImageSpec): Promise<{ tag: st
 
 async function buildGenerated(ctx: Ctx, spec: ImageSpec, from: { ref: string; id: string; label: string }, clone: Clone | null): Promise<string> {
   const copyDir = clone ? clone.dir : spec.copy_dir ? hostPath(ctx, spec.copy_dir) : null;
-  const files: ContextEntry[] = copyDir ? await collectContext(copyDir) : [];
+  const files: ContextEntry[] = copyDir ? await collectContext(copyDir, ctx.opts.neverSent) : [];
   const dockerfile = generateDockerfile(from.ref, from.label, {
     installPackages: spec.install_packages ?? [],
     installPip: pipInstalls(spec.install_pip ?? []),

@@ -32,9 +32,11 @@ export const AGENT_SCRIPT = [
   `  status=$?`,
   // Every process but this one (PID 1 is out of reach of kill -1): what the job left behind.
   `  kill -9 -1 2>/dev/null`,
-  // With the time it ended: a runner that re-attaches later records the real end.
+  // With the time it ended and the container's peak memory (the runner resets it before each job
+  // on cgroup v1): a runner that re-attaches later records both, even once the worker has stopped.
   `  now=$(date +%s 2>/dev/null)`,
-  `  printf '\\000PWEND:%s %s %s\\n' "$nonce" "$status" "$now"; printf '\\000PWEND:%s %s %s\\n' "$nonce" "$status" "$now" >&2`,
+  `  peak=; { read -r peak </sys/fs/cgroup/memory/memory.max_usage_in_bytes || read -r peak </sys/fs/cgroup/memory.peak; } 2>/dev/null`,
+  `  printf '\\000PWEND:%s %s %s %s\\n' "$nonce" "$status" "$now" "$peak"; printf '\\000PWEND:%s %s %s %s\\n' "$nonce" "$status" "$now" "$peak" >&2`,
   `done`,
 ].join('\n');
 
@@ -45,7 +47,7 @@ export function newNonce(): string {
 // A NUL starts each marker: output rarely ends in one, so almost nothing is held back waiting to
 // see whether it is a marker (a held newline would reach the combined log after later stderr).
 export const startMarker = (nonce: string) => Buffer.from(`\0PWSTART:${nonce}\n`);
-/** The end marker up to its status: `\0PWEND:NONCE ` then the status, the time (s) and a newline. */
+/** The end marker up to its status: `\0PWEND:NONCE ` then the status, the time (s), the peak memory (bytes, may be empty) and a newline. */
 export const endMarker = (nonce: string) => Buffer.from(`\0PWEND:${nonce} `);
 
 /** What a job is: its files, working directory, environment and command. */

@@ -29,6 +29,8 @@ export interface WorkerRequest extends JobSpec {
   network: string;
   /** The pipeline's owner key (PipelineNetwork.owner), a label that keeps namesakes apart. */
   owner: string;
+  /** Container paths covered by an empty read-only folder: the store, when the definition's folder holds it (hiddenFolders.ts). */
+  hidden?: string[];
 }
 
 /** What must match for two nodes to share a worker container. */
@@ -97,6 +99,7 @@ export function workerContainerConfig(req: WorkerRequest, workerName: string, li
       // The agent is PID 1: it reaps orphans and no job can signal it away.
       Init: false,
       Binds: binds,
+      ...(req.hidden?.length ? { Tmpfs: Object.fromEntries(req.hidden.map((p) => [p, 'ro,size=4k,mode=0555'])) } : {}),
       NetworkMode: req.network,
       // The engine keeps what a job prints while no runner is attached (re-attach reads it back).
       LogConfig: { Type: 'local', Config: { 'max-size': '20m', 'max-file': '3' } },

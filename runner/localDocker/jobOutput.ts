@@ -36,6 +36,8 @@ export class JobOutput implements OutputConsumer {
   readonly done: Promise<number | null>;
   /** When the job ended, as the agent saw it (ms), once `done`. */
   endedAt: number | undefined;
+  /** The container's peak memory as the agent read it at the job's end (bytes), once `done`. */
+  peakBytes: number | undefined;
   /** Its output could not be kept (the store cannot be written): the job must stop. */
   failure: Error | undefined;
   private resolveDone!: (status: number | null) => void;
@@ -136,8 +138,9 @@ export class JobOutput implements OutputConsumer {
     s.ended = true;
     // Both streams end with a marker: what the job wrote to either came before it.
     if (this.streams[stream === 'stdout' ? 'stderr' : 'stdout'].ended) {
-      const [status, seconds] = (this.streams.stdout.status ?? '').split(' ').map((word) => Number.parseInt(word, 10));
+      const [status, seconds, peak] = (this.streams.stdout.status ?? '').split(' ').map((word) => Number.parseInt(word, 10));
       if (seconds !== undefined && Number.isFinite(seconds)) this.endedAt = seconds * 1000;
+      if (peak !== undefined && Number.isFinite(peak) && peak > 0) this.peakBytes = peak;
       this.finish(status !== undefined && Number.isFinite(status) ? status : null);
     }
   }

@@ -5,6 +5,7 @@
 // container to carry jobs or results.
 import type Dockerode from 'dockerode';
 import { createWriteStream, realpathSync } from 'node:fs';
+import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar-stream';
 import { abortReason, cancelledOutcome, type Backend, type JobHooks, type JobOutcome, type JobSpec, type LeftJob, type PipelineBackend } from '../backend';
@@ -16,6 +17,7 @@ import type { Budget } from '../scheduler/resourceBudget';
 import type { LogWriter, PipelineSpace } from '../store/pipelineSpace';
 import { JOB_FILES, jobFrame, jobScript, newNonce } from './agent';
 import { CgroupMemory } from './cgroupMemory';
+import { hiddenUnderDefinition } from './hiddenFolders';
 import { LABELS, type WorkerRequest } from './containerConfig';
 import { JobOutput, type OutputSink } from './jobOutput';
 import { PipelineNetwork } from './pipelineNetwork';
@@ -144,8 +146,9 @@ export class LocalDockerPipeline implements PipelineBackend {
       if (result.status === null) return await this.removed(container, { exitCode: null, reason: 'runner stopped', message: 'its container stopped while the runner was away', peakMemoryBytes: null, containerId });
       if (!output.started) writer.write('stderr', Buffer.from('\n… what the node printed while the runner was away is gone (the engine keeps the last 60 MB) …\n'));
       if (result.status === 0) await this.collectOutputs(container, execId, left.outputs ?? []);
-      // Its cgroup's peak spans the worker's life (cgroup v2), which this job ended.
-      const peakMemoryBytes = CgroupMemory.forContainer(containerId).peakBytes();
+      // As the agent read it when the job ended (the worker may have stopped by itself since); else
+      // its cgroup's, whose peak spans the worker's life (cgroup v2), which this job ended.
+      const peakMemoryBytes = output.peakBytes ?? CgroupMemory.forContainer(containerId).peakBytes();
       // Kept until this run lets go: should the runner stop before it records this end, the next
       // one reads it again from the container (removing it now would lose the result).
       this.finishedLeft.add(containerId);
@@ -164,7 +167,9 @@ export class LocalDockerPipeline implements PipelineBackend {
   private async request(job: JobSpec): Promise<WorkerRequest> {
     makePrivateDir(this.space.userDataDir, { enforce: true });
     const network = await this.network.ensure();
-    return { ...job, dataDir: this.space.dataDir, userDataDir: this.space.userDataDir, sdkDir: this.options.sdkDir, network, owner: this.network.owner };
+    // The store root: <root>/pipelines/<id> is this pipeline's folder.
+    const hidden = job.definitionDir ? hiddenUnderDefinition(job.definitionDir, path.dirname(path.dirname(this.space.dir))) : [];
+    return { ...job, dataDir: this.space.dataDir, userDataDir: this.space.userDataDir, sdkDir: this.options.sdkDir, network, owner: this.network.owner, ...(hidden.length ? { hidden } : {}) };
   }
 
   /** Removes this pipeline's containers a stopped runner left that nobody re-attaches to. */
@@ -215,7 +220,8 @@ export class LocalDockerPipeline implements PipelineBackend {
         new Promise<'time limit'>((resolve) => (timer = setLongTimeout(() => resolve('time limit'), req.maxTimeSec * 1000))),
       ]);
       const first = await Promise.race([output.done.then((status) => ({ status })), stopped, worker.exited.then(() => 'worker died' as const)]);
-      const peak = cgroup.peakBytes();
+      // The host's reading; the agent's when the host cannot see the container's cgroup (a remote engine).
+      const peak = cgroup.peakBytes() ?? output.peakBytes ?? null;
       if (output.failure) {
         await this.pool.discard(worker);
         return { exitCode: null, reason: 'error', message: `the node's output could not be written to the store: ${output.failure.message}`, peakMemoryBytes: peak, containerId: worker.id };

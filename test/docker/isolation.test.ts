@@ -80,7 +80,9 @@ test("a hostile node cannot forge another node's result: fake end markers, in it
 root = co.Parallel()
 root["tests"] = co.Exec("sleep 2; echo failing; exit 1")
 root["hostile"] = co.Exec("${forge}", container_reuse_context="other")
-same = co.Serial()
+# A context of their own: in the shared pool the victim may take the worker /tests left (the
+# hostile node waits for a core while /tests runs), and then tests nothing.
+same = co.Serial(container_reuse_context="same")
 same["hostile"] = co.Exec("${forge}")
 same["victim"] = co.Exec("sleep 2; exit 3")
 root["same_worker"] = same
@@ -150,4 +152,29 @@ root["server"] = co.Exec("sleep 300 & echo serving")
   const second = await h.run(file);
   assert.equal(lastLog(second.run, '/a'), 'fresh\n', 'a new pipeline instance starts from fresh workers');
   await second.run.close();
+});
+
+test("a definition saved above the store (a home folder holding ~/.pipewright): nodes read the definition, never the store, mounted or copied", async () => {
+  // The store holds every pipeline's logs, env values and data (0600): the definition's folder is
+  // mounted read-only for callables and Lazy, but the store inside it is not the pipeline's to read.
+  const secret = `env-secret-${randomBytes(8).toString('hex')}`;
+  const otherData = `other-data-${randomBytes(8).toString('hex')}`;
+  const write = (name: string, source: string) => {
+    const file = path.join(h.dir, name); // h.dir holds the store (h.storeRoot)
+    writeFileSync(file, source);
+    return file;
+  };
+  const other = await h.run(write('other_home.py', `import conducto as co\nroot = co.Serial()\nroot["put"] = co.Exec("echo ${otherData} > /pipewright/data/kept")\n`));
+  assert.equal(other.run.tree.root.state, 'done');
+  const spy = `ls /pipewright/src | grep -x spy_home.py; ls -A /pipewright/src/store | wc -l; grep -rl -e ${otherData} -e ${secret} /pipewright/src/store 2>/dev/null; touch /pipewright/src/store/x 2>/dev/null || echo read-only`;
+  const copied = 'cd /pipewright/src; test -e spy_home.py && echo has-definition; test -e store && echo store-copied || echo no-store';
+  const { run } = await h.run(
+    write('spy_home.py', `import conducto as co\nroot = co.Serial(env={"TOKEN": "${secret}"})\nroot["spy"] = co.Exec("${spy}")\nroot["copied"] = co.Exec("${copied}", image=co.Image(copy_dir="."))\n`),
+  );
+  assert.ok(existsSync(path.join(h.storeRoot, 'pipelines', other.run.id, 'data', 'kept')), 'the other pipeline left its data in the store');
+  assert.equal(run.definitionDir, h.dir, 'the definition folder holds the store');
+  assert.equal(lastLog(run, '/spy'), 'spy_home.py\n0\nread-only\n', 'the definition is there; the store under it is an empty, read-only folder');
+  assert.equal(lastLog(run, '/copied'), 'has-definition\nno-store\n', 'copy_dir of that folder puts the definition into the image, not the store');
+  await other.run.close();
+  await run.close();
 });

@@ -1,6 +1,6 @@
 // History, control and crash safety: reset, modify, sleep/wake, and a runner killed with -9.
 import { strict as assert } from 'node:assert';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { pipewrightToEnd, runThenKill9 } from '../helpers/cliChild';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -81,10 +81,11 @@ test('the store replays a closed pipeline exactly; sleep stops containers and wa
 test('crash safety: after kill -9 of the runner, the next start re-attaches to live containers and loses nothing', async () => {
   const file = h.write(
     'crash.py',
+    // cpu=0.25: all four run at once on two cores (the survivor waits for the test, after the kill).
     `import conducto as co
-root = co.Parallel()
+root = co.Parallel(cpu=0.25)
 root["quick"] = co.Exec("echo quick")
-root["survivor"] = co.Exec("sleep 4; echo finished after the crash")
+root["survivor"] = co.Exec("until test -e /pipewright/data/go; do sleep 0.2; done; echo finished after the crash; touch /pipewright/data/survived")
 root["orphan"] = co.Exec("sleep 60")
 root["idle"] = co.Exec("echo idle", container_reuse_context="idle")
 `,
@@ -102,24 +103,32 @@ root["idle"] = co.Exec("echo idle", container_reuse_context="idle")
     [],
     { PIPEWRIGHT_WORKER_IDLE_MS: '1000' },
   );
-  const killedAt = Date.now();
   const ctx = await h.context();
+  // The survivor ends only now, while no runner watches it (on a loaded machine it could otherwise
+  // end before the kill and never be re-attached).
+  const dataDir = ctx.store.space(pipeline).dataDir;
+  writeFileSync(path.join(dataDir, 'go'), '');
+  await until('the survivor to finish', () => existsSync(path.join(dataDir, 'survived')), 30_000, 100);
   // One container disappears while no runner watches it.
   await ctx.docker.getContainer(started.get('/orphan')!).remove({ force: true });
   // A worker left idle by the dead runner stops by itself (here after 10 s), not only at the next start.
   const idleWorker = ctx.docker.getContainer(started.get('/idle')!);
   await until('the idle worker to stop', async () => !(await idleWorker.inspect()).State.Running, 30_000, 500);
-  assert.ok(Date.now() - killedAt > 4000, 'the survivor finished while no runner watched');
+  // So does the survivor's, its job over: its end, time and peak memory are read back all the same.
+  const survivorWorker = ctx.docker.getContainer(started.get('/survivor')!);
+  await until("the survivor's worker to stop", async () => !(await survivorWorker.inspect()).State.Running, 30_000, 500);
 
+  const reopenedAt = Date.now();
   const run = h.track(await PipelineRun.open(pipeline, ctx));
   await run.settled();
   assert.equal(run.tree.get('/quick').state, 'done', 'a result finished before the crash is kept');
   assert.equal(run.tree.get('/quick').executions.length, 1);
-  assert.equal(run.tree.get('/survivor').state, 'done', 'the live container was re-attached');
+  assert.equal(run.tree.get('/survivor').state, 'done', 'its container was re-attached');
   assert.equal(run.tree.get('/survivor').executions.length, 1);
   assert.equal(lastLog(run, '/survivor'), 'finished after the crash\n');
   const survivor = run.tree.get('/survivor').executions[0]!;
-  assert.ok(survivor.endedAt! - survivor.startedAt < 6500, `its duration is its own (${survivor.endedAt! - survivor.startedAt} ms), not the time until the restart`);
+  assert.ok(survivor.endedAt! < reopenedAt - 1000, `its end is its own (${reopenedAt - survivor.endedAt!} ms before the restart), not the time of the restart`);
+  assert.ok((survivor.peakMemoryBytes ?? 0) > 0, `a re-attached execution records its peak memory too (${survivor.peakMemoryBytes})`);
   const orphan = run.tree.get('/orphan').executions[0]!;
   assert.equal(run.tree.get('/orphan').state, 'killed');
   assert.equal(orphan.reason, 'runner stopped');

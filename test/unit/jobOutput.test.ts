@@ -60,3 +60,14 @@ test('a re-attach whose start the engine no longer has still takes the end and i
   assert.equal(begun(), 0, 'the logs are not started over');
   assert.deepEqual(got.stdout, []);
 });
+
+test('the peak memory the agent read at the end is taken from the marker; an empty one is none', async () => {
+  const marker = (tail: string) => Buffer.concat([endMarker(NONCE), Buffer.from(tail)]);
+  for (const [tail, peak] of [['0 1764500000 52428800\n', 52428800], ['0 1764500000 \n', undefined], ['0 1764500000\n', undefined]] as const) {
+    const { output } = collect();
+    for (const s of ['stdout', 'stderr'] as const) output.feed(s, Buffer.concat([startMarker(NONCE), marker(tail)]));
+    assert.equal(await output.done, 0);
+    assert.equal(output.endedAt, 1764500000 * 1000);
+    assert.equal(output.peakBytes, peak, JSON.stringify(tail));
+  }
+});

@@ -139,17 +139,9 @@ test('Debug Node on the failed node: a fresh container where its command runs ag
   });
 });
 
-/** The frame holding the pipeline panel's DOM (code-server nests a webview in two iframes). */
-async function panel(timeout = TIMEOUTS.ui): Promise<Frame> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    for (const f of wb.page.frames()) {
-      if (f.isDetached()) continue;
-      if (await f.locator('#root .tree-pane').count().catch(() => 0)) return f;
-    }
-    if (Date.now() > deadline) throw new Error(`no pipeline panel within ${timeout / 1000}s`);
-    await sleep(250);
-  }
+/** The frame holding the pipeline panel's DOM. */
+function panel(timeout = TIMEOUTS.ui): Promise<Frame> {
+  return wb.panelFrame(timeout);
 }
 
 test('the status bar\'s result opens the panel; its node details: Debug opens the same terminal; no Open Shell on a node that is not running', async () => {

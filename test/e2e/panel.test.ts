@@ -54,17 +54,9 @@ after(async () => {
 
 // ---- the panel's frame ------------------------------------------------------------------------
 
-/** The frame holding the panel's DOM (looked up each time: a webview can be reloaded). */
-async function panel(timeout = TIMEOUTS.ui): Promise<Frame> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    for (const f of wb.page.frames()) {
-      if (f.isDetached()) continue;
-      if (await f.locator('#root .tree-pane').count().catch(() => 0)) return f;
-    }
-    if (Date.now() > deadline) throw new Error(`no pipeline panel within ${timeout / 1000}s; frames:\n${wb.page.frames().map((f) => f.url()).join('\n')}`);
-    await sleep(250);
-  }
+/** The frame holding the pipeline panel's DOM. */
+function panel(timeout = TIMEOUTS.ui): Promise<Frame> {
+  return wb.panelFrame(timeout);
 }
 
 /** The panel tree's row of a node path. */

@@ -79,16 +79,8 @@ async function waitUntil<T>(what: string, get: () => Promise<T>, ok: (v: T) => b
 }
 
 /** The frame holding the pipeline panel's DOM. */
-async function panel(timeout = TIMEOUTS.ui): Promise<Frame> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    for (const f of wb.page.frames()) {
-      if (f.isDetached()) continue;
-      if (await f.locator('#root .tree-pane').count().catch(() => 0)) return f;
-    }
-    if (Date.now() > deadline) throw new Error(`no pipeline panel within ${timeout / 1000}s`);
-    await sleep(250);
-  }
+function panel(timeout = TIMEOUTS.ui): Promise<Frame> {
+  return wb.panelFrame(timeout);
 }
 
 async function openTab(name: 'Details' | 'Logs' | 'Timeline'): Promise<Frame> {

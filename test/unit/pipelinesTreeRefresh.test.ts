@@ -3,66 +3,12 @@
 // context-menu command on one of them then gets no element (microsoft/vscode#144250). So the last
 // state of a run must come through the refresh of what holds its rows, with nothing after it.
 import { strict as assert } from 'node:assert';
-import Module from 'node:module';
 import { afterEach, mock, test } from 'node:test';
 import type { NodeParams, NodeType, PipelineNode } from '../../protocol/pipeline';
 import type { NodeState } from '../../protocol/runner';
+import { EventEmitter, uri } from '../helpers/treeViewStub';
 import { RunTree } from '../../runner/model/runTree';
 
-type Listener<T> = (e: T) => void;
-class EventEmitter<T> {
-  private readonly listeners: Listener<T>[] = [];
-  readonly event = (l: Listener<T>) => {
-    this.listeners.push(l);
-    return { dispose: () => void this.listeners.splice(this.listeners.indexOf(l), 1) };
-  };
-  fire(e: T): void {
-    this.listeners.slice().forEach((l) => l(e));
-  }
-  dispose(): void {
-    this.listeners.length = 0;
-  }
-}
-class TreeItem {
-  id?: string;
-  description?: string;
-  tooltip?: unknown;
-  iconPath?: unknown;
-  contextValue?: string;
-  command?: unknown;
-  resourceUri?: unknown;
-  constructor(
-    public label: string,
-    public collapsibleState: number,
-  ) {}
-}
-class ThemeIcon {
-  static readonly File = new ThemeIcon('file');
-  constructor(
-    readonly id: string,
-    readonly color?: unknown,
-  ) {}
-}
-const uri = (fsPath: string) => ({ fsPath, toString: () => `file://${fsPath}` });
-const vscodeStub = {
-  EventEmitter,
-  TreeItem,
-  ThemeIcon,
-  ThemeColor: class {
-    constructor(readonly id: string) {}
-  },
-  MarkdownString: class {
-    appendMarkdown(): void {}
-    appendCodeblock(): void {}
-  },
-  TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
-  Uri: { file: uri },
-  Range: class {},
-  workspace: { asRelativePath: (u: { fsPath: string }) => u.fsPath.replace(/^\/ws\//, '') },
-};
-const loader = Module as unknown as { _load: (req: string, ...rest: unknown[]) => unknown };
-const realLoad = loader._load;
-loader._load = (req: string, ...rest: unknown[]) => (req === 'vscode' ? vscodeStub : realLoad(req, ...rest));
 
 const FILE = '/ws/pipeline.py';
 const params: NodeParams = { cpu: 1, gpu: 0, mem: 1, env: {}, image: null, requires_docker: false, max_time: 60, container_reuse_context: null, skip: false, suppress_errors: false, stop_on_error: true, max_concurrent: null, doc: null, title: null, tags: [] };

@@ -3,69 +3,13 @@
 // workspace's definitions only (or all, on request), and what a click on a node does.
 // Against a stub of the vscode API and a real RunTree.
 import { strict as assert } from 'node:assert';
-import Module from 'node:module';
 import { test } from 'node:test';
 import type { NodeParams, NodeType, PipelineDocument, PipelineNode } from '../../protocol/pipeline';
+import { EventEmitter, uri } from '../helpers/treeViewStub';
 import { RunTree } from '../../runner/model/runTree';
 import { inFolders, scopeRuns } from '../../extension/treeViews/runsScope';
 import type { NodeItem } from '../../extension/treeViews/items';
 
-type Listener<T> = (e: T) => void;
-class EventEmitter<T> {
-  private readonly listeners: Listener<T>[] = [];
-  readonly event = (l: Listener<T>) => {
-    this.listeners.push(l);
-    return { dispose: () => void this.listeners.splice(this.listeners.indexOf(l), 1) };
-  };
-  fire(e: T): void {
-    this.listeners.slice().forEach((l) => l(e));
-  }
-  dispose(): void {
-    this.listeners.length = 0;
-  }
-}
-class TreeItem {
-  id?: string;
-  description?: string;
-  tooltip?: unknown;
-  iconPath?: unknown;
-  contextValue?: string;
-  command?: { command: string; arguments?: unknown[] };
-  resourceUri?: unknown;
-  constructor(
-    public label: string,
-    public collapsibleState: number,
-  ) {}
-}
-class ThemeIcon {
-  static readonly File = new ThemeIcon('file');
-  constructor(
-    readonly id: string,
-    readonly color?: unknown,
-  ) {}
-}
-const uri = (fsPath: string) => ({ fsPath, toString: () => `file://${fsPath}` });
-const vscodeStub = {
-  EventEmitter,
-  TreeItem,
-  ThemeIcon,
-  ThemeColor: class {
-    constructor(readonly id: string) {}
-  },
-  MarkdownString: class {
-    appendMarkdown(): void {}
-    appendCodeblock(): void {}
-  },
-  TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
-  Uri: { file: uri },
-  Range: class {
-    constructor(readonly line: number) {}
-  },
-  workspace: { asRelativePath: (u: { fsPath: string }) => u.fsPath.replace(/^\/ws\//, '') },
-};
-const loader = Module as unknown as { _load: (req: string, ...rest: unknown[]) => unknown };
-const realLoad = loader._load;
-loader._load = (req: string, ...rest: unknown[]) => (req === 'vscode' ? vscodeStub : realLoad(req, ...rest));
 
 const FILE = '/ws/build.py';
 const params: NodeParams = { cpu: 1, gpu: 0, mem: 1, env: {}, image: null, requires_docker: false, max_time: 60, container_reuse_context: null, skip: false, suppress_errors: false, stop_on_error: true, max_concurrent: null, doc: null, title: null, tags: [] };

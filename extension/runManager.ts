@@ -61,7 +61,7 @@ export class RunManager implements vscode.Disposable {
     const root = this.storeRoot();
     if (this.client && this.clientRoot !== root) this.forgetClient();
     if (this.client) {
-      return this.client.then((c) => (c && !c.closed ? c : start ? this.connect(root, true) : c && !c.closed ? c : null));
+      return this.client.then((c) => (c && !c.closed ? c : start ? this.connect(root, true) : null));
     }
     return this.connect(root, start);
   }
@@ -124,13 +124,18 @@ export class RunManager implements vscode.Disposable {
     if (!this.disposed) this.changeEmitter.fire([]);
   }
 
-  /** The service went away (crashed, killed): another is started, which recovers the runs. */
+  /**
+   * The service went away. With runs of this window under way (it crashed, was killed), another is
+   * started, which recovers them, and the window follows them there; else the next request starts one.
+   */
   private lostService(client: ServiceClient): void {
     if (this.disposed) return;
+    // Asked before the replicas hear of it and let go.
+    const underWay = [...this.runs.values()].some((r) => r.tree.root.leafCounts.running > 0 || r.tree.root.leafCounts.queued > 0);
     void this.client?.then((current) => {
       if (current !== client) return;
       this.client = undefined;
-      setTimeout(() => void this.service(true).catch(() => undefined), RECONNECT_DELAY_MS);
+      if (underWay) setTimeout(() => void this.service(true).catch(() => undefined), RECONNECT_DELAY_MS);
     });
   }
 

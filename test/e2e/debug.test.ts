@@ -115,8 +115,8 @@ test('the run fails: a notification with Show and Show Logs; the status bar keep
     const status = wb.page.locator('.part.statusbar .statusbar-item', { hasText: /✗ .+: 1 error/ });
     await status.first().waitFor({ timeout: TIMEOUTS.ui });
     await toast.first().locator('.monaco-button', { hasText: exactText('Show Logs') }).click();
-    // The failed node's log opens in an editor.
-    await wb.page.locator('.tabs-container .tab', { hasText: /\.log/ }).first().waitFor({ timeout: TIMEOUTS.ui });
+    // The failed node's log opens in an editor tab named by node and execution.
+    await wb.page.locator('.tabs-container .tab', { hasText: /fail · e\d+/ }).first().waitFor({ timeout: TIMEOUTS.ui });
     await wb.screenshot('status-bar-result');
     assert.ok(await status.first().isVisible(), 'the status bar still shows the last result');
     // The shell that went with its node ended quietly: no "terminal process terminated with exit code" error.

@@ -91,3 +91,10 @@ export const parseServiceRequest = (line: string): Checked<ServiceRequest> => pa
 
 export const parseServiceMessage = (line: string): Checked<ServiceMessage> =>
   parseJson(line, (x) => check(ServiceMessageSchema, x) as Checked<ServiceMessage>);
+
+const LiveRunsSchema = v.array(closedObject({ id: PipelineIdSchema, options: EngineOptionsSchema }));
+
+/** The runs a service held (its `live.json`), read by the service that follows it. */
+export type LiveRuns = v.InferOutput<typeof LiveRunsSchema>;
+
+export const parseLiveRuns = (text: string): Checked<LiveRuns> => parseJson(text, (x) => check(LiveRunsSchema, x));

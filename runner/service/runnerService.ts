@@ -4,7 +4,7 @@
 import { chmodSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import * as path from 'node:path';
-import { parseServiceRequest, type EngineOptions, type ServiceMessage, type ServiceRequest, type ServiceRunInfo, type WatchStart } from '../../protocol/service';
+import { parseLiveRuns, parseServiceRequest, type EngineOptions, type ServiceMessage, type ServiceRequest, type ServiceRunInfo, type WatchStart } from '../../protocol/service';
 import type { RunnerEvent } from '../../protocol/runner';
 import { PipelineRun } from '../pipelineRun';
 import { createRunContext, type EngineRunContext } from '../runContext';
@@ -102,13 +102,11 @@ export class RunnerService {
   /** Runs the previous service held when it stopped (crash, kill -9): re-attached as `start` would. */
   private async recoverLeft(): Promise<void> {
     if (!existsSync(this.liveFile)) return;
-    let left: { id: string; options: EngineOptions }[] = [];
-    try {
-      left = JSON.parse(readFileSync(this.liveFile, 'utf8')) as typeof left;
-    } catch (err) {
-      this.log(`${this.liveFile}: unreadable (${(err as Error).message}); no run recovered`);
-    }
-    for (const { id, options } of Array.isArray(left) ? left : []) {
+    // Written by an earlier service, maybe another version: checked before anything is opened.
+    const parsed = parseLiveRuns(readFileSync(this.liveFile, 'utf8'));
+    if (!parsed.ok) this.log(`${this.liveFile}: ${parsed.error}; no run recovered`);
+    const left = parsed.ok ? parsed.value : [];
+    for (const { id, options } of left) {
       try {
         await this.open(id, options);
         this.log(`recovered ${id}`);

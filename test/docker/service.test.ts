@@ -149,3 +149,12 @@ test('a request the service cannot read is refused with the reason, and the serv
     client.close();
   }
 });
+
+test('a damaged live.json (the runs an earlier service held) is reported in the log, and the service serves on', async () => {
+  const store = freshStore();
+  const address = serviceAddress(store);
+  writeFileSync(path.join(address.dir, 'live.json'), '[{"id": "../../etc", "options": {}}]');
+  const result = await pipewrightToEnd(['run', file, FUNC], store, SERVICE_ENV);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(readFileSync(path.join(address.dir, 'service.log'), 'utf8'), /live\.json: 0\.id: not a pipeline id; no run recovered/);
+});

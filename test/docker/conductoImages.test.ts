@@ -17,7 +17,7 @@ import { generateDockerfile } from '../../runner/docker/dockerfile';
 import { ImageMap, parseImageMapEnv } from '../../runner/docker/imageMap';
 import { resolveImage, type ImageProgress, type ResolvedImage } from '../../runner/docker/images';
 import { cli, cliJs, ensureBuilt } from '../helpers/cli';
-import { BUSYBOX_IMAGE, TEST_IMAGE } from '../helpers/runnerHarness';
+import { BUSYBOX_IMAGE, requireImages, TEST_IMAGE } from '../helpers/runnerHarness';
 
 const PYTHON_IMAGE = 'pipewright/python:latest';
 const temp = mkdtempSync(join(tmpdir(), 'pw-conducto-images-'));
@@ -31,14 +31,7 @@ before(async () => {
   ensureBuilt();
   docker = createDockerClient();
   await ensureDockerAvailable(docker);
-  for (const image of [BUSYBOX_IMAGE, PYTHON_IMAGE]) {
-    await docker
-      .getImage(image)
-      .inspect()
-      .catch(() => {
-        throw new Error(`${image} is missing: run scripts/build-base-images.sh first`);
-      });
-  }
+  await requireImages(docker, [BUSYBOX_IMAGE, PYTHON_IMAGE]);
 });
 
 after(async () => {

@@ -19,6 +19,7 @@ import { ImageBuildError, ImageUnavailableError, InvalidImageNameError, resolveI
 import { inspectImageId } from '../../runner/docker/pull';
 import { SharedWork } from '../../runner/docker/shared';
 import { tarStream } from '../../runner/docker/tar';
+import { requireImages } from '../helpers/runnerHarness';
 
 const BASE = 'pipewright/busybox:latest';
 const temp = mkdtempSync(join(tmpdir(), 'pw-images-'));
@@ -211,12 +212,7 @@ describe('resolveImage against the real engine', () => {
   before(async () => {
     docker = createDockerClient();
     await ensureDockerAvailable(docker);
-    await docker
-      .getImage(BASE)
-      .inspect()
-      .catch(() => {
-        throw new Error(`${BASE} is missing: run scripts/build-base-images.sh first`);
-      });
+    await requireImages(docker, [BASE]);
   });
 
   after(async () => {

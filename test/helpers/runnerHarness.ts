@@ -17,6 +17,18 @@ process.env.PIPEWRIGHT_SERVICE ??= 'off';
 export const TEST_IMAGE = process.env.PIPEWRIGHT_TEST_IMAGE || 'pipewright/python:latest';
 export const BUSYBOX_IMAGE = 'pipewright/busybox:latest';
 
+/** Fails with what to run when a base image the suite needs is not on the engine (none can be pulled here). */
+export async function requireImages(docker: { getImage(name: string): { inspect(): Promise<unknown> } }, images: readonly string[]): Promise<void> {
+  for (const image of images) {
+    await docker
+      .getImage(image)
+      .inspect()
+      .catch(() => {
+        throw new Error(`${image} is missing: run scripts/build-base-images.sh first`);
+      });
+  }
+}
+
 /** A scratch folder with a store and room for definition files; removed by `dispose`. */
 export class Harness {
   readonly dir = mkdtempSync(path.join(os.tmpdir(), 'pipewright-test-'));

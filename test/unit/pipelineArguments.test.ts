@@ -8,10 +8,11 @@ import { after, test } from 'node:test';
 import type { PipelineEntry, PipelineParameter } from '../../protocol/lsp';
 import { argumentProblem, argumentWords, callText, describeArguments, joinCommandLine, prefill, signatureText, splitCommandLine } from '../../extension/arguments/argumentText';
 import { pipelineAtLine } from '../../extension/arguments/pipelineAtCursor';
-import { PipelineRun, type RunContext } from '../../runner/pipelineRun';
+import { PipelineRun } from '../../runner/pipelineRun';
 import { PipelineStore } from '../../runner/store/pipelineStore';
 import { StoreFileError } from '../../runner/store/storeFileError';
 import { node } from '../helpers/nodes';
+import { noEngineContext } from '../helpers/noEngineContext';
 
 const n: PipelineParameter = { name: 'n', kind: 'int', required: true };
 const ratio: PipelineParameter = { name: 'ratio', kind: 'float', required: false, default: '0.5' };
@@ -88,23 +89,7 @@ test('the pipeline under the cursor: the function whose lines hold it; none outs
 const scratch = mkdtempSync(path.join(tmpdir(), 'pw-args-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-function context(store: PipelineStore): RunContext {
-  return {
-    store,
-    defaultImage: 'unused',
-    backend: {
-      description: 'none',
-      capacity: () => ({ cpu: 1, mem: 1 }),
-      open: () => {
-        throw new Error('this test runs no node');
-      },
-    },
-    resolveImage: () => Promise.reject(new Error('this test runs no node')),
-    budget: { cpu: 1, mem: 1 },
-    sdkDir: scratch,
-    python: 'python3',
-  };
-}
+const context = (store: PipelineStore) => noEngineContext(store, scratch);
 
 test("a run's arguments are kept in its meta.json and summary, for stored runs too; none: no field", async () => {
   const store = new PipelineStore(path.join(scratch, 'store'));

@@ -8,10 +8,11 @@ import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { ConfinedFolder } from '../../runner/files/confinedFolder';
 import { StepCache } from '../../runner/clearml/stepCache';
-import { PipelineRun, type RunContext } from '../../runner/pipelineRun';
+import { PipelineRun } from '../../runner/pipelineRun';
 import { ControlInbox } from '../../runner/store/controlInbox';
 import { PipelineStore } from '../../runner/store/pipelineStore';
 import { node } from '../helpers/nodes';
+import { noEngineContext } from '../helpers/noEngineContext';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'pw-modes-'));
 const storeRoot = path.join(scratch, 'store');
@@ -23,24 +24,7 @@ after(() => {
 
 const SECRET = 'hunter2-do-not-share';
 
-/** A context that runs nothing: the test only looks at what the store writes. */
-function context(store: PipelineStore): RunContext {
-  return {
-    store,
-    defaultImage: 'unused',
-    backend: {
-      description: 'none',
-      capacity: () => ({ cpu: 1, mem: 1 }),
-      open: () => {
-        throw new Error('this test runs no node');
-      },
-    },
-    resolveImage: () => Promise.reject(new Error('this test runs no node')),
-    budget: { cpu: 1, mem: 1 },
-    sdkDir: scratch,
-    python: 'python3',
-  };
-}
+const context = (store: PipelineStore) => noEngineContext(store, scratch);
 
 /**
  * Every file and folder under `dir` with its permission bits; `exec/` (and a cached step's folder)

@@ -4,7 +4,8 @@
 import type { PipelineDocument } from '../protocol/pipeline';
 import { PipelineRun } from '../runner/pipelineRun';
 import type { RunHandle } from '../runner/runHandle';
-import { createRunContext, imageMapFromSources, USER_DEFAULT_IMAGE, type RunContextOptions } from '../runner/runContext';
+import { createRunContext, type RunContextOptions } from '../runner/runContext';
+import { withNewInstance } from '../runner/service/newInstance';
 import { engineOptions } from '../runner/service/engineOptions';
 import { RemoteRun } from '../runner/service/remoteRun';
 import { ServiceClient, type ServiceLauncher } from '../runner/service/serviceClient';
@@ -33,17 +34,7 @@ export async function startRun(doc: PipelineDocument, options: RunContextOptions
   }
   const storeRoot = options.storeRoot ?? defaultStoreRoot();
   const store = new PipelineStore(storeRoot);
-  // Checked here, before anything is stored: a bad entry is the user's to fix.
-  const imageMap = imageMapFromSources({ env: process.env.PIPEWRIGHT_IMAGE_MAP, setting: options.imageMapSetting, flags: options.imageMapFlags });
-  const defaultImage = options.defaultImage || process.env.PIPEWRIGHT_DEFAULT_IMAGE || USER_DEFAULT_IMAGE;
-  const meta = PipelineRun.prepare(doc, store, { defaultImage, imageMap: imageMap.entries.map((e) => `${e.from}=${e.to}`), args: [...args] });
-  try {
-    return await serviceRun(store, meta.id, options, autorun);
-  } catch (err) {
-    // Nothing ran (Docker did not answer, the service did not start): leave no empty instance.
-    if (!store.liveOwner(meta.id)) store.delete(meta.id);
-    throw err;
-  }
+  return withNewInstance(doc, store, options, args, (id) => serviceRun(store, id, options, autorun));
 }
 
 /** A stored pipeline, opened (recovered) by the service (or here) and followed. */

@@ -1,9 +1,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunnerEvent } from '../protocol/runner';
-import { PipelineRun } from '../runner/pipelineRun';
 import type { RunHandle } from '../runner/runHandle';
-import { imageMapFromSources, USER_DEFAULT_IMAGE } from '../runner/runContext';
+import { withNewInstance } from '../runner/service/newInstance';
 import { engineOptions } from '../runner/service/engineOptions';
 import { RemoteRun } from '../runner/service/remoteRun';
 import { ServiceClient, type ServiceLauncher } from '../runner/service/serviceClient';
@@ -178,24 +177,8 @@ export class RunManager implements vscode.Disposable {
   async start(file: string, func: string | undefined, args: readonly string[] = []): Promise<RunHandle> {
     const python = await pythonInterpreter(vscode.Uri.file(file));
     const doc = await evaluateDefinition(file, { func, args: [...args], python, limits: evaluationLimits() });
-    const options = runContextOptions();
-    const store = this.store();
-    // Checked before anything is stored: a bad entry is the user's to fix, named with its setting.
-    const imageMap = imageMapFromSources({ env: process.env.PIPEWRIGHT_IMAGE_MAP, setting: options.imageMapSetting });
-    const meta = PipelineRun.prepare(doc, store, {
-      defaultImage: options.defaultImage || process.env.PIPEWRIGHT_DEFAULT_IMAGE || USER_DEFAULT_IMAGE,
-      imageMap: imageMap.entries.map((e) => `${e.from}=${e.to}`),
-      args: [...args],
-    });
-    let run: RunHandle;
-    try {
-      // The interpreter that evaluated the definition also runs its callbacks (ClearML).
-      run = await this.openInService(meta.id, python, true);
-    } catch (err) {
-      // Nothing ran (Docker did not answer, the service did not start): leave no empty instance.
-      if (!store.liveOwner(meta.id)) store.delete(meta.id);
-      throw err;
-    }
+    // The interpreter that evaluated the definition also runs its callbacks (ClearML).
+    const run = await withNewInstance(doc, this.store(), runContextOptions(), args, (id) => this.openInService(id, python, true));
     this.latest.set(`${path.resolve(file)}#${func ?? doc.name}`, run.id);
     return run;
   }

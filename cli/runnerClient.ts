@@ -60,3 +60,14 @@ async function serviceRun(store: PipelineStore, id: string, options: RunContextO
     throw err;
   }
 }
+
+/** Whether the store's runner service (if one runs) holds the pipeline `id`; none is started to ask. */
+export async function heldByService(storeRoot: string, id: string): Promise<boolean> {
+  const client = await ServiceClient.connect(storeRoot);
+  if (!client) return false;
+  try {
+    return ((await client.request({ op: 'list' })) as { id: string }[]).some((r) => r.id === id);
+  } finally {
+    client.close();
+  }
+}

@@ -1,7 +1,8 @@
 import type { NodeModification } from '../../protocol/runner';
 import type { ControlRequest } from '../../protocol/control';
 import { PipelineRun } from '../../runner/pipelineRun';
-import { ownRun } from '../runnerClient';
+import { heldByService, ownRun, serviceEnabled } from '../runnerClient';
+import { defaultStoreRoot } from '../../runner/store/storeLocation';
 import { parseArgs, UsageError, type ArgSpec, type ParsedArgs } from '../args';
 import type { CliIO } from '../io';
 import { RUNNER_FLAGS, runToEnd, runnerOptions } from '../runToEnd';
@@ -67,7 +68,10 @@ export async function logsCommand(argv: readonly string[], io: CliIO): Promise<n
   return 0;
 }
 
-/** reset/skip/unskip/kill/start/modify: asks the live owner, or opens the pipeline here and runs it to the end. */
+/**
+ * reset/skip/unskip/kill/start/modify: asks the process running the pipeline (a CLI run in its own
+ * process), or has the runner service (or this process) run it and follows it to the end.
+ */
 function controlCommand(usage: string, requests: (nodePath: string, args: ParsedArgs) => ControlRequest[], needsPath = true, ownFlags: ArgSpec['flags'] = {}) {
   return async (argv: readonly string[], io: CliIO): Promise<number> => {
     const args = parseArgs(argv, { flags: { ...RUNNER_FLAGS, json: 'boolean', ...ownFlags } });
@@ -76,7 +80,10 @@ function controlCommand(usage: string, requests: (nodePath: string, args: Parsed
     const reqs = requests(nodePath ?? '/', args);
     const options = runnerOptions(args);
     const store = storeFrom(args);
-    if (store.liveOwner(id)) {
+    const storeRoot = args.value('store') ?? defaultStoreRoot();
+    // The runner service holds runs after their client left: those are followed here to the end,
+    // as a stored one is, not just told (a `modify --reset` then waits for the node's new run).
+    if (store.liveOwner(id) && !(serviceEnabled() && (await heldByService(storeRoot, id)))) {
       await askOwner(store, id, reqs);
       io.out(`${reqs.map((r) => r.op).join(' and ')} sent to the process running ${id}\n`);
       return 0;

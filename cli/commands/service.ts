@@ -7,7 +7,7 @@ import { defaultStoreRoot } from '../../runner/store/storeLocation';
 import { parseArgs, UsageError } from '../args';
 import type { CliIO } from '../io';
 import { RUNNER_FLAGS, runToEnd } from '../runToEnd';
-import { connectService, ownRun } from '../runnerClient';
+import { heldByService, ownRun } from '../runnerClient';
 import { STORE_FLAG } from '../storedPipelines';
 
 /** How long the service stays with no active run and no client (PIPEWRIGHT_SERVICE_IDLE_MS). */
@@ -82,13 +82,7 @@ export async function watchCommand(argv: readonly string[], io: CliIO): Promise<
   const [id] = args.positionals;
   if (!id || args.positionals.length > 1) throw new UsageError(watchUsage);
   const storeRoot = args.value('store') ?? defaultStoreRoot();
-  const client = await connectService(storeRoot);
-  let held: boolean;
-  try {
-    held = ((await client.request({ op: 'list' })) as { id: string }[]).some((r) => r.id === id);
-  } finally {
-    client.close();
-  }
+  const held = await heldByService(storeRoot, id);
   if (!held) throw new Error(`pipeline ${id} is not running in the runner service (see: pipewright list; run it: pipewright start ${id})`);
   const run = await ownRun(id, { storeRoot });
   return runToEnd(run, args.has('json'), io, () => undefined, () => ownRun(id, { storeRoot }));

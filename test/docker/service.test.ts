@@ -158,3 +158,23 @@ test('a damaged live.json (the runs an earlier service held) is reported in the 
   assert.equal(result.code, 0, result.stderr);
   assert.match(readFileSync(path.join(address.dir, 'service.log'), 'utf8'), /live\.json: 0\.id: not a pipeline id; no run recovered/);
 });
+
+test('a control command on a run the service still holds follows it to the end (modify --reset waits for the new run)', async () => {
+  const store = freshStore();
+  const env = { ...SERVICE_ENV, PIPEWRIGHT_SERVICE_IDLE_MS: '60000' };
+  try {
+    const first = await pipewrightToEnd(['run', file, FUNC], store, env);
+    assert.equal(first.code, 0, first.stderr);
+    const id = /^pipeline (\S+)/m.exec(first.stdout)![1]!;
+    const status = await pipewrightToEnd(['service', '--status'], store, env);
+    assert.match(status.stdout, new RegExp(`\\b${id}\\b`), 'the service still holds the run');
+    const modified = await pipewrightToEnd(['modify', id, '/after', '--command', 'echo after-again', '--reset'], store, env);
+    assert.equal(modified.code, 0, modified.stderr);
+    assert.match(modified.stdout, /done\s+\/after/);
+    const logs = await pipewrightToEnd(['logs', id, '/after'], store, env);
+    assert.match(logs.stdout, /after-again/);
+    assert.match(logs.stderr, /execution 2\/2: exit 0/);
+  } finally {
+    await pipewrightToEnd(['service', '--stop'], store, env);
+  }
+});

@@ -67,6 +67,8 @@ export class LocalDockerPipeline implements PipelineBackend {
   readonly network: PipelineNetwork;
   /** Containers of re-attached jobs that ended (their agents stop by themselves when idle). */
   private readonly finishedLeft = new Set<string>();
+  /** Workers still being started for jobs killed while they waited: shutdown waits for their removal. */
+  private readonly abandoned = new Set<Promise<unknown>>();
 
   constructor(
     readonly docker: Dockerode,
@@ -89,7 +91,9 @@ export class LocalDockerPipeline implements PipelineBackend {
     } catch (err) {
       if (!signal.aborted) return { exitCode: null, reason: 'error', message: engineMessage(err), peakMemoryBytes: null, containerId: '' };
       // A pinned context's worker stays for the rest of its context; a new one is not needed.
-      acquiring.then(({ worker }) => (worker.pinned ? this.pool.release(worker) : this.pool.discard(worker)), () => undefined);
+      const dropped = acquiring.then(({ worker }) => (worker.pinned ? this.pool.release(worker) : this.pool.discard(worker)), () => undefined);
+      this.abandoned.add(dropped);
+      void dropped.finally(() => this.abandoned.delete(dropped));
       return cancelledOutcome(signal, '');
     }
     const { worker, req } = acquired;
@@ -186,6 +190,8 @@ export class LocalDockerPipeline implements PipelineBackend {
   }
 
   async shutdown(): Promise<void> {
+    // A killed job's worker may still be on its way up (the run settled without it): it goes first.
+    await Promise.all([...this.abandoned]);
     const left = [...this.finishedLeft];
     this.finishedLeft.clear();
     await Promise.all([this.pool.shutdown(), ...left.map((id) => this.docker.getContainer(id).remove({ force: true }).catch(() => undefined))]);

@@ -45,6 +45,10 @@ export class WorkerPool {
   private readonly workers = new Map<string, Worker[]>();
   private readonly lanes = new Map<string, Lane>();
   private readonly removals = new Set<Promise<unknown>>();
+  /** Workers being created and started: a shutdown waits for them and removes them. */
+  private readonly starting = new Set<Promise<unknown>>();
+  /** Bumped by every shutdown: a worker whose start began before it is not handed out. */
+  private generation = 0;
   private counter = 0;
   private reaper: NodeJS.Timeout | undefined;
 
@@ -73,7 +77,21 @@ export class WorkerPool {
         idle.busy = true;
         return { worker: idle, cpuLimit: limit };
       }
-      const worker = await this.startWorker(req, key, limit, pinned);
+      const generation = this.generation;
+      const start = this.startWorker(req, key, limit, pinned);
+      const settled = start.then(async (w) => {
+        // The pool was shut down while this one started (a run closed or slept): remove it.
+        // Not busy: its lane, if pinned, is freed once, by acquire's catch below.
+        if (generation !== this.generation) {
+          w.busy = false;
+          await this.discard(w);
+        }
+      }, () => undefined);
+      this.starting.add(settled);
+      void settled.finally(() => this.starting.delete(settled));
+      const worker = await start;
+      await settled;
+      if (generation !== this.generation) throw new Error('the worker pool was shut down while a worker started');
       list.push(worker);
       this.scheduleReap();
       return { worker, cpuLimit: limit };
@@ -144,9 +162,10 @@ export class WorkerPool {
   async shutdown(): Promise<void> {
     if (this.reaper) clearInterval(this.reaper);
     this.reaper = undefined;
+    this.generation++;
     const all = [...this.workers.values()].flat();
     this.workers.clear();
-    await Promise.all([...all.map((w) => this.discard(w)), ...this.removals]);
+    await Promise.all([...all.map((w) => this.discard(w)), ...this.starting, ...this.removals]);
   }
 
   get size(): number {

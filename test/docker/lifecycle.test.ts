@@ -7,13 +7,16 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunnerEvent } from '../../protocol/runner';
 import { evaluateDefinition } from '../../evaluator/evaluateDefinition';
 import { PipelineRun } from '../../runner/pipelineRun';
 import type { RunContext } from '../../runner/runContext';
 import { EventLog, PipelineStore } from '../../runner/store/pipelineStore';
 import { runThenKill9 } from '../helpers/cliChild';
-import { BUSYBOX_IMAGE, dockerSuite, leftoverContainers, until } from '../helpers/runnerHarness';
+import { LABELS } from '../../runner/localDocker/containerConfig';
+import type { LocalDockerPipeline } from '../../runner/localDocker/localDockerBackend';
+import { BUSYBOX_IMAGE, dockerSuite, leftoverContainers, TEST_IMAGE, until } from '../helpers/runnerHarness';
 
 const h = dockerSuite();
 
@@ -232,4 +235,35 @@ function fillDisk(file: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+test('a worker pool shut down while a worker starts (a run closing as a killed node\'s worker comes up) waits for it and removes it', async () => {
+  const { run } = await h.create(h.write('abandoned.py', `import conducto as co\nroot = co.Serial()\nroot["a"] = co.Exec("true")\n`));
+  const ctx = await h.context();
+  const backend = ctx.backend.open(run.id, run.space) as LocalDockerPipeline;
+  const job = { pipelineId: run.id, execId: 'e-abandoned', path: '/a', command: 'true', env: {}, image: TEST_IMAGE, imagePath: null, workdir: null, definitionDir: null, cpu: 0.25, mem: 0.25, gpu: 0, requiresDocker: false, reuseContext: null, maxTimeSec: 60 };
+  const request = await backend['request'](job);
+  const acquiring = backend.pool.acquire(request);
+  await backend.pool.shutdown();
+  await assert.rejects(acquiring, /shut down while a worker started/, 'the worker is not handed out');
+  assert.deepEqual(await leftoverContainers(ctx, [run.id]), [], 'the worker that was starting is gone when shutdown returns');
+  const closedAt = BigInt(Date.now()) * 1_000_000n;
+  await sleep(2000);
+  assert.deepEqual(await containersMadeSince(ctx, closedAt, run.id), [], 'and none is made after');
+  await backend.shutdown();
+  await run.close();
+});
+
+/** Containers of a pipeline the engine made after `sinceNs` (Docker's event times). */
+async function containersMadeSince(ctx: Awaited<ReturnType<typeof h.context>>, sinceNs: bigint, pipelineId: string): Promise<string[]> {
+  const since = Number(sinceNs / 1_000_000_000n) - 1;
+  const stream = (await ctx.docker.getEvents({ since, until: Math.ceil(Date.now() / 1000) + 1, filters: { type: ['container'], event: ['create'], label: [`${LABELS.pipeline}=${pipelineId}`] } })) as NodeJS.ReadableStream;
+  let text = '';
+  for await (const chunk of stream) text += chunk.toString();
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { timeNano: number; Actor: { Attributes?: Record<string, string> } })
+    .filter((e) => BigInt(e.timeNano) > sinceNs)
+    .map((e) => e.Actor.Attributes?.name ?? '?');
 }

@@ -32,6 +32,8 @@ export interface JobSpec {
   /** The context has one container, its jobs run one at a time, and it lives until `endContext`. */
   pinnedContext?: boolean;
   maxTimeSec: number;
+  /** The runner reads and writes the shared data while the pipeline runs (ClearML): kept in step with an engine elsewhere after each job. */
+  sharesDataWithRunner?: boolean;
   /** Files the runner hands the node: the backend puts each where the node can read it, its path in `env`. */
   inputs?: { env: string; name: string }[];
   /** Files the node leaves for the runner: a path in `env` to write; kept as the execution's result `name`. */

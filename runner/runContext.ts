@@ -7,7 +7,7 @@ import { createDockerClient, dockerEndpoint, ensureDockerAvailable, type DockerE
 import { resolveImage, type ImageProgress, type ResolvedImage } from './docker/images';
 import { IMAGE_MAP_FLAG, ImageMap, parseEntryStrings, parseImageMapEnv, parseImageMapSetting } from './docker/imageMap';
 import { SharedWork } from './docker/shared';
-import { LocalDocker } from './localDocker/localDockerBackend';
+import { engineFiles, LocalDocker } from './localDocker/localDockerBackend';
 import { machineBudget, type Budget } from './scheduler/resourceBudget';
 import { PipelineStore } from './store/pipelineStore';
 import { retentionDays } from './store/retention';
@@ -85,7 +85,7 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
   const sdkDir = sdkDirectory();
   // PIPEWRIGHT_WORKER_IDLE_MS: how long an idle worker is kept (tests and tuning; default 15 s).
   const workerIdleMs = options.workerIdleMs ?? (Number(process.env.PIPEWRIGHT_WORKER_IDLE_MS) || undefined);
-  const backend = new LocalDocker(docker, engine, { dockerSocket: endpoint.startsWith('unix://') ? endpoint.slice('unix://'.length) : null, sdkDir, workerIdleMs }, machineBudget());
+  const backend = new LocalDocker(docker, engine, { ...engineFiles(endpoint), sdkDir, workerIdleMs }, machineBudget());
   const capacity = backend.capacity();
   const store = new PipelineStore(options.storeRoot);
   store.pruneExpired(days);

@@ -21,6 +21,6 @@ export PIPEWRIGHT_TEST_IMAGE=pipewright/python:latest
 # runner); test/docker/service.test.ts and the e2e suite run them in the runner service.
 export PIPEWRIGHT_SERVICE=off
 # A hung test fails on its own (per-test limit) instead of running CI into its time limit.
-timeout --kill-after=30 1800 node --import tsx --test --test-concurrency=1 --test-timeout=240000 --test-reporter=spec test/unit/*.test.ts test/lsp/*.test.ts test/docker/*.test.ts
+timeout --kill-after=30 1800 node --import tsx --test --test-concurrency=1 --test-timeout=240000 --test-reporter=spec test/unit/*.test.ts test/lsp/*.test.ts test/docker/*.test.ts test/engines/*.test.ts
 echo "== Editor end to end: the packaged extension in a real VS Code (code-server + Chromium)"
 bash scripts/test-e2e.sh

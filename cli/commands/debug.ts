@@ -5,6 +5,7 @@ import { createDockerClient, dockerEndpoint, ensureDockerAvailable } from '../..
 import { sdkDirectory } from '../../evaluator/sdkLocation';
 import { debugTarget } from '../../runner/debug/debugTarget';
 import { DEBUG_SCRIPT, debugContainer, shellInRunningNode, type ShellOptions } from '../../runner/debug/nodeShell';
+import { engineFiles } from '../../runner/localDocker/localDockerBackend';
 import { PipelineRun } from '../../runner/pipelineRun';
 import { parseArgs, UsageError } from '../args';
 import { driveAttached } from '../attachTerminal';
@@ -70,8 +71,7 @@ export async function debugCommand(argv: readonly string[], io: CliIO): Promise<
   const proc = await debugContainer(
     {
       docker,
-      sdkDir: sdkDirectory(),
-      dockerSocket: endpoint.startsWith('unix://') ? endpoint.slice('unix://'.length) : null,
+      files: { ...engineFiles(endpoint), sdkDir: sdkDirectory() },
       hostCpus: engine.ncpu || 1,
       space: run.space,
       pipelineLive: () => Boolean(store.liveOwner(id)),

@@ -11,6 +11,8 @@ import type { Duplex } from 'node:stream';
 import { tarStream } from '../docker/tar';
 import { cpuLimit, LABELS, workerContainerConfig, type WorkerRequest } from '../localDocker/containerConfig';
 import { PipelineNetwork } from '../localDocker/pipelineNetwork';
+import { workerFilesFor, type LocalDockerOptions } from '../localDocker/localDockerBackend';
+import type { JobSpec } from '../backend';
 import type { PipelineSpace } from '../store/pipelineSpace';
 import { DebugTargetError, type DebugTarget } from './debugTarget';
 
@@ -87,9 +89,8 @@ export async function shellInRunningNode(docker: Dockerode, target: DebugTarget,
 /** What a debug container needs of the engine and the store. */
 export interface DebugHost {
   docker: Dockerode;
-  sdkDir: string;
-  /** Host path of the engine's socket, for `requires_docker` nodes (null: none to mount). */
-  dockerSocket: string | null;
+  /** Where the engine's files are and the SDK (engineFiles). */
+  files: LocalDockerOptions;
   hostCpus: number;
   space: PipelineSpace;
   /** Whether a runner holds the pipeline now (then its network stays when the debug container ends). */
@@ -119,7 +120,7 @@ export async function debugContainer(host: DebugHost, target: DebugTarget, optio
   space.ensure();
   const network = new PipelineNetwork(docker, target.pipelineId, realPath(space.dir));
   const params = execution.params;
-  const req: WorkerRequest = {
+  const job: JobSpec = {
     pipelineId: target.pipelineId,
     execId: execution.id,
     path: target.path,
@@ -135,14 +136,12 @@ export async function debugContainer(host: DebugHost, target: DebugTarget, optio
     requiresDocker: params.requires_docker,
     reuseContext: null,
     maxTimeSec: params.max_time,
-    dataDir: space.dataDir,
-    userDataDir: space.userDataDir,
-    sdkDir: host.sdkDir,
-    network: await network.ensure(),
-    owner: network.owner,
   };
+  // The pipeline's own files: on an engine elsewhere, its volumes (made for the shell if the pipeline holds none now).
+  const files = workerFilesFor(docker, host.files, target.pipelineId, network.owner, space);
+  const req: WorkerRequest = { ...job, mounts: await files.mounts(job), network: await network.ensure(), owner: network.owner };
   const name = `pipewright-debug-${target.pipelineId}-${randomBytes(4).toString('hex')}`;
-  const worker = workerContainerConfig(req, name, cpuLimit(params.cpu, host.hostCpus), host.dockerSocket, 0);
+  const worker = workerContainerConfig(req, name, cpuLimit(params.cpu, host.hostCpus), 0);
   // The worker's own variables (its agent's) go; the node's env comes in, as its job had it.
   const workerEnv = (worker.Env ?? []).filter((e) => !/^PIPEWRIGHT_(WORKER|IDLE_SEC)=/.test(e));
   const interactiveShell = `if command -v bash >/dev/null 2>&1; then exec bash --rcfile ${DEBUG_RC} -i; fi; exec sh -i`;
@@ -160,7 +159,9 @@ export async function debugContainer(host: DebugHost, target: DebugTarget, optio
     HostConfig: { ...worker.HostConfig, AutoRemove: true, LogConfig: { Type: 'none', Config: {} } },
   });
   const removeNetwork = async () => {
-    if (!host.pipelineLive()) await network.remove();
+    if (host.pipelineLive()) return;
+    await files.close();
+    await network.remove();
   };
   try {
     await container.putArchive(

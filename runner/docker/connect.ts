@@ -75,6 +75,8 @@ export interface DockerEngineInfo {
   ncpu: number;
   /** Bytes. */
   memTotal: number;
+  /** The engine's host name (where nodes run: shown with each execution). */
+  name: string;
 }
 
 export interface AvailabilityOptions {
@@ -111,6 +113,7 @@ export async function ensureDockerAvailable(docker: Dockerode, options: Availabi
           cgroupDriver: typeof info.CgroupDriver === 'string' ? info.CgroupDriver : null,
           ncpu: Number(info.NCPU),
           memTotal: Number(info.MemTotal),
+          name: String(info.Name ?? ''),
         };
       },
       timeoutMs,

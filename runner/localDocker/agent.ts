@@ -18,6 +18,9 @@ export const AGENT_SCRIPT = [
   `trap 'exit 0' USR1`,
   `trap '' INT TERM HUP PIPE`,
   `idle=\${PIPEWRIGHT_IDLE_SEC:-300}`,
+  // The kernel's count of OOM kills in the container's cgroup (v1, else v2): the engine's OOMKilled
+  // is only for PID 1, and a runner whose engine is elsewhere cannot read the cgroup itself.
+  `oomk() { n=0; { while read -r k v; do [ "$k" = oom_kill ] && n=$v; done </sys/fs/cgroup/memory/memory.oom_control || while read -r k v; do [ "$k" = oom_kill ] && n=$v; done </sys/fs/cgroup/memory.events; } 2>/dev/null; echo "$n"; }`,
   `while :; do`,
   `  ( sleep "$idle"; kill -USR1 1 ) 2>/dev/null & timer=$!`,
   `  IFS=' ' read -r nonce len || exit 0`,
@@ -28,6 +31,7 @@ export const AGENT_SCRIPT = [
   // Exactly len bytes (dd reads a pipe byte by byte with bs=1); the x keeps trailing newlines.
   `  script=$(dd bs=1 count="$len" 2>/dev/null; echo x); script=\${script%x}`,
   `  printf '\\000PWSTART:%s\\n' "$nonce"; printf '\\000PWSTART:%s\\n' "$nonce" >&2`,
+  `  oom0=$(oomk)`,
   `  ( eval "$script" ) </dev/null`,
   `  status=$?`,
   // Every process but this one (PID 1 is out of reach of kill -1): what the job left behind.
@@ -36,7 +40,8 @@ export const AGENT_SCRIPT = [
   // on cgroup v1): a runner that re-attaches later records both, even once the worker has stopped.
   `  now=$(date +%s 2>/dev/null)`,
   `  peak=; { read -r peak </sys/fs/cgroup/memory/memory.max_usage_in_bytes || read -r peak </sys/fs/cgroup/memory.peak; } 2>/dev/null`,
-  `  printf '\\000PWEND:%s %s %s %s\\n' "$nonce" "$status" "$now" "$peak"; printf '\\000PWEND:%s %s %s %s\\n' "$nonce" "$status" "$now" "$peak" >&2`,
+  `  ooms=$(( $(oomk) - oom0 ))`,
+  `  printf '\\000PWEND:%s %s %s %s %s\\n' "$nonce" "$status" "$now" "$peak" "$ooms"; printf '\\000PWEND:%s %s %s %s %s\\n' "$nonce" "$status" "$now" "$peak" "$ooms" >&2`,
   `done`,
 ].join('\n');
 
@@ -47,7 +52,7 @@ export function newNonce(): string {
 // A NUL starts each marker: output rarely ends in one, so almost nothing is held back waiting to
 // see whether it is a marker (a held newline would reach the combined log after later stderr).
 export const startMarker = (nonce: string) => Buffer.from(`\0PWSTART:${nonce}\n`);
-/** The end marker up to its status: `\0PWEND:NONCE ` then the status, the time (s), the peak memory (bytes, may be empty) and a newline. */
+/** The end marker up to its status: `\0PWEND:NONCE ` then the status, the time (s), the peak memory (bytes, may be empty), the OOM kills during the job and a newline. */
 export const endMarker = (nonce: string) => Buffer.from(`\0PWEND:${nonce} `);
 
 /** What a job is: its files, working directory, environment and command. */

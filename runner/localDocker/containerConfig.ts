@@ -19,18 +19,31 @@ export const PIDS_LIMIT = 4096;
 
 /** A job as the local Docker backend runs it: with the host folders it mounts. */
 export interface WorkerRequest extends JobSpec {
-  /** The pipeline's shared data (co.data.pipeline, ClearML artifacts), read-write for every node. */
-  dataDir: string;
-  /** The user's data shared by all their pipelines (co.data.user), read-write for every node. */
-  userDataDir: string;
-  /** The Python SDK, mounted read-only. */
-  sdkDir: string;
+  /** Where the worker's files come from (workerFiles.ts). */
+  mounts: WorkerMounts;
   /** The pipeline's own Docker network (network.ts): its nodes and the services they start reach each other by name. */
   network: string;
   /** The pipeline's owner key (PipelineNetwork.owner), a label that keeps namesakes apart. */
   owner: string;
+}
+
+/**
+ * What a worker mounts: each a host folder (an engine on this machine) or a volume name (an engine
+ * elsewhere, filled through the API): Docker binds take either.
+ */
+export interface WorkerMounts {
+  /** The Python SDK, read-only. */
+  sdk: string;
+  /** The pipeline's shared data (co.data.pipeline, ClearML artifacts), read-write for every node. */
+  data: string;
+  /** The user's data shared by all their pipelines (co.data.user), read-write for every node. */
+  userData: string;
+  /** The definition's folder, read-only (null: the image has a copy of the code). */
+  src: string | null;
   /** Container paths covered by an empty read-only folder: the store, when the definition's folder holds it (hiddenFolders.ts). */
   hidden?: string[];
+  /** The engine's Docker socket, for nodes that require docker (null: none is offered). */
+  dockerSocket: string | null;
 }
 
 /** What must match for two nodes to share a worker container. */
@@ -51,15 +64,16 @@ export function cpuLimit(requested: number, hostCpus: number): number {
  * user's data, and the Docker socket when it requires docker. It works in its image's WORKDIR
  * (where copy_dir puts the code). It is on its pipeline's network only, never the host's.
  */
-export function workerContainerConfig(req: WorkerRequest, workerName: string, limitCpu: number, dockerSocket: string | null, idleSec: number): ContainerCreateOptions {
+export function workerContainerConfig(req: WorkerRequest, workerName: string, limitCpu: number, idleSec: number): ContainerCreateOptions {
+  const { mounts } = req;
   const binds = [
-    `${req.sdkDir}:${CONTAINER_PATHS.sdk}:ro`,
-    `${req.dataDir}:${CONTAINER_PATHS.data}`,
-    `${req.dataDir}:${CONTAINER_PATHS.conductoPipelineData}`,
-    `${req.userDataDir}:${CONTAINER_PATHS.conductoUserData}`,
+    `${mounts.sdk}:${CONTAINER_PATHS.sdk}:ro`,
+    `${mounts.data}:${CONTAINER_PATHS.data}`,
+    `${mounts.data}:${CONTAINER_PATHS.conductoPipelineData}`,
+    `${mounts.userData}:${CONTAINER_PATHS.conductoUserData}`,
   ];
-  if (req.definitionDir) binds.push(`${req.definitionDir}:${CONTAINER_PATHS.src}:ro`);
-  if (req.requiresDocker && dockerSocket) binds.push(`${dockerSocket}:/var/run/docker.sock`);
+  if (req.definitionDir && mounts.src) binds.push(`${mounts.src}:${CONTAINER_PATHS.src}:ro`);
+  if (req.requiresDocker && mounts.dockerSocket) binds.push(`${mounts.dockerSocket}:/var/run/docker.sock`);
   const memory = Math.round(req.mem * GB);
   return {
     name: workerName,
@@ -99,7 +113,7 @@ export function workerContainerConfig(req: WorkerRequest, workerName: string, li
       // The agent is PID 1: it reaps orphans and no job can signal it away.
       Init: false,
       Binds: binds,
-      ...(req.hidden?.length ? { Tmpfs: Object.fromEntries(req.hidden.map((p) => [p, 'ro,size=4k,mode=0555'])) } : {}),
+      ...(mounts.hidden?.length ? { Tmpfs: Object.fromEntries(mounts.hidden.map((p) => [p, 'ro,size=4k,mode=0555'])) } : {}),
       NetworkMode: req.network,
       // The engine keeps what a job prints while no runner is attached (re-attach reads it back).
       LogConfig: { Type: 'local', Config: { 'max-size': '20m', 'max-file': '3' } },

@@ -38,6 +38,8 @@ export class JobOutput implements OutputConsumer {
   endedAt: number | undefined;
   /** The container's peak memory as the agent read it at the job's end (bytes), once `done`. */
   peakBytes: number | undefined;
+  /** Processes of the container the kernel killed for memory during the job, as the agent counted them. */
+  oomKills: number | undefined;
   /** Its output could not be kept (the store cannot be written): the job must stop. */
   failure: Error | undefined;
   private resolveDone!: (status: number | null) => void;
@@ -138,7 +140,8 @@ export class JobOutput implements OutputConsumer {
     s.ended = true;
     // Both streams end with a marker: what the job wrote to either came before it.
     if (this.streams[stream === 'stdout' ? 'stderr' : 'stdout'].ended) {
-      const [status, seconds, peak] = (this.streams.stdout.status ?? '').split(' ').map((word) => Number.parseInt(word, 10));
+      const [status, seconds, peak, ooms] = (this.streams.stdout.status ?? '').split(' ').map((word) => Number.parseInt(word, 10));
+      if (ooms !== undefined && Number.isFinite(ooms)) this.oomKills = ooms;
       if (seconds !== undefined && Number.isFinite(seconds)) this.endedAt = seconds * 1000;
       if (peak !== undefined && Number.isFinite(peak) && peak > 0) this.peakBytes = peak;
       this.finish(status !== undefined && Number.isFinite(status) ? status : null);

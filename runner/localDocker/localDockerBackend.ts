@@ -5,7 +5,6 @@
 // container to carry jobs or results.
 import type Dockerode from 'dockerode';
 import { createWriteStream, realpathSync } from 'node:fs';
-import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar-stream';
 import { abortReason, cancelledOutcome, type Backend, type JobHooks, type JobOutcome, type JobSpec, type LeftJob, type PipelineBackend } from '../backend';
@@ -17,19 +16,39 @@ import type { Budget } from '../scheduler/resourceBudget';
 import type { LogWriter, PipelineSpace } from '../store/pipelineSpace';
 import { JOB_FILES, jobFrame, jobScript, newNonce } from './agent';
 import { CgroupMemory } from './cgroupMemory';
-import { hiddenUnderDefinition } from './hiddenFolders';
+import { EngineVolumes } from './engineVolumes';
 import { LABELS, type WorkerRequest } from './containerConfig';
+import { HostFolders, type WorkerFiles } from './workerFiles';
 import { JobOutput, type OutputSink } from './jobOutput';
 import { PipelineNetwork } from './pipelineNetwork';
 import { routeOutput, WorkerPool, type Worker } from './workerPool';
-import { makePrivateDir } from '../store/privateFiles';
 
 export interface LocalDockerOptions {
-  /** Host path of the engine's socket, mounted for `requires_docker` nodes (null: none to mount). */
+  /**
+   * The engine's socket, mounted for `requires_docker` nodes (null: none to mount): a path on this
+   * machine, or on the engine's machine when it shares no files with the runner.
+   */
   dockerSocket: string | null;
-  /** The Python SDK's folder, mounted read-only into every container. */
+  /** The Python SDK's folder, mounted read-only into every container (copied to an engine elsewhere). */
   sdkDir: string;
   workerIdleMs?: number;
+  /** The engine shares no files with the runner (DOCKER_HOST=tcp://…, ssh://…): files go by copies into volumes (engineVolumes.ts). */
+  remote?: boolean;
+}
+
+/**
+ * Where an engine's files are, from its endpoint: a unix socket is an engine on this machine, which
+ * mounts host folders and whose socket a node may be given; any other (tcp://, ssh://) is an engine
+ * elsewhere that shares no files with the runner, whose own socket is at Docker's default path there.
+ */
+export function engineFiles(endpoint: string): Pick<LocalDockerOptions, 'dockerSocket' | 'remote'> {
+  if (endpoint.startsWith('unix://')) return { dockerSocket: endpoint.slice('unix://'.length), remote: false };
+  return { dockerSocket: '/var/run/docker.sock', remote: true };
+}
+
+/** A pipeline's worker files on this engine: host folders, or volumes on an engine elsewhere. */
+export function workerFilesFor(docker: Dockerode, options: LocalDockerOptions, pipelineId: string, owner: string, space: PipelineSpace): WorkerFiles {
+  return options.remote ? new EngineVolumes(docker, pipelineId, owner, space, options.sdkDir, options.dockerSocket) : new HostFolders(space, options.sdkDir, options.dockerSocket);
 }
 
 const SIGKILL_STATUS = 137;
@@ -44,7 +63,7 @@ export class LocalDocker implements Backend {
     private readonly options: LocalDockerOptions,
     private readonly machine: Budget,
   ) {
-    this.description = `local Docker at ${engine.endpoint}`;
+    this.description = `${options.remote ? 'Docker engine' : 'local Docker'} at ${engine.endpoint}`;
   }
 
   capacity(): Budget {
@@ -65,6 +84,7 @@ function logSink(writer: LogWriter, restart: boolean): OutputSink {
 export class LocalDockerPipeline implements PipelineBackend {
   readonly pool: WorkerPool;
   readonly network: PipelineNetwork;
+  readonly files: WorkerFiles;
   /** Containers of re-attached jobs that ended (their agents stop by themselves when idle). */
   private readonly finishedLeft = new Set<string>();
   /** Workers still being started for jobs killed while they waited: shutdown waits for their removal. */
@@ -76,8 +96,9 @@ export class LocalDockerPipeline implements PipelineBackend {
     private readonly space: PipelineSpace,
     private readonly options: LocalDockerOptions & { hostCpus: number },
   ) {
-    this.pool = new WorkerPool(docker, options.hostCpus, options.dockerSocket, options.workerIdleMs);
+    this.pool = new WorkerPool(docker, options.hostCpus, options.workerIdleMs);
     this.network = new PipelineNetwork(docker, pipelineId, realPath(space.dir));
+    this.files = workerFilesFor(docker, options, pipelineId, this.network.owner, space);
   }
 
   async run(job: JobSpec, hooks: JobHooks, signal: AbortSignal): Promise<JobOutcome> {
@@ -119,6 +140,7 @@ export class LocalDockerPipeline implements PipelineBackend {
     const container = this.docker.getContainer(containerId);
     const info = await container.inspect().catch(() => undefined);
     if (!info) return { exitCode: null, reason: 'runner stopped', message: 'the runner stopped and its container is gone', peakMemoryBytes: null, containerId };
+    if (info.Config?.Image) this.files.useImage(info.Config.Image);
     const writer = this.space.logWriter(execId);
     const output = new JobOutput(left.token, logSink(writer, true), hooks.onLog, true);
     // A no-op job queued behind it tells whether the job ever reached the agent: if the probe
@@ -167,13 +189,10 @@ export class LocalDockerPipeline implements PipelineBackend {
     }
   }
 
-  /** The job with what its worker mounts and joins: the data folders (made if a store predates one) and the network. */
+  /** The job with what its worker mounts and joins: its files and the pipeline's network. */
   private async request(job: JobSpec): Promise<WorkerRequest> {
-    makePrivateDir(this.space.userDataDir, { enforce: true });
-    const network = await this.network.ensure();
-    // The store root: <root>/pipelines/<id> is this pipeline's folder.
-    const hidden = job.definitionDir ? hiddenUnderDefinition(job.definitionDir, path.dirname(path.dirname(this.space.dir))) : [];
-    return { ...job, dataDir: this.space.dataDir, userDataDir: this.space.userDataDir, sdkDir: this.options.sdkDir, network, owner: this.network.owner, ...(hidden.length ? { hidden } : {}) };
+    const [network, mounts] = await Promise.all([this.network.ensure(), this.files.mounts(job)]);
+    return { ...job, mounts, network, owner: this.network.owner };
   }
 
   /** Removes this pipeline's containers a stopped runner left that nobody re-attaches to. */
@@ -195,6 +214,7 @@ export class LocalDockerPipeline implements PipelineBackend {
     const left = [...this.finishedLeft];
     this.finishedLeft.clear();
     await Promise.all([this.pool.shutdown(), ...left.map((id) => this.docker.getContainer(id).remove({ force: true }).catch(() => undefined))]);
+    await this.files.close();
     await this.network.remove();
   }
 
@@ -235,12 +255,14 @@ export class LocalDockerPipeline implements PipelineBackend {
       if (typeof first === 'object' && first.status !== null) {
         const code = first.status;
         const oomAfter = cgroup.oomKills();
-        if (code === SIGKILL_STATUS && oomBefore !== null && oomAfter !== null && oomAfter > oomBefore) {
+        const hostSawOom = oomBefore !== null && oomAfter !== null && oomAfter > oomBefore;
+        if (code === SIGKILL_STATUS && (hostSawOom || (output.oomKills ?? 0) > 0)) {
           // Something in the worker was OOM-killed; do not trust it for the next node.
           await this.pool.discard(worker);
           return { exitCode: code, reason: 'oom', message: `out of memory (limit ${req.mem} GB)`, peakMemoryBytes: peak, containerId: worker.id };
         }
         if (code === 0) await this.collectOutputs(worker.container, req.execId, req.outputs ?? []);
+        await this.files.afterJob(worker.container, req);
         this.pool.release(worker);
         return { exitCode: code, peakMemoryBytes: peak, containerId: worker.id };
       }

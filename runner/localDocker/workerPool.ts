@@ -55,7 +55,6 @@ export class WorkerPool {
   constructor(
     private readonly docker: Dockerode,
     private readonly hostCpus: number,
-    private readonly dockerSocket: string | null,
     private readonly idleMs = 15_000,
   ) {}
 
@@ -179,7 +178,7 @@ export class WorkerPool {
     // An idle worker whose runner died stops by itself, well after the live runner's own reaping;
     // a pinned one waits longer (up to an hour) for the rest of its context.
     const idleSec = Math.max(pinned ? PINNED_IDLE_SEC : 10, Math.ceil((4 * this.idleMs) / 1000));
-    const container = await this.docker.createContainer(workerContainerConfig(req, name, limit, this.dockerSocket, idleSec));
+    const container = await this.docker.createContainer(workerContainerConfig(req, name, limit, idleSec));
     let stream: Duplex;
     try {
       // Attached before it starts: not a byte of its output is missed.

@@ -90,6 +90,7 @@ export async function launch(host: LaunchHost, leaf: RunNode, execution: Executi
       reuseContext: context.key,
       ...(context.pinned ? { pinnedContext: true } : {}),
       maxTimeSec: leaf.params.max_time,
+      ...(host.steps || host.decorated ? { sharesDataWithRunner: true } : {}),
     };
     if (host.steps?.isStep(leaf)) {
       // A pipeline step: references, callbacks and the cache first; it may not need to run.

@@ -8,7 +8,6 @@ import type { JobSpec } from '../../runner/backend';
 import { newNonce } from '../../runner/localDocker/agent';
 import type { LocalDockerPipeline } from '../../runner/localDocker/localDockerBackend';
 import { PipelineRun } from '../../runner/pipelineRun';
-import { sdkDirectory } from '../../evaluator/sdkLocation';
 import { BUSYBOX_IMAGE, dockerSuite, lastLog, leftoverContainers, TEST_IMAGE, until } from '../helpers/runnerHarness';
 
 const h = dockerSuite();
@@ -191,7 +190,7 @@ test('a job recorded as started but never handed over (the runner died in betwee
   // The state a crash leaves: the execution recorded with its worker, the job never written to it.
   const space = ctx.store.space(made.id);
   const backend = ctx.backend.open(made.id, space) as LocalDockerPipeline;
-  const { worker } = await backend.pool.acquire({ ...request(made.id), dataDir: space.dataDir, userDataDir: space.userDataDir, sdkDir: sdkDirectory(), network: await backend.network.ensure(), owner: backend.network.owner });
+  const { worker } = await backend.pool.acquire({ ...request(made.id), mounts: await backend.files.mounts(request(made.id)), network: await backend.network.ensure(), owner: backend.network.owner });
   const node = made.tree.get('/once');
   const execution = { id: 'e1', path: '/once', command: node.spec.command!, params: node.params, image: TEST_IMAGE, startedAt: Date.now(), logFile: 'exec/e1.log', stderrFile: 'exec/e1.err', containerId: worker.id, token: newNonce() };
   appendFileSync(path.join(h.storeRoot, 'pipelines', made.id, 'events.jsonl'), `${JSON.stringify({ type: 'execution-start', pipeline: made.id, time: Date.now(), path: '/once', execution })}\n`);

@@ -10,7 +10,7 @@ import { pendingReport } from './pendingReport';
 import { LiveStatus, renderStatus } from './statusDisplay';
 
 /** The flags of every command that may run a pipeline: where the store is, the default image, the budget. */
-export const RUNNER_FLAGS: ArgSpec['flags'] = { store: 'string', image: 'string', cpus: 'string', memory: 'string', 'image-map': 'repeated' };
+export const RUNNER_FLAGS: ArgSpec['flags'] = { store: 'string', image: 'string', cpus: 'string', memory: 'string', 'image-map': 'repeated', backend: 'string', registry: 'string' };
 
 /** Options of the runner from RUNNER_FLAGS. */
 export function runnerOptions(args: ParsedArgs): RunContextOptions {
@@ -20,6 +20,8 @@ export function runnerOptions(args: ParsedArgs): RunContextOptions {
     imageMapFlags: args.values('image-map'),
     storeRoot: args.value('store'),
     budget: { cpu: positive('cpus'), mem: positive('memory') },
+    ...(args.value('backend') ? { backend: args.value('backend'), backendFrom: '--backend' } : {}),
+    ...(args.value('registry') ? { registry: args.value('registry'), registryFrom: '--registry' } : {}),
   };
 }
 

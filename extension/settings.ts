@@ -23,6 +23,8 @@ export function runContextOptions(): RunContextOptions {
     storeRoot: c.get<string>('storePath') || undefined,
     budget: { cpu: positive('budget.cpus'), mem: positive('budget.memoryGB') },
     retentionDays: positive('retentionDays'),
+    ...(c.get<string>('backend') ? { backend: c.get<string>('backend'), backendFrom: 'the pipewright.backend setting' } : {}),
+    ...(c.get<string>('registry') ? { registry: c.get<string>('registry'), registryFrom: 'the pipewright.registry setting' } : {}),
   };
 }
 

@@ -32,6 +32,8 @@ export interface ExecutionRecord {
   logFile: string;
   stderrFile: string;
   containerId?: string;
+  /** Where it ran: the engine's host name (and endpoint when not local), or the swarm node. */
+  ranOn?: string;
   /** The backend's handle on the running job (runner/backend.ts): a restarted runner finds it by it. */
   token?: string;
   /** Set when the node asked for more cpu than the machine has and ran with less. */

@@ -22,6 +22,10 @@ const EngineOptionsSchema = closedObject({
   imageMapEnv: v.optional(v.string()),
   imageMapSetting: v.optional(v.unknown()),
   imageMapFlags: v.optional(v.array(v.string())),
+  backend: v.optional(v.string()),
+  backendFrom: v.optional(v.string()),
+  registry: v.optional(v.string()),
+  registryFrom: v.optional(v.string()),
 });
 
 export type EngineOptions = v.InferOutput<typeof EngineOptionsSchema>;

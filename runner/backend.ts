@@ -59,7 +59,7 @@ export interface JobHooks {
   /** Live output (capped: the space's log keeps every byte). */
   onLog?: (text: string) => void;
   /** The job's container runs it now; `token` finds its output again after a restart (LeftJob). */
-  onStart?: (started: { containerId: string; token: string }) => void;
+  onStart?: (started: { containerId: string; token: string; ranOn?: string }) => void;
 }
 
 /** A job a stopped runner left running, as its execution record remembers it. */

@@ -58,7 +58,36 @@ export interface RunContextOptions {
   imageMapFlags?: readonly string[];
   /** PIPEWRIGHT_IMAGE_MAP as the client saw it (the runner service runs with its own env). */
   imageMapEnv?: string;
+  /** What runs the nodes: `docker` (the engine at dockerHost, default) or `swarm` (the swarm whose manager is at dockerHost). */
+  backend?: string;
+  /** Where `backend` came from ("--backend", "PIPEWRIGHT_BACKEND", "the pipewright.backend setting"). */
+  backendFrom?: string;
+  /** The registry a swarm's nodes pull the runner's images from (HOST:PORT). */
+  registry?: string;
+  registryFrom?: string;
 }
+
+export const BACKEND_KINDS = ['docker', 'swarm'] as const;
+export type BackendKind = (typeof BACKEND_KINDS)[number];
+
+/** The backend a run asks for, checked: option, then PIPEWRIGHT_BACKEND, then docker; and the registry a swarm needs. */
+export function backendChoice(options: RunContextOptions, env: NodeJS.ProcessEnv = process.env): { kind: BackendKind; registry?: string } {
+  const asked = options.backend || env.PIPEWRIGHT_BACKEND || 'docker';
+  const from = options.backend ? (options.backendFrom ?? 'the backend option') : 'PIPEWRIGHT_BACKEND';
+  if (!(BACKEND_KINDS as readonly string[]).includes(asked)) throw new BackendChoiceError(`Unknown backend "${asked}" (from ${from}): use ${BACKEND_KINDS.join(' or ')}.`);
+  const kind = asked as BackendKind;
+  const registry = options.registry || env.PIPEWRIGHT_REGISTRY || undefined;
+  if (registry && !/^[A-Za-z0-9.-]+(:\d+)?$/.test(registry)) {
+    throw new BackendChoiceError(`Invalid registry "${registry}" (from ${options.registry ? (options.registryFrom ?? 'the registry option') : 'PIPEWRIGHT_REGISTRY'}): give HOST:PORT, e.g. 10.0.0.1:5000.`);
+  }
+  if (kind === 'swarm' && !registry) {
+    throw new BackendChoiceError(`The swarm backend (from ${from}) needs a registry its nodes pull the runner's images from: --registry HOST:PORT, PIPEWRIGHT_REGISTRY or the pipewright.registry setting.`);
+  }
+  return { kind, ...(registry ? { registry } : {}) };
+}
+
+/** A backend choice the user must fix: the message names the flag, variable or setting. */
+export class BackendChoiceError extends Error {}
 
 /** The image map of every source: PIPEWRIGHT_IMAGE_MAP, then the setting, then the flags (later wins). */
 export function imageMapFromSources(sources: { env?: string; setting?: unknown; flags?: readonly string[] }): ImageMap {

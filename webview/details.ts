@@ -120,6 +120,7 @@ export class DetailsView {
         fact('result', h('span', { class: stateClass(last.endedAt === undefined ? 'running' : node.state) }, `${outcome(last)}${full?.message ? ` — ${full.message}` : ''}`));
         fact('peak memory', formatBytes(last.peakMemoryBytes));
         if (full?.image) fact('image', full.image);
+        if (full?.ranOn) fact('ran on', full.ranOn);
         if (full?.cpuClamped !== undefined) fact('cpu', `clamped to ${full.cpuClamped} (the machine has fewer cores than asked)`);
         fact('runs', String(node.executions.length));
       } else fact('last run', 'not run yet');

@@ -53,7 +53,8 @@ export function nodeTooltip(node: RunNode, sleeping = false): vscode.MarkdownStr
   if (last) {
     const end = last.endedAt === undefined ? 'running' : last.reason ? `${last.reason}${last.message ? `: ${last.message}` : ''}` : `exit ${last.exitCode}`;
     const peak = last.peakMemoryBytes ? ` · peak ${(last.peakMemoryBytes / 2 ** 20).toFixed(1)} MB` : '';
-    md.appendMarkdown(`last run: ${new Date(last.startedAt).toLocaleTimeString()} · ${end}${peak} · ${node.executions.length} execution(s)`);
+    const where = last.ranOn ? ` · on ${last.ranOn}` : '';
+    md.appendMarkdown(`last run: ${new Date(last.startedAt).toLocaleTimeString()} · ${end}${peak}${where} · ${node.executions.length} execution(s)`);
   }
   return md;
 }

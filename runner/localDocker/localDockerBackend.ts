@@ -32,6 +32,8 @@ export interface LocalDockerOptions {
   /** The Python SDK's folder, mounted read-only into every container (copied to an engine elsewhere). */
   sdkDir: string;
   workerIdleMs?: number;
+  /** Where its nodes run, as recorded with each execution (the engine's host name; its endpoint when elsewhere). */
+  ranOn?: string;
   /** The engine shares no files with the runner (DOCKER_HOST=tcp://…, ssh://…): files go by copies into volumes (engineVolumes.ts). */
   remote?: boolean;
 }
@@ -71,7 +73,8 @@ export class LocalDocker implements Backend {
   }
 
   open(pipelineId: string, space: PipelineSpace): LocalDockerPipeline {
-    return new LocalDockerPipeline(this.docker, pipelineId, space, { ...this.options, hostCpus: this.capacity().cpu });
+    const ranOn = this.options.remote ? `${this.engine.name || 'engine'} (${this.engine.endpoint})` : this.engine.name || undefined;
+    return new LocalDockerPipeline(this.docker, pipelineId, space, { ...this.options, hostCpus: this.capacity().cpu, ...(ranOn ? { ranOn } : {}) });
   }
 }
 
@@ -239,7 +242,7 @@ export class LocalDockerPipeline implements PipelineBackend {
       const script = jobScript({ command: req.command, env, workdir: req.workdir, inputs, outputs: Boolean(req.outputs?.length) }, nonce);
       worker.current = output;
       // Recorded before it is handed over: a runner stopped in between finds it never began.
-      onStart?.({ containerId: worker.id, token: nonce });
+      onStart?.({ containerId: worker.id, token: nonce, ranOn: this.options.ranOn });
       worker.stdin.write(jobFrame(nonce, script));
       const stopped = Promise.race([
         aborted(signal, stop.signal).then(() => abortReason(signal)),

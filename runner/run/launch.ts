@@ -52,8 +52,8 @@ export function outputsOf(leaf: RunNode): JobSpec['outputs'] {
 
 export async function launch(host: LaunchHost, leaf: RunNode, execution: ExecutionRecord, signal: AbortSignal): Promise<Ending> {
   const time = () => Date.now();
-  const started = (job?: { containerId: string; token: string }) => {
-    if (job) Object.assign(execution, { containerId: job.containerId, token: job.token });
+  const started = (job?: { containerId: string; token: string; ranOn?: string }) => {
+    if (job) Object.assign(execution, { containerId: job.containerId, token: job.token, ...(job.ranOn ? { ranOn: job.ranOn } : {}) });
     host.emit({ type: 'execution-start', pipeline: host.pipelineId, time: time(), path: leaf.path, execution: { ...execution } });
   };
   try {

@@ -29,8 +29,11 @@ export function engineOptions(options: RunContextOptions, env: NodeJS.ProcessEnv
   out.imageMapEnv = options.imageMapEnv ?? env.PIPEWRIGHT_IMAGE_MAP ?? '';
   if (options.imageMapSetting !== undefined) out.imageMapSetting = options.imageMapSetting;
   if (options.imageMapFlags?.length) out.imageMapFlags = [...options.imageMapFlags];
+  const backend = options.backend ? { backend: options.backend, backendFrom: options.backendFrom } : env.PIPEWRIGHT_BACKEND ? { backend: env.PIPEWRIGHT_BACKEND, backendFrom: 'PIPEWRIGHT_BACKEND' } : {};
+  const registry = options.registry ? { registry: options.registry, registryFrom: options.registryFrom } : env.PIPEWRIGHT_REGISTRY ? { registry: env.PIPEWRIGHT_REGISTRY, registryFrom: 'PIPEWRIGHT_REGISTRY' } : {};
+  for (const [key, value] of Object.entries({ ...backend, ...registry })) if (value !== undefined) (out as Record<string, unknown>)[key] = value;
   return out;
 }
 
 /** The variables engineOptions reads: the service drops its own so only what clients send counts. */
-export const CLIENT_ENV = ['DOCKER_HOST', 'PIPEWRIGHT_DEFAULT_IMAGE', 'PIPEWRIGHT_WORKER_IDLE_MS', 'PIPEWRIGHT_PYTHON', 'PIPEWRIGHT_RETENTION_DAYS', 'PIPEWRIGHT_IMAGE_MAP'] as const;
+export const CLIENT_ENV = ['DOCKER_HOST', 'PIPEWRIGHT_DEFAULT_IMAGE', 'PIPEWRIGHT_WORKER_IDLE_MS', 'PIPEWRIGHT_PYTHON', 'PIPEWRIGHT_RETENTION_DAYS', 'PIPEWRIGHT_IMAGE_MAP', 'PIPEWRIGHT_BACKEND', 'PIPEWRIGHT_REGISTRY'] as const;

@@ -50,6 +50,7 @@ test('the engine is the remote one, and the seeds run there: build and test, inh
   assert.match(lastLog(build.run, '/Test/backend'), /run test for backend/);
   const container = build.run.tree.get('/Test/backend').executions[0]!.containerId!;
   assert.ok(await ctx.docker.getContainer(container).inspect().then(() => true, () => false), 'the node ran on the remote engine');
+  assert.equal(build.run.tree.get('/Test/backend').executions[0]!.ranOn, `pw-engine${ENGINE} (${host})`, 'where it ran is recorded with the execution');
   await build.run.close();
 
   const inheritance = await h.run(path.join(examples, 'inheritance.py'), remote());

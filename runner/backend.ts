@@ -51,6 +51,8 @@ export interface JobOutcome {
   cpuClamped?: number;
   /** When it ended, if not now (a re-attached job that ended while the runner was away). */
   endedAt?: number;
+  /** Where it ran, when only known once it ran (the swarm node a task was placed on). */
+  ranOn?: string;
   /** A re-attach found the job never began (the runner stopped before handing it over): run it again. */
   notStarted?: boolean;
 }

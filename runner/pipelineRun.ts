@@ -497,6 +497,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
       ...(outcome.message ? { message: outcome.message } : {}),
       ...(outcome.containerId ? { containerId: outcome.containerId } : {}),
       ...(outcome.cpuClamped !== undefined ? { cpuClamped: outcome.cpuClamped } : {}),
+      ...(outcome.ranOn ? { ranOn: outcome.ranOn } : {}),
     });
     let state: NodeState = outcome.exitCode === 0 && !outcome.reason ? 'done' : outcome.reason === 'killed' || outcome.reason === 'runner stopped' ? 'killed' : 'error';
     // Reset or put to sleep, or never handed over by a runner that stopped: it runs again.

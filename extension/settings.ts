@@ -25,6 +25,8 @@ export function runContextOptions(): RunContextOptions {
     retentionDays: positive('retentionDays'),
     ...(c.get<string>('backend') ? { backend: c.get<string>('backend'), backendFrom: 'the pipewright.backend setting' } : {}),
     ...(c.get<string>('registry') ? { registry: c.get<string>('registry'), registryFrom: 'the pipewright.registry setting' } : {}),
+    // Checked by the runner, which names the setting in its error.
+    backendsSetting: c.get<unknown>('backends'),
   };
 }
 

@@ -32,6 +32,8 @@ export interface ExecutionRecord {
   logFile: string;
   stderrFile: string;
   containerId?: string;
+  /** The backend profile it was sent to (a step's execution_queue naming one); unset: the run's backend. */
+  profile?: string;
   /** Where it ran: the engine's host name (and endpoint when not local), or the swarm node. */
   ranOn?: string;
   /** The backend's handle on the running job (runner/backend.ts): a restarted runner finds it by it. */

@@ -26,6 +26,8 @@ const EngineOptionsSchema = closedObject({
   backendFrom: v.optional(v.string()),
   registry: v.optional(v.string()),
   registryFrom: v.optional(v.string()),
+  backendsEnv: v.optional(v.string()),
+  backendsSetting: v.optional(v.unknown()),
 });
 
 export type EngineOptions = v.InferOutput<typeof EngineOptionsSchema>;

@@ -32,6 +32,8 @@ export interface JobSpec {
   /** The context has one container, its jobs run one at a time, and it lives until `endContext`. */
   pinnedContext?: boolean;
   maxTimeSec: number;
+  /** The backend profile (backendProfiles.ts) its node's step names; unset: the run's backend. */
+  profile?: string;
   /** The runner reads and writes the shared data while the pipeline runs (ClearML): kept in step with an engine elsewhere after each job. */
   sharesDataWithRunner?: boolean;
   /** Files the runner hands the node: the backend puts each where the node can read it, its path in `env`. */
@@ -72,6 +74,8 @@ export interface LeftJob {
   token: string;
   startedAt: number;
   maxTimeSec: number;
+  /** The backend profile it ran on (JobSpec.profile). */
+  profile?: string;
   /** The job's output files (JobSpec.outputs), to collect if it succeeded. */
   outputs?: { env: string; name: string }[];
 }

@@ -17,6 +17,7 @@ import { OpenContexts, reuseContextOf } from './run/reuseContext';
 import { instanceImageMap } from './docker/imageMap';
 import type { RunContext } from './runContext';
 import { ResourceBudget } from './scheduler/resourceBudget';
+import { RoutedPipeline } from './routedPipeline';
 import { Scheduler } from './scheduler/scheduler';
 import type { ControlRequest } from '../protocol/control';
 import { ControlInbox } from './store/controlInbox';
@@ -51,6 +52,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
   /** Logs, results and shared data: read them here, never by path. */
   readonly space: PipelineSpace;
   private backendSession: PipelineBackend | undefined;
+  private readonly profileBudgets = new Map<string, ResourceBudget>();
   private readonly log: EventLog;
   private readonly live = new Map<RunNode, LiveExecution>();
   private execSeq = 0;
@@ -80,6 +82,8 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
     this.tree = new RunTree(doc.nodes);
     this.space = ctx.store.space(meta.id);
     this.scheduler = new Scheduler(this.tree, new ResourceBudget(ctx.budget), (leaf) => this.startLeaf(leaf));
+    // A node sent to a backend profile holds that engine's resources, not the run's.
+    if (ctx.profiles) this.scheduler.budgetOf = (leaf) => this.profileBudget(this.profileOf(leaf));
     // A "new" reuse context has one container: its nodes run there one at a time.
     this.scheduler.exclusiveKey = (leaf) => {
       const context = reuseContextOf(leaf);
@@ -121,6 +125,8 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
       // Likewise its image map, under the one given now.
       imageMap: instanceImageMap(meta.imageMap, ctx.imageMap),
       resolveImage: ctx.resolveImage,
+      profileOf: (leaf) => this.profileOf(leaf),
+      profileResolver: async (profile) => (await ctx.profiles!.open(profile)).resolveImage,
       steps: this.steps,
       decorated: this.decorated,
       backend: () => this.backend,
@@ -130,7 +136,39 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
 
   /** Opened on first use, so reading a stored pipeline needs no engine. */
   private get backend(): PipelineBackend {
-    return (this.backendSession ??= this.ctx.backend.open(this.id, this.space));
+    if (!this.backendSession) {
+      const main = this.ctx.backend.open(this.id, this.space);
+      this.backendSession = this.ctx.profiles ? new RoutedPipeline(main, this.ctx.profiles, this.id, this.space) : main;
+    }
+    return this.backendSession!;
+  }
+
+  /** The backend profile a node is sent to: its step's execution_queue, when a profile has that name. */
+  private profileOf(leaf: RunNode): string | null {
+    const step = leaf.spec.step;
+    if (!step || !this.ctx.profiles) return null;
+    const queue = step.queue ?? this.tree.root.spec.controller?.default_queue ?? null;
+    return this.ctx.profiles.has(queue) ? queue : null;
+  }
+
+  /** A profile's budget: what the profile says until its engine answers, then what it offers (unset: nothing, so a node runs alone). */
+  private profileBudget(profile: string | null): ResourceBudget | undefined {
+    const profiles = this.ctx.profiles;
+    if (!profile || !profiles) return undefined;
+    let budget = this.profileBudgets.get(profile);
+    if (!budget) {
+      const configured = profiles.profiles.get(profile)!.budget;
+      const made = new ResourceBudget({ cpu: configured.cpu ?? 0, mem: configured.mem ?? 0 });
+      this.profileBudgets.set(profile, (budget = made));
+      void profiles.open(profile).then(
+        (opened) => {
+          made.resize(opened.budget);
+          this.scheduler.pump();
+        },
+        () => undefined,
+      );
+    }
+    return budget;
   }
 
   get id(): string {
@@ -641,7 +679,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
       const ended: Promise<JobOutcome> =
         execution.containerId && execution.token
           ? this.backend.reattach(
-              { execId: execution.id, containerId: execution.containerId, token: execution.token, startedAt: execution.startedAt, maxTimeSec: execution.params.max_time, outputs: outputsOf(leaf) },
+              { execId: execution.id, containerId: execution.containerId, token: execution.token, startedAt: execution.startedAt, maxTimeSec: execution.params.max_time, outputs: outputsOf(leaf), ...(execution.profile ? { profile: execution.profile } : {}) },
               { onLog },
               live.controller.signal,
             )

@@ -2,6 +2,8 @@ import type Dockerode from 'dockerode';
 import { pythonExecutable, sdkDirectory } from '../evaluator/sdkLocation';
 import type { ImageSpec } from '../protocol/pipeline';
 import type { Backend } from './backend';
+import { BACKEND_KINDS, BackendChoiceError, checkRegistry, parseBackendProfiles, type BackendKind } from './backendProfiles';
+import { ProfileBackends } from './profileBackends';
 import * as path from 'node:path';
 import { createDockerClient, dockerEndpoint, ensureDockerAvailable, type DockerEngineInfo } from './docker/connect';
 import { resolveImage, type ImageProgress, type ResolvedImage } from './docker/images';
@@ -38,6 +40,8 @@ export interface RunContext {
   python: string;
   /** Images to run instead of others (PIPEWRIGHT_IMAGE_MAP, the pipewright.imageMap setting, --image-map). */
   imageMap?: ImageMap;
+  /** Other engines a step may name (its execution_queue): PIPEWRIGHT_BACKENDS, the pipewright.backends setting. */
+  profiles?: ProfileBackends;
 }
 
 export interface RunContextOptions {
@@ -65,10 +69,10 @@ export interface RunContextOptions {
   /** The registry a swarm's nodes pull the runner's images from (HOST:PORT). */
   registry?: string;
   registryFrom?: string;
+  /** PIPEWRIGHT_BACKENDS as the client saw it, and the pipewright.backends setting's value as read (checked here). */
+  backendsEnv?: string;
+  backendsSetting?: unknown;
 }
-
-export const BACKEND_KINDS = ['docker', 'swarm'] as const;
-export type BackendKind = (typeof BACKEND_KINDS)[number];
 
 /** The backend a run asks for, checked: option, then PIPEWRIGHT_BACKEND, then docker; and the registry a swarm needs. */
 export function backendChoice(options: RunContextOptions, env: NodeJS.ProcessEnv = process.env): { kind: BackendKind; registry?: string } {
@@ -77,17 +81,14 @@ export function backendChoice(options: RunContextOptions, env: NodeJS.ProcessEnv
   if (!(BACKEND_KINDS as readonly string[]).includes(asked)) throw new BackendChoiceError(`Unknown backend "${asked}" (from ${from}): use ${BACKEND_KINDS.join(' or ')}.`);
   const kind = asked as BackendKind;
   const registry = options.registry || env.PIPEWRIGHT_REGISTRY || undefined;
-  if (registry && !/^[A-Za-z0-9.-]+(:\d+)?$/.test(registry)) {
-    throw new BackendChoiceError(`Invalid registry "${registry}" (from ${options.registry ? (options.registryFrom ?? 'the registry option') : 'PIPEWRIGHT_REGISTRY'}): give HOST:PORT, e.g. 10.0.0.1:5000.`);
-  }
+  if (registry) checkRegistry(registry, options.registry ? (options.registryFrom ?? 'the registry option') : 'PIPEWRIGHT_REGISTRY');
   if (kind === 'swarm' && !registry) {
     throw new BackendChoiceError(`The swarm backend (from ${from}) needs a registry its nodes pull the runner's images from: --registry HOST:PORT, PIPEWRIGHT_REGISTRY or the pipewright.registry setting.`);
   }
   return { kind, ...(registry ? { registry } : {}) };
 }
 
-/** A backend choice the user must fix: the message names the flag, variable or setting. */
-export class BackendChoiceError extends Error {}
+export { BackendChoiceError };
 
 /** The image map of every source: PIPEWRIGHT_IMAGE_MAP, then the setting, then the flags (later wins). */
 export function imageMapFromSources(sources: { env?: string; setting?: unknown; flags?: readonly string[] }): ImageMap {
@@ -107,16 +108,18 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
   const days = retentionDays(options.retentionDays);
   // Checked before Docker is asked: a bad entry is the user's to fix, named with its source.
   const imageMap = imageMapFromSources({ env: options.imageMapEnv ?? process.env.PIPEWRIGHT_IMAGE_MAP, setting: options.imageMapSetting, flags: options.imageMapFlags });
-  const docker = createDockerClient({ host: options.dockerHost, hostFrom: options.dockerHostFrom });
-  const engine = await ensureDockerAvailable(docker);
+  const choice = backendChoice(options);
+  const profiles = parseBackendProfiles({ env: options.backendsEnv ?? process.env.PIPEWRIGHT_BACKENDS, setting: options.backendsSetting });
   const defaultImage = options.defaultImage || process.env.PIPEWRIGHT_DEFAULT_IMAGE || USER_DEFAULT_IMAGE;
-  const endpoint = dockerEndpoint(docker);
   const sdkDir = sdkDirectory();
   // PIPEWRIGHT_WORKER_IDLE_MS: how long an idle worker is kept (tests and tuning; default 15 s).
   const workerIdleMs = options.workerIdleMs ?? (Number(process.env.PIPEWRIGHT_WORKER_IDLE_MS) || undefined);
-  const backend = new LocalDocker(docker, engine, { ...engineFiles(endpoint), sdkDir, workerIdleMs }, machineBudget());
-  const capacity = backend.capacity();
   const store = new PipelineStore(options.storeRoot);
+  // The store (its folder: pipelines, user data, cache) never goes into an image.
+  const neverSent = [path.dirname(store.root)];
+  const shared = { sdkDir, workerIdleMs, imageMap, neverSent };
+  const { docker, engine, backend, resolveImage } = await engineBackend({ ...shared, dockerHost: options.dockerHost, dockerHostFrom: options.dockerHostFrom, ...choice });
+  const capacity = backend.capacity();
   store.pruneExpired(days);
   return {
     docker,
@@ -128,9 +131,33 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
     python: options.python || pythonExecutable(),
     store,
     imageMap,
-    // The store (its folder: pipelines, user data, cache) never goes into an image.
-    resolveImage: imageResolver(docker, imageMap, [path.dirname(store.root)]),
+    resolveImage,
+    ...(profiles.size
+      ? {
+          profiles: new ProfileBackends(profiles, (p) =>
+            engineBackend({ ...shared, dockerHost: p.dockerHost ?? options.dockerHost, dockerHostFrom: p.dockerHost ? `backend profile "${p.name}" (${p.from})` : options.dockerHostFrom, kind: p.backend, registry: p.registry }),
+          ),
+        }
+      : {}),
   };
+}
+
+/** An engine, checked to answer, and the backend that runs nodes on it (or on the swarm it manages). */
+async function engineBackend(o: {
+  dockerHost?: string;
+  dockerHostFrom?: string;
+  kind: BackendKind;
+  registry?: string;
+  sdkDir: string;
+  workerIdleMs?: number;
+  imageMap: ImageMap;
+  neverSent: readonly string[];
+}): Promise<{ docker: Dockerode; engine: DockerEngineInfo; backend: Backend; resolveImage: ImageResolver }> {
+  const docker = createDockerClient({ host: o.dockerHost, hostFrom: o.dockerHostFrom });
+  const engine = await ensureDockerAvailable(docker);
+  const endpoint = dockerEndpoint(docker);
+  const backend = new LocalDocker(docker, engine, { ...engineFiles(endpoint), sdkDir: o.sdkDir, workerIdleMs: o.workerIdleMs }, machineBudget());
+  return { docker, engine, backend, resolveImage: imageResolver(docker, o.imageMap, o.neverSent) };
 }
 
 /**

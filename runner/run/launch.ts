@@ -29,6 +29,9 @@ export interface LaunchHost {
   /** The instance's image map (runContext.instanceImageMap); else the context's. */
   readonly imageMap?: ImageMap;
   readonly resolveImage: ImageResolver;
+  /** The backend profile a node is sent to (null: the run's backend), and image resolution on its engine. */
+  readonly profileOf?: (leaf: RunNode) => string | null;
+  readonly profileResolver?: (profile: string) => Promise<ImageResolver>;
   readonly steps: StepEngine | undefined;
   /** A PipelineDecorator pipeline's controller: its controller node runs here, not in a container. */
   readonly decorated?: DecoratedController | undefined;
@@ -62,7 +65,10 @@ export async function launch(host: LaunchHost, leaf: RunNode, execution: Executi
       const onLog = (text: string) => host.emit({ type: 'log', pipeline: host.pipelineId, time: time(), path: leaf.path, execution: execution.id, text });
       return { kind: 'ended', outcome: await host.decorated.run(leaf, execution, signal, onLog) };
     }
-    const image = await host.resolveImage(
+    const profile = host.profileOf?.(leaf) ?? null;
+    if (profile) execution.profile = profile;
+    const resolveImage = profile && host.profileResolver ? await host.profileResolver(profile) : host.resolveImage;
+    const image = await resolveImage(
       leaf.params.image,
       { definitionDir: host.definitionDir, defaultImage: host.defaultImage, imageMap: host.imageMap },
       (p) => host.emit({ type: 'image', pipeline: host.pipelineId, time: time(), path: leaf.path, kind: p.kind, image: p.image, message: p.message }),
@@ -91,6 +97,7 @@ export async function launch(host: LaunchHost, leaf: RunNode, execution: Executi
       ...(context.pinned ? { pinnedContext: true } : {}),
       maxTimeSec: leaf.params.max_time,
       ...(host.steps || host.decorated ? { sharesDataWithRunner: true } : {}),
+      ...(profile ? { profile } : {}),
     };
     if (host.steps?.isStep(leaf)) {
       // A pipeline step: references, callbacks and the cache first; it may not need to run.

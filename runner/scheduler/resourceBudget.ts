@@ -19,7 +19,12 @@ export class ResourceBudget {
   private memUsed = 0;
   private holders = 0;
 
-  constructor(readonly total: Budget) {}
+  constructor(public total: Budget) {}
+
+  /** What the engine offers, once known (a backend profile's engine, connected on first use). */
+  resize(total: Budget): void {
+    this.total = total;
+  }
 
   fits(cpu: number, mem: number): boolean {
     const oversize = cpu > this.total.cpu || mem > this.total.mem;

@@ -30,7 +30,7 @@ export class Scheduler {
   private asleep = false;
   private readonly queue: RunNode[] = [];
   private queueHead = 0;
-  private readonly holding = new Map<RunNode, { cpu: number; mem: number }>();
+  private readonly holding = new Map<RunNode, { cpu: number; mem: number; budget: ResourceBudget }>();
   /** Active containers; nodes a Lazy replaced drop out with their subtree. */
   private readonly progress = new WeakMap<RunNode, Progress>();
   /** Active containers whose children changed since the last pump. */
@@ -42,6 +42,8 @@ export class Scheduler {
    * controller, which waits for the steps it starts and must not keep them from fitting.
    */
   unbudgeted?: (leaf: RunNode) => boolean;
+  /** The budget a leaf draws on (a backend profile's, runner/backendProfiles.ts); undefined: the run's. */
+  budgetOf?: (leaf: RunNode) => ResourceBudget | undefined;
   /** A child the rule said to skip. */
   onSkip?: (child: RunNode) => void;
   /**
@@ -123,7 +125,7 @@ export class Scheduler {
   release(leaf: RunNode): void {
     const held = this.holding.get(leaf);
     if (held) {
-      this.budget.give(held.cpu, held.mem);
+      held.budget.give(held.cpu, held.mem);
       this.holding.delete(leaf);
     }
     const key = this.exclusiveKey?.(leaf);
@@ -140,8 +142,9 @@ export class Scheduler {
   hold(leaf: RunNode): void {
     const { cpu, mem } = leaf.params;
     if (!this.unbudgeted?.(leaf)) {
-      this.budget.take(cpu, mem);
-      this.holding.set(leaf, { cpu, mem });
+      const budget = this.budgetFor(leaf);
+      budget.take(cpu, mem);
+      this.holding.set(leaf, { cpu, mem, budget });
     }
     const key = this.exclusiveKey?.(leaf);
     if (key) this.exclusive.set(key, leaf);
@@ -322,6 +325,10 @@ export class Scheduler {
     return waiting ? 'waiting' : 'ready';
   }
 
+  private budgetFor(leaf: RunNode): ResourceBudget {
+    return this.budgetOf?.(leaf) ?? this.budget;
+  }
+
   /** Starts queued nodes in order while their resources fit. */
   private dispatch(): void {
     while (this.queueHead < this.queue.length) {
@@ -341,11 +348,12 @@ export class Scheduler {
       }
       const { cpu, mem } = leaf.params;
       const free = this.unbudgeted?.(leaf) === true;
-      if (!free && !this.budget.fits(cpu, mem)) break;
+      const budget = this.budgetFor(leaf);
+      if (!free && !budget.fits(cpu, mem)) break;
       this.queueHead++;
       if (!free) {
-        this.budget.take(cpu, mem);
-        this.holding.set(leaf, { cpu, mem });
+        budget.take(cpu, mem);
+        this.holding.set(leaf, { cpu, mem, budget });
       }
       if (key) this.exclusive.set(key, leaf);
       this.tree.setLeafState(leaf, 'running');

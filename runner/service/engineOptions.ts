@@ -32,8 +32,11 @@ export function engineOptions(options: RunContextOptions, env: NodeJS.ProcessEnv
   const backend = options.backend ? { backend: options.backend, backendFrom: options.backendFrom } : env.PIPEWRIGHT_BACKEND ? { backend: env.PIPEWRIGHT_BACKEND, backendFrom: 'PIPEWRIGHT_BACKEND' } : {};
   const registry = options.registry ? { registry: options.registry, registryFrom: options.registryFrom } : env.PIPEWRIGHT_REGISTRY ? { registry: env.PIPEWRIGHT_REGISTRY, registryFrom: 'PIPEWRIGHT_REGISTRY' } : {};
   for (const [key, value] of Object.entries({ ...backend, ...registry })) if (value !== undefined) (out as Record<string, unknown>)[key] = value;
+  const backendsEnv = options.backendsEnv ?? env.PIPEWRIGHT_BACKENDS;
+  if (backendsEnv) out.backendsEnv = backendsEnv;
+  if (options.backendsSetting !== undefined) out.backendsSetting = options.backendsSetting;
   return out;
 }
 
 /** The variables engineOptions reads: the service drops its own so only what clients send counts. */
-export const CLIENT_ENV = ['DOCKER_HOST', 'PIPEWRIGHT_DEFAULT_IMAGE', 'PIPEWRIGHT_WORKER_IDLE_MS', 'PIPEWRIGHT_PYTHON', 'PIPEWRIGHT_RETENTION_DAYS', 'PIPEWRIGHT_IMAGE_MAP', 'PIPEWRIGHT_BACKEND', 'PIPEWRIGHT_REGISTRY'] as const;
+export const CLIENT_ENV = ['DOCKER_HOST', 'PIPEWRIGHT_DEFAULT_IMAGE', 'PIPEWRIGHT_WORKER_IDLE_MS', 'PIPEWRIGHT_PYTHON', 'PIPEWRIGHT_RETENTION_DAYS', 'PIPEWRIGHT_IMAGE_MAP', 'PIPEWRIGHT_BACKEND', 'PIPEWRIGHT_REGISTRY', 'PIPEWRIGHT_BACKENDS'] as const;

@@ -135,6 +135,49 @@ test('kill, reset and out of memory on the remote engine', async () => {
   await run.close();
 });
 
+test('a backend profile: the step whose execution_queue names it runs on its engine, the others here; artifacts cross both ways', async () => {
+  const file = h.write(
+    'profiles.py',
+    `from clearml import PipelineController
+
+
+def make(n: int = 5):
+    return list(range(n))
+
+
+def heavy(numbers):
+    return sum(x * x for x in numbers)
+
+
+def report(total):
+    print("total", total)
+
+
+if __name__ == "__main__":
+    pipe = PipelineController(name="profiles", project="demo")
+    pipe.add_function_step(name="make", function=make, function_return=["numbers"])
+    pipe.add_function_step(name="heavy", function=heavy, function_kwargs=dict(numbers="\${make.numbers}"), function_return=["total"], execution_queue="remote")
+    pipe.add_function_step(name="report", function=report, function_kwargs=dict(total="\${heavy.total}"))
+    pipe.start_locally(run_pipeline_steps_locally=True)
+`,
+  );
+  const local = await h.context();
+  const { run } = await h.run(file, { backendsEnv: JSON.stringify({ remote: { dockerHost: host, cpus: 1 } }) });
+  for (const step of ['/make', '/heavy', '/report']) assert.equal(run.tree.get(step).state, 'done', `${step}: ${lastLog(run, step)}`);
+  const heavy = run.tree.get('/heavy').executions[0]!;
+  assert.equal(heavy.profile, 'remote');
+  assert.equal(heavy.ranOn, `pw-engine${ENGINE} (${host})`, 'the heavy step ran on the profile\'s engine');
+  assert.equal(run.tree.get('/make').executions[0]!.ranOn, local.engine.name, 'the others on this machine\'s');
+  assert.equal(run.tree.get('/report').executions[0]!.profile, undefined);
+  assert.match(lastLog(run, '/report'), /total 30/, "the remote step read the local step's artifact, and the next read its own");
+  await run.close();
+});
+
+test('a backend profile that is not well formed is refused before anything runs, naming its source and key', async () => {
+  await assert.rejects(h.context({ backendsEnv: JSON.stringify({ remote: { dockerhost: host } }) }), /PIPEWRIGHT_BACKENDS, profile "remote": unknown key "dockerhost"/);
+  await assert.rejects(h.context({ backendsSetting: { big: { backend: 'swarm', dockerHost: host } } }), /the pipewright.backends setting, profile "big": a swarm needs "registry"/);
+});
+
 test('kill -9 of the runner: a new one re-attaches to the job on the remote engine and keeps its output', async () => {
   const file = h.write('crash.py', `import conducto as co\nroot = co.Serial()\nroot["survivor"] = co.Exec("echo before; sleep 4; echo after")\nroot["next"] = co.Exec("echo next")\n`);
   const { pipeline } = await runThenKill9(h.storeRoot, file, (e) => e.type === 'log' && e.path === '/survivor', [], { DOCKER_HOST: host });

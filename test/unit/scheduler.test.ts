@@ -185,3 +185,22 @@ test('Exec nodes with one exclusive key (a reuse context) run one at a time; the
   assert.deepEqual(started, ['/c1', '/other', '/c2']);
   assert.equal(scheduler.queuedCount, 0);
 });
+
+test('a node sent to another engine holds that engine’s budget, not the run’s; a budget that grows lets queued nodes start', () => {
+  const { scheduler, started, finish, tree } = harness(
+    [node('/', 'Parallel'), node('/here1', 'Exec', 'h1', { cpu: 2 }), node('/there1', 'Exec', 't1', { cpu: 2 }), node('/there2', 'Exec', 't2', { cpu: 2 }), node('/here2', 'Exec', 'h2', { cpu: 2 })],
+    { cpu: 4, mem: 100 },
+  );
+  // Until its engine answers, the profile offers nothing: one node at a time runs there, alone.
+  const elsewhere = new ResourceBudget({ cpu: 0, mem: 0 });
+  scheduler.budgetOf = (leaf) => (leaf.path.startsWith('/there') ? elsewhere : undefined);
+  scheduler.setAutorun(true);
+  assert.deepEqual(started, ['/here1', '/there1'], 'the second remote node waits (FIFO), the local one behind it too');
+  assert.equal(tree.get('/there2').state, 'queued');
+  elsewhere.resize({ cpu: 8, mem: 100 });
+  scheduler.pump();
+  assert.deepEqual(started, ['/here1', '/there1', '/there2', '/here2'], 'the remote nodes do not use the 4 local cores');
+  finish('/there1');
+  finish('/there2');
+  assert.deepEqual(elsewhere.inUse, { cpu: 0, mem: 0, nodes: 0 }, 'released to the budget they took from');
+});

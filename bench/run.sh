@@ -38,6 +38,9 @@ node --import tsx bench/lsp_edit.ts || status=1
 echo "== Runner overhead (bench/runner_overhead.ts; goal >= 10x below docker run per node)"
 node --import tsx bench/runner_overhead.ts "$@" || status=1
 
+echo "== Runner overhead on a Docker engine elsewhere, its baselines on that engine (bench/remote_engine.sh; goal >= 30x below docker run per node)"
+bash bench/remote_engine.sh || status=1
+
 echo "== kill -9 soak: 30 random pipelines killed at random moments (bench/kill_soak.ts; goal: no failure found)"
 node --import tsx bench/kill_soak.ts || status=1
 

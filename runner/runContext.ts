@@ -153,6 +153,8 @@ async function engineBackend(o: {
   imageMap: ImageMap;
   neverSent: readonly string[];
 }): Promise<{ docker: Dockerode; engine: DockerEngineInfo; backend: Backend; resolveImage: ImageResolver }> {
+  // The swarm backend is on branch i14-swarm, not merged yet: refused, never run on the engine instead.
+  if (o.kind === 'swarm') throw new BackendChoiceError('The swarm backend is not available in this build yet; use --backend docker (an engine here or elsewhere).');
   const docker = createDockerClient({ host: o.dockerHost, hostFrom: o.dockerHostFrom });
   const engine = await ensureDockerAvailable(docker);
   const endpoint = dockerEndpoint(docker);

@@ -16,6 +16,8 @@ import { storeRootOf, type WorkerFiles } from './workerFiles';
 
 /** Marks the volumes of a pipeline, with LABELS.pipeline and LABELS.owner. */
 export const VOLUME_ROLE_LABEL = 'pipewright.volume';
+/** An image the engine had when the volume was made: a later runner reaches the volume with it. */
+const CARRIER_LABEL = 'pipewright.carrier-image';
 
 type Role = 'sdk' | 'src' | 'data' | 'userdata';
 
@@ -63,20 +65,31 @@ export class EngineVolumes implements WorkerFiles {
     this.dataSeen = await this.dataFingerprint();
   }
 
-  /** Brings the shared data home and removes every volume of the pipeline (its workers are gone). */
+  /**
+   * Brings the shared data home and removes every volume of the pipeline (its workers are gone).
+   * Data that cannot come home (no image to reach it with, the engine failing) stays on the engine
+   * for the next runner, rather than be lost.
+   */
   async close(): Promise<void> {
     this.ready.clear();
     const volumes = await this.listVolumes();
     const named = (role: Role) => volumes.find((v) => v.Labels?.[VOLUME_ROLE_LABEL] === role)?.Name;
     const data = named('data');
     const userData = named('userdata');
-    if ((data || userData) && this.carrierImage) {
-      await this.withCarrier({ ...(data ? { data } : {}), ...(userData ? { userdata: userData } : {}) }, async (carrier) => {
+    const image = this.carrierImage ?? volumes.map((v) => v.Labels?.[CARRIER_LABEL]).find(Boolean);
+    let home = !data && !userData;
+    if (!home && image) {
+      this.useImage(image);
+      home = await this.withCarrier({ ...(data ? { data } : {}), ...(userData ? { userdata: userData } : {}) }, async (carrier) => {
         if (data) await unpackInto((await carrier.getArchive({ path: `${CARRIER_PATH}/data` })) as NodeJS.ReadableStream, this.space.dataDir);
         if (userData) await unpackInto((await carrier.getArchive({ path: `${CARRIER_PATH}/userdata` })) as NodeJS.ReadableStream, this.space.userDataDir);
-      });
+      }).then(
+        () => true,
+        () => false,
+      );
     }
-    await Promise.all(volumes.map((v) => this.docker.getVolume(v.Name).remove().catch(() => undefined)));
+    const removable = home ? volumes : volumes.filter((v) => v.Name !== data && v.Name !== userData);
+    await Promise.all(removable.map((v) => this.docker.getVolume(v.Name).remove().catch(() => undefined)));
   }
 
   /** The volume of `role`, made and filled once; one a restarted runner left is kept as it is. */
@@ -94,7 +107,8 @@ export class EngineVolumes implements WorkerFiles {
     const name = `pipewright-${this.pipelineId}-${this.owner.slice(0, 8)}-${role}`;
     const found = await this.docker.getVolume(name).inspect().catch(() => null);
     if (found) return name;
-    await this.docker.createVolume({ Name: name, Labels: { [LABELS.pipeline]: this.pipelineId, [LABELS.owner]: this.owner, [VOLUME_ROLE_LABEL]: role } });
+    const labels = { [LABELS.pipeline]: this.pipelineId, [LABELS.owner]: this.owner, [VOLUME_ROLE_LABEL]: role, ...(this.carrierImage ? { [CARRIER_LABEL]: this.carrierImage } : {}) };
+    await this.docker.createVolume({ Name: name, Labels: labels });
     try {
       await this.fill(name, await content());
     } catch (err) {

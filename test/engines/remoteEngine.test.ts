@@ -179,7 +179,7 @@ test('a backend profile that is not well formed is refused before anything runs,
 });
 
 test('kill -9 of the runner: a new one re-attaches to the job on the remote engine and keeps its output', async () => {
-  const file = h.write('crash.py', `import conducto as co\nroot = co.Serial()\nroot["survivor"] = co.Exec("echo before; sleep 4; echo after")\nroot["next"] = co.Exec("echo next")\n`);
+  const file = h.write('crash.py', `import conducto as co\nroot = co.Serial()\nroot["survivor"] = co.Exec("echo before; echo kept > /pipewright/data/kept; sleep 4; echo after")\nroot["next"] = co.Exec("echo next")\n`);
   const { pipeline } = await runThenKill9(h.storeRoot, file, (e) => e.type === 'log' && e.path === '/survivor', [], { DOCKER_HOST: host });
   const ctx = await createRunContext({ storeRoot: h.storeRoot, dockerHost: host, defaultImage: TEST_IMAGE });
   const run = h.track(await PipelineRun.open(pipeline, ctx));
@@ -190,6 +190,7 @@ test('kill -9 of the runner: a new one re-attaches to the job on the remote engi
   assert.equal(lastLog(run, '/survivor'), 'before\nafter\n');
   assert.equal(lastLog(run, '/next'), 'next\n');
   await run.close();
+  assert.equal(readFileSync(path.join(run.space.dataDir, 'kept'), 'utf8'), 'kept\n', 'what the node wrote in the volume the killed runner left comes home');
 });
 
 /** A node's latest log as far as it is written ('' before its file is made). */

@@ -1,0 +1,114 @@
+// What a swarm task runs: one job, then what the runner needs to know about it, on its own stdout.
+// The manager API has no exec, attach or file copy into a task, so everything travels in the
+// service spec (in) and the service's log (out). The job's script (agent.ts's jobScript: inputs,
+// workdir, env, command) is an argument of `sh -c`, not an env var to decode: argv carries any
+// bytes but NUL (which a shell script never holds), and the image needs nothing but /bin/sh.
+// After the job: the same start and end markers as the local agent (runner/localDocker/agent.ts,
+// parsed by JobOutput), then on stdout only a trailer the node cannot reach into its log: the
+// cgroup's OOM-kill count (the manager reports an OOM only as exit 137) and the output files,
+// base64, up to a closing marker. The wrapper is PID 1 of the task's container: after the job it
+// ends every process the job left, as the local agent does.
+import { endMarker } from '../localDocker/agent';
+
+export const TASK_SCRIPT = [
+  `nonce=$1; script=$2; shift 2`,
+  `printf '\\000PWSTART:%s\\n' "$nonce"; printf '\\000PWSTART:%s\\n' "$nonce" >&2`,
+  `( eval "$script" ) </dev/null`,
+  `status=$?`,
+  `kill -9 -1 2>/dev/null`,
+  `now=$(date +%s 2>/dev/null)`,
+  `peak=; { read -r peak </sys/fs/cgroup/memory/memory.max_usage_in_bytes || read -r peak </sys/fs/cgroup/memory.peak; } 2>/dev/null`,
+  `oom=$({ sed -n 's/^oom_kill //p' /sys/fs/cgroup/memory/memory.oom_control || sed -n 's/^oom_kill //p' /sys/fs/cgroup/memory.events; } 2>/dev/null | head -n 1)`,
+  `printf '\\000PWEND:%s %s %s %s\\n' "$nonce" "$status" "$now" "$peak" >&2`,
+  `printf '\\000PWEND:%s %s %s %s\\n' "$nonce" "$status" "$now" "$peak"`,
+  `printf 'oom %s\\n' "$oom"`,
+  // Only a regular file (a link could point the runner at anything); base64 from coreutils or
+  // busybox, else Python's.
+  `if [ "$status" = 0 ]; then for pair in "$@"; do`,
+  `  name=\${pair%%=*}; file=\${pair#*=}`,
+  `  if [ -f "$file" ] && [ ! -L "$file" ]; then printf 'file %s\\n' "$name"; { base64 "$file" 2>/dev/null || python3 -m base64 -e "$file"; } | tr -d '\\n'; printf '\\n'; fi`,
+  `done; fi`,
+  `printf '\\000PWDONE:%s\\n' "$nonce"`,
+  `exit "$status"`,
+].join('\n');
+
+/** The task container's command: the wrapper, the nonce, the job's script, `name=path` of each output. */
+export function taskCommand(nonce: string, script: string, outputs: { name: string; path: string }[]): string[] {
+  return ['sh', '-c', TASK_SCRIPT, 'pipewright-task', nonce, script, ...outputs.map((o) => `${o.name}=${o.path}`)];
+}
+
+/** What the task said after its job: its OOM kills and its output files. */
+export interface Trailer {
+  oomKills: number | null;
+  files: Map<string, Buffer>;
+}
+
+/** Most trailer bytes kept (output files travel in it, base64). */
+const MAX_TRAILER = 64 * 2 ** 20;
+
+/**
+ * Reads the trailer out of the task's raw stdout: what follows the end marker, up to the closing
+ * marker. Only the tail that may hold the start of the marker is kept while the job prints.
+ */
+export class TrailerReader {
+  readonly done: Promise<Trailer>;
+  private resolveDone!: (t: Trailer) => void;
+  private readonly end: Buffer;
+  private readonly close: Buffer;
+  private tail = Buffer.alloc(0);
+  private body: Buffer[] | null = null;
+  private size = 0;
+  private finished = false;
+
+  constructor(nonce: string) {
+    this.end = endMarker(nonce);
+    this.close = Buffer.from(`\0PWDONE:${nonce}\n`);
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  feed(chunk: Buffer): void {
+    if (this.finished) return;
+    if (this.body === null) {
+      const data = Buffer.concat([this.tail, chunk]);
+      const at = data.indexOf(this.end);
+      if (at === -1) {
+        this.tail = Buffer.from(data.subarray(Math.max(0, data.length - this.end.length + 1)));
+        return;
+      }
+      this.body = [];
+      chunk = data.subarray(at + this.end.length);
+    }
+    this.body.push(chunk);
+    this.size += chunk.length;
+    const all = Buffer.concat(this.body);
+    this.body = [all];
+    const closeAt = all.indexOf(this.close);
+    if (closeAt !== -1) this.finish(all.subarray(0, closeAt));
+    else if (this.size > MAX_TRAILER) this.finish(Buffer.alloc(0));
+  }
+
+  /** The stream is over: whatever came is all there is. */
+  streamEnded(): void {
+    this.finish(this.body ? Buffer.concat(this.body) : Buffer.alloc(0));
+  }
+
+  private finish(body: Buffer): void {
+    if (this.finished) return;
+    this.finished = true;
+    const files = new Map<string, Buffer>();
+    let oomKills: number | null = null;
+    // The first line is the rest of the end marker (status, time, peak).
+    const lines = body.toString('latin1').split('\n').slice(1);
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      if (line.startsWith('oom ')) {
+        const n = Number.parseInt(line.slice(4), 10);
+        oomKills = Number.isFinite(n) ? n : null;
+      } else if (line.startsWith('file ')) {
+        files.set(line.slice(5), Buffer.from(lines[i + 1] ?? '', 'base64'));
+        i++;
+      }
+    }
+    this.resolveDone({ oomKills, files });
+  }
+}

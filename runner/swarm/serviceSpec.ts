@@ -48,6 +48,8 @@ export function serviceSpec({ job, image, command, owner }: ServiceRequest): Rec
           `PIPEWRIGHT_DATA=${CONTAINER_PATHS.data}`,
           `PIPEWRIGHT_USER_DATA=${CONTAINER_PATHS.conductoUserData}`,
           ...(job.definitionDir ? [`PIPEWRIGHT_SRC=${CONTAINER_PATHS.src}`] : []),
+          // Where it runs, filled in by the swarm when it places the task (a template of the service spec).
+          'PIPEWRIGHT_SWARM_NODE={{.Node.Hostname}}',
           `CONDUCTO_PIPELINE_ID=${job.pipelineId}`,
           'CONDUCTO_EXECUTION_ENV=worker_local',
         ],

@@ -88,6 +88,15 @@ async function runToEnd(file: string, args?: string[]) {
   return created;
 }
 
+/** The node's latest log so far ('' before it exists). */
+function readLog(pipeline: PipelineRun, nodePath: string): string {
+  try {
+    return lastLog(pipeline, nodePath);
+  } catch {
+    return '';
+  }
+}
+
 function lastExecution(pipeline: PipelineRun, nodePath: string) {
   const node = pipeline.tree.get(nodePath);
   return node.executions[node.executions.length - 1]!;
@@ -122,5 +131,137 @@ if __name__ == "__main__":
   assert.deepEqual([...readFileSync(pipeline.space.log(bytes.id).path)].sort(), [...Buffer.from('a\0bno newlineerr\ntail')].sort(), 'every byte, none added');
   assert.equal(readFileSync(pipeline.space.log(bytes.id, 'stderr').path, 'utf8'), 'err\n');
   assert.equal(bytes.exitCode, 0);
+  await pipeline.close();
+});
+
+test('a Parallel of 6 nodes of cpu=1 spreads over several swarm nodes; a failing node keeps its exit code', async () => {
+  const file = h.write(
+    'spread.py',
+    `import conducto as co
+
+def pipe() -> co.Serial:
+    with co.Serial(image="${TEST_IMAGE}") as root:
+        with co.Parallel(name="Wide"):
+            for i in range(6):
+                co.Exec("sleep 2; echo on $PIPEWRIGHT_SWARM_NODE", name=f"n{i}", cpu=1, mem=0.5)
+        co.Exec("echo failing; exit 3", name="fails")
+    return root
+
+if __name__ == "__main__":
+    co.main(default=pipe)
+`,
+  );
+  const { run: pipeline, events } = await runToEnd(file);
+  const places = new Set<string>();
+  for (let i = 0; i < 6; i++) {
+    const log = lastLog(pipeline, `/Wide/n${i}`);
+    const place = /^on (pw-engine\d)\n$/.exec(log)?.[1];
+    assert.ok(place, `/Wide/n${i} says where it ran: ${JSON.stringify(log)}`);
+    places.add(place);
+  }
+  assert.ok(places.size > 1, `spread over ${[...places].join(', ')}`);
+  const running = new Set<string>();
+  let most = 0;
+  for (const e of events) {
+    if (e.type !== 'state' || !e.path.startsWith('/Wide/n')) continue;
+    if (e.state === 'running') running.add(e.path);
+    else running.delete(e.path);
+    most = Math.max(most, running.size);
+  }
+  assert.ok(most > 2, `more nodes at once than one machine's 2 cpus hold (${most})`);
+  assert.equal(pipeline.tree.get('/fails').state, 'error');
+  const failed = lastExecution(pipeline, '/fails');
+  assert.equal(failed.exitCode, 3);
+  assert.equal(lastLog(pipeline, '/fails'), 'failing\n');
+  await pipeline.close();
+});
+
+test('kill of a long node ends it in under 5 s and removes its service', async () => {
+  const file = h.write(
+    'slow.py',
+    `import conducto as co
+
+def pipe() -> co.Serial:
+    with co.Serial(image="${TEST_IMAGE}") as root:
+        co.Exec("echo started; sleep 300", name="slow")
+    return root
+
+if __name__ == "__main__":
+    co.main(default=pipe)
+`,
+  );
+  const { run: pipeline } = await create(file);
+  pipeline.setAutorun(true);
+  await until('/slow to print', () => pipeline.tree.get('/slow').state === 'running' && readLog(pipeline, '/slow') === 'started\n', 60_000, 50);
+  const serviceId = lastExecution(pipeline, '/slow').containerId!;
+  const t0 = Date.now();
+  pipeline.kill('/slow');
+  await until('/slow to be killed', () => pipeline.tree.get('/slow').state === 'killed', 5000, 20);
+  await until('its task container to be gone', async () => (await Promise.all(ENGINES.map((i) => engineAt(i).listContainers({ all: true, filters: { label: [`com.docker.swarm.service.id=${serviceId}`] } })))).every((l) => !l.length), 5000 - (Date.now() - t0), 100);
+  const took = Date.now() - t0;
+  assert.ok(took < 5000, `killed in ${took} ms`);
+  assert.equal(lastExecution(pipeline, '/slow').reason, 'killed');
+  assert.equal(await manager.getService(serviceId).inspect().then(() => 'still there', () => 'gone'), 'gone');
+  await pipeline.close();
+});
+
+test('a callable node and a Lazy node run with the SDK and the definition from the image', async () => {
+  const file = h.write(
+    'callables.py',
+    `import conducto as co
+
+def square(n: int) -> int:
+    print(f"square of {n} is {n * n}")
+    return n * n
+
+def tests(count: int = 1) -> co.Parallel:
+    out = co.Parallel()
+    for i in range(count):
+        out[f"t{i}"] = co.Exec(f"echo lazy test {i}")
+    return out
+
+def pipe() -> co.Serial:
+    with co.Serial(image="${TEST_IMAGE}") as root:
+        root["Square"] = co.Exec(square, n=7)
+        root["Tests"] = co.Lazy(tests, count=3)
+    return root
+
+if __name__ == "__main__":
+    co.main(default=pipe)
+`,
+  );
+  const { run: pipeline } = await runToEnd(file);
+  assert.equal(pipeline.tree.root.state, 'done', `${pipeline.tree.get('/Tests').state}: ${lastLog(pipeline, '/Tests/Generate')}`);
+  assert.match(lastLog(pipeline, '/Square'), /square of 7 is 49/);
+  const execute = pipeline.tree.get('/Tests/Execute');
+  assert.deepEqual(execute.children.map((c) => c.path), ['/Tests/Execute/t0', '/Tests/Execute/t1', '/Tests/Execute/t2']);
+  assert.equal(lastLog(pipeline, '/Tests/Execute/t2'), 'lazy test 2\n');
+  await pipeline.close();
+});
+
+test('a node over its memory limit ends as out of memory; one killed by a SIGKILL of its own does not', async () => {
+  const file = h.write(
+    'oom.py',
+    `import conducto as co
+
+def pipe() -> co.Serial:
+    with co.Parallel(image="${TEST_IMAGE}") as root:
+        co.Exec("python3 -c 'x = bytearray(400 * 2**20); print(len(x))'", name="hog", mem=0.1)
+        co.Exec("sh -c 'kill -9 $$'", name="selfkill", mem=0.1)
+    return root
+
+if __name__ == "__main__":
+    co.main(default=pipe)
+`,
+  );
+  const { run: pipeline } = await runToEnd(file);
+  const execution = lastExecution(pipeline, '/hog');
+  assert.equal(pipeline.tree.get('/hog').state, 'error');
+  assert.equal(execution.reason, 'oom', `${execution.exitCode} ${execution.message}`);
+  assert.ok(execution.peakMemoryBytes && execution.peakMemoryBytes > 50 * 2 ** 20, `peak ${execution.peakMemoryBytes}`);
+  const selfkill = lastExecution(pipeline, '/selfkill');
+  assert.equal(selfkill.exitCode, 137);
+  assert.notEqual(selfkill.reason, 'oom');
+  assert.equal(execution.exitCode, 137);
   await pipeline.close();
 });

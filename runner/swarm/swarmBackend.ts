@@ -175,7 +175,12 @@ export class SwarmPipeline implements PipelineBackend {
    */
   private async follow(job: FollowedJob, { onLog }: JobHooks, signal: AbortSignal, reattach: boolean): Promise<JobOutcome> {
     const { serviceId, nonce, execId } = job;
-    const writer = this.space.logWriter(execId);
+    let writer: LogWriter;
+    try {
+      writer = this.space.logWriter(execId);
+    } catch (err) {
+      return failed(`the node's log could not be opened in the store: ${(err as Error).message}`, serviceId);
+    }
     const output = new JobOutput(nonce, logSink(writer, reattach), onLog, reattach);
     const trailer = new TrailerReader(nonce);
     const stop = new AbortController();

@@ -12,8 +12,10 @@ import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { evaluateDefinition } from '../../evaluator/evaluateDefinition';
 import type { RunnerEvent } from '../../protocol/runner';
+import type { JobSpec } from '../../runner/backend';
 import { PipelineRun } from '../../runner/pipelineRun';
 import type { EngineRunContext } from '../../runner/runContext';
+import { PipelineSpace } from '../../runner/store/pipelineSpace';
 import { SwarmBackend } from '../../runner/swarm/swarmBackend';
 import { SWARM_LABELS } from '../../runner/swarm/serviceSpec';
 import { Harness, lastLog, requireImages, TEST_IMAGE, until } from '../helpers/runnerHarness';
@@ -57,7 +59,7 @@ before(async () => {
 });
 
 after(async () => {
-  const ids = h.pipelineIds;
+  const ids = [...h.pipelineIds, 'reattach-1', 'left-2', 'left-3'];
   await h.dispose();
   try {
     const left = ((await manager.listServices({ filters: { label: [SWARM_LABELS.pipeline] } } as never)) as unknown as { Spec: { Name: string; Labels: Record<string, string> } }[]).filter((s) =>
@@ -67,6 +69,8 @@ after(async () => {
     // The tasks' containers go with their services, on every node.
     await until('no task container left on the nodes', async () => (await Promise.all(ENGINES.map((i) => engineAt(i).listContainers({ all: true, filters: { label: [SWARM_LABELS.pipeline] } })))).every((l) => !l.length), 20_000, 250);
   } finally {
+    const all = await (manager.listServices({ filters: { label: [SWARM_LABELS.pipeline] } } as never) as unknown as Promise<{ ID: string }[]>).catch(() => []);
+    await Promise.all(all.map((s) => manager.getService(s.ID).remove().catch(() => undefined)));
     await Promise.all(ENGINES.map((i) => engineAt(i).swarmLeave({ force: true }).catch(() => undefined)));
     await run('bash', [path.join(root, 'scripts/test-registry.sh'), 'stop']);
     await run('bash', [path.join(root, 'scripts/test-engines.sh'), 'stop', ...ENGINES.map(String)]);
@@ -265,3 +269,88 @@ if __name__ == "__main__":
   assert.equal(execution.exitCode, 137);
   await pipeline.close();
 });
+
+test('kill -9 of the runner while a job runs: a new runner re-attaches, gets all its output, its end and its output file', async () => {
+  const dir = path.join(h.storeRoot, 'pipelines', 'reattach-1');
+  const job: JobSpec = {
+    pipelineId: 'reattach-1',
+    execId: 'e1',
+    path: '/left',
+    command: `echo before; sleep 4; printf '{"made": "while away"}' > "$PIPEWRIGHT_NODE_OUTPUT"; echo after >&2; exit 0`,
+    env: {},
+    image: TEST_IMAGE,
+    imagePath: null,
+    workdir: null,
+    definitionDir: null,
+    cpu: 0.5,
+    mem: 0.25,
+    gpu: 0,
+    requiresDocker: false,
+    reuseContext: null,
+    maxTimeSec: 120,
+    outputs: [{ env: 'PIPEWRIGHT_NODE_OUTPUT', name: 'node.json' }],
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'swarmRunnerChild.ts'), '10.77.0.12', REGISTRY, dir, job.pipelineId, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const started = await new Promise<{ containerId: string; token: string; startedAt: number }>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!));
+    });
+    child.once('exit', (code) => reject(new Error(`the runner exited (${code}) before the job started`)));
+  });
+  const space = new PipelineSpace(dir);
+  await until('the job to print', () => readFileSafe(space.log('e1').path) === 'before\n', 60_000, 50);
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.once('exit', resolve));
+  const pipeline = backend.open(job.pipelineId, space);
+  try {
+    const outcome = await pipeline.reattach({ execId: 'e1', containerId: started.containerId, token: started.token, startedAt: started.startedAt, maxTimeSec: 120, outputs: job.outputs }, {}, new AbortController().signal);
+    assert.equal(outcome.exitCode, 0, outcome.message);
+    assert.equal(readFileSafe(space.log('e1').path), 'before\nafter\n');
+    assert.equal(readFileSafe(space.log('e1', 'stderr').path), 'after\n');
+    assert.equal(readFileSafe(space.resultFile('e1', 'node.json')), '{"made": "while away"}');
+    // Gone: a re-attach says the runner stopped.
+    const gone = await pipeline.reattach({ execId: 'e2', containerId: started.containerId, token: 'x', startedAt: Date.now(), maxTimeSec: 120 }, {}, new AbortController().signal);
+    assert.equal(gone.reason, 'runner stopped');
+  } finally {
+    await pipeline.shutdown();
+  }
+});
+
+test('removeLeft removes the services a stopped runner left that nobody re-attaches to, and only this pipeline\'s', async () => {
+  const dir = path.join(h.storeRoot, 'pipelines', 'left-2');
+  const space = new PipelineSpace(dir);
+  space.ensure();
+  const pipeline = backend.open('left-2', space);
+  const otherSpace = new PipelineSpace(path.join(h.storeRoot, 'pipelines', 'left-3'));
+  otherSpace.ensure();
+  const other = backend.open('left-3', otherSpace);
+  const base = { path: '/n', env: {}, image: TEST_IMAGE, imagePath: null, workdir: null, definitionDir: null, cpu: 0.1, mem: 0.1, gpu: 0, requiresDocker: false, reuseContext: null, maxTimeSec: 120 };
+  const ids: Record<string, string> = {};
+  const runs = [
+    ['keep', pipeline, 'left-2'],
+    ['drop', pipeline, 'left-2'],
+    ['other', other, 'left-3'],
+  ].map(([name, p, id]) => {
+    const stop = new AbortController();
+    (p as typeof pipeline).run({ ...base, pipelineId: id as string, execId: name as string, command: 'sleep 300' }, { onStart: (s) => (ids[name as string] = s.containerId) }, stop.signal);
+    return stop;
+  });
+  await until('three services', () => Object.keys(ids).length === 3, 30_000, 50);
+  await pipeline.removeLeft(new Set([ids.keep!]));
+  const exists = (id: string) => manager.getService(id).inspect().then(() => true, () => false);
+  assert.deepEqual([await exists(ids.keep!), await exists(ids.drop!), await exists(ids.other!)], [true, false, true]);
+  for (const stop of runs) stop.abort('killed');
+  await pipeline.shutdown();
+  await other.shutdown();
+  assert.deepEqual([await exists(ids.keep!), await exists(ids.other!)], [false, false]);
+});
+
+function readFileSafe(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}

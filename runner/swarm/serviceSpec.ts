@@ -22,6 +22,8 @@ export interface ServiceRequest {
   image: string;
   command: string[];
   owner: string;
+  /** Where the task fetches and sends back the pipeline's shared data (dataService.ts), if served. */
+  data?: { url: string; token: string };
 }
 
 /** Service names are DNS labels: at most 63 characters. */
@@ -29,7 +31,7 @@ export function serviceName(pipelineId: string, execId: string): string {
   return `pw-${pipelineId}-${execId}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 63).replace(/-+$/, '');
 }
 
-export function serviceSpec({ job, image, command, owner }: ServiceRequest): Record<string, unknown> {
+export function serviceSpec({ job, image, command, owner, data }: ServiceRequest): Record<string, unknown> {
   const nanoCpus = job.cpu > 0 ? Math.round(job.cpu * 1e9) : 0;
   const memory = job.mem > 0 ? Math.round(job.mem * GB) : 0;
   const labels = { [SWARM_LABELS.pipeline]: job.pipelineId, [SWARM_LABELS.owner]: owner, [SWARM_LABELS.exec]: job.execId, [SWARM_LABELS.path]: job.path.slice(0, 1000) };
@@ -52,6 +54,7 @@ export function serviceSpec({ job, image, command, owner }: ServiceRequest): Rec
           'PIPEWRIGHT_SWARM_NODE={{.Node.Hostname}}',
           `CONDUCTO_PIPELINE_ID=${job.pipelineId}`,
           'CONDUCTO_EXECUTION_ENV=worker_local',
+          ...(data ? [`PIPEWRIGHT_DATA_URL=${data.url}`, `PIPEWRIGHT_DATA_TOKEN=${data.token}`] : []),
         ],
         Labels: labels,
         StopSignal: 'SIGKILL',

@@ -15,6 +15,7 @@ import { JobOutput, type OutputSink } from '../localDocker/jobOutput';
 import { setLongTimeout } from '../longTimeout';
 import type { Budget } from '../scheduler/resourceBudget';
 import type { LogWriter, PipelineSpace } from '../store/pipelineSpace';
+import type { DataService } from './dataService';
 import { RunImages } from './runImage';
 import { followServiceLog } from './serviceLogs';
 import { serviceSpec, SWARM_LABELS } from './serviceSpec';
@@ -27,6 +28,8 @@ export interface SwarmOptions {
   sdkDir: string;
   /** The engine the runner resolves node images on, to send the manager images only it has; null: none. */
   imageSource?: Dockerode | null;
+  /** Serves each pipeline's shared data to its tasks (started: its URL is known); none: no shared data across nodes. */
+  dataService?: DataService;
   /** How often a task's state is read. */
   pollMs?: number;
 }
@@ -72,7 +75,8 @@ export class SwarmBackend implements Backend {
     // The store (<root>/pipelines/<id>, and the folder around it) never goes into an image.
     const storeRoot = path.dirname(path.dirname(space.dir));
     const images = new RunImages({ manager: this.manager, source: this.options.imageSource ?? null, registry: this.options.registry, sdkDir: this.options.sdkDir, neverSent: [storeRoot, path.dirname(storeRoot)] });
-    return new SwarmPipeline(this.manager, pipelineId, space, images, this.options.pollMs ?? 250);
+    const data = this.options.dataService?.register(pipelineId, space.dataDir);
+    return new SwarmPipeline(this.manager, pipelineId, space, images, this.options.pollMs ?? 250, data);
   }
 }
 
@@ -91,6 +95,7 @@ export class SwarmPipeline implements PipelineBackend {
     private readonly space: PipelineSpace,
     private readonly images: RunImages,
     private readonly pollMs: number,
+    private readonly data?: { url: string; token: string },
   ) {
     this.owner = createHash('sha256').update(realPath(space.dir)).digest('hex').slice(0, 16);
   }
@@ -113,7 +118,7 @@ export class SwarmPipeline implements PipelineBackend {
     const command = taskCommand(nonce, script, (job.outputs ?? []).map((o) => ({ name: o.name, path: jobFile(job.execId, o.name) })));
     let serviceId: string;
     try {
-      const created = (await this.manager.createService(serviceSpec({ job, image, command, owner: this.owner }) as never)) as { id?: string; ID?: string };
+      const created = (await this.manager.createService(serviceSpec({ job, image, command, owner: this.owner, data: this.data }) as never)) as { id?: string; ID?: string };
       serviceId = created.id ?? created.ID ?? '';
     } catch (err) {
       return failed(`the swarm did not take the job: ${engineMessage(err)}`, '');

@@ -7,15 +7,65 @@
 // parsed by JobOutput), then on stdout only a trailer the node cannot reach into its log: the
 // cgroup's OOM-kill count (the manager reports an OOM only as exit 137) and the output files,
 // base64, up to a closing marker. The wrapper is PID 1 of the task's container: after the job it
-// ends every process the job left, as the local agent does.
+// ends every process the job left, as the local agent does. With a data service, the pipeline's
+// shared data is fetched before the job and what it changed sent back after (nodes whose image has
+// no python3 run without it).
 import { endMarker } from '../localDocker/agent';
+import { CONTAINER_PATHS } from '../nodePaths';
+import { shQuote } from '../shQuote';
+
+/**
+ * The pipeline's shared data to and from the runner's data service (dataService.ts), in Python
+ * (urllib, tarfile: every node image that runs the SDK has it). `get` unpacks the folder and notes
+ * what it got; `put` sends back only what the node made or changed (a parallel sibling's files
+ * are not overwritten with the copy this node fetched).
+ */
+const DATA_SYNC = `
+import io, json, os, sys, tarfile, urllib.request
+url, token, top = os.environ["PIPEWRIGHT_DATA_URL"], os.environ["PIPEWRIGHT_DATA_TOKEN"], "${CONTAINER_PATHS.data}"
+seen = "/tmp/.pipewright-data-seen"
+auth = {"Authorization": "Bearer " + token}
+def state():
+    out = {}
+    for d, dirs, files in os.walk(top):
+        for n in dirs + files:
+            p = os.path.join(d, n)
+            st = os.lstat(p)
+            out[os.path.relpath(p, top)] = [st.st_size, st.st_mtime_ns, os.path.isdir(p)]
+    return out
+if sys.argv[1] == "get":
+    os.makedirs(top, exist_ok=True)
+    with urllib.request.urlopen(urllib.request.Request(url, headers=auth), timeout=120) as r:
+        with tarfile.open(fileobj=r, mode="r|") as t:
+            t.extractall(top, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+    with open(seen, "w") as f:
+        json.dump(state(), f)
+    if not os.path.lexists("${CONTAINER_PATHS.conductoPipelineData}"):
+        os.makedirs(os.path.dirname("${CONTAINER_PATHS.conductoPipelineData}"), exist_ok=True)
+        os.symlink(top, "${CONTAINER_PATHS.conductoPipelineData}")
+else:
+    with open(seen) as f:
+        before = json.load(f)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        for rel, now in sorted(state().items()):
+            p = os.path.join(top, rel)
+            if before.get(rel) != now and (now[2] or os.path.isfile(p)) and not os.path.islink(p):
+                t.add(p, arcname=rel, recursive=False)
+    req = urllib.request.Request(url, data=buf.getvalue(), method="PUT", headers=auth)
+    urllib.request.urlopen(req, timeout=600).close()
+`;
 
 export const TASK_SCRIPT = [
-  `nonce=$1; script=$2; shift 2`,
+  `nonce=$1; script=$2; shift 2; status=`,
+  `sync=${shQuote(DATA_SYNC)}`,
   `printf '\\000PWSTART:%s\\n' "$nonce"; printf '\\000PWSTART:%s\\n' "$nonce" >&2`,
-  `( eval "$script" ) </dev/null`,
-  `status=$?`,
+  // Without the pipeline's data the node would run on nothing: it does not run.
+  `data=; [ -n "$PIPEWRIGHT_DATA_URL" ] && command -v python3 >/dev/null 2>&1 && data=1`,
+  `if [ -n "$data" ] && ! python3 -c "$sync" get; then echo "pipewright: the pipeline's data could not be fetched from the runner ($PIPEWRIGHT_DATA_URL)" >&2; status=125; fi`,
+  `if [ -z "$status" ]; then ( eval "$script" ) </dev/null; status=$?; fi`,
   `kill -9 -1 2>/dev/null`,
+  `if [ -n "$data" ] && [ -f /tmp/.pipewright-data-seen ] && ! python3 -c "$sync" put; then echo "pipewright: the node's data could not be sent to the runner" >&2; [ "$status" = 0 ] && status=125; fi`,
   `now=$(date +%s 2>/dev/null)`,
   `peak=; { read -r peak </sys/fs/cgroup/memory/memory.max_usage_in_bytes || read -r peak </sys/fs/cgroup/memory.peak; } 2>/dev/null`,
   `oom=$({ sed -n 's/^oom_kill //p' /sys/fs/cgroup/memory/memory.oom_control || sed -n 's/^oom_kill //p' /sys/fs/cgroup/memory.events; } 2>/dev/null | head -n 1)`,

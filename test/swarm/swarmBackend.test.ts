@@ -16,13 +16,13 @@ import type { JobSpec } from '../../runner/backend';
 import { PipelineRun } from '../../runner/pipelineRun';
 import type { EngineRunContext } from '../../runner/runContext';
 import { PipelineSpace } from '../../runner/store/pipelineSpace';
+import { DataService } from '../../runner/swarm/dataService';
 import { SwarmBackend } from '../../runner/swarm/swarmBackend';
 import { SWARM_LABELS } from '../../runner/swarm/serviceSpec';
 import { Harness, lastLog, requireImages, TEST_IMAGE, until } from '../helpers/runnerHarness';
 
 const run = promisify(execFile);
 const root = path.resolve(__dirname, '..', '..');
-const examples = path.join(root, 'examples');
 const ENGINES = [2, 3, 4] as const;
 const engineAt = (i: number) => new Docker({ host: `10.77.0.${10 + i}`, port: 2375 });
 const manager = engineAt(2);
@@ -31,6 +31,8 @@ const REGISTRY = '10.77.0.1:5000';
 const h = new Harness();
 let ctx: EngineRunContext;
 let backend: SwarmBackend;
+// On the host's leg of the engines' switch: the swarm's nodes reach it there.
+const dataService = new DataService('10.77.0.1');
 
 before(async () => {
   const host = new Docker();
@@ -54,13 +56,15 @@ before(async () => {
   );
   await until('three ready swarm nodes', async () => ((await manager.listNodes()) as { Status: { State: string } }[]).filter((n) => n.Status.State === 'ready').length === 3, 30_000, 200);
   ctx = await h.context();
-  backend = await SwarmBackend.connect(manager, { registry: REGISTRY, sdkDir: ctx.sdkDir, imageSource: ctx.docker });
+  await dataService.start();
+  backend = await SwarmBackend.connect(manager, { registry: REGISTRY, sdkDir: ctx.sdkDir, imageSource: ctx.docker, dataService });
   Object.assign(ctx, { backend, budget: backend.capacity() });
 });
 
 after(async () => {
   const ids = [...h.pipelineIds, 'reattach-1', 'left-2', 'left-3'];
   await h.dispose();
+  await dataService.close();
   try {
     const left = ((await manager.listServices({ filters: { label: [SWARM_LABELS.pipeline] } } as never)) as unknown as { Spec: { Name: string; Labels: Record<string, string> } }[]).filter((s) =>
       ids.includes(s.Spec.Labels[SWARM_LABELS.pipeline] ?? ''),
@@ -354,3 +358,30 @@ function readFileSafe(file: string): string {
     return '';
   }
 }
+
+test('shared data: nodes on different machines see each other\'s co.data.pipeline files through the runner', async () => {
+  const file = h.write(
+    'data.py',
+    `import conducto as co
+
+def pipe() -> co.Serial:
+    with co.Serial(image="${TEST_IMAGE}", cpu=2) as root:
+        with co.Parallel(name="Write"):
+            co.Exec("echo from $PIPEWRIGHT_SWARM_NODE > /conducto/data/pipeline/one.txt", name="one")
+            co.Exec("python3 -c 'import conducto as co; co.data.pipeline.puts(\\"sub/two.txt\\", b\\"two\\")'; echo put on $PIPEWRIGHT_SWARM_NODE", name="two")
+        co.Exec("cat /conducto/data/pipeline/one.txt $PIPEWRIGHT_DATA/sub/two.txt", name="read")
+    return root
+
+if __name__ == "__main__":
+    co.main(default=pipe)
+`,
+  );
+  const { run: pipeline } = await runToEnd(file);
+  assert.equal(pipeline.tree.root.state, 'done', lastLog(pipeline, '/Write/two'));
+  const one = /^from (pw-engine\d)\n$/.exec(readFileSafe(path.join(pipeline.space.dataDir, 'one.txt')))?.[1];
+  const two = /^put on (pw-engine\d)\n$/.exec(lastLog(pipeline, '/Write/two'))?.[1];
+  assert.ok(one && two && one !== two, `the writers ran on different machines (${one}, ${two}): each takes a whole one`);
+  assert.equal(readFileSafe(path.join(pipeline.space.dataDir, 'sub', 'two.txt')), 'two');
+  assert.equal(lastLog(pipeline, '/read'), `from ${one}\ntwo`);
+  await pipeline.close();
+});

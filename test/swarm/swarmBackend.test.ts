@@ -385,3 +385,38 @@ if __name__ == "__main__":
   assert.equal(lastLog(pipeline, '/read'), `from ${one}\ntwo`);
   await pipeline.close();
 });
+
+test('max_time ends a node that runs longer', async () => {
+  const file = h.write(
+    'max_time.py',
+    `import conducto as co
+
+def pipe() -> co.Serial:
+    with co.Serial(image="${TEST_IMAGE}") as root:
+        co.Exec("echo begins; sleep 60", name="long", max_time=2)
+    return root
+
+if __name__ == "__main__":
+    co.main(default=pipe)
+`,
+  );
+  const { run: pipeline } = await runToEnd(file);
+  const execution = lastExecution(pipeline, '/long');
+  assert.equal(execution.reason, 'time limit');
+  assert.equal(lastLog(pipeline, '/long'), 'begins\n');
+  await pipeline.close();
+});
+
+test('seeds: Leibniz callables in a copy_dir image only the runner\'s engine has (sent to the manager); the ClearML DAG with artifacts between steps', async () => {
+  const leibniz = await runToEnd(path.join(root, 'examples', 'leibniz.py'), ['--n=100000']);
+  assert.equal(leibniz.run.tree.root.state, 'done');
+  for (const node of ['/Leibniz1', '/Leibniz2']) assert.match(lastLog(leibniz.run, node), /^3\.1415\d+/);
+  await leibniz.run.close();
+  const clearml = await runToEnd(path.join(root, 'examples', 'clearml', 'pipeline.py'));
+  const states = Object.fromEntries(clearml.run.tree.root.children.map((c) => [c.path.slice(1), c.state]));
+  assert.deepEqual(states, { data: 'done', train_slow: 'done', train_mid: 'done', train_fast: 'done', pick_best: 'done' }, lastLog(clearml.run, '/data'));
+  assert.match(lastLog(clearml.run, '/pick_best'), /best: lr=0\.5/);
+  const result = JSON.parse(readFileSync(path.join(clearml.run.space.dataDir, 'clearml', 'pick_best', 'result.json'), 'utf8')) as { artifacts: Record<string, unknown> };
+  assert.deepEqual(Object.keys(result.artifacts).sort(), ['best', 'errors']);
+  await clearml.run.close();
+});

@@ -17,11 +17,14 @@ after(async () => {
 
 function tarOf(files: { name: string; content?: string; type?: 'file' | 'symlink' | 'directory'; linkname?: string }[]): Promise<Buffer> {
   const p = pack();
-  for (const f of files) p.entry({ name: f.name, type: f.type ?? 'file', linkname: f.linkname }, f.type === 'file' || !f.type ? (f.content ?? '') : undefined);
+  for (const f of files) {
+    if (f.type === 'symlink' || f.type === 'directory') p.entry({ name: f.name, type: f.type, linkname: f.linkname }).end();
+    else p.entry({ name: f.name, type: 'file' }, f.content ?? '');
+  }
   p.finalize();
   const chunks: Buffer[] = [];
   return new Promise((resolve) => {
-    p.on('data', (c: Buffer) => chunks.push(c));
+    p.on('data', (c) => chunks.push(c as Buffer));
     p.on('end', () => resolve(Buffer.concat(chunks)));
   });
 }

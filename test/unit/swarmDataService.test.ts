@@ -18,7 +18,7 @@ after(async () => {
 function tarOf(files: { name: string; content?: string; type?: 'file' | 'symlink' | 'directory'; linkname?: string }[]): Promise<Buffer> {
   const p = pack();
   for (const f of files) {
-    if (f.type === 'symlink' || f.type === 'directory') p.entry({ name: f.name, type: f.type, linkname: f.linkname }).end();
+    if (f.type === 'symlink' || f.type === 'directory') p.entry({ name: f.name, type: f.type, linkname: f.linkname }, '');
     else p.entry({ name: f.name, type: 'file' }, f.content ?? '');
   }
   p.finalize();
@@ -34,14 +34,14 @@ async function names(tar: Buffer): Promise<Record<string, string>> {
   const x = extract();
   x.on('entry', (h, body, next) => {
     const chunks: Buffer[] = [];
-    body.on('data', (c: Buffer) => chunks.push(c));
+    body.on('data', (c) => chunks.push(c as Buffer));
     body.on('end', () => {
       out[h.name] = h.type === 'file' ? Buffer.concat(chunks).toString() : h.type;
       next();
     });
   });
   x.end(tar);
-  await new Promise((resolve) => x.on('finish', resolve));
+  await new Promise<void>((resolve) => x.on('finish', () => resolve()));
   return out;
 }
 
@@ -55,7 +55,7 @@ test('a pipeline\'s token fetches its folder (files and folders, no links) and s
   const got = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
   assert.equal(got.status, 200);
   assert.deepEqual(await names(Buffer.from(await got.arrayBuffer())), { 'sub/': 'directory', 'sub/x.txt': 'x' });
-  const put = await fetch(url, { method: 'PUT', headers: { authorization: `Bearer ${token}` }, body: await tarOf([{ name: 'new/y.txt', content: 'y' }, { name: 'sub/x.txt', content: 'changed' }]) });
+  const put = await fetch(url, { method: 'PUT', headers: { authorization: `Bearer ${token}` }, body: new Uint8Array(await tarOf([{ name: 'new/y.txt', content: 'y' }, { name: 'sub/x.txt', content: 'changed' }])) });
   assert.equal(put.status, 204);
   assert.equal(readFileSync(path.join(a, 'new', 'y.txt'), 'utf8'), 'y');
   assert.equal(readFileSync(path.join(a, 'sub', 'x.txt'), 'utf8'), 'changed');
@@ -80,13 +80,13 @@ test('a tar sent back cannot write outside the folder: .. names, absolute names,
   mkdirSync(outside);
   symlinkSync(outside, path.join(d, 'out'));
   const { url, token } = service.register('pd', d);
-  const body = await tarOf([
+  const body = new Uint8Array(await tarOf([
     { name: '../escaped.txt', content: 'no' },
     { name: '/abs.txt', content: 'no' },
     { name: 'out/through-link.txt', content: 'no' },
     { name: 'planted', type: 'symlink', linkname: '/etc' },
     { name: 'ok.txt', content: 'yes' },
-  ]);
+  ]));
   const res = await fetch(url, { method: 'PUT', headers: { authorization: `Bearer ${token}` }, body });
   assert.equal(res.status, 204);
   assert.equal(existsSync(path.join(dir, 'escaped.txt')), false);

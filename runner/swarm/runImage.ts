@@ -29,32 +29,40 @@ export interface RunImageOptions {
 }
 
 export class RunImages {
-  /** Registry references by (image, definition folder), this process's: built and pushed once. */
+  /** Registry references by content key, this process's: each built and pushed once. */
   private readonly ready = new Map<string, Promise<string>>();
 
   constructor(private readonly options: RunImageOptions) {}
 
-  /** The registry reference a task of this node image and folder runs. */
+  /**
+   * The registry reference a task of this node image and folder runs. The folder is read again for
+   * every job (a reset after an edit runs the new code, as a local node sees its folder live); an
+   * unchanged one finds its image made.
+   */
   forJob(image: string, definitionDir: string | null, signal: AbortSignal): Promise<string> {
-    const key = JSON.stringify([image, definitionDir]);
-    let ready = this.ready.get(key);
-    if (!ready) {
-      ready = this.make(image, definitionDir);
-      this.ready.set(key, ready);
-      // A failure is not remembered: a fixed folder or a reset tries again.
-      ready.catch(() => this.ready.delete(key));
-    }
-    return withTimeout(ready, 0, `preparing the swarm image of ${image}`, signal);
+    return withTimeout(this.make(image, definitionDir), 0, `preparing the swarm image of ${image}`, signal);
   }
 
   private async make(image: string, definitionDir: string | null): Promise<string> {
-    const { manager, registry, sdkDir, neverSent } = this.options;
+    const { sdkDir, neverSent } = this.options;
     const baseId = await this.onManager(image);
     const sdk = await collectContext(sdkDir);
     const src = definitionDir ? await collectContext(definitionDir, neverSent) : null;
     const dockerfile = [`FROM ${image}`, `COPY sdk ${CONTAINER_PATHS.sdk}`, ...(src ? [`COPY src ${CONTAINER_PATHS.src}`] : []), ''].join('\n');
     const files: { prefix: string; entries: ContextEntry[] }[] = [{ prefix: 'sdk', entries: sdk }, ...(src ? [{ prefix: 'src', entries: src }] : [])];
     const key = await computeImageKey({ bases: [baseId], dockerfileName: 'Dockerfile', dockerfile, files });
+    let ready = this.ready.get(key);
+    if (!ready) {
+      ready = this.buildAndPush(key, dockerfile, sdk, src);
+      this.ready.set(key, ready);
+      // A failure is not remembered: the next job tries again.
+      ready.catch(() => this.ready.delete(key));
+    }
+    return ready;
+  }
+
+  private async buildAndPush(key: string, dockerfile: string, sdk: ContextEntry[], src: ContextEntry[] | null): Promise<string> {
+    const { manager, registry } = this.options;
     const tag = `${registry}/${RUN_REPOSITORY}:${key.slice(0, 16)}`;
     const now = Math.floor(Date.now() / 1000);
     const entries: TarEntry[] = [

@@ -66,6 +66,7 @@ export function serviceSpec({ job, image, command, owner, data }: ServiceRequest
         Limits: { NanoCPUs: nanoCpus, MemoryBytes: memory },
       },
       RestartPolicy: { Condition: 'none', MaxAttempts: 0 },
+      ...(job.constraints?.length ? { Placement: { Constraints: job.constraints } } : {}),
       // The engine keeps what the job prints while no runner follows it (re-attach reads it back).
       LogDriver: { Name: 'json-file', Options: { 'max-size': '20m', 'max-file': '3' } },
     },

@@ -38,6 +38,8 @@ const GB = 2 ** 30;
 const SIGKILL_STATUS = 137;
 /** Task states after which nothing more happens. */
 const TASK_ENDED = new Set(['complete', 'failed', 'rejected', 'shutdown', 'orphaned', 'remove']);
+/** States of a task whose container ran. */
+const RAN = new Set(['complete', 'failed']);
 /** How long the log may lag behind a task's end before the task's status is taken instead. */
 const LOG_LAG_MS = 5000;
 
@@ -48,6 +50,8 @@ export class SwarmBackend implements Backend {
     readonly manager: Dockerode,
     private readonly options: SwarmOptions,
     private readonly total: Budget,
+    /** The largest node's cpus and GB: a task asking more could never be placed. */
+    private readonly largest: Budget,
   ) {
     this.description = `Docker Swarm at ${describe(manager)} (registry ${options.registry})`;
   }
@@ -64,7 +68,11 @@ export class SwarmBackend implements Backend {
     if (!ready.length) throw new Error(`the swarm at ${describe(manager)} has no ready node`);
     const cpu = ready.reduce((sum, n) => sum + (n.Description?.Resources?.NanoCPUs ?? 0) / 1e9, 0);
     const mem = ready.reduce((sum, n) => sum + (n.Description?.Resources?.MemoryBytes ?? 0), 0);
-    return new SwarmBackend(manager, options, { cpu, mem: Math.floor((mem / GB) * 10) / 10 });
+    const largest = {
+      cpu: Math.max(...ready.map((n) => (n.Description?.Resources?.NanoCPUs ?? 0) / 1e9)),
+      mem: Math.max(...ready.map((n) => (n.Description?.Resources?.MemoryBytes ?? 0) / GB)),
+    };
+    return new SwarmBackend(manager, options, { cpu, mem: Math.floor((mem / GB) * 10) / 10 }, largest);
   }
 
   capacity(): Budget {
@@ -76,7 +84,7 @@ export class SwarmBackend implements Backend {
     const storeRoot = path.dirname(path.dirname(space.dir));
     const images = new RunImages({ manager: this.manager, source: this.options.imageSource ?? null, registry: this.options.registry, sdkDir: this.options.sdkDir, neverSent: [storeRoot, path.dirname(storeRoot)] });
     const data = this.options.dataService?.register(pipelineId, space.dataDir);
-    return new SwarmPipeline(this.manager, pipelineId, space, images, this.options.pollMs ?? 250, data);
+    return new SwarmPipeline(this.manager, pipelineId, space, images, { pollMs: this.options.pollMs ?? 250, largest: this.largest, data });
   }
 }
 
@@ -94,14 +102,19 @@ export class SwarmPipeline implements PipelineBackend {
     private readonly pipelineId: string,
     private readonly space: PipelineSpace,
     private readonly images: RunImages,
-    private readonly pollMs: number,
-    private readonly data?: { url: string; token: string },
+    private readonly settings: { pollMs: number; largest: Budget; data?: { url: string; token: string } },
   ) {
     this.owner = createHash('sha256').update(realPath(space.dir)).digest('hex').slice(0, 16);
   }
 
   async run(job: JobSpec, hooks: JobHooks, signal: AbortSignal): Promise<JobOutcome> {
     if (signal.aborted) return cancelledOutcome(signal, '');
+    // As on one machine, a node asking more cpus than any node has runs with what the largest has;
+    // more memory than any node has can never be placed.
+    const { largest } = this.settings;
+    const cpu = Math.min(job.cpu, largest.cpu);
+    const cpuClamped = cpu < job.cpu ? cpu : undefined;
+    if (job.mem > largest.mem) return failed(`${job.path} asks for ${job.mem} GB of memory; the largest swarm node has ${Math.floor(largest.mem * 10) / 10} GB`, '');
     let image: string;
     try {
       image = await this.images.forJob(job.image, job.definitionDir, signal);
@@ -118,7 +131,7 @@ export class SwarmPipeline implements PipelineBackend {
     const command = taskCommand(nonce, script, (job.outputs ?? []).map((o) => ({ name: o.name, path: jobFile(job.execId, o.name) })));
     let serviceId: string;
     try {
-      const created = (await this.manager.createService(serviceSpec({ job, image, command, owner: this.owner, data: this.data }) as never)) as { id?: string; ID?: string };
+      const created = (await this.manager.createService(serviceSpec({ job: { ...job, cpu }, image, command, owner: this.owner, data: this.settings.data }) as never)) as { id?: string; ID?: string };
       serviceId = created.id ?? created.ID ?? '';
     } catch (err) {
       return failed(`the swarm did not take the job: ${engineMessage(err)}`, '');
@@ -126,7 +139,8 @@ export class SwarmPipeline implements PipelineBackend {
     this.live.add(serviceId);
     try {
       hooks.onStart?.({ containerId: serviceId, token: nonce });
-      return await this.follow({ serviceId, nonce, execId: job.execId, outputs: job.outputs ?? [], mem: job.mem, endsAt: Date.now() + job.maxTimeSec * 1000, maxTimeSec: job.maxTimeSec }, hooks, signal, false);
+      const outcome = await this.follow({ serviceId, nonce, execId: job.execId, outputs: job.outputs ?? [], mem: job.mem, endsAt: Date.now() + job.maxTimeSec * 1000, maxTimeSec: job.maxTimeSec }, hooks, signal, false);
+      return { ...outcome, ...(cpuClamped !== undefined ? { cpuClamped } : {}) };
     } finally {
       await this.remove(serviceId);
     }
@@ -219,7 +233,9 @@ export class SwarmPipeline implements PipelineBackend {
         task ??= await this.taskEnd(serviceId, execId, stop.signal);
         const code = task.exitCode;
         if (code === SIGKILL_STATUS && job.mem > 0) return { exitCode: code, reason: 'oom', message: `out of memory (limit ${job.mem} GB; the swarm reports only exit ${code})`, peakMemoryBytes: null, containerId: serviceId };
-        if (!output.started) return failed(`the swarm task did not run the node (${task.state}${task.error ? `: ${task.error}` : ''}); the image needs /bin/sh`, serviceId, code);
+        const said = `${task.state}${task.error ? `: ${task.error}` : ''}`;
+        if (!output.started && RAN.has(task.state)) return failed(`the swarm task stopped before the node began (${said}); the image needs /bin/sh`, serviceId, code);
+        if (!output.started) return failed(`the swarm could not run the node (${said})`, serviceId, code);
         return failed(`the swarm task stopped unexpectedly (${task.state}${task.error ? `: ${task.error}` : ''})`, serviceId, code);
       }
       if (reattach && !output.started) writer.write('stderr', Buffer.from('\n… what the node printed while the runner was away is gone from the engine …\n'));
@@ -256,11 +272,13 @@ export class SwarmPipeline implements PipelineBackend {
       const tasks = await listing.catch(() => null);
       const task = tasks?.[0];
       if (task?.NodeID) this.placements.set(execId, task.NodeID);
-      if (task && TASK_ENDED.has(task.Status?.State ?? '')) {
+      // No node will ever do (the constraints match none): waiting would be forever.
+      const never = task?.Status?.State === 'pending' && /constraints not satisfied/.test(task.Status.Err ?? '');
+      if (task && (TASK_ENDED.has(task.Status?.State ?? '') || never)) {
         return { state: task.Status?.State ?? '', error: task.Status?.Err ?? '', exitCode: task.Status?.ContainerStatus?.ExitCode ?? null, nodeId: task.NodeID ?? '' };
       }
       if (tasks && !tasks.length && (await this.gone(serviceId))) return { state: 'removed', error: 'the service was removed', exitCode: null, nodeId: '' };
-      await new Promise((resolve) => setTimeout(resolve, this.pollMs));
+      await new Promise((resolve) => setTimeout(resolve, this.settings.pollMs));
       if (stop.aborted) return new Promise<never>(() => undefined);
     }
   }

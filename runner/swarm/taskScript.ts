@@ -128,13 +128,25 @@ export class TrailerReader {
       this.body = [];
       chunk = data.subarray(at + this.end.length);
     }
+    // Only the new bytes, with the few before them, can complete the closing marker.
+    const before = Math.min(this.size, this.close.length - 1);
+    const window = Buffer.concat([...this.lastBytes(before), chunk]);
     this.body.push(chunk);
     this.size += chunk.length;
-    const all = Buffer.concat(this.body);
-    this.body = [all];
-    const closeAt = all.indexOf(this.close);
-    if (closeAt !== -1) this.finish(all.subarray(0, closeAt));
+    const at = window.indexOf(this.close);
+    if (at !== -1) this.finish(Buffer.concat(this.body).subarray(0, this.size - window.length + at));
     else if (this.size > MAX_TRAILER) this.finish(Buffer.alloc(0));
+  }
+
+  /** The last `n` bytes of the body so far, as chunks. */
+  private lastBytes(n: number): Buffer[] {
+    const out: Buffer[] = [];
+    for (let i = (this.body?.length ?? 0) - 1; i >= 0 && n > 0; i--) {
+      const chunk = this.body![i]!;
+      out.unshift(chunk.subarray(Math.max(0, chunk.length - n)));
+      n -= chunk.length;
+    }
+    return out;
   }
 
   /** The stream is over: whatever came is all there is. */

@@ -62,7 +62,7 @@ before(async () => {
 });
 
 after(async () => {
-  const ids = [...h.pipelineIds, 'reattach-1', 'left-2', 'left-3'];
+  const ids = [...h.pipelineIds, 'reattach-1', 'left-2', 'left-3', 'placed-4'];
   await h.dispose();
   await dataService.close();
   try {
@@ -419,4 +419,48 @@ test('seeds: Leibniz callables in a copy_dir image only the runner\'s engine has
   const result = JSON.parse(readFileSync(path.join(clearml.run.space.dataDir, 'clearml', 'pick_best', 'result.json'), 'utf8')) as { artifacts: Record<string, unknown> };
   assert.deepEqual(Object.keys(result.artifacts).sort(), ['best', 'errors']);
   await clearml.run.close();
+});
+
+test('placement: a node asking more cpus than a machine has runs clamped, more memory than any has fails clearly; constraints place a job, unsatisfiable ones fail at once', async () => {
+  const file = h.write(
+    'sizes.py',
+    `import conducto as co
+
+def pipe() -> co.Parallel:
+    with co.Parallel(image="${TEST_IMAGE}") as root:
+        co.Exec("echo big", name="big", cpu=4)
+        co.Exec("echo huge", name="huge", mem=500)
+    return root
+
+if __name__ == "__main__":
+    co.main(default=pipe)
+`,
+  );
+  const { run: pipeline } = await runToEnd(file);
+  assert.equal(pipeline.tree.get('/big').state, 'done');
+  assert.equal(lastExecution(pipeline, '/big').cpuClamped, 2);
+  const huge = lastExecution(pipeline, '/huge');
+  assert.equal(pipeline.tree.get('/huge').state, 'error');
+  assert.match(huge.message ?? '', /asks for 500 GB of memory; the largest swarm node has \d+/);
+  await pipeline.close();
+
+  const dir = path.join(h.storeRoot, 'pipelines', 'placed-4');
+  const space = new PipelineSpace(dir);
+  space.ensure();
+  const placed = backend.open('placed-4', space);
+  const base = { pipelineId: 'placed-4', path: '/n', env: {}, image: TEST_IMAGE, imagePath: null, workdir: null, definitionDir: null, cpu: 0.1, mem: 0.1, gpu: 0, requiresDocker: false, reuseContext: null, maxTimeSec: 60 };
+  try {
+    for (const [execId, host] of [['p1', 'pw-engine3'], ['p2', 'pw-engine4']] as const) {
+      const outcome = await placed.run({ ...base, execId, command: 'echo $PIPEWRIGHT_SWARM_NODE', constraints: [`node.hostname==${host}`] }, {}, new AbortController().signal);
+      assert.equal(outcome.exitCode, 0, outcome.message);
+      assert.equal(readFileSafe(space.log(execId).path), `${host}\n`);
+    }
+    const t0 = Date.now();
+    const never = await placed.run({ ...base, execId: 'p3', command: 'true', constraints: ['node.labels.nosuch==1'] }, {}, new AbortController().signal);
+    assert.equal(never.reason, 'error');
+    assert.match(never.message ?? '', /could not run the node \(pending: no suitable node \(scheduling constraints not satisfied/);
+    assert.ok(Date.now() - t0 < 10_000);
+  } finally {
+    await placed.shutdown();
+  }
 });

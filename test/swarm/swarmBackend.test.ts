@@ -5,7 +5,7 @@
 // host engine (scripts/build-base-images.sh).
 import { strict as assert } from 'node:assert';
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -350,6 +350,52 @@ test('removeLeft removes the services a stopped runner left that nobody re-attac
   await other.shutdown();
   assert.deepEqual([await exists(ids.keep!), await exists(ids.other!)], [false, false]);
 });
+
+test('kill -9 of a runner running a pipeline on the swarm; the pipeline opened again re-attaches and ends', async () => {
+  const file = h.write(
+    'restart.py',
+    `import conducto as co
+
+def pipe() -> co.Serial:
+    with co.Serial(image="${TEST_IMAGE}") as root:
+        co.Exec("echo before; sleep 4; echo after", name="long")
+        co.Exec("echo next", name="next")
+    return root
+
+if __name__ == "__main__":
+    co.main(default=pipe)
+`,
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'swarmPipelineChild.ts'), '10.77.0.12', REGISTRY, h.storeRoot, TEST_IMAGE, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const id = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('\n')) resolve(out.split('\n')[0]!.trim());
+    });
+    child.once('exit', (code) => reject(new Error(`the runner exited (${code}) before the pipeline ran`)));
+  });
+  const execDir = path.join(h.storeRoot, 'pipelines', id, 'exec');
+  await until('/long to print', () => readdirSafe(execDir).some((f) => f.endsWith('.log') && readFileSafe(path.join(execDir, f)) === 'before\n'), 60_000, 50);
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.once('exit', resolve));
+  const reopened = h.track(await PipelineRun.open(id, ctx));
+  reopened.setAutorun(true);
+  await reopened.settled();
+  assert.equal(reopened.tree.root.state, 'done');
+  assert.equal(reopened.tree.get('/long').executions.length, 1, 're-attached, not run again');
+  assert.equal(lastLog(reopened, '/long'), 'before\nafter\n');
+  assert.equal(lastLog(reopened, '/next'), 'next\n');
+  await reopened.close();
+});
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
 
 function readFileSafe(file: string): string {
   try {

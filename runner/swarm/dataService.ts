@@ -2,7 +2,7 @@
 // runner serves each pipeline's data folder over HTTP, as Conducto moved co.data to a store. A task
 // fetches the folder as a tar before its command and sends back, after it, the files it made or
 // changed (dataSync.ts); nodes of one pipeline thereby see each other's files as on one machine, in
-// the order the pipeline runs them. Each pipeline has its own token (a random 256-bit secret in its
+// the order the pipeline runs them. The user's folder (co.data.user) goes the same way. Each pipeline has its own token (a random 256-bit secret in its
 // tasks' env): a task reaches its own pipeline's folder only. Only folders and regular files cross,
 // never outside the folder.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
@@ -15,8 +15,15 @@ import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar-stream';
 import { tarStream, type TarEntry } from '../docker/tar';
 
+/** What a pipeline's tasks are given to reach its data (and the user's). */
+export interface DataAccess {
+  url: string;
+  userUrl?: string;
+  token: string;
+}
+
 export class DataService {
-  private readonly pipelines = new Map<string, { token: Buffer; dir: string }>();
+  private readonly pipelines = new Map<string, { token: Buffer; dir: string; userDir: string | null }>();
   private server: Server | undefined;
   private base = '';
 
@@ -41,14 +48,18 @@ export class DataService {
     return this.base;
   }
 
-  /** A pipeline's data folder served under its id; its tasks' URL and token. */
-  register(pipelineId: string, dir: string): { url: string; token: string } {
+  /**
+   * A pipeline's data folder served under its id, and the user's folder (co.data.user) to its
+   * tasks too; the URLs and the token its tasks use.
+   */
+  register(pipelineId: string, dir: string, userDir: string | null = null): DataAccess {
     let entry = this.pipelines.get(pipelineId);
-    if (!entry || entry.dir !== dir) {
-      entry = { token: randomBytes(32), dir };
+    if (!entry || entry.dir !== dir || entry.userDir !== userDir) {
+      entry = { token: randomBytes(32), dir, userDir };
       this.pipelines.set(pipelineId, entry);
     }
-    return { url: `${this.base}/data/${encodeURIComponent(pipelineId)}`, token: entry.token.toString('hex') };
+    const id = encodeURIComponent(pipelineId);
+    return { url: `${this.base}/data/${id}`, ...(userDir ? { userUrl: `${this.base}/user/${id}` } : {}), token: entry.token.toString('hex') };
   }
 
   async close(): Promise<void> {
@@ -60,8 +71,10 @@ export class DataService {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const match = /^\/data\/([^/?]+)$/.exec(req.url ?? '');
-    const entry = match ? this.pipelines.get(decodeURIComponent(match[1]!)) : undefined;
+    const match = /^\/(data|user)\/([^/?]+)$/.exec(req.url ?? '');
+    const found = match ? this.pipelines.get(decodeURIComponent(match[2]!)) : undefined;
+    const dir = match?.[1] === 'user' ? found?.userDir : found?.dir;
+    const entry = found && dir ? { token: found.token, dir } : undefined;
     const given = Buffer.from((/^Bearer ([0-9a-f]{64})$/.exec(req.headers.authorization ?? '')?.[1] ?? '').padEnd(64, '0'), 'hex');
     if (!entry || !timingSafeEqual(given, entry.token)) {
       res.writeHead(entry ? 403 : 404).end();

@@ -4,6 +4,7 @@
 // runner finds it and nothing of a pipeline is left behind.
 import type { JobSpec } from '../backend';
 import { CONTAINER_PATHS } from '../nodePaths';
+import type { DataAccess } from './dataService';
 
 export const SWARM_LABELS = {
   pipeline: 'pipewright.pipeline',
@@ -23,7 +24,7 @@ export interface ServiceRequest {
   command: string[];
   owner: string;
   /** Where the task fetches and sends back the pipeline's shared data (dataService.ts), if served. */
-  data?: { url: string; token: string };
+  data?: DataAccess;
 }
 
 /** Service names are DNS labels: at most 63 characters. */
@@ -55,6 +56,7 @@ export function serviceSpec({ job, image, command, owner, data }: ServiceRequest
           `CONDUCTO_PIPELINE_ID=${job.pipelineId}`,
           'CONDUCTO_EXECUTION_ENV=worker_local',
           ...(data ? [`PIPEWRIGHT_DATA_URL=${data.url}`, `PIPEWRIGHT_DATA_TOKEN=${data.token}`] : []),
+          ...(data?.userUrl ? [`PIPEWRIGHT_USER_DATA_URL=${data.userUrl}`] : []),
         ],
         Labels: labels,
         StopSignal: 'SIGKILL',

@@ -15,7 +15,7 @@ import { JobOutput, type OutputSink } from '../localDocker/jobOutput';
 import { setLongTimeout } from '../longTimeout';
 import type { Budget } from '../scheduler/resourceBudget';
 import type { LogWriter, PipelineSpace } from '../store/pipelineSpace';
-import type { DataService } from './dataService';
+import type { DataAccess, DataService } from './dataService';
 import { RunImages } from './runImage';
 import { followServiceLog } from './serviceLogs';
 import { serviceSpec, SWARM_LABELS } from './serviceSpec';
@@ -83,7 +83,7 @@ export class SwarmBackend implements Backend {
     // The store (<root>/pipelines/<id>, and the folder around it) never goes into an image.
     const storeRoot = path.dirname(path.dirname(space.dir));
     const images = new RunImages({ manager: this.manager, source: this.options.imageSource ?? null, registry: this.options.registry, sdkDir: this.options.sdkDir, neverSent: [storeRoot, path.dirname(storeRoot)] });
-    const data = this.options.dataService?.register(pipelineId, space.dataDir);
+    const data = this.options.dataService?.register(pipelineId, space.dataDir, space.userDataDir);
     return new SwarmPipeline(this.manager, pipelineId, space, images, { pollMs: this.options.pollMs ?? 250, largest: this.largest, data });
   }
 }
@@ -102,7 +102,7 @@ export class SwarmPipeline implements PipelineBackend {
     private readonly pipelineId: string,
     private readonly space: PipelineSpace,
     private readonly images: RunImages,
-    private readonly settings: { pollMs: number; largest: Budget; data?: { url: string; token: string } },
+    private readonly settings: { pollMs: number; largest: Budget; data?: DataAccess },
   ) {
     this.owner = createHash('sha256').update(realPath(space.dir)).digest('hex').slice(0, 16);
   }

@@ -15,17 +15,18 @@ import { CONTAINER_PATHS } from '../nodePaths';
 import { shQuote } from '../shQuote';
 
 /**
- * The pipeline's shared data to and from the runner's data service (dataService.ts), in Python
+ * The pipeline's shared data and the user's to and from the runner's data service (dataService.ts), in Python
  * (urllib, tarfile: every node image that runs the SDK has it). `get` unpacks the folder and notes
  * what it got; `put` sends back only what the node made or changed (a parallel sibling's files
  * are not overwritten with the copy this node fetched).
  */
 const DATA_SYNC = `
 import io, json, os, sys, tarfile, urllib.request
-url, token, top = os.environ["PIPEWRIGHT_DATA_URL"], os.environ["PIPEWRIGHT_DATA_TOKEN"], "${CONTAINER_PATHS.data}"
-seen = "/tmp/.pipewright-data-seen"
-auth = {"Authorization": "Bearer " + token}
-def state():
+auth = {"Authorization": "Bearer " + os.environ["PIPEWRIGHT_DATA_TOKEN"]}
+folders = [(os.environ["PIPEWRIGHT_DATA_URL"], "${CONTAINER_PATHS.data}", "/tmp/.pipewright-data-seen")]
+if os.environ.get("PIPEWRIGHT_USER_DATA_URL"):
+    folders.append((os.environ["PIPEWRIGHT_USER_DATA_URL"], "${CONTAINER_PATHS.conductoUserData}", "/tmp/.pipewright-user-data-seen"))
+def state(top):
     out = {}
     for d, dirs, files in os.walk(top):
         for n in dirs + files:
@@ -33,27 +34,28 @@ def state():
             st = os.lstat(p)
             out[os.path.relpath(p, top)] = [st.st_size, st.st_mtime_ns, os.path.isdir(p)]
     return out
-if sys.argv[1] == "get":
-    os.makedirs(top, exist_ok=True)
-    with urllib.request.urlopen(urllib.request.Request(url, headers=auth), timeout=120) as r:
-        with tarfile.open(fileobj=r, mode="r|") as t:
-            t.extractall(top, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
-    with open(seen, "w") as f:
-        json.dump(state(), f)
-    if not os.path.lexists("${CONTAINER_PATHS.conductoPipelineData}"):
-        os.makedirs(os.path.dirname("${CONTAINER_PATHS.conductoPipelineData}"), exist_ok=True)
-        os.symlink(top, "${CONTAINER_PATHS.conductoPipelineData}")
-else:
-    with open(seen) as f:
-        before = json.load(f)
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as t:
-        for rel, now in sorted(state().items()):
-            p = os.path.join(top, rel)
-            if before.get(rel) != now and (now[2] or os.path.isfile(p)) and not os.path.islink(p):
-                t.add(p, arcname=rel, recursive=False)
-    req = urllib.request.Request(url, data=buf.getvalue(), method="PUT", headers=auth)
-    urllib.request.urlopen(req, timeout=600).close()
+for url, top, seen in folders:
+    if sys.argv[1] == "get":
+        os.makedirs(top, exist_ok=True)
+        with urllib.request.urlopen(urllib.request.Request(url, headers=auth), timeout=120) as r:
+            with tarfile.open(fileobj=r, mode="r|") as t:
+                t.extractall(top, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+        with open(seen, "w") as f:
+            json.dump(state(top), f)
+    else:
+        with open(seen) as f:
+            before = json.load(f)
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as t:
+            for rel, now in sorted(state(top).items()):
+                p = os.path.join(top, rel)
+                if before.get(rel) != now and (now[2] or os.path.isfile(p)) and not os.path.islink(p):
+                    t.add(p, arcname=rel, recursive=False)
+        req = urllib.request.Request(url, data=buf.getvalue(), method="PUT", headers=auth)
+        urllib.request.urlopen(req, timeout=600).close()
+if sys.argv[1] == "get" and not os.path.lexists("${CONTAINER_PATHS.conductoPipelineData}"):
+    os.makedirs(os.path.dirname("${CONTAINER_PATHS.conductoPipelineData}"), exist_ok=True)
+    os.symlink("${CONTAINER_PATHS.data}", "${CONTAINER_PATHS.conductoPipelineData}")
 `;
 
 export const TASK_SCRIPT = [

@@ -184,7 +184,7 @@ if __name__ == "__main__":
   await pipeline.close();
 });
 
-test('kill of a long node ends it in under 5 s and removes its service', async () => {
+test('kill of a long node ends it in under 5 s and removes its service; a reset runs it again', async () => {
   const file = h.write(
     'slow.py',
     `import conducto as co
@@ -210,6 +210,13 @@ if __name__ == "__main__":
   assert.ok(took < 5000, `killed in ${took} ms`);
   assert.equal(lastExecution(pipeline, '/slow').reason, 'killed');
   assert.equal(await manager.getService(serviceId).inspect().then(() => 'still there', () => 'gone'), 'gone');
+  // Modified and reset, it runs again on the swarm; its first execution stays in the history.
+  pipeline.modify('/slow', { command: 'echo again' });
+  pipeline.reset('/slow');
+  await pipeline.settled();
+  assert.equal(pipeline.tree.get('/slow').state, 'done');
+  assert.equal(pipeline.tree.get('/slow').executions.length, 2);
+  assert.equal(lastLog(pipeline, '/slow'), 'again\n');
   await pipeline.close();
 });
 
@@ -405,7 +412,8 @@ function readFileSafe(file: string): string {
   }
 }
 
-test('shared data: nodes on different machines see each other\'s co.data.pipeline files through the runner', async () => {
+test('shared data: nodes on different machines see each other\'s co.data.pipeline and co.data.user files through the runner', async () => {
+  const stamp = Date.now();
   const file = h.write(
     'data.py',
     `import conducto as co
@@ -413,9 +421,9 @@ test('shared data: nodes on different machines see each other\'s co.data.pipelin
 def pipe() -> co.Serial:
     with co.Serial(image="${TEST_IMAGE}", cpu=2) as root:
         with co.Parallel(name="Write"):
-            co.Exec("echo from $PIPEWRIGHT_SWARM_NODE > /conducto/data/pipeline/one.txt", name="one")
+            co.Exec("echo from $PIPEWRIGHT_SWARM_NODE > /conducto/data/pipeline/one.txt; echo mine > /conducto/data/user/u-${stamp}.txt", name="one")
             co.Exec("python3 -c 'import conducto as co; co.data.pipeline.puts(\\"sub/two.txt\\", b\\"two\\")'; echo put on $PIPEWRIGHT_SWARM_NODE", name="two")
-        co.Exec("cat /conducto/data/pipeline/one.txt $PIPEWRIGHT_DATA/sub/two.txt", name="read")
+        co.Exec("cat /conducto/data/pipeline/one.txt $PIPEWRIGHT_DATA/sub/two.txt /conducto/data/user/u-${stamp}.txt", name="read")
     return root
 
 if __name__ == "__main__":
@@ -428,7 +436,8 @@ if __name__ == "__main__":
   const two = /^put on (pw-engine\d)\n$/.exec(lastLog(pipeline, '/Write/two'))?.[1];
   assert.ok(one && two && one !== two, `the writers ran on different machines (${one}, ${two}): each takes a whole one`);
   assert.equal(readFileSafe(path.join(pipeline.space.dataDir, 'sub', 'two.txt')), 'two');
-  assert.equal(lastLog(pipeline, '/read'), `from ${one}\ntwo`);
+  assert.equal(lastLog(pipeline, '/read'), `from ${one}\ntwomine\n`);
+  assert.equal(readFileSafe(path.join(pipeline.space.userDataDir, `u-${stamp}.txt`)), 'mine\n');
   await pipeline.close();
 });
 

@@ -61,6 +61,19 @@ test('a pipeline\'s token fetches its folder (files and folders, no links) and s
   assert.equal(readFileSync(path.join(a, 'sub', 'x.txt'), 'utf8'), 'changed');
 });
 
+test('the user\'s folder is served to a pipeline\'s token beside its own; not without one', async () => {
+  await service.start();
+  const user = path.join(dir, 'user');
+  mkdirSync(user, { recursive: true });
+  writeFileSync(path.join(user, 'u.txt'), 'u');
+  const access = service.register('pu', path.join(dir, 'pu'), user);
+  const got = await fetch(access.userUrl!, { headers: { authorization: `Bearer ${access.token}` } });
+  assert.deepEqual(await names(Buffer.from(await got.arrayBuffer())), { 'u.txt': 'u' });
+  const without = service.register('pn', path.join(dir, 'pn'));
+  assert.equal(without.userUrl, undefined);
+  assert.equal((await fetch(without.url.replace('/data/', '/user/'), { headers: { authorization: `Bearer ${without.token}` } })).status, 404);
+});
+
 test('another pipeline\'s token, a wrong one or none is refused', async () => {
   await service.start();
   const { url } = service.register('pb', path.join(dir, 'b'));

@@ -9,11 +9,32 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { createWriteStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar-stream';
 import { tarStream, type TarEntry } from '../docker/tar';
+
+/**
+ * The address of this machine on the way to `host:port` (the swarm manager): where the swarm's
+ * nodes can most likely reach the data service when no address is configured.
+ */
+export function localAddressToward(host: string, port: number, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port, timeout: timeoutMs });
+    socket.once('connect', () => {
+      const address = socket.localAddress;
+      socket.destroy();
+      if (address) resolve(address.replace(/^::ffff:/, ''));
+      else reject(new Error(`no local address toward ${host}:${port}`));
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      reject(new Error(`${host}:${port} did not answer in ${timeoutMs} ms`));
+    });
+    socket.once('error', reject);
+  });
+}
 
 /** What a pipeline's tasks are given to reach its data (and the user's). */
 export interface DataAccess {

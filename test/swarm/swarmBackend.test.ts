@@ -16,7 +16,7 @@ import type { JobSpec } from '../../runner/backend';
 import { PipelineRun } from '../../runner/pipelineRun';
 import type { EngineRunContext } from '../../runner/runContext';
 import { PipelineSpace } from '../../runner/store/pipelineSpace';
-import { DataService } from '../../runner/swarm/dataService';
+import { DataService, localAddressToward } from '../../runner/swarm/dataService';
 import { SwarmBackend } from '../../runner/swarm/swarmBackend';
 import { SWARM_LABELS } from '../../runner/swarm/serviceSpec';
 import { Harness, lastLog, requireImages, TEST_IMAGE, until } from '../helpers/runnerHarness';
@@ -31,8 +31,7 @@ const REGISTRY = '10.77.0.1:5000';
 const h = new Harness();
 let ctx: EngineRunContext;
 let backend: SwarmBackend;
-// On the host's leg of the engines' switch: the swarm's nodes reach it there.
-const dataService = new DataService('10.77.0.1');
+let dataService: DataService;
 
 before(async () => {
   const host = new Docker();
@@ -56,6 +55,10 @@ before(async () => {
   );
   await until('three ready swarm nodes', async () => ((await manager.listNodes()) as { Status: { State: string } }[]).filter((n) => n.Status.State === 'ready').length === 3, 30_000, 200);
   ctx = await h.context();
+  // On the host's leg of the engines' switch, found as the way to the manager: the nodes reach it there.
+  const address = await localAddressToward('10.77.0.12', 2375);
+  assert.equal(address, '10.77.0.1');
+  dataService = new DataService(address);
   await dataService.start();
   backend = await SwarmBackend.connect(manager, { registry: REGISTRY, sdkDir: ctx.sdkDir, imageSource: ctx.docker, dataService });
   Object.assign(ctx, { backend, budget: backend.capacity() });
@@ -64,7 +67,7 @@ before(async () => {
 after(async () => {
   const ids = [...h.pipelineIds, 'reattach-1', 'left-2', 'left-3', 'placed-4'];
   await h.dispose();
-  await dataService.close();
+  await dataService?.close();
   try {
     const left = ((await manager.listServices({ filters: { label: [SWARM_LABELS.pipeline] } } as never)) as unknown as { Spec: { Name: string; Labels: Record<string, string> } }[]).filter((s) =>
       ids.includes(s.Spec.Labels[SWARM_LABELS.pipeline] ?? ''),

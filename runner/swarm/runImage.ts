@@ -24,12 +24,10 @@ export interface RunImageOptions {
   /** HOST:PORT of the registry. */
   registry: string;
   sdkDir: string;
-  /** Folders never sent even when inside a definition's folder (the store). */
-  neverSent: readonly string[];
 }
 
 export class RunImages {
-  /** Registry references by content key, this process's: each built and pushed once. */
+  /** Registry references by content key, this backend's (every pipeline's): each built and pushed once. */
   private readonly ready = new Map<string, Promise<string>>();
 
   constructor(private readonly options: RunImageOptions) {}
@@ -39,12 +37,13 @@ export class RunImages {
    * every job (a reset after an edit runs the new code, as a local node sees its folder live); an
    * unchanged one finds its image made.
    */
-  forJob(image: string, definitionDir: string | null, signal: AbortSignal): Promise<string> {
-    return withTimeout(this.make(image, definitionDir), 0, `preparing the swarm image of ${image}`, signal);
+  forJob(image: string, definitionDir: string | null, neverSent: readonly string[], signal: AbortSignal): Promise<string> {
+    return withTimeout(this.make(image, definitionDir, neverSent), 0, `preparing the swarm image of ${image}`, signal);
   }
 
-  private async make(image: string, definitionDir: string | null): Promise<string> {
-    const { sdkDir, neverSent } = this.options;
+  /** `neverSent`: folders left out even when inside the definition's folder (the store). */
+  private async make(image: string, definitionDir: string | null, neverSent: readonly string[]): Promise<string> {
+    const { sdkDir } = this.options;
     const baseId = await this.onManager(image);
     const sdk = await collectContext(sdkDir);
     const src = definitionDir ? await collectContext(definitionDir, neverSent) : null;

@@ -52,6 +52,7 @@ export class SwarmBackend implements Backend {
     private readonly total: Budget,
     /** The largest node's cpus and GB: a task asking more could never be placed. */
     private readonly largest: Budget,
+    private readonly images = new RunImages({ manager, source: options.imageSource ?? null, registry: options.registry, sdkDir: options.sdkDir }),
   ) {
     this.description = `Docker Swarm at ${describe(manager)} (registry ${options.registry})`;
   }
@@ -80,11 +81,8 @@ export class SwarmBackend implements Backend {
   }
 
   open(pipelineId: string, space: PipelineSpace): SwarmPipeline {
-    // The store (<root>/pipelines/<id>, and the folder around it) never goes into an image.
-    const storeRoot = path.dirname(path.dirname(space.dir));
-    const images = new RunImages({ manager: this.manager, source: this.options.imageSource ?? null, registry: this.options.registry, sdkDir: this.options.sdkDir, neverSent: [storeRoot, path.dirname(storeRoot)] });
     const data = this.options.dataService?.register(pipelineId, space.dataDir, space.userDataDir);
-    return new SwarmPipeline(this.manager, pipelineId, space, images, { pollMs: this.options.pollMs ?? 250, largest: this.largest, data });
+    return new SwarmPipeline(this.manager, pipelineId, space, this.images, { pollMs: this.options.pollMs ?? 250, largest: this.largest, data });
   }
 }
 
@@ -117,7 +115,9 @@ export class SwarmPipeline implements PipelineBackend {
     if (job.mem > largest.mem) return failed(`${job.path} asks for ${job.mem} GB of memory; the largest swarm node has ${Math.floor(largest.mem * 10) / 10} GB`, '');
     let image: string;
     try {
-      image = await this.images.forJob(job.image, job.definitionDir, signal);
+      // The store (<root>/pipelines/<id>, and the folder around it) never goes into an image.
+      const storeRoot = path.dirname(path.dirname(this.space.dir));
+      image = await this.images.forJob(job.image, job.definitionDir, [storeRoot, path.dirname(storeRoot)], signal);
     } catch (err) {
       if (signal.aborted) return cancelledOutcome(signal, '');
       return failed(`preparing the image for the swarm: ${engineMessage(err)}`, '');

@@ -40,6 +40,8 @@ export interface JobSpec {
   inputs?: { env: string; name: string }[];
   /** Files the node leaves for the runner: a path in `env` to write; kept as the execution's result `name`. */
   outputs?: { env: string; name: string }[];
+  /** Where an engine that places work may put it (Docker Swarm placement constraints: `node.labels.gpu==true`). */
+  constraints?: string[];
 }
 
 /** How an execution ended. */

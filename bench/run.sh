@@ -41,6 +41,9 @@ node --import tsx bench/runner_overhead.ts "$@" || status=1
 echo "== Runner overhead on a Docker engine elsewhere, its baselines on that engine (bench/remote_engine.sh; goal >= 30x below docker run per node)"
 bash bench/remote_engine.sh || status=1
 
+echo "== Per-node cost on a 3-node Docker Swarm, next to docker run and a one-shot service by hand there (bench/swarm.sh; goal: within 1.5x of a service by hand)"
+bash bench/swarm.sh || status=1
+
 echo "== kill -9 soak: 30 random pipelines killed at random moments (bench/kill_soak.ts; goal: no failure found)"
 node --import tsx bench/kill_soak.ts || status=1
 

@@ -43,6 +43,8 @@ export interface NodeParams {
   doc: string | null;
   title: string | null;
   tags: string[];
+  /** Pipewright's: the backend profile this node (and, inherited, its subtree) runs on; absent: the run's backend. */
+  backend?: string;
 }
 
 export type ParamName = keyof NodeParams;

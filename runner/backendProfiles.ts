@@ -89,3 +89,9 @@ function profileOf(name: string, entry: unknown, from: string): BackendProfile {
     from,
   };
 }
+
+/** Why a node's backend= cannot be used: the name is not among the configured profiles. */
+export function unknownProfile(name: string, configured: { profiles: ReadonlyMap<string, unknown> } | undefined): string {
+  const known = [...(configured?.profiles.keys() ?? [])];
+  return `backend "${name}" is not a configured backend profile (${known.length ? `configured: ${known.join(', ')}` : 'none is configured'}); name one in PIPEWRIGHT_BACKENDS or the pipewright.backends setting`;
+}

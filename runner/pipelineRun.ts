@@ -18,6 +18,7 @@ import { instanceImageMap } from './docker/imageMap';
 import type { RunContext } from './runContext';
 import { ResourceBudget } from './scheduler/resourceBudget';
 import { RoutedPipeline } from './routedPipeline';
+import { BackendChoiceError, unknownProfile } from './backendProfiles';
 import { Scheduler } from './scheduler/scheduler';
 import type { ControlRequest } from '../protocol/control';
 import { ControlInbox } from './store/controlInbox';
@@ -126,7 +127,11 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
       imageMap: instanceImageMap(meta.imageMap, ctx.imageMap),
       resolveImage: ctx.resolveImage,
       profileOf: (leaf) => this.profileOf(leaf),
-      profileResolver: async (profile) => (await ctx.profiles!.open(profile)).resolveImage,
+      spansEngines: Boolean(ctx.profiles),
+      profileResolver: async (profile) => {
+        if (!ctx.profiles?.has(profile)) throw new BackendChoiceError(unknownProfile(profile, ctx.profiles));
+        return (await ctx.profiles.open(profile)).resolveImage;
+      },
       steps: this.steps,
       decorated: this.decorated,
       backend: () => this.backend,
@@ -145,6 +150,8 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
 
   /** The backend profile a node is sent to: its step's execution_queue, when a profile has that name. */
   private profileOf(leaf: RunNode): string | null {
+    // A node's own backend= names a profile; one that is not configured fails at launch, naming it.
+    if (leaf.params.backend) return leaf.params.backend;
     const step = leaf.spec.step;
     if (!step || !this.ctx.profiles) return null;
     const queue = step.queue ?? this.tree.root.spec.controller?.default_queue ?? null;
@@ -154,7 +161,8 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
   /** A profile's budget: what the profile says until its engine answers, then what it offers (unset: nothing, so a node runs alone). */
   private profileBudget(profile: string | null): ResourceBudget | undefined {
     const profiles = this.ctx.profiles;
-    if (!profile || !profiles) return undefined;
+    // A name no profile has: the run's budget, and its node fails at launch saying so.
+    if (!profiles?.has(profile)) return undefined;
     let budget = this.profileBudgets.get(profile);
     if (!budget) {
       const configured = profiles.profiles.get(profile)!.budget;

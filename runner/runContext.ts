@@ -13,6 +13,7 @@ import { engineFiles, LocalDocker } from './localDocker/localDockerBackend';
 import { machineBudget, type Budget } from './scheduler/resourceBudget';
 import { PipelineStore } from './store/pipelineStore';
 import { retentionDays } from './store/retention';
+import { connectSwarm } from './swarm/connectSwarm';
 
 export const USER_DEFAULT_IMAGE = 'python:3.12-slim';
 
@@ -153,8 +154,11 @@ async function engineBackend(o: {
   imageMap: ImageMap;
   neverSent: readonly string[];
 }): Promise<{ docker: Dockerode; engine: DockerEngineInfo; backend: Backend; resolveImage: ImageResolver }> {
-  // The swarm backend is on branch i14-swarm, not merged yet: refused, never run on the engine instead.
-  if (o.kind === 'swarm') throw new BackendChoiceError('The swarm backend is not available in this build yet; use --backend docker (an engine here or elsewhere).');
+  if (o.kind === 'swarm') {
+    // The swarm places the nodes; images are resolved on the runner's own engine (sent on from there).
+    const swarm = await connectSwarm({ dockerHost: o.dockerHost, dockerHostFrom: o.dockerHostFrom, registry: o.registry ?? '', sdkDir: o.sdkDir });
+    return { docker: swarm.imageEngine, engine: swarm.engine, backend: swarm.backend, resolveImage: imageResolver(swarm.imageEngine, o.imageMap, o.neverSent) };
+  }
   const docker = createDockerClient({ host: o.dockerHost, hostFrom: o.dockerHostFrom });
   const engine = await ensureDockerAvailable(docker);
   const endpoint = dockerEndpoint(docker);

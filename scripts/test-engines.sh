@@ -49,7 +49,7 @@ start_engine() {
     hostname pw-engine$i && for d in /run /tmp /home /root '$PROJECT'; do mount -t tmpfs tmpfs \"\$d\" || exit 1; done &&
     exec dockerd --data-root '$DATA/$i' -H unix:///var/run/docker.sock -H 'tcp://$ip:2375' \
       --cgroup-parent 'pipewright-engine$i' --bip 172.31.$((200 + i)).1/24 --tls=false \
-      --insecure-registry '$SUBNET.1:5000' ${PIPEWRIGHT_ENGINE_ARGS:-}" > "$DATA/$i.log" 2>&1 &
+      --insecure-registry '$SUBNET.1:5000' ${PIPEWRIGHT_ENGINE_ARGS:-}" > "$DATA/$i.log" 2>&1 9>&- &
   echo $! > "$STATE/$i.pid"
   for _ in $(seq 1 100); do
     DOCKER_HOST="tcp://$ip:2375" docker version >/dev/null 2>&1 && { echo "tcp://$ip:2375"; return; }
@@ -86,6 +86,11 @@ stop_engines() {
     ip netns del pw-switch 2>/dev/null || true
   fi
 }
+
+# One start or stop at a time: a stop that finds no engine left removes the switch another start needs.
+mkdir -p "$DATA"
+exec 9>"$DATA/.lock"
+flock 9
 
 case "${1:-}" in
   start) shift; start_switch; for i in "$@"; do start_engine "$i"; done ;;

@@ -45,7 +45,8 @@ EOF
   "$BIN" serve "$STATE/config.yml" > "$STATE/log" 2>&1 &
   echo $! > "$STATE/pid"
   for _ in $(seq 1 100); do
-    curl -fsS "http://$ADDR/v2/" >/dev/null 2>&1 && { echo "$ADDR"; return; }
+    # Listening is enough (no curl needed on a fresh machine).
+    (exec 3<>"/dev/tcp/${ADDR%:*}/${ADDR##*:}") 2>/dev/null && { echo "$ADDR"; return; }
     kill -0 "$(cat "$STATE/pid")" 2>/dev/null || break
     sleep 0.1
   done

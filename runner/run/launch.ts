@@ -32,6 +32,8 @@ export interface LaunchHost {
   /** The backend profile a node is sent to (null: the run's backend), and image resolution on its engine. */
   readonly profileOf?: (leaf: RunNode) => string | null;
   readonly profileResolver?: (profile: string) => Promise<ImageResolver>;
+  /** Backend profiles are configured: the pipeline's nodes may run on several engines. */
+  readonly spansEngines?: boolean;
   readonly steps: StepEngine | undefined;
   /** A PipelineDecorator pipeline's controller: its controller node runs here, not in a container. */
   readonly decorated?: DecoratedController | undefined;
@@ -96,7 +98,8 @@ export async function launch(host: LaunchHost, leaf: RunNode, execution: Executi
       reuseContext: context.key,
       ...(context.pinned ? { pinnedContext: true } : {}),
       maxTimeSec: leaf.params.max_time,
-      ...(host.steps || host.decorated ? { sharesDataWithRunner: true } : {}),
+      // Steps hand artifacts through the runner; nodes on several engines see each other's data through it.
+      ...(host.steps || host.decorated || host.spansEngines ? { sharesDataWithRunner: true } : {}),
       ...(profile ? { profile } : {}),
     };
     if (host.steps?.isStep(leaf)) {

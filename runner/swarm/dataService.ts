@@ -54,13 +54,24 @@ export class DataService {
     private readonly port = 0,
   ) {}
 
-  /** Listens; the process does not stay up for it alone. Resolves with the base URL the tasks use. */
+  /**
+   * Listens (on its port when free, else on any: a runner restarted on the same port is found again
+   * by the tasks it left); the process does not stay up for it alone. Resolves with the tasks' base URL.
+   */
   async start(): Promise<string> {
     if (this.server) return this.base;
     const server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, this.host, () => resolve());
+    const listen = (port: number) =>
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, this.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    await listen(this.port).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EADDRINUSE' || this.port === 0) throw err;
+      return listen(0);
     });
     server.unref();
     this.server = server;
@@ -73,10 +84,10 @@ export class DataService {
    * A pipeline's data folder served under its id, and the user's folder (co.data.user) to its
    * tasks too; the URLs and the token its tasks use.
    */
-  register(pipelineId: string, dir: string, userDir: string | null = null): DataAccess {
+  register(pipelineId: string, dir: string, userDir: string | null = null, token?: Buffer): DataAccess {
     let entry = this.pipelines.get(pipelineId);
-    if (!entry || entry.dir !== dir || entry.userDir !== userDir) {
-      entry = { token: randomBytes(32), dir, userDir };
+    if (!entry || entry.dir !== dir || entry.userDir !== userDir || (token && !entry.token.equals(token))) {
+      entry = { token: token ?? randomBytes(32), dir, userDir };
       this.pipelines.set(pipelineId, entry);
     }
     const id = encodeURIComponent(pipelineId);

@@ -5,8 +5,8 @@
 // the task never got that far. Services are created and their tasks polled, never waited on for
 // convergence (`service create` without --detach can hang on a one-shot service).
 import type Dockerode from 'dockerode';
-import { createHash } from 'node:crypto';
-import { realpathSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { abortReason, cancelledOutcome, type Backend, type JobHooks, type JobOutcome, type JobSpec, type LeftJob, type PipelineBackend } from '../backend';
 import { engineMessage } from '../docker/progress';
@@ -53,6 +53,8 @@ export class SwarmBackend implements Backend {
     /** The largest node's cpus and GB: a task asking more could never be placed. */
     private readonly largest: Budget,
     private readonly images = new RunImages({ manager, source: options.imageSource ?? null, registry: options.registry, sdkDir: options.sdkDir }),
+    /** Swarm node host names by node id. */
+    private readonly nodeNames = new Map<string, string>(),
   ) {
     this.description = `Docker Swarm at ${describe(manager)} (registry ${options.registry})`;
   }
@@ -80,9 +82,22 @@ export class SwarmBackend implements Backend {
     return { ...this.total };
   }
 
+  /** Where a task ran, as shown with its execution: the swarm node's host name and the manager. */
+  async where(nodeId: string): Promise<string> {
+    let name = this.nodeNames.get(nodeId);
+    if (name === undefined) {
+      // A node that joined after connect: the list is read again.
+      const nodes = ((await this.manager.listNodes().catch(() => [])) as SwarmNode[]);
+      for (const n of nodes) if (n.ID) this.nodeNames.set(n.ID, n.Description?.Hostname || n.ID.slice(0, 12));
+      name = this.nodeNames.get(nodeId) ?? nodeId.slice(0, 12);
+    }
+    return `swarm node ${name} (manager ${describe(this.manager)})`;
+  }
+
   open(pipelineId: string, space: PipelineSpace): SwarmPipeline {
-    const data = this.options.dataService?.register(pipelineId, space.dataDir, space.userDataDir);
-    return new SwarmPipeline(this.manager, pipelineId, space, this.images, { pollMs: this.options.pollMs ?? 250, largest: this.largest, data });
+    // The token is kept with the pipeline: tasks a killed runner left reach the next runner with it.
+    const data = this.options.dataService?.register(pipelineId, space.dataDir, space.userDataDir, dataToken(space.dir));
+    return new SwarmPipeline(this.manager, pipelineId, space, this.images, { pollMs: this.options.pollMs ?? 250, largest: this.largest, data, where: (nodeId) => this.where(nodeId) });
   }
 }
 
@@ -100,7 +115,7 @@ export class SwarmPipeline implements PipelineBackend {
     private readonly pipelineId: string,
     private readonly space: PipelineSpace,
     private readonly images: RunImages,
-    private readonly settings: { pollMs: number; largest: Budget; data?: DataAccess },
+    private readonly settings: { pollMs: number; largest: Budget; data?: DataAccess; where: (nodeId: string) => Promise<string> },
   ) {
     this.owner = createHash('sha256').update(realPath(space.dir)).digest('hex').slice(0, 16);
   }
@@ -140,7 +155,7 @@ export class SwarmPipeline implements PipelineBackend {
     try {
       hooks.onStart?.({ containerId: serviceId, token: nonce });
       const outcome = await this.follow({ serviceId, nonce, execId: job.execId, outputs: job.outputs ?? [], mem: job.mem, endsAt: Date.now() + job.maxTimeSec * 1000, maxTimeSec: job.maxTimeSec }, hooks, signal, false);
-      return { ...outcome, ...(cpuClamped !== undefined ? { cpuClamped } : {}) };
+      return { ...(await this.placed(job.execId, outcome)), ...(cpuClamped !== undefined ? { cpuClamped } : {}) };
     } finally {
       await this.remove(serviceId);
     }
@@ -156,7 +171,7 @@ export class SwarmPipeline implements PipelineBackend {
     const limit = (info as { Spec?: { TaskTemplate?: { Resources?: { Limits?: { MemoryBytes?: number } } } } }).Spec?.TaskTemplate?.Resources?.Limits?.MemoryBytes ?? 0;
     this.live.add(serviceId);
     try {
-      return await this.follow({ serviceId, nonce: left.token, execId: left.execId, outputs: left.outputs ?? [], mem: limit / GB, endsAt: left.startedAt + left.maxTimeSec * 1000, maxTimeSec: left.maxTimeSec }, hooks, signal, true);
+      return await this.placed(left.execId, await this.follow({ serviceId, nonce: left.token, execId: left.execId, outputs: left.outputs ?? [], mem: limit / GB, endsAt: left.startedAt + left.maxTimeSec * 1000, maxTimeSec: left.maxTimeSec }, hooks, signal, true));
     } finally {
       await this.remove(serviceId);
     }
@@ -170,6 +185,17 @@ export class SwarmPipeline implements PipelineBackend {
   async shutdown(): Promise<void> {
     const all = new Set([...this.live, ...(await this.services())]);
     await Promise.all([...all].map((id) => this.remove(id)));
+  }
+
+  /** The outcome with the swarm node its task ran on, when the swarm placed it. */
+  private async placed(execId: string, outcome: JobOutcome): Promise<JobOutcome> {
+    // A job that ended before its task was first read: read once more (its service is still there).
+    if (!this.placements.has(execId) && outcome.containerId) {
+      const tasks = await (this.manager.listTasks({ filters: { service: [outcome.containerId] } } as never) as unknown as Promise<SwarmTask[]>).catch(() => []);
+      if (tasks[0]?.NodeID) this.placements.set(execId, tasks[0].NodeID);
+    }
+    const nodeId = this.placements.get(execId);
+    return nodeId ? { ...outcome, ranOn: await this.settings.where(nodeId) } : outcome;
   }
 
   /** This pipeline's services on the swarm (this store's: a namesake may run there too). */
@@ -310,9 +336,10 @@ interface TaskEnd {
 }
 
 interface SwarmNode {
+  ID?: string;
   Status?: { State?: string };
   Spec?: { Availability?: string };
-  Description?: { Resources?: { NanoCPUs?: number; MemoryBytes?: number } };
+  Description?: { Hostname?: string; Resources?: { NanoCPUs?: number; MemoryBytes?: number } };
 }
 
 interface SwarmTask {
@@ -332,6 +359,21 @@ function logSink(writer: LogWriter, restart: boolean): OutputSink {
 /** A job's input or output file inside its task's container. */
 function jobFile(execId: string, name: string): string {
   return `${JOB_FILES}/${execId}.${name}`;
+}
+
+/** The pipeline's data-service token, made once and kept private in its folder. */
+function dataToken(dir: string): Buffer {
+  const file = path.join(dir, 'data-service.token');
+  try {
+    const kept = Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
+    if (kept.length === 32) return kept;
+  } catch {
+    // None yet.
+  }
+  const token = randomBytes(32);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(file, token.toString('hex'), { mode: 0o600 });
+  return token;
 }
 
 function realPath(dir: string): string {

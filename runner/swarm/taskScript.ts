@@ -21,8 +21,21 @@ import { shQuote } from '../shQuote';
  * are not overwritten with the copy this node fetched).
  */
 const DATA_SYNC = `
-import io, json, os, sys, tarfile, urllib.request
+import io, json, os, sys, tarfile, time, urllib.error, urllib.request
 auth = {"Authorization": "Bearer " + os.environ["PIPEWRIGHT_DATA_TOKEN"]}
+def call(req, timeout):
+    # A runner restarting (killed, then opened again) is waited for, up to 10 minutes.
+    for attempt in range(300):
+        try:
+            return urllib.request.urlopen(req, timeout=timeout)
+        except urllib.error.HTTPError:
+            raise
+        except (urllib.error.URLError, ConnectionError) as e:
+            if attempt == 299:
+                raise
+            if attempt == 0:
+                print("pipewright: the runner's data service is not answering (%s); trying again" % e, file=sys.stderr)
+            time.sleep(2)
 folders = [(os.environ["PIPEWRIGHT_DATA_URL"], "${CONTAINER_PATHS.data}", "/tmp/.pipewright-data-seen")]
 if os.environ.get("PIPEWRIGHT_USER_DATA_URL"):
     folders.append((os.environ["PIPEWRIGHT_USER_DATA_URL"], "${CONTAINER_PATHS.conductoUserData}", "/tmp/.pipewright-user-data-seen"))
@@ -37,7 +50,7 @@ def state(top):
 for url, top, seen in folders:
     if sys.argv[1] == "get":
         os.makedirs(top, exist_ok=True)
-        with urllib.request.urlopen(urllib.request.Request(url, headers=auth), timeout=120) as r:
+        with call(urllib.request.Request(url, headers=auth), 120) as r:
             with tarfile.open(fileobj=r, mode="r|") as t:
                 t.extractall(top, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
         with open(seen, "w") as f:
@@ -52,7 +65,7 @@ for url, top, seen in folders:
                 if before.get(rel) != now and (now[2] or os.path.isfile(p)) and not os.path.islink(p):
                     t.add(p, arcname=rel, recursive=False)
         req = urllib.request.Request(url, data=buf.getvalue(), method="PUT", headers=auth)
-        urllib.request.urlopen(req, timeout=600).close()
+        call(req, 600).close()
 if sys.argv[1] == "get" and not os.path.lexists("${CONTAINER_PATHS.conductoPipelineData}"):
     os.makedirs(os.path.dirname("${CONTAINER_PATHS.conductoPipelineData}"), exist_ok=True)
     os.symlink("${CONTAINER_PATHS.data}", "${CONTAINER_PATHS.conductoPipelineData}")

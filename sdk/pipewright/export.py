@@ -10,7 +10,7 @@ from json.encoder import encode_basestring as _quote  # C-accelerated; returns '
 
 from . import dag
 from .node_callbacks import callbacks_of
-from .params import DEFAULTS, INHERITED, ORDER, RANK
+from .params import DEFAULTS, INHERITED, OMITTED_WHEN_NONE, ORDER, RANK
 
 _CACHE_LIMIT = 1024   # per-context caches are cleared past this (nodes with unique settings)
 _CHUNK = 2000         # nodes per write
@@ -42,6 +42,8 @@ def _params_json(values, own):
             value = values[key]
         else:
             value = own[key] if own is not None and key in own else DEFAULTS[key]
+        if value is None and key in OMITTED_WHEN_NONE:
+            continue
         out[key] = value.to_json() if key == "image" and value is not None else value
     return json.dumps(out, ensure_ascii=False)
 

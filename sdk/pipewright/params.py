@@ -7,18 +7,22 @@ from .image import Image
 # JSON order of params (docs/pipeline-json.md).
 ORDER = ("cpu", "gpu", "mem", "env", "image", "requires_docker", "max_time",
          "container_reuse_context", "skip", "suppress_errors", "stop_on_error",
-         "max_concurrent", "doc", "title", "tags")
+         "max_concurrent", "doc", "title", "tags", "backend")
 RANK = {name: i for i, name in enumerate(ORDER)}
 
 DEFAULTS = {
     "cpu": 1, "gpu": 0, "mem": 2, "env": {}, "image": None, "requires_docker": False,
     "max_time": 14400, "container_reuse_context": None, "skip": False,
     "suppress_errors": False, "stop_on_error": True, "max_concurrent": None,
-    "doc": None, "title": None, "tags": [],
+    "doc": None, "title": None, "tags": [], "backend": None,
 }
 
-# Looked up through the parents when not set (env is merged parent -> child).
-INHERITED = frozenset(ORDER[:8])
+# Looked up through the parents when not set (env is merged parent -> child). backend (Pipewright's:
+# the backend profile a subtree runs on, e.g. its heavy steps on a swarm) is inherited too.
+INHERITED = frozenset(ORDER[:8] + ("backend",))
+
+# Left out of the JSON while unset, so definitions that never name one read as before.
+OMITTED_WHEN_NONE = frozenset(["backend"])
 
 # Params every node type accepts; stop_on_error and max_concurrent belong to some types only.
 COMMON = frozenset(ORDER) - {"stop_on_error", "max_concurrent"} | {"same_container"}
@@ -111,6 +115,10 @@ def validate(name, value):
     elif name == "container_reuse_context":
         if not isinstance(value, str) or not value.strip():
             _fail(name, value, "co.ContainerReuseContext.NEW or .GLOBAL (or a context name)")
+    elif name == "backend":
+        if not isinstance(value, str) or not value.strip():
+            _fail(name, value, "the name of a backend profile (PIPEWRIGHT_BACKENDS or the pipewright.backends setting)")
+        return value.strip()
     elif name in ("doc", "title"):
         if not isinstance(value, str):
             _fail(name, value, "a string")

@@ -173,6 +173,41 @@ if __name__ == "__main__":
   await run.close();
 });
 
+test('a Conducto node\'s backend= names a profile: its subtree runs on that engine, the rest here, data crosses; an unknown name fails that node, naming it', async () => {
+  const file = h.write(
+    'conducto_profiles.py',
+    `import conducto as co
+
+
+def pipe() -> co.Serial:
+    with co.Serial(image="${TEST_IMAGE}") as root:
+        co.Exec("echo seed > /conducto/data/pipeline/seed.txt", name="local_first")
+        with co.Parallel(name="Heavy", backend="remote"):
+            co.Exec("cat /conducto/data/pipeline/seed.txt; echo heavy > /conducto/data/pipeline/heavy.txt", name="a")
+        co.Exec("cat /conducto/data/pipeline/heavy.txt", name="local_after")
+        co.Exec("echo never", name="nowhere", backend="gpu")
+    return root
+
+
+if __name__ == "__main__":
+    co.main(default=pipe)
+`,
+  );
+  const local = await h.context();
+  const { run } = await h.run(file, { backendsEnv: JSON.stringify({ remote: { dockerHost: host } }) });
+  for (const node of ['/local_first', '/Heavy/a', '/local_after']) assert.equal(run.tree.get(node).state, 'done', `${node}: ${lastLog(run, node)}`);
+  const heavy = run.tree.get('/Heavy/a').executions[0]!;
+  assert.equal(heavy.profile, 'remote', 'inherited from its Parallel');
+  assert.equal(heavy.ranOn, `pw-engine${ENGINE} (${host})`);
+  assert.equal(run.tree.get('/local_after').executions[0]!.ranOn, local.engine.name);
+  assert.equal(lastLog(run, '/Heavy/a'), 'seed\n', 'the local node\'s data reached the remote engine');
+  assert.equal(lastLog(run, '/local_after'), 'heavy\n', "the remote node's data came back before the next local node");
+  const nowhere = run.tree.get('/nowhere');
+  assert.equal(nowhere.state, 'error');
+  assert.match(nowhere.executions[0]!.message ?? '', /backend "gpu" is not a configured backend profile \(configured: remote\)/);
+  await run.close();
+});
+
 test('a backend profile that is not well formed is refused before anything runs, naming its source and key', async () => {
   await assert.rejects(h.context({ backendsEnv: JSON.stringify({ remote: { dockerhost: host } }) }), /PIPEWRIGHT_BACKENDS, profile "remote": unknown key "dockerhost"/);
   await assert.rejects(h.context({ backendsSetting: { big: { backend: 'swarm', dockerHost: host } } }), /the pipewright.backends setting, profile "big": a swarm needs "registry"/);

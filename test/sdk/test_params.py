@@ -8,6 +8,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sdk_helpers as h  # noqa: E402
 
 import pipewright as co  # noqa: E402
+from pipewright.errors import DefinitionError  # noqa: E402
 from pipewright.params import DEFAULTS, ORDER, parse_max_time  # noqa: E402
 
 
@@ -39,9 +40,25 @@ class Inheritance(unittest.TestCase):
     def test_all_params_present_with_defaults(self):
         root = co.Serial()
         root["a"] = co.Exec("true")
+        unset = {k: v for k, v in DEFAULTS.items() if k != "backend"}  # left out while unset
         for node in nodes_of(root).values():
-            self.assertEqual(list(node["params"]), list(ORDER))
-            self.assertEqual(node["params"], DEFAULTS)
+            self.assertEqual(list(node["params"]), [k for k in ORDER if k != "backend"])
+            self.assertEqual(node["params"], unset)
+
+    def test_backend_inherited_and_left_out_while_unset(self):
+        root = co.Serial()
+        root["Plain"] = co.Exec("echo plain")
+        heavy = root["Heavy"] = co.Parallel(backend="swarm")
+        heavy["a"] = co.Exec("echo a")
+        heavy["b"] = co.Exec("echo b", backend=" local ")
+        nodes = nodes_of(root)
+        self.assertNotIn("backend", nodes["/Plain"]["params"])  # JSON as before for who never names one
+        self.assertEqual(nodes["/Heavy/a"]["params"]["backend"], "swarm")
+        self.assertEqual(nodes["/Heavy/a"]["set"], [])
+        self.assertEqual(nodes["/Heavy/b"]["params"]["backend"], "local")
+        self.assertEqual(nodes["/Heavy"]["set"], ["backend"])
+        with self.assertRaisesRegex(DefinitionError, "backend='' is invalid"):
+            co.Exec("echo", backend="")
 
     def test_env_merged_parent_to_child(self):
         root = co.Serial(env={"A": "1", "B": "1"})

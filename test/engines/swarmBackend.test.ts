@@ -16,9 +16,10 @@ import type { JobSpec } from '../../runner/backend';
 import { PipelineRun } from '../../runner/pipelineRun';
 import type { EngineRunContext } from '../../runner/runContext';
 import { PipelineSpace } from '../../runner/store/pipelineSpace';
-import { DataService, localAddressToward } from '../../runner/swarm/dataService';
+import { localAddressToward } from '../../runner/swarm/dataService';
 import { SwarmBackend } from '../../runner/swarm/swarmBackend';
 import { SWARM_LABELS } from '../../runner/swarm/serviceSpec';
+import { pipewrightToEnd } from '../helpers/cliChild';
 import { Harness, lastLog, requireImages, TEST_IMAGE, until } from '../helpers/runnerHarness';
 
 const run = promisify(execFile);
@@ -31,7 +32,6 @@ const REGISTRY = '10.77.0.1:5000';
 const h = new Harness();
 let ctx: EngineRunContext;
 let backend: SwarmBackend;
-let dataService: DataService;
 
 before(async () => {
   const host = new Docker();
@@ -54,20 +54,17 @@ before(async () => {
     }),
   );
   await until('three ready swarm nodes', async () => ((await manager.listNodes()) as { Status: { State: string } }[]).filter((n) => n.Status.State === 'ready').length === 3, 30_000, 200);
-  ctx = await h.context();
-  // On the host's leg of the engines' switch, found as the way to the manager: the nodes reach it there.
-  const address = await localAddressToward('10.77.0.12', 2375);
-  assert.equal(address, '10.77.0.1');
-  dataService = new DataService(address);
-  await dataService.start();
-  backend = await SwarmBackend.connect(manager, { registry: REGISTRY, sdkDir: ctx.sdkDir, imageSource: ctx.docker, dataService });
-  Object.assign(ctx, { backend, budget: backend.capacity() });
+  // The data service listens on the host's leg of the engines' switch, found as the way to the manager.
+  assert.equal(await localAddressToward('10.77.0.12', 2375), '10.77.0.1');
+  // As `--backend swarm --registry … --docker-host tcp://…` asks for it.
+  ctx = await h.context({ backend: 'swarm', backendFrom: '--backend', registry: REGISTRY, dockerHost: 'tcp://10.77.0.12:2375' });
+  assert.ok(ctx.backend instanceof SwarmBackend);
+  backend = ctx.backend;
 });
 
 after(async () => {
   const ids = [...h.pipelineIds, 'reattach-1', 'left-2', 'left-3', 'placed-4'];
   await h.dispose();
-  await dataService?.close();
   try {
     const left = ((await manager.listServices({ filters: { label: [SWARM_LABELS.pipeline] } } as never)) as unknown as { Spec: { Name: string; Labels: Record<string, string> } }[]).filter((s) =>
       ids.includes(s.Spec.Labels[SWARM_LABELS.pipeline] ?? ''),
@@ -169,6 +166,8 @@ if __name__ == "__main__":
     const place = /^on (pw-engine\d)\n$/.exec(log)?.[1];
     assert.ok(place, `/Wide/n${i} says where it ran: ${JSON.stringify(log)}`);
     places.add(place);
+    // The execution records the same swarm node (shown in the sidebar and the panel).
+    assert.equal(lastExecution(pipeline, `/Wide/n${i}`).ranOn, `swarm node ${place} (manager tcp://10.77.0.12:2375)`);
   }
   assert.ok(places.size > 1, `spread over ${[...places].join(', ')}`);
   const running = new Set<string>();
@@ -368,15 +367,21 @@ test('kill -9 of a runner running a pipeline on the swarm; the pipeline opened a
 
 def pipe() -> co.Serial:
     with co.Serial(image="${TEST_IMAGE}") as root:
-        co.Exec("echo before; sleep 4; echo after", name="long")
-        co.Exec("echo next", name="next")
+        co.Exec("echo before; sleep 4; echo after; echo made-while-away > /conducto/data/pipeline/away.txt", name="long")
+        co.Exec("echo next; cat /conducto/data/pipeline/away.txt", name="next")
     return root
 
 if __name__ == "__main__":
     co.main(default=pipe)
 `,
   );
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'swarmPipelineChild.ts'), '10.77.0.12', REGISTRY, h.storeRoot, TEST_IMAGE, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The runner killed and the next one serve the pipeline's data on one port (this process's own
+  // data service holds the default one): the task sends its data back to whichever is there.
+  const port = '7390';
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'swarmPipelineChild.ts'), '10.77.0.12', REGISTRY, h.storeRoot, TEST_IMAGE, file], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, PIPEWRIGHT_DATA_PORT: port },
+  });
   const id = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -389,13 +394,22 @@ if __name__ == "__main__":
   await until('/long to print', () => readdirSafe(execDir).some((f) => f.endsWith('.log') && readFileSafe(path.join(execDir, f)) === 'before\n'), 60_000, 50);
   child.kill('SIGKILL');
   await new Promise((resolve) => child.once('exit', resolve));
-  const reopened = h.track(await PipelineRun.open(id, ctx));
+  process.env.PIPEWRIGHT_DATA_PORT = port;
+  let next: EngineRunContext;
+  try {
+    next = await h.context({ backend: 'swarm', registry: REGISTRY, dockerHost: 'tcp://10.77.0.12:2375' });
+  } finally {
+    delete process.env.PIPEWRIGHT_DATA_PORT;
+  }
+  const reopened = h.track(await PipelineRun.open(id, next));
   reopened.setAutorun(true);
   await reopened.settled();
   assert.equal(reopened.tree.root.state, 'done');
   assert.equal(reopened.tree.get('/long').executions.length, 1, 're-attached, not run again');
   assert.equal(lastLog(reopened, '/long'), 'before\nafter\n');
-  assert.equal(lastLog(reopened, '/next'), 'next\n');
+  // What the node wrote to the pipeline's data reached the new runner, and the next node.
+  assert.equal(lastLog(reopened, '/next'), 'next\nmade-while-away\n');
+  assert.equal(readFileSync(path.join(reopened.space.dataDir, 'away.txt'), 'utf8'), 'made-while-away\n');
   await reopened.close();
 });
 
@@ -465,14 +479,17 @@ if __name__ == "__main__":
   await pipeline.close();
 });
 
-test('seeds: Leibniz callables in a copy_dir image only the runner\'s engine has (sent to the manager); the ClearML DAG with artifacts between steps', async () => {
+test('seeds: inheritance; Leibniz callables in a copy_dir image only the runner\'s engine has (sent to the manager); the ClearML DAG with artifacts between steps', async () => {
+  const inheritance = await runToEnd(path.join(root, 'examples', 'inheritance.py'));
+  assert.equal(lastLog(inheritance.run, '/Node1').trim(), 'I run with 2 cores, and with LOG_LEVEL=1');
+  await inheritance.run.close();
   const leibniz = await runToEnd(path.join(root, 'examples', 'leibniz.py'), ['--n=100000']);
   assert.equal(leibniz.run.tree.root.state, 'done');
   for (const node of ['/Leibniz1', '/Leibniz2']) assert.match(lastLog(leibniz.run, node), /^3\.1415\d+/);
   await leibniz.run.close();
   const clearml = await runToEnd(path.join(root, 'examples', 'clearml', 'pipeline.py'));
   const states = Object.fromEntries(clearml.run.tree.root.children.map((c) => [c.path.slice(1), c.state]));
-  assert.deepEqual(states, { data: 'done', train_slow: 'done', train_mid: 'done', train_fast: 'done', pick_best: 'done' }, lastLog(clearml.run, '/data'));
+  assert.deepEqual(states, { data: 'done', train_slow: 'done', train_mid: 'done', train_fast: 'done', pick_best: 'done' }, `${lastLog(clearml.run, '/pick_best')}\n${JSON.stringify(clearml.run.tree.get('/pick_best').executions.at(-1))}`);
   assert.match(lastLog(clearml.run, '/pick_best'), /best: lr=0\.5/);
   const result = JSON.parse(readFileSync(path.join(clearml.run.space.dataDir, 'clearml', 'pick_best', 'result.json'), 'utf8')) as { artifacts: Record<string, unknown> };
   assert.deepEqual(Object.keys(result.artifacts).sort(), ['best', 'errors']);
@@ -521,4 +538,53 @@ if __name__ == "__main__":
   } finally {
     await placed.shutdown();
   }
+});
+
+test('the CLI: `pipewright run --backend swarm --registry` on the manager DOCKER_HOST names; an engine that is no swarm manager is refused, saying what to change', async () => {
+  const file = h.write('cli.py', `import conducto as co\n\ndef pipe() -> co.Serial:\n    with co.Serial(image="${TEST_IMAGE}") as root:\n        co.Exec("echo from the swarm on $PIPEWRIGHT_SWARM_NODE", name="hello")\n    return root\n\nif __name__ == "__main__":\n    co.main(default=pipe)\n`);
+  const ok = await pipewrightToEnd(['run', file, '--backend', 'swarm', '--registry', REGISTRY], h.storeRoot, { DOCKER_HOST: 'tcp://10.77.0.12:2375', PIPEWRIGHT_SERVICE: 'off' });
+  assert.equal(ok.code, 0, ok.stderr);
+  const id = /^pipeline (\S+)/.exec(ok.stdout)?.[1] ?? '';
+  const logs = await pipewrightToEnd(['logs', id, '/hello'], h.storeRoot, { PIPEWRIGHT_SERVICE: 'off' });
+  assert.match(logs.stdout, /^from the swarm on pw-engine\d\n$/, logs.stderr);
+  // This machine's engine is in no swarm.
+  const refused = await pipewrightToEnd(['run', file, '--backend', 'swarm', '--registry', REGISTRY], h.storeRoot, { DOCKER_HOST: 'unix:///var/run/docker.sock', PIPEWRIGHT_SERVICE: 'off' });
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /unix:\/\/\/var\/run\/docker\.sock is not a Docker Swarm manager \(in no swarm\)\. The swarm backend runs nodes through a swarm manager: point DOCKER_HOST .* at one/);
+});
+
+test('a backend profile that is a swarm: the heavy subtree runs there (backend=), the rest on this machine, their data crossing both ways', async () => {
+  const file = h.write(
+    'mixed.py',
+    `import conducto as co
+
+def pipe() -> co.Serial:
+    with co.Serial(image="${TEST_IMAGE}") as root:
+        co.Exec("echo here > /conducto/data/pipeline/local.txt", name="prepare")
+        with co.Parallel(name="Heavy", backend="cluster"):
+            for i in range(3):
+                co.Exec(f"cat /conducto/data/pipeline/local.txt; echo {i} > /conducto/data/pipeline/part{i}.txt", name=f"p{i}")
+        co.Exec("cat /conducto/data/pipeline/part0.txt /conducto/data/pipeline/part1.txt /conducto/data/pipeline/part2.txt", name="gather")
+    return root
+
+if __name__ == "__main__":
+    co.main(default=pipe)
+`,
+  );
+  const local = await h.context();
+  const mixed = await h.context({ backendsEnv: JSON.stringify({ cluster: { backend: 'swarm', dockerHost: 'tcp://10.77.0.12:2375', registry: REGISTRY } }) });
+  const doc = await evaluateDefinition(file, {});
+  const pipeline = h.track(PipelineRun.create(doc, mixed));
+  pipeline.setAutorun(true);
+  await pipeline.settled();
+  for (const node of ['/prepare', '/Heavy/p0', '/Heavy/p1', '/Heavy/p2', '/gather']) assert.equal(pipeline.tree.get(node).state, 'done', `${node}: ${lastLog(pipeline, node)}`);
+  for (let i = 0; i < 3; i++) {
+    const execution = lastExecution(pipeline, `/Heavy/p${i}`);
+    assert.equal(execution.profile, 'cluster');
+    assert.match(execution.ranOn ?? '', /^swarm node pw-engine\d \(manager tcp:\/\/10\.77\.0\.12:2375\)$/);
+    assert.equal(lastLog(pipeline, `/Heavy/p${i}`), 'here\n', "this machine's data reached the swarm");
+  }
+  assert.equal(lastExecution(pipeline, '/gather').ranOn, local.engine.name);
+  assert.equal(lastLog(pipeline, '/gather'), '0\n1\n2\n', "the swarm's data came back before the next node here");
+  await pipeline.close();
 });

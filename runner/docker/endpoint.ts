@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { DockerOptions } from 'dockerode';
 import { DockerUnavailableError } from './errors';
+import { sshAgent } from './sshConnection';
 
 export const DEFAULT_UNIX_SOCKET = '/var/run/docker.sock';
 const DEFAULT_WINDOWS_PIPE = '//./pipe/docker_engine';
@@ -132,13 +133,15 @@ export function parseDockerHost(host: string, source: string, tls: HostOptions):
     return {
       endpoint: `ssh://${url.username ? `${url.username}@` : ''}${url.hostname}${url.port ? `:${url.port}` : ''}`,
       source,
+      // HTTP through the user's own ssh (sshConnection.ts), as the docker CLI does; `port` is the
+      // SSH port (the way to the machine, e.g. for the swarm's data service address).
       options: {
         ...none,
-        protocol: 'ssh',
+        protocol: 'http',
         host: url.hostname,
         port,
-        username: url.username || undefined,
-        sshOptions: tls.env.SSH_AUTH_SOCK ? { agent: tls.env.SSH_AUTH_SOCK } : {},
+        // docker-modem takes an agent (DockerOptions does not declare it).
+        ...({ agent: sshAgent({ host: url.hostname, port: url.port || undefined, username: url.username || undefined }) } as DockerOptions),
       },
     };
   }

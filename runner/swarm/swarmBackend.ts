@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { abortReason, cancelledOutcome, type Backend, type JobHooks, type JobOutcome, type JobSpec, type LeftJob, type PipelineBackend } from '../backend';
+import { dockerEndpoint } from '../docker/connect';
 import { engineMessage } from '../docker/progress';
 import { JOB_FILES, jobScript, newNonce } from '../localDocker/agent';
 import { JobOutput, type OutputSink } from '../localDocker/jobOutput';
@@ -385,8 +386,7 @@ function realPath(dir: string): string {
 }
 
 function describe(docker: Dockerode): string {
-  const modem = (docker as unknown as { modem?: { host?: string; port?: number | string; socketPath?: string } }).modem;
-  return modem?.host ? `tcp://${modem.host}:${modem.port ?? 2375}` : `unix://${modem?.socketPath ?? '/var/run/docker.sock'}`;
+  return dockerEndpoint(docker);
 }
 
 /** Resolves when `signal` aborts; `done` aborting drops the listener. */

@@ -70,7 +70,9 @@ describe('resolveDockerEndpoint (no engine)', () => {
     assert.equal(r('tcp://10.0.0.1', { DOCKER_TLS_VERIFY: '1' }).options.port, '2376');
     assert.equal(r('npipe:////./pipe/docker_engine').options.socketPath, '//./pipe/docker_engine');
     const ssh = r('ssh://me@box:2222');
-    assert.deepEqual([ssh.options.protocol, ssh.options.host, ssh.options.port, ssh.options.username], ['ssh', 'box', '2222', 'me']);
+    // HTTP through the user's ssh running `docker system dial-stdio` there (sshConnection.ts).
+    assert.deepEqual([ssh.options.protocol, ssh.options.host, ssh.options.port, ssh.endpoint], ['http', 'box', '2222', 'ssh://me@box:2222']);
+    assert.ok((ssh.options as { agent?: unknown }).agent, 'an agent whose connections are ssh processes');
     assert.equal(ssh.source, 'DOCKER_HOST');
   });
 

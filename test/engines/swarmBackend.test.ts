@@ -588,3 +588,14 @@ if __name__ == "__main__":
   assert.equal(lastLog(pipeline, '/gather'), '0\n1\n2\n', "the swarm's data came back before the next node here");
   await pipeline.close();
 });
+
+test("requires_docker gets the socket of the swarm node the task runs on; a node without it has none", async () => {
+  const probe = `python3 -c "import socket; s = socket.socket(socket.AF_UNIX); s.connect('/var/run/docker.sock'); s.sendall(b'GET /info HTTP/1.0\\\\r\\\\n\\\\r\\\\n'); import json; print(json.loads(b''.join(iter(lambda: s.recv(65536), b'')).split(b'\\\\r\\\\n\\\\r\\\\n', 1)[1])['Name'])"`;
+  const file = h.write('docker.py', `import conducto as co\nroot = co.Serial(image="${TEST_IMAGE}")\nroot["d"] = co.Exec(${JSON.stringify(probe)}, requires_docker=True)\nroot["none"] = co.Exec("test -e /var/run/docker.sock && echo has-socket || echo no-socket")\n`);
+  const { run: pipeline } = await runToEnd(file);
+  assert.equal(pipeline.tree.get('/d').state, 'done', lastLog(pipeline, '/d'));
+  const ran = /^swarm node (pw-engine\d) /.exec(lastExecution(pipeline, '/d').ranOn ?? '')?.[1];
+  assert.equal(lastLog(pipeline, '/d'), `${ran}\n`, "the engine of the swarm node it ran on");
+  assert.equal(lastLog(pipeline, '/none'), 'no-socket\n');
+  await pipeline.close();
+});

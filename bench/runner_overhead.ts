@@ -21,19 +21,17 @@
  * Exit status 0 whatever the figures (a benchmark, not a test); 1 if something failed or a
  * container was left behind.
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { promisify } from 'node:util';
 import type { RunnerEvent } from '../protocol/runner';
 import { LABELS } from '../runner/localDocker/containerConfig';
 import { PipelineRun } from '../runner/pipelineRun';
 import { createRunContext, type EngineRunContext } from '../runner/runContext';
+import { docker, meanMs } from './timing';
 import { evaluateDefinition } from '../evaluator/evaluateDefinition';
 
-const run = promisify(execFile);
 
 interface Options {
   nodes: number;
@@ -90,18 +88,7 @@ function parseArgs(argv: string[]): Options {
 const fmt = (ms: number) => ms.toFixed(1);
 const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}x`;
 
-async function docker(...args: string[]): Promise<string> {
-  const { stdout } = await run('docker', args, { maxBuffer: 16 << 20 });
-  return stdout.trim();
-}
 
-/** Mean ms of `fn` over n sequential calls, after one warm-up call. */
-async function meanMs(n: number, fn: () => Promise<unknown>): Promise<number> {
-  await fn();
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) await fn();
-  return (performance.now() - t0) / n;
-}
 
 interface PipewrightResult {
   label: string;

@@ -14,31 +14,20 @@
  *
  * Exit status 0 whatever the figures; 1 if something failed or a service was left behind.
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
+import { docker, meanMs } from './timing';
 import { evaluateDefinition } from '../evaluator/evaluateDefinition';
 import { PipelineRun } from '../runner/pipelineRun';
 import { createRunContext, type EngineRunContext } from '../runner/runContext';
 import { SWARM_LABELS } from '../runner/swarm/serviceSpec';
 
-const run = promisify(execFile);
 const fmt = (ms: number) => ms.toFixed(0);
 
-async function docker(...args: string[]): Promise<string> {
-  const { stdout } = await run('docker', args, { maxBuffer: 16 << 20 });
-  return stdout.trim();
-}
 
-async function meanMs(n: number, fn: () => Promise<unknown>): Promise<number> {
-  await fn();
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) await fn();
-  return (performance.now() - t0) / n;
-}
 
 /** A one-shot service by hand: created detached, its task polled until it completes, removed. */
 async function oneShotService(image: string): Promise<void> {

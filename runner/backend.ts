@@ -118,3 +118,13 @@ export interface Backend {
   /** A pipeline's jobs; their output goes to `space`. */
   open(pipelineId: string, space: PipelineSpace): PipelineBackend;
 }
+
+/** Resolves when `signal` aborts; `done` aborting drops the listener (the wait is over anyway). */
+export function untilAborted(signal: AbortSignal, done: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const onAbort = () => resolve();
+    signal.addEventListener('abort', onAbort, { once: true });
+    done.addEventListener('abort', () => signal.removeEventListener('abort', onAbort), { once: true });
+  });
+}

@@ -13,6 +13,11 @@ import { shQuote } from '../shQuote';
 /** Inside the container: where a job's input and output files are (never a host folder). */
 export const JOB_FILES = '/tmp/.pipewright';
 
+/** A job's input or output file inside its container. */
+export function jobFile(execId: string, name: string): string {
+  return `${JOB_FILES}/${execId}.${name}`;
+}
+
 export const AGENT_SCRIPT = [
   // An idle worker whose runner is gone stops by itself (the live runner removes idle workers sooner).
   `trap 'exit 0' USR1`,

@@ -7,14 +7,14 @@ import type Dockerode from 'dockerode';
 import { createWriteStream, realpathSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar-stream';
-import { abortReason, cancelledOutcome, type Backend, type JobHooks, type JobOutcome, type JobSpec, type LeftJob, type PipelineBackend } from '../backend';
+import { abortReason, cancelledOutcome, untilAborted, type Backend, type JobHooks, type JobOutcome, type JobSpec, type LeftJob, type PipelineBackend } from '../backend';
 import type { DockerEngineInfo } from '../docker/connect';
 import { engineMessage } from '../docker/progress';
 import { withTimeout } from '../docker/timeout';
 import { setLongTimeout } from '../longTimeout';
 import type { Budget } from '../scheduler/resourceBudget';
 import type { LogWriter, PipelineSpace } from '../store/pipelineSpace';
-import { JOB_FILES, jobFrame, jobScript, newNonce } from './agent';
+import { jobFile, jobFrame, jobScript, newNonce } from './agent';
 import { CgroupMemory } from './cgroupMemory';
 import { EngineVolumes } from './engineVolumes';
 import { LABELS, type WorkerRequest } from './containerConfig';
@@ -165,7 +165,7 @@ export class LocalDockerPipeline implements PipelineBackend {
       const result = await Promise.race([
         output.done.then((status) => ({ status })),
         probe.done.then(() => (neverSent ? ('never sent' as const) : new Promise<never>(() => undefined))),
-        aborted(signal, stop.signal).then(() => 'killed' as const),
+        untilAborted(signal, stop.signal).then(() => 'killed' as const),
         new Promise<'time'>((resolve) => (timer = setLongTimeout(() => resolve('time'), remainingMs))),
       ]);
       logs.destroy();
@@ -245,7 +245,7 @@ export class LocalDockerPipeline implements PipelineBackend {
       onStart?.({ containerId: worker.id, token: nonce, ranOn: this.options.ranOn });
       worker.stdin.write(jobFrame(nonce, script));
       const stopped = Promise.race([
-        aborted(signal, stop.signal).then(() => abortReason(signal)),
+        untilAborted(signal, stop.signal).then(() => abortReason(signal)),
         new Promise<'time limit'>((resolve) => (timer = setLongTimeout(() => resolve('time limit'), req.maxTimeSec * 1000))),
       ]);
       const first = await Promise.race([output.done.then((status) => ({ status })), stopped, worker.exited.then(() => 'worker died' as const)]);
@@ -326,21 +326,8 @@ function realPath(dir: string): string {
   }
 }
 
-/** A job's input or output file inside its container. */
-function jobFile(execId: string, name: string): string {
-  return `${JOB_FILES}/${execId}.${name}`;
-}
 
 
-/** Resolves when `signal` aborts; `done` aborting drops the listener (the wait is over anyway). */
-function aborted(signal: AbortSignal, done: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const onAbort = () => resolve();
-    signal.addEventListener('abort', onAbort, { once: true });
-    done.addEventListener('abort', () => signal.removeEventListener('abort', onAbort), { once: true });
-  });
-}
 
 
 /** The text of a multiplexed log buffer (8-byte frame headers: stream, 0, 0, 0, size). */

@@ -8,10 +8,10 @@ import type Dockerode from 'dockerode';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { abortReason, cancelledOutcome, type Backend, type JobHooks, type JobOutcome, type JobSpec, type LeftJob, type PipelineBackend } from '../backend';
+import { abortReason, cancelledOutcome, untilAborted, type Backend, type JobHooks, type JobOutcome, type JobSpec, type LeftJob, type PipelineBackend } from '../backend';
 import { dockerEndpoint } from '../docker/connect';
 import { engineMessage } from '../docker/progress';
-import { JOB_FILES, jobScript, newNonce } from '../localDocker/agent';
+import { jobFile, jobScript, newNonce } from '../localDocker/agent';
 import { JobOutput, type OutputSink } from '../localDocker/jobOutput';
 import { setLongTimeout } from '../longTimeout';
 import type { Budget } from '../scheduler/resourceBudget';
@@ -57,7 +57,7 @@ export class SwarmBackend implements Backend {
     /** Swarm node host names by node id. */
     private readonly nodeNames = new Map<string, string>(),
   ) {
-    this.description = `Docker Swarm at ${describe(manager)} (registry ${options.registry})`;
+    this.description = `Docker Swarm at ${dockerEndpoint(manager)} (registry ${options.registry})`;
   }
 
   /** Reads the swarm's ready nodes (their sum is the capacity); fails when the engine is no swarm manager. */
@@ -66,10 +66,10 @@ export class SwarmBackend implements Backend {
     try {
       nodes = (await manager.listNodes()) as SwarmNode[];
     } catch (err) {
-      throw new Error(`${describe(manager)} is not a Docker Swarm manager: ${engineMessage(err)}`, { cause: err });
+      throw new Error(`${dockerEndpoint(manager)} is not a Docker Swarm manager: ${engineMessage(err)}`, { cause: err });
     }
     const ready = nodes.filter((n) => n.Status?.State === 'ready' && n.Spec?.Availability === 'active');
-    if (!ready.length) throw new Error(`the swarm at ${describe(manager)} has no ready node`);
+    if (!ready.length) throw new Error(`the swarm at ${dockerEndpoint(manager)} has no ready node`);
     const cpu = ready.reduce((sum, n) => sum + (n.Description?.Resources?.NanoCPUs ?? 0) / 1e9, 0);
     const mem = ready.reduce((sum, n) => sum + (n.Description?.Resources?.MemoryBytes ?? 0), 0);
     const largest = {
@@ -92,7 +92,7 @@ export class SwarmBackend implements Backend {
       for (const n of nodes) if (n.ID) this.nodeNames.set(n.ID, n.Description?.Hostname || n.ID.slice(0, 12));
       name = this.nodeNames.get(nodeId) ?? nodeId.slice(0, 12);
     }
-    return `swarm node ${name} (manager ${describe(this.manager)})`;
+    return `swarm node ${name} (manager ${dockerEndpoint(this.manager)})`;
   }
 
   open(pipelineId: string, space: PipelineSpace): SwarmPipeline {
@@ -241,7 +241,7 @@ export class SwarmPipeline implements PipelineBackend {
       const first = await Promise.race([
         output.done.then((status) => ({ status })),
         taskEnded,
-        aborted(signal, stop.signal).then(() => abortReason(signal)),
+        untilAborted(signal, stop.signal).then(() => abortReason(signal)),
         new Promise<'time limit'>((resolve) => (timer = setLongTimeout(() => resolve('time limit'), Math.max(0, job.endsAt - Date.now())))),
       ]);
       if (output.failure) return failed(`the node's output could not be written to the store: ${output.failure.message}`, serviceId);
@@ -357,10 +357,6 @@ function logSink(writer: LogWriter, restart: boolean): OutputSink {
   return { begin: () => restart && writer.restart(), write: (stream, bytes) => writer.write(stream, bytes) };
 }
 
-/** A job's input or output file inside its task's container. */
-function jobFile(execId: string, name: string): string {
-  return `${JOB_FILES}/${execId}.${name}`;
-}
 
 /** The pipeline's data-service token, made once and kept private in its folder. */
 function dataToken(dir: string): Buffer {
@@ -385,16 +381,4 @@ function realPath(dir: string): string {
   }
 }
 
-function describe(docker: Dockerode): string {
-  return dockerEndpoint(docker);
-}
 
-/** Resolves when `signal` aborts; `done` aborting drops the listener. */
-function aborted(signal: AbortSignal, done: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const onAbort = () => resolve();
-    signal.addEventListener('abort', onAbort, { once: true });
-    done.addEventListener('abort', () => signal.removeEventListener('abort', onAbort), { once: true });
-  });
-}

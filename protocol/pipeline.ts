@@ -45,6 +45,8 @@ export interface NodeParams {
   tags: string[];
   /** Pipewright's: the backend profile this node (and, inherited, its subtree) runs on; absent: the run's backend. */
   backend?: string;
+  /** Pipewright's: swarm placement constraints (`node.labels.gpu==true`), inherited; absent: anywhere. */
+  placement?: string[];
 }
 
 export type ParamName = keyof NodeParams;

@@ -101,6 +101,7 @@ export async function launch(host: LaunchHost, leaf: RunNode, execution: Executi
       // Steps hand artifacts through the runner; nodes on several engines see each other's data through it.
       ...(host.steps || host.decorated || host.spansEngines ? { sharesDataWithRunner: true } : {}),
       ...(profile ? { profile } : {}),
+      ...(leaf.params.placement?.length ? { constraints: leaf.params.placement } : {}),
     };
     if (host.steps?.isStep(leaf)) {
       // A pipeline step: references, callbacks and the cache first; it may not need to run.

@@ -7,22 +7,23 @@ from .image import Image
 # JSON order of params (docs/pipeline-json.md).
 ORDER = ("cpu", "gpu", "mem", "env", "image", "requires_docker", "max_time",
          "container_reuse_context", "skip", "suppress_errors", "stop_on_error",
-         "max_concurrent", "doc", "title", "tags", "backend")
+         "max_concurrent", "doc", "title", "tags", "backend", "placement")
 RANK = {name: i for i, name in enumerate(ORDER)}
 
 DEFAULTS = {
     "cpu": 1, "gpu": 0, "mem": 2, "env": {}, "image": None, "requires_docker": False,
     "max_time": 14400, "container_reuse_context": None, "skip": False,
     "suppress_errors": False, "stop_on_error": True, "max_concurrent": None,
-    "doc": None, "title": None, "tags": [], "backend": None,
+    "doc": None, "title": None, "tags": [], "backend": None, "placement": None,
 }
 
-# Looked up through the parents when not set (env is merged parent -> child). backend (Pipewright's:
-# the backend profile a subtree runs on, e.g. its heavy steps on a swarm) is inherited too.
-INHERITED = frozenset(ORDER[:8] + ("backend",))
+# Looked up through the parents when not set (env is merged parent -> child). Pipewright's own
+# backend (the backend profile a subtree runs on, e.g. its heavy steps on a swarm) and placement
+# (swarm placement constraints, e.g. ["node.labels.gpu==true"]) are inherited too.
+INHERITED = frozenset(ORDER[:8] + ("backend", "placement"))
 
 # Left out of the JSON while unset, so definitions that never name one read as before.
-OMITTED_WHEN_NONE = frozenset(["backend"])
+OMITTED_WHEN_NONE = frozenset(["backend", "placement"])
 
 # Params every node type accepts; stop_on_error and max_concurrent belong to some types only.
 COMMON = frozenset(ORDER) - {"stop_on_error", "max_concurrent"} | {"same_container"}
@@ -119,6 +120,13 @@ def validate(name, value):
         if not isinstance(value, str) or not value.strip():
             _fail(name, value, "the name of a backend profile (PIPEWRIGHT_BACKENDS or the pipewright.backends setting)")
         return value.strip()
+    elif name == "placement":
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)) or not value or not all(
+                isinstance(c, str) and re.search(r"(==|!=)", c) for c in value):
+            _fail(name, value, 'swarm placement constraints such as "node.labels.gpu==true" (a string or a list of them)')
+        return [c.strip() for c in value]
     elif name in ("doc", "title"):
         if not isinstance(value, str):
             _fail(name, value, "a string")

@@ -599,3 +599,13 @@ test("requires_docker gets the socket of the swarm node the task runs on; a node
   assert.equal(lastLog(pipeline, '/none'), 'no-socket\n');
   await pipeline.close();
 });
+
+test('a Conducto node\'s placement= constrains where the swarm puts it (inherited by its subtree)', async () => {
+  const file = h.write(
+    'placed.py',
+    `import conducto as co\n\ndef pipe() -> co.Parallel:\n    with co.Parallel(image="${TEST_IMAGE}", placement="node.hostname==pw-engine3") as root:\n        for i in range(3):\n            co.Exec("echo on $PIPEWRIGHT_SWARM_NODE", name=f"n{i}", cpu=0.25, mem=0.25)\n    return root\n\nif __name__ == "__main__":\n    co.main(default=pipe)\n`,
+  );
+  const { run: pipeline } = await runToEnd(file);
+  for (let i = 0; i < 3; i++) assert.equal(lastLog(pipeline, `/n${i}`), 'on pw-engine3\n');
+  await pipeline.close();
+});

@@ -40,9 +40,9 @@ class Inheritance(unittest.TestCase):
     def test_all_params_present_with_defaults(self):
         root = co.Serial()
         root["a"] = co.Exec("true")
-        unset = {k: v for k, v in DEFAULTS.items() if k != "backend"}  # left out while unset
+        unset = {k: v for k, v in DEFAULTS.items() if k not in ("backend", "placement")}  # left out while unset
         for node in nodes_of(root).values():
-            self.assertEqual(list(node["params"]), [k for k in ORDER if k != "backend"])
+            self.assertEqual(list(node["params"]), [k for k in ORDER if k not in ("backend", "placement")])
             self.assertEqual(node["params"], unset)
 
     def test_backend_inherited_and_left_out_while_unset(self):
@@ -59,6 +59,18 @@ class Inheritance(unittest.TestCase):
         self.assertEqual(nodes["/Heavy"]["set"], ["backend"])
         with self.assertRaisesRegex(DefinitionError, "backend='' is invalid"):
             co.Exec("echo", backend="")
+
+    def test_placement_inherited_a_string_is_a_list_of_one(self):
+        root = co.Serial(placement="node.labels.gpu==true")
+        root["a"] = co.Exec("echo a")
+        root["b"] = co.Exec("echo b", placement=["node.hostname!=box1", "node.labels.zone==eu"])
+        nodes = nodes_of(root)
+        self.assertEqual(nodes["/a"]["params"]["placement"], ["node.labels.gpu==true"])
+        self.assertEqual(nodes["/b"]["params"]["placement"], ["node.hostname!=box1", "node.labels.zone==eu"])
+        self.assertNotIn("placement", nodes_of(co.Exec("true"))["/"]["params"])
+        for bad in ("gpu", [], ["node.labels.gpu"], [1]):
+            with self.assertRaisesRegex(DefinitionError, "placement=.* is invalid: expected swarm placement constraints"):
+                co.Exec("echo", placement=bad)
 
     def test_env_merged_parent_to_child(self):
         root = co.Serial(env={"A": "1", "B": "1"})

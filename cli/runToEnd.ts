@@ -7,7 +7,7 @@ import type { ArgSpec, ParsedArgs } from './args';
 import type { CliIO } from './io';
 import { formatCounts } from '../presentation/format';
 import { pendingReport } from './pendingReport';
-import { LiveStatus, renderStatus } from './statusDisplay';
+import { LiveStatus, renderRun, RunSummary, SUMMARY_ABOVE } from './statusDisplay';
 
 /** The flags of every command that may run a pipeline: where the store is, the default image, the budget. */
 export const RUNNER_FLAGS: ArgSpec['flags'] = { store: 'string', image: 'string', cpus: 'string', memory: 'string', 'image-map': 'repeated', backend: 'string', registry: 'string' };
@@ -49,7 +49,13 @@ export async function runToEnd(first: RunHandle, json: boolean, io: CliIO, start
   const asleep = () => (run.status === 'sleeping' ? `  asleep (wake it: pipewright wake ${run.id})` : '');
   const header = () => `pipeline ${run.id}  ${run.tree.root.state}  ${formatCounts(run.tree.root.leafCounts)}${asleep()}`;
   let live: LiveStatus | undefined;
+  let summary: RunSummary | null = null;
+  let progress: NodeJS.Timeout | undefined;
   const follow = (r: RunHandle) => {
+    // A large pipeline is summarised (counts, running and failed nodes), never printed row by row.
+    summary = r.tree.byPath.size > SUMMARY_ABOVE ? new RunSummary(r.tree) : null;
+    const followed = summary;
+    if (followed && !json) r.on('event', (event) => followed.feed(event));
     // Pulls and builds take a while: say so on stderr (with --json, they are events like the rest).
     if (!json) r.on('event', (event) => event.type === 'image' && io.err(`${event.kind} ${event.image}: ${event.message}\n`));
     // Notices (node callbacks, what the runner could not do) on stderr too.
@@ -57,14 +63,16 @@ export async function runToEnd(first: RunHandle, json: boolean, io: CliIO, start
     if (json) {
       r.on('event', (event: RunnerEvent) => io.out(`${JSON.stringify(event)}\n`));
     } else if (process.stdout.isTTY) {
-      live = new LiveStatus(r.tree, io.out, header);
+      live = new LiveStatus(r.tree, io.out, header, summary);
       live.start();
     } else {
       if (r === first) io.out(`pipeline ${r.id}\n`);
+      // Into a file or a CI log: the counts every 10 s, and only the nodes that did not end done.
+      if (summary) progress ??= setInterval(() => io.out(`${header()}\n`), 10_000);
       r.on('event', (event) => {
         if (event.type === 'sleep') io.out(`asleep: its containers are stopped (wake it: pipewright wake ${r.id})\n`);
         if (event.type === 'wake') io.out('awake\n');
-        if (event.type !== 'execution-end') return;
+        if (event.type !== 'execution-end' || (summary && event.state === 'done')) return;
         const e = event.execution;
         const why = event.state === 'done' ? '' : ` (${e.reason ?? `exit ${e.exitCode}`}${e.message ? `: ${e.message}` : ''})`;
         io.out(`${event.state.padEnd(7)} ${event.path}${why} ${((e.endedAt! - e.startedAt) / 1000).toFixed(2)}s\n`);
@@ -93,6 +101,7 @@ export async function runToEnd(first: RunHandle, json: boolean, io: CliIO, start
       }
     } finally {
       live?.stop();
+      if (progress) clearInterval(progress);
       process.off('SIGINT', stopSignals);
       process.off('SIGTERM', stopSignals);
     }
@@ -103,7 +112,7 @@ export async function runToEnd(first: RunHandle, json: boolean, io: CliIO, start
     if (json) {
       io.out(`${JSON.stringify({ type: 'finished', pipeline: run.id, time: Date.now(), path: '/', state, counts: run.tree.root.leafCounts })}\n`);
     } else if (!live) {
-      io.out(`${renderStatus(run.tree)}\n${header()}\n`);
+      io.out(`${renderRun(run.tree, summary)}\n${header()}\n`);
     }
     return state === 'done' ? 0 : 1;
   } finally {

@@ -1,5 +1,5 @@
 import type { PipelineNode } from '../protocol/pipeline';
-import type { NodeState } from '../protocol/runner';
+import type { NodeState, RunnerEvent } from '../protocol/runner';
 import { formatDuration } from '../presentation/format';
 import { shownState, endWhy } from '../presentation/states';
 import { renderTree } from '../presentation/tree';
@@ -21,7 +21,64 @@ export function renderStatus(tree: RunTree, now = Date.now(), sleeping = false):
   });
 }
 
-/** Redraws the status in place on a terminal; big pipelines show counts and running nodes only. */
+/** Pipelines with more nodes than this are summarised (counts, running and failed nodes), not drawn whole. */
+export const SUMMARY_ABOVE = 150;
+
+/**
+ * What a large run looks like from its events, kept as they come (never a walk of the whole tree,
+ * which for a million nodes would cost more than the run): the nodes running now and those that
+ * failed, with why.
+ */
+export class RunSummary {
+  readonly running = new Set<string>();
+  readonly failed = new Map<string, string>();
+
+  constructor(private readonly tree: RunTree) {
+    // A pipeline reopened mid-run: what is running or failed already (once, at the start).
+    for (const leaf of tree.leaves(tree.root)) this.note(leaf.path, leaf.state);
+  }
+
+  /** Follows one event (state changes only). */
+  feed(event: RunnerEvent): void {
+    if (event.type === 'state' && this.tree.byPath.get(event.path)?.isLeaf) this.note(event.path, event.state);
+  }
+
+  /** Counts, then up to `rows` running nodes and up to `rows` failed ones, each list saying how many more. */
+  render(rows = 10): string {
+    const out = [`${this.tree.byPath.size} nodes`];
+    const list = (title: string, items: string[], total: number) => {
+      if (!total) return;
+      out.push(`${title} (${total}):`, ...items, ...(total > items.length ? [`  … and ${total - items.length} more`] : []));
+    };
+    list('running', [...take(this.running.keys(), rows)].map((p) => `  ▶ ${p}`), this.running.size);
+    list('failed', [...take(this.failed.entries(), rows)].map(([p, why]) => `  ✖ ${p}${why ? ` (${why})` : ''}`), this.failed.size);
+    return out.join('\n');
+  }
+
+  private note(path: string, state: NodeState): void {
+    if (state === 'running') this.running.add(path);
+    else this.running.delete(path);
+    if (state === 'error' || state === 'killed') {
+      const node = this.tree.get(path);
+      this.failed.set(path, endWhy(state, node.executions[node.executions.length - 1]));
+    } else this.failed.delete(path);
+  }
+}
+
+function* take<T>(items: Iterable<T>, n: number): Generator<T> {
+  if (n <= 0) return;
+  for (const item of items) {
+    yield item;
+    if (--n <= 0) return;
+  }
+}
+
+/** The run as text: the whole tree, or for a large pipeline its summary. */
+export function renderRun(tree: RunTree, summary: RunSummary | null): string {
+  return summary ? summary.render(20) : renderStatus(tree);
+}
+
+/** Redraws the status in place on a terminal; big pipelines show their summary. */
 export class LiveStatus {
   private lines = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -30,7 +87,7 @@ export class LiveStatus {
     private readonly tree: RunTree,
     private readonly write: (text: string) => void,
     private readonly header: () => string,
-    private readonly maxTreeNodes = 150,
+    private readonly summary: RunSummary | null,
   ) {}
 
   start(): void {
@@ -44,15 +101,9 @@ export class LiveStatus {
   }
 
   private draw(): void {
-    const text = `${this.header()}\n${this.body()}`;
+    const text = `${this.header()}\n${this.summary ? this.summary.render() : renderStatus(this.tree)}`;
     const erase = this.lines ? `\x1b[${this.lines}A\x1b[J` : '';
     this.lines = text.split('\n').length;
     this.write(`${erase}${text}\n`);
-  }
-
-  private body(): string {
-    if (this.tree.byPath.size <= this.maxTreeNodes) return renderStatus(this.tree);
-    const running = [...this.tree.leaves(this.tree.root)].filter((n) => n.state === 'running').slice(0, 20);
-    return [`${this.tree.byPath.size} nodes; running:`, ...running.map((n) => `  ▶ ${n.path}`)].join('\n');
   }
 }

@@ -6,7 +6,8 @@
 # nothing, as on a real remote machine; its socket is its own /var/run/docker.sock), with its own
 # data root and cgroup parent. The host reaches them over TCP through one veth into the switch.
 #   scripts/test-engines.sh start I...   engines I... at tcp://10.77.0.(10+I):2375 (prints DOCKER_HOSTs)
-#   scripts/test-engines.sh stop [I...]  stops them (all by default); namespaces and links go with the last
+#   scripts/test-engines.sh stop [I...]  stops them (all by default) and removes their data roots;
+#                                        namespaces and links go with the last
 set -euo pipefail
 SUBNET=10.77.0
 DATA=/var/lib/pipewright-engines
@@ -44,9 +45,10 @@ start_engine() {
   [ -f "$STATE/$i.pid" ] && kill -0 "$(cat "$STATE/$i.pid")" 2>/dev/null && { echo "tcp://$ip:2375"; return; }
   # nsenter --net (not ip netns exec, which remounts /sys and hides /sys/fs/cgroup from dockerd).
   # --uts: each engine is a swarm node of its own name. nsenter, unshare and sh exec one another:
-  # $! is dockerd's pid.
+  # $! is dockerd's pid. The project's folder first: under /tmp (a clone there), /tmp's tmpfs would
+  # hide it, and the mount over it would find no mount point.
   nsenter --net="/run/netns/$ns" unshare --mount --uts --propagation private sh -c "
-    hostname pw-engine$i && for d in /run /tmp /home /root '$PROJECT'; do mount -t tmpfs tmpfs \"\$d\" || exit 1; done &&
+    hostname pw-engine$i && for d in '$PROJECT' /run /tmp /home /root; do mount -t tmpfs tmpfs \"\$d\" || exit 1; done &&
     exec dockerd --data-root '$DATA/$i' -H unix:///var/run/docker.sock -H 'tcp://$ip:2375' \
       --cgroup-parent 'pipewright-engine$i' --bip 172.31.$((200 + i)).1/24 --tls=false \
       --insecure-registry '$SUBNET.1:5000' ${PIPEWRIGHT_ENGINE_ARGS:-}" > "$DATA/$i.log" 2>&1 9>&- &
@@ -76,9 +78,11 @@ stop_engines() {
     sleep 0.2
   done
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  # Nothing of an engine stays: its namespace, its data root (images, volumes, swarm state) and log.
   for i in "${which[@]}"; do
     rm -f "$STATE/$i.pid"
     ip netns del "pw-engine$i" 2>/dev/null || true
+    rm -rf "${DATA:?}/$i" "$DATA/$i.log" 2>/dev/null || true
   done
   # The last engine gone: the switch and the host's leg go too.
   if ! ls "$STATE"/*.pid >/dev/null 2>&1; then

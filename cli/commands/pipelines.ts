@@ -8,7 +8,7 @@ import type { CliIO } from '../io';
 import { RUNNER_FLAGS, runToEnd, runnerOptions } from '../runToEnd';
 import { formatCounts } from '../../presentation/format';
 import { shownState } from '../../presentation/states';
-import { renderStatus } from '../statusDisplay';
+import { renderStatus, RunSummary, SUMMARY_ABOVE } from '../statusDisplay';
 import { askOwner, STORE_FLAG, storeFrom } from '../storedPipelines';
 
 export const listUsage = 'pipewright list';
@@ -26,9 +26,9 @@ export async function listCommand(argv: readonly string[], io: CliIO): Promise<n
   return 0;
 }
 
-export const showUsage = 'pipewright show ID [--json]';
+export const showUsage = 'pipewright show ID [--json] [--all]';
 export async function showCommand(argv: readonly string[], io: CliIO): Promise<number> {
-  const args = parseArgs(argv, { flags: { ...STORE_FLAG, json: 'boolean' } });
+  const args = parseArgs(argv, { flags: { ...STORE_FLAG, json: 'boolean', all: 'boolean' } });
   const [id] = args.positionals;
   if (!id) throw new UsageError(showUsage);
   const store = storeFrom(args);
@@ -37,7 +37,10 @@ export async function showCommand(argv: readonly string[], io: CliIO): Promise<n
     const nodes = [...run.tree.byPath.values()].map((n) => ({ path: n.path, state: n.state, skipped: n.skipped, executions: n.executions }));
     io.out(`${JSON.stringify({ pipeline: run.summary(), nodes })}\n`);
   } else {
-    io.out(`pipeline ${id} (${run.meta.name} from ${run.meta.file}) ${run.status}, run ${run.scheduler.autorun ? 'on' : 'off'}\n${renderStatus(run.tree, Date.now(), run.status === 'sleeping')}\n${formatCounts(run.tree.root.leafCounts)}\n`);
+    // A large pipeline: its summary (counts, running and failed nodes) unless --all asks for every row.
+    const whole = args.has('all') || run.tree.byPath.size <= SUMMARY_ABOVE;
+    const body = whole ? renderStatus(run.tree, Date.now(), run.status === 'sleeping') : `${new RunSummary(run.tree).render(20)}\n(every node: pipewright show ${id} --all)`;
+    io.out(`pipeline ${id} (${run.meta.name} from ${run.meta.file}) ${run.status}, run ${run.scheduler.autorun ? 'on' : 'off'}\n${body}\n${formatCounts(run.tree.root.leafCounts)}\n`);
     // Images not run as asked (image map) or built from a git commit, by the latest execution.
     for (const n of run.tree.byPath.values()) {
       const from = n.executions.at(-1)?.imageFrom;

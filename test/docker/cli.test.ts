@@ -78,7 +78,24 @@ test('a pipeline 3,000 levels deep runs to the end and prints its status (it use
   const file = define('deep.py', 'import conducto as co\nroot = node = co.Serial()\nfor i in range(3000):\n    node["s%d" % i] = co.Serial()\n    node = node["s%d" % i]\nnode["leaf"] = co.Exec("echo deep")\n');
   const result = await cli(['run', file], env);
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stdout, /└─0 leaf {2}✔ done \S+ {3}echo deep\npipeline \S+ {2}done {2}P0 Q0 R0 D1 E0 K0\n$/);
+  // Over 150 nodes: the summary, not 3,002 rows.
+  assert.match(result.stdout, /\n3002 nodes\npipeline \S+ {2}done {2}P0 Q0 R0 D1 E0 K0\n$/);
+});
+
+test('a large run is summarised: failures as they happen and at the end (with why), never a row per node; show too, unless --all', { timeout: 120_000 }, async () => {
+  const file = define('wide.py', 'import conducto as co\nroot = co.Parallel(cpu=0.25, mem=0.25)\nfor i in range(300):\n    root["n%03d" % i] = co.Exec("exit 3" if i in (7, 250) else "true")\n');
+  const result = await cli(['run', file], env);
+  assert.equal(result.code, 1, result.stderr);
+  const id = /^pipeline (\S+)/.exec(result.stdout)![1]!;
+  assert.doesNotMatch(result.stdout, /n000|n299/, 'no row for a node that ended done');
+  assert.match(result.stdout, /^error {3}\/n007 \(exit 3\)/m, 'a failure when it happens');
+  assert.match(result.stdout, /\n301 nodes\nfailed \(2\):\n {2}✖ \/n007 \(exit 3\)\n {2}✖ \/n250 \(exit 3\)\npipeline \S+ {2}error {2}P0 Q0 R0 D298 E2 K0\n$/);
+  const show = await cli(['show', id], env);
+  assert.match(show.stdout, /301 nodes\nfailed \(2\):\n {2}✖ \/n007 \(exit 3\)\n {2}✖ \/n250 \(exit 3\)\n\(every node: pipewright show \S+ --all\)\nP0 Q0 R0 D298 E2 K0\n/);
+  assert.equal(show.stdout.split('\n').length < 20, true);
+  const all = await cli(['show', id, '--all'], env);
+  assert.match(all.stdout, /n000 {2}✔ done/);
+  assert.match(all.stdout, /n299 {2}✔ done/);
 });
 
 test('a definition error stops before anything runs: FILE:LINE: message, exit 3', async () => {

@@ -84,7 +84,8 @@ export type RunnerEvent =
   | { type: 'state'; pipeline: string; time: number; path: string; state: NodeState; skipped?: boolean }
   | { type: 'execution-start'; pipeline: string; time: number; path: string; execution: ExecutionRecord }
   /** `retry`: a pipeline step failed and runs again (retry_on_failure); it goes back to pending. */
-  | { type: 'execution-end'; pipeline: string; time: number; path: string; state: NodeState; execution: ExecutionRecord; retry?: boolean }
+  /** In a pipeline's events.jsonl only, `delta`: `execution` holds only what changed since its execution-start (the replay makes it whole). */
+  | { type: 'execution-end'; pipeline: string; time: number; path: string; state: NodeState; execution: ExecutionRecord; retry?: boolean; delta?: true }
   /** Live output (stdout and stderr as they interleave); the execution's log file keeps every byte. */
   | { type: 'log'; pipeline: string; time: number; path: string; execution: string; text: string }
   /** `reason` of a pipeline step skipped by the runner: a skipped or failed parent, or its pre_execute_callback. */

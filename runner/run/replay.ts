@@ -75,8 +75,14 @@ export class Replayer {
         const leaf = tree.byPath.get(event.path);
         if (!leaf?.isLeaf) break;
         const start = started.get(event.execution.id);
-        if (start) Object.assign(start.execution, event.execution);
-        else leaf.executions.push({ ...event.execution });
+        if (start) {
+          Object.assign(start.execution, event.execution);
+          // A stored delta is made whole for whoever observes the event after this.
+          if (event.delta) {
+            event.execution = start.execution;
+            delete event.delta;
+          }
+        } else leaf.executions.push({ ...event.execution });
         seq(event.execution.id);
         // A step that failed and was to run again (retry_on_failure) is pending.
         tree.setLeafState(leaf, event.retry ? 'pending' : event.state);

@@ -16,6 +16,8 @@ import { StoreFileError } from './storeFileError';
 export class EventLog {
   private fd: number | null = null;
   private closed = false;
+  /** Executions this log saw start, as written then: their end is written as what changed since. */
+  private readonly started = new Map<string, Record<string, unknown>>();
   constructor(readonly file: string) {}
   append(events: readonly RunnerEvent[]): void {
     if (!events.length || this.closed) return;
@@ -23,7 +25,23 @@ export class EventLog {
       repairTornTail(this.file);
       this.fd = openPrivateFile(this.file, 'a');
     }
-    writeAll(this.fd, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    writeAll(this.fd, events.map((e) => JSON.stringify(this.compact(e))).join('\n') + '\n');
+  }
+
+  /**
+   * An execution's end as a delta of its start: the command, params and image would otherwise be
+   * written twice per execution (most of a large run's log). The replay merges them back.
+   */
+  private compact(event: RunnerEvent): RunnerEvent {
+    if (event.type === 'execution-start') this.started.set(event.execution.id, { ...event.execution });
+    if (event.type !== 'execution-end') return event;
+    const start = this.started.get(event.execution.id);
+    this.started.delete(event.execution.id);
+    if (!start) return event;
+    const end = event.execution as unknown as Record<string, unknown>;
+    const delta: Record<string, unknown> = { id: event.execution.id };
+    for (const [key, value] of Object.entries(end)) if (JSON.stringify(value) !== JSON.stringify(start[key])) delta[key] = value;
+    return { ...event, execution: delta as unknown as typeof event.execution, delta: true };
   }
   close(): void {
     if (this.fd !== null) closeSync(this.fd);

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import type { RunnerEvent } from '../../protocol/runner';
+import { RunTree } from '../../runner/model/runTree';
+import { replay } from '../../runner/run/replay';
 import { PipelineStore } from '../../runner/store/pipelineStore';
 import { node } from '../helpers/nodes';
 
@@ -85,4 +87,34 @@ test('a log that does not begin with the pipeline being created, or holds anothe
 
   writeFileSync(log, `${JSON.stringify(created(id))}\n[1, 2]\n${JSON.stringify(state(id, '/a', 'done', 2))}\n`);
   await assert.rejects(replayed(id), (err: Error) => err.message.startsWith(`${log}:2: `) && /not an event/.test(err.message));
+});
+
+test("an execution's end is stored as what changed since its start, and replays whole (the observer sees it whole)", async () => {
+  const { id, log } = pipeline();
+  const nodes = [node('/', 'Serial'), node('/a', 'Exec', 'echo a', { cpu: 0.5, env: { A: '1' } }), node('/b', 'Exec', 'echo b')];
+  const execution = (p: string, n: number) => ({ id: `e${n}`, path: p, command: `echo ${p}`, params: nodes.find((x) => x.path === p)!.params, image: 'img:1', startedAt: 10, logFile: `exec/e${n}.log`, stderrFile: `exec/e${n}.err`, containerId: 'c1', token: 't' });
+  const start = (p: string, n: number): RunnerEvent => ({ type: 'execution-start', pipeline: id, time: 10, path: p, execution: execution(p, n) });
+  const end = (p: string, n: number): RunnerEvent => ({ type: 'execution-end', pipeline: id, time: 20, path: p, state: 'done', execution: { ...execution(p, n), endedAt: 20, exitCode: 0, peakMemoryBytes: 123 } });
+  const writer = store.openEventLog(id);
+  writer.append([created(id), start('/a', 1), end('/a', 1)]);
+  writer.close();
+  // Another runner (a restart) saw no start of e2: its end is stored whole.
+  const next = store.openEventLog(id);
+  next.append([end('/b', 2)]);
+  next.close();
+  const lines = readFileSync(log, 'utf8').trim().split('\n');
+  const stored = JSON.parse(lines[2]!) as { delta?: boolean; execution: Record<string, unknown> };
+  assert.equal(stored.delta, true);
+  assert.deepEqual(stored.execution, { id: 'e1', endedAt: 20, exitCode: 0, peakMemoryBytes: 123 });
+  assert.ok(lines[2]!.length < lines[1]!.length / 2, `the end (${lines[2]!.length} bytes) is a fraction of the start (${lines[1]!.length})`);
+  assert.equal((JSON.parse(lines[3]!) as { delta?: boolean }).delta, undefined);
+
+  const tree = new RunTree(nodes);
+  const seen: RunnerEvent[] = [];
+  await replay(store.readEvents(id), tree, (event) => seen.push(event));
+  assert.deepEqual(tree.get('/a').executions, [{ ...execution('/a', 1), endedAt: 20, exitCode: 0, peakMemoryBytes: 123 }]);
+  assert.deepEqual(tree.get('/b').executions, [{ ...execution('/b', 2), endedAt: 20, exitCode: 0, peakMemoryBytes: 123 }]);
+  const observed = seen.find((e) => e.type === 'execution-end' && e.path === '/a') as RunnerEvent & { type: 'execution-end' };
+  assert.equal(observed.delta, undefined);
+  assert.deepEqual(observed.execution.params, nodes[1]!.params, 'an observer of the replay sees the whole record');
 });

@@ -159,11 +159,11 @@ export function explainDockerError(error: unknown, endpoint: string, change = 's
         endpoint,
         { cause: error },
       );
-    case 'EACCES':
     case 'ESSH':
       return new DockerUnavailableError(`Cannot reach Docker at ${endpoint}: ${message}. Check that \`ssh HOST docker version\` works for this user (keys, known_hosts, ~/.ssh/config or PIPEWRIGHT_SSH_CONFIG), or ${change}.`, 'not-running', endpoint, {
         cause: error,
       });
+    case 'EACCES':
     case 'EPERM':
       return new DockerUnavailableError(
         `Permission denied on ${endpoint}: this user may not use the Docker socket. ` +

@@ -2,7 +2,7 @@
 // results nodes leave for the runner, the inputs the runner hands them, and the shared data. The
 // runner, the views and the CLI read and write them through this class only: where they live on
 // disk is its business (and a backend's job is to get a node's output here, whatever the engine).
-import { closeSync, createReadStream, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fstatSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -85,30 +85,37 @@ export class PipelineSpace {
   }
 }
 
-/** Appends to an execution's two log files (0600: a node's output may hold its secrets). */
+/**
+ * Appends to an execution's two log files (0600: a node's output may hold its secrets). Each is
+ * made at its first byte: a node that prints nothing (most of a large run's) leaves no file, and
+ * readers take a missing log for an empty one.
+ */
 export class LogWriter {
-  private readonly combined: number;
-  private readonly stderr: number;
+  private combined: number | null = null;
+  private stderr: number | null = null;
 
-  constructor(combinedPath: string, stderrPath: string) {
-    this.combined = openPrivateFile(combinedPath, 'a');
-    this.stderr = openPrivateFile(stderrPath, 'a');
-  }
+  constructor(
+    private readonly combinedPath: string,
+    private readonly stderrPath: string,
+  ) {}
 
   /** Starts the logs over (a re-attach writes the whole output again from the engine's copy). */
   restart(): void {
-    ftruncateSync(this.combined, 0);
-    ftruncateSync(this.stderr, 0);
+    this.close();
+    rmSync(this.combinedPath, { force: true });
+    rmSync(this.stderrPath, { force: true });
   }
 
   write(stream: 'stdout' | 'stderr', bytes: Buffer): void {
-    writeAll(this.combined, bytes);
-    if (stream === 'stderr') writeAll(this.stderr, bytes);
+    if (!bytes.length) return;
+    writeAll((this.combined ??= openPrivateFile(this.combinedPath, 'a')), bytes);
+    if (stream === 'stderr') writeAll((this.stderr ??= openPrivateFile(this.stderrPath, 'a')), bytes);
   }
 
   close(): void {
-    closeSync(this.combined);
-    closeSync(this.stderr);
+    if (this.combined !== null) closeSync(this.combined);
+    if (this.stderr !== null) closeSync(this.stderr);
+    this.combined = this.stderr = null;
   }
 }
 

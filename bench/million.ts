@@ -11,7 +11,7 @@
  *
  * Exit status 0 whatever the figures; 1 if a node did not end done.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -22,6 +22,48 @@ import { createRunContext } from '../runner/runContext';
 import { docker, meanMs } from './timing';
 
 const MB = 2 ** 20;
+
+/** CPU seconds so far of this machine's processes by name (the engine's own: dockerd, containerd, shims). */
+function engineCpu(): Map<string, number> {
+  const hz = 100;
+  const out = new Map<string, number>();
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    if (!/^(dockerd|containerd|containerd-shim.*)$/.test(comm)) continue;
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(f[11]) + Number(f[12]);
+    out.set(comm, (out.get(comm) ?? 0) + ticks / hz);
+  }
+  return out;
+}
+
+/** CPU seconds the worker containers of a pipeline used (their cgroups, v1 or v2), while they still run. */
+function workersCpu(ids: string[]): number {
+  let total = 0;
+  for (const id of ids) {
+    for (const file of [`/sys/fs/cgroup/cpu,cpuacct/docker/${id}/cpuacct.usage`, `/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`]) {
+      try {
+        total += Number(readFileSync(file, 'utf8')) / 1e9;
+        break;
+      } catch {
+        // not this layout
+      }
+    }
+    try {
+      const line = readFileSync(`/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`, 'utf8').split('\n').find((l) => l.startsWith('usage_usec'));
+      if (line) total += Number(line.split(' ')[1]) / 1e6;
+    } catch {
+      // not cgroup v2 with systemd
+    }
+  }
+  return total;
+}
 
 function walk(dir: string): { bytes: number; files: number } {
   let bytes = 0;
@@ -72,13 +114,22 @@ async function main(): Promise<number> {
     const doc = await evaluateDefinition(file);
     console.log(`SDK evaluation: ${((performance.now() - e0) / 1000).toFixed(1)} s`);
     const run = PipelineRun.create(doc, ctx);
+    const containers = new Set<string>();
+    run.on('event', (e) => e.type === 'execution-start' && e.execution.containerId && containers.add(e.execution.containerId));
+    const engine0 = engineCpu();
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     run.setAutorun(true);
     await run.settled();
     const wall = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const engine = engineCpu();
+    const workers = workersCpu([...containers]);
     const done = run.tree.root.leafCounts.done;
     await run.close();
     console.log(`run: ${nodes} nodes in ${wall.toFixed(1)} s = ${(nodes / wall).toFixed(0)} nodes/s (${((wall * 1000) / nodes).toFixed(2)} ms/node); ${done} done`);
+    const spent = [...engine].map(([name, s]) => `${name} ${(s - (engine0.get(name) ?? 0)).toFixed(1)} s`).join(', ');
+    console.log(`CPU: runner ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, worker containers ${workers.toFixed(1)} s (${containers.size}), ${spent}; ${(os.cpus().length * wall).toFixed(1)} core-s in all`);
     console.log(`runner peak RSS: ${(peak / MB).toFixed(0)} MB`);
     const store = walk(path.join(storeRoot, 'pipelines', run.id));
     const events = statSync(path.join(storeRoot, 'pipelines', run.id, 'events.jsonl')).size;

@@ -16,8 +16,11 @@ import { StoreFileError } from './storeFileError';
 export class EventLog {
   private fd: number | null = null;
   private closed = false;
-  /** Executions this log saw start, as written then: their end is written as what changed since. */
-  private readonly started = new Map<string, Record<string, unknown>>();
+  /**
+   * Executions this log saw start, each field as written then (text: the live record's objects
+   * change afterwards, e.g. a step's metrics): their end is written as what changed since.
+   */
+  private readonly started = new Map<string, Map<string, string>>();
   constructor(readonly file: string) {}
   append(events: readonly RunnerEvent[]): void {
     if (!events.length || this.closed) return;
@@ -33,14 +36,13 @@ export class EventLog {
    * written twice per execution (most of a large run's log). The replay merges them back.
    */
   private compact(event: RunnerEvent): RunnerEvent {
-    if (event.type === 'execution-start') this.started.set(event.execution.id, { ...event.execution });
+    if (event.type === 'execution-start') this.started.set(event.execution.id, new Map(Object.entries(event.execution).map(([key, value]) => [key, JSON.stringify(value)])));
     if (event.type !== 'execution-end') return event;
     const start = this.started.get(event.execution.id);
     this.started.delete(event.execution.id);
     if (!start) return event;
-    const end = event.execution as unknown as Record<string, unknown>;
     const delta: Record<string, unknown> = { id: event.execution.id };
-    for (const [key, value] of Object.entries(end)) if (JSON.stringify(value) !== JSON.stringify(start[key])) delta[key] = value;
+    for (const [key, value] of Object.entries(event.execution)) if (JSON.stringify(value) !== start.get(key)) delta[key] = value;
     return { ...event, execution: delta as unknown as typeof event.execution, delta: true };
   }
   close(): void {

@@ -4,7 +4,7 @@
 // and ${step.id}, callback prints shown, Logger reports kept with the execution, StorageManager and
 // Dataset between steps; run through `pipewright run` and as `python3 FILE`.
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { PipelineRun } from '../../runner/pipelineRun';
@@ -131,7 +131,8 @@ async function checkRun(id: string): Promise<void> {
 }
 
 function readLog(run: PipelineRun, execution: string): string {
-  return readFileSync(run.space.log(execution).path, 'utf8');
+  // A step that printed nothing has no log file.
+  return existsSync(run.space.log(execution).path) ? readFileSync(run.space.log(execution).path, 'utf8') : '';
 }
 
 test('a pipeline from task scripts through `pipewright run`: scripts found by Task.init, General/ overrides, ${step.id}, callback prints, reports', async () => {

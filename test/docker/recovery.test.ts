@@ -84,20 +84,24 @@ test('crash safety: after kill -9 of the runner, the next start re-attaches to l
     `import conducto as co
 root = co.Parallel(cpu=0.25)
 root["quick"] = co.Exec("echo quick")
-root["survivor"] = co.Exec("until test -e /pipewright/data/go; do sleep 0.2; done; echo finished after the crash; touch /pipewright/data/survived")
+root["survivor"] = co.Exec("echo waiting; until test -e /pipewright/data/go; do sleep 0.2; done; echo finished after the crash; touch /pipewright/data/survived")
 root["orphan"] = co.Exec("sleep 60")
 root["idle"] = co.Exec("echo idle", container_reuse_context="idle")
 `,
   );
   const started = new Map<string, string>();
   const ended = new Set<string>();
+  let waiting = false;
   const { pipeline } = await runThenKill9(
     h.storeRoot,
     file,
     (event) => {
       if (event.type === 'execution-start') started.set(event.path, event.execution.containerId!);
       if (event.type === 'execution-end') ended.add(event.path);
-      return started.has('/survivor') && started.has('/orphan') && ended.has('/quick') && ended.has('/idle');
+      // The survivor has printed: its job surely reached its container (a kill right after its
+      // start event could land before the job was handed over, and it would never run).
+      if (event.type === 'log' && event.path === '/survivor') waiting = true;
+      return waiting && started.has('/orphan') && ended.has('/quick') && ended.has('/idle');
     },
     [],
     { PIPEWRIGHT_WORKER_IDLE_MS: '1000' },
@@ -124,7 +128,7 @@ root["idle"] = co.Exec("echo idle", container_reuse_context="idle")
   assert.equal(run.tree.get('/quick').executions.length, 1);
   assert.equal(run.tree.get('/survivor').state, 'done', 'its container was re-attached');
   assert.equal(run.tree.get('/survivor').executions.length, 1);
-  assert.equal(lastLog(run, '/survivor'), 'finished after the crash\n');
+  assert.equal(lastLog(run, '/survivor'), 'waiting\nfinished after the crash\n');
   const survivor = run.tree.get('/survivor').executions[0]!;
   assert.ok(survivor.endedAt! < reopenedAt - 1000, `its end is its own (${reopenedAt - survivor.endedAt!} ms before the restart), not the time of the restart`);
   assert.ok((survivor.peakMemoryBytes ?? 0) > 0, `a re-attached execution records its peak memory too (${survivor.peakMemoryBytes})`);

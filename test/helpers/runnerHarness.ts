@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { after } from 'node:test';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -107,7 +107,8 @@ export function lastLog(run: PipelineRun, nodePath: string): string {
   const node = run.tree.get(nodePath);
   const execution = node.executions[node.executions.length - 1];
   if (!execution) return '';
-  return readFileSync(run.space.log(execution.id).path, 'utf8');
+  // A node that printed nothing has no log file.
+  return existsSync(run.space.log(execution.id).path) ? readFileSync(run.space.log(execution.id).path, 'utf8') : '';
 }
 
 /** Most Exec nodes running at the same time, from a run's events. */

@@ -119,6 +119,9 @@ export interface Backend {
   open(pipelineId: string, space: PipelineSpace): PipelineBackend;
 }
 
+/** The reason a job's own wait ends with (abort() without one makes a DOMException, a stack trace, per job). */
+export const JOB_OVER = 'job over';
+
 /** Resolves when `signal` aborts; `done` aborting drops the listener (the wait is over anyway). */
 export function untilAborted(signal: AbortSignal, done: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

@@ -1,6 +1,6 @@
 // The worker's PID 1 and the channel to it. The runner attaches to the container's stdin, stdout
 // and stderr (docker attach: the same API on a local or a remote engine). It writes a job as
-// `NONCE LENGTH\n` + a shell script; the agent runs the script with the container's stdout and
+// `NONCE LENGTH\n` + a shell script (+ `PWJOBEND:NONCE\n` after a short one); the agent runs the script with the container's stdout and
 // stderr, then ends every process the job left (a node ends when its command does), then writes
 // an end marker carrying the exit status to both streams. Only the runner knows a job's nonce
 // before the job starts, so nothing a node prints can end another job or forge its status; no
@@ -18,6 +18,9 @@ export function jobFile(execId: string, name: string): string {
   return `${JOB_FILES}/${execId}.${name}`;
 }
 
+/** Scripts up to this size are read line by line by the agent's shell; longer ones by head. */
+const LINE_READ_MAX = 65536;
+
 export const AGENT_SCRIPT = [
   // An idle worker whose runner is gone stops by itself (the live runner removes idle workers sooner).
   `trap 'exit 0' USR1`,
@@ -25,27 +28,43 @@ export const AGENT_SCRIPT = [
   `idle=\${PIPEWRIGHT_IDLE_SEC:-300}`,
   // The kernel's count of OOM kills in the container's cgroup (v1, else v2): the engine's OOMKilled
   // is only for PID 1, and a runner whose engine is elsewhere cannot read the cgroup itself.
-  `oomk() { n=0; { while read -r k v; do [ "$k" = oom_kill ] && n=$v; done </sys/fs/cgroup/memory/memory.oom_control || while read -r k v; do [ "$k" = oom_kill ] && n=$v; done </sys/fs/cgroup/memory.events; } 2>/dev/null; echo "$n"; }`,
+  // Sets $n (no command substitution: a fork per job saved).
+  `oomk() { n=0; { while read -r k v; do [ "$k" = oom_kill ] && n=$v; done </sys/fs/cgroup/memory/memory.oom_control || while read -r k v; do [ "$k" = oom_kill ] && n=$v; done </sys/fs/cgroup/memory.events; } 2>/dev/null; }`,
+  // Each fork and exec per job costs about as much as the node's own `true`: what can be a builtin is.
+  // The clock from the boot time and the uptime (no date process); date where /proc says nothing.
+  `bt=; { while read -r k v; do [ "$k" = btime ] && bt=$v; done </proc/stat; } 2>/dev/null`,
+  `clock() { now=; up=; read -r up _ </proc/uptime 2>/dev/null; if [ -n "$bt" ] && [ -n "$up" ]; then now=$(( bt + \${up%.*} )); else now=$(date +%s 2>/dev/null); fi; }`,
+  // A read that times out by itself (busybox) needs no timer process per job; dash's read cannot.
+  `rt=; ( read -t 1 x </dev/null ) 2>/dev/null; [ $? = 1 ] && rt=1`,
+  `nl='`,
+  `'`,
   `while :; do`,
-  `  ( sleep "$idle"; kill -USR1 1 ) 2>/dev/null & timer=$!`,
-  `  IFS=' ' read -r nonce len || exit 0`,
+  `  if [ -n "$rt" ]; then IFS=' ' read -t "$idle" -r nonce len || exit 0; else`,
+  `    ( sleep "$idle"; kill -USR1 1 ) 2>/dev/null & timer=$!`,
+  `    IFS=' ' read -r nonce len || exit 0`,
   // -9: the timer inherits the ignored TERM (ignored signals stay ignored in children).
-  `  kill -9 "$timer" 2>/dev/null`,
+  `    kill -9 "$timer" 2>/dev/null`,
+  `  fi`,
   `  case "$nonce" in ''|*[!0-9a-f]*) continue;; esac`,
   `  case "$len" in ''|*[!0-9]*) continue;; esac`,
-  // Exactly len bytes (dd reads a pipe byte by byte with bs=1); the x keeps trailing newlines.
-  `  script=$(dd bs=1 count="$len" 2>/dev/null; echo x); script=\${script%x}`,
+  // A script up to LINE_READ_MAX bytes: its lines up to the line that ends it (it holds the nonce:
+  // no content can end the script early), read by the shell itself, no process per job. A longer
+  // one (big input files) in blocks by head, the x keeping trailing newlines; busybox's head may
+  // read past len, but nothing follows such a script in the pipe until its end marker.
+  `  if [ "$len" -gt ${LINE_READ_MAX} ]; then script=$(head -c "$len"; echo x); script=\${script%x}; else`,
+  `    script=; while :; do IFS= read -r line || exit 0; [ "$line" = "PWJOBEND:$nonce" ] && break; script="$script$line$nl"; done`,
+  `  fi`,
   `  printf '\\000PWSTART:%s\\n' "$nonce"; printf '\\000PWSTART:%s\\n' "$nonce" >&2`,
-  `  oom0=$(oomk)`,
-  `  ( eval "$script" ) </dev/null`,
+  `  oomk; oom0=$n`,
+  `  ( set --; eval "$script" ) </dev/null`,
   `  status=$?`,
   // Every process but this one (PID 1 is out of reach of kill -1): what the job left behind.
   `  kill -9 -1 2>/dev/null`,
   // With the time it ended and the container's peak memory (the runner resets it before each job
   // on cgroup v1): a runner that re-attaches later records both, even once the worker has stopped.
-  `  now=$(date +%s 2>/dev/null)`,
+  `  clock`,
   `  peak=; { read -r peak </sys/fs/cgroup/memory/memory.max_usage_in_bytes || read -r peak </sys/fs/cgroup/memory.peak; } 2>/dev/null`,
-  `  ooms=$(( $(oomk) - oom0 ))`,
+  `  oomk; ooms=$(( n - oom0 ))`,
   `  printf '\\000PWEND:%s %s %s %s %s\\n' "$nonce" "$status" "$now" "$peak" "$ooms"; printf '\\000PWEND:%s %s %s %s %s\\n' "$nonce" "$status" "$now" "$peak" "$ooms" >&2`,
   `done`,
 ].join('\n');
@@ -77,20 +96,23 @@ export function jobScript(job: JobScript, nonce: string): string {
   const lines: string[] = [];
   if (job.inputs?.length || job.outputs) lines.push(`mkdir -p ${JOB_FILES} || exit 126`);
   // A quoted here-document whose end line holds the nonce: no content can end it early.
-  for (const input of job.inputs ?? []) lines.push(`cat > ${shQuote(input.path)} <<'PWEOF_${nonce}'`, input.content, `PWEOF_${nonce}`);
+  // The here-document ends every line with a newline: content ending in one is written as it is.
+  for (const input of job.inputs ?? []) lines.push(`cat > ${shQuote(input.path)} <<'PWEOF_${nonce}'`, input.content.replace(/\n$/, ''), `PWEOF_${nonce}`);
   if (job.workdir) lines.push(`cd ${shQuote(job.workdir)} || exit 126`);
   for (const [key, value] of Object.entries(job.env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) continue;
     lines.push(`export ${shQuote(`${key}=${value}`)}`);
   }
-  // As Conducto: bash when the image has it (pipefail, [[ ]], arrays), else the image's sh.
+  // As Conducto: bash when the image has it (pipefail, [[ ]], arrays), else the image's sh, which
+  // is the shell running this script: evaluated here, without another sh process.
   const command = shQuote(job.command);
-  lines.push(`if command -v bash >/dev/null 2>&1; then exec bash -c ${command}; fi`, `exec sh -c ${command}`);
+  lines.push(`if command -v bash >/dev/null 2>&1; then exec bash -c ${command}; fi`, `eval ${command}`);
   return `${lines.join('\n')}\n`;
 }
 
-/** A job as the agent reads it from its stdin. */
+/** A job as the agent reads it from its stdin: a header, the script, and after a short one the line that ends it. */
 export function jobFrame(nonce: string, script: string): Buffer {
-  const body = Buffer.from(script, 'utf8');
-  return Buffer.concat([Buffer.from(`${nonce} ${body.length}\n`), body]);
+  const body = Buffer.from(script.endsWith('\n') ? script : `${script}\n`, 'utf8');
+  const end = body.length > LINE_READ_MAX ? [] : [Buffer.from(`PWJOBEND:${nonce}\n`)];
+  return Buffer.concat([Buffer.from(`${nonce} ${body.length}\n`), body, ...end]);
 }

@@ -7,7 +7,7 @@ import type Dockerode from 'dockerode';
 import { createWriteStream, realpathSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar-stream';
-import { abortReason, cancelledOutcome, untilAborted, type Backend, type JobHooks, type JobOutcome, type JobSpec, type LeftJob, type PipelineBackend } from '../backend';
+import { abortReason, cancelledOutcome, JOB_OVER, untilAborted, type Backend, type JobHooks, type JobOutcome, type JobSpec, type LeftJob, type PipelineBackend } from '../backend';
 import type { DockerEngineInfo } from '../docker/connect';
 import { engineMessage } from '../docker/progress';
 import { withTimeout } from '../docker/timeout';
@@ -183,7 +183,7 @@ export class LocalDockerPipeline implements PipelineBackend {
       this.finishedLeft.add(containerId);
       return { exitCode: result.status, peakMemoryBytes, containerId, ...(output.endedAt && output.endedAt >= left.startedAt - 2000 ? { endedAt: Math.max(left.startedAt, output.endedAt) } : {}) };
     } finally {
-      stop.abort();
+      stop.abort(JOB_OVER);
       timer?.clear();
       stdin?.end();
       output.close();
@@ -228,8 +228,10 @@ export class LocalDockerPipeline implements PipelineBackend {
 
   private async follow(worker: Worker, req: WorkerRequest, { onLog, onStart }: JobHooks, signal: AbortSignal): Promise<JobOutcome> {
     const cgroup = (worker.cgroup ??= CgroupMemory.forContainer(worker.id));
+    // The agent reports the job's peak and OOM kills from the same cgroup after the job; only the
+    // reset of the peak needs the host (the cgroup is read-only inside). The host's own readings
+    // stand in when the agent's are missing.
     cgroup.resetPeak();
-    const oomBefore = cgroup.oomKills();
     const nonce = newNonce();
     const writer = this.space.logWriter(req.execId);
     const output = new JobOutput(nonce, logSink(writer, false), onLog);
@@ -249,17 +251,16 @@ export class LocalDockerPipeline implements PipelineBackend {
         new Promise<'time limit'>((resolve) => (timer = setLongTimeout(() => resolve('time limit'), req.maxTimeSec * 1000))),
       ]);
       const first = await Promise.race([output.done.then((status) => ({ status })), stopped, worker.exited.then(() => 'worker died' as const)]);
-      // The host's reading; the agent's when the host cannot see the container's cgroup (a remote engine).
-      const peak = cgroup.peakBytes() ?? output.peakBytes ?? null;
+      const peak = output.peakBytes ?? cgroup.peakBytes() ?? null;
       if (output.failure) {
         await this.pool.discard(worker);
         return { exitCode: null, reason: 'error', message: `the node's output could not be written to the store: ${output.failure.message}`, peakMemoryBytes: peak, containerId: worker.id };
       }
       if (typeof first === 'object' && first.status !== null) {
         const code = first.status;
-        const oomAfter = cgroup.oomKills();
-        const hostSawOom = oomBefore !== null && oomAfter !== null && oomAfter > oomBefore;
-        if (code === SIGKILL_STATUS && (hostSawOom || (output.oomKills ?? 0) > 0)) {
+        // Without the agent's count (an older agent), the host's: any OOM kill in the container so far.
+        const oomKilled = output.oomKills !== null && output.oomKills !== undefined ? output.oomKills > 0 : (cgroup.oomKills() ?? 0) > 0;
+        if (code === SIGKILL_STATUS && oomKilled) {
           // Something in the worker was OOM-killed; do not trust it for the next node.
           await this.pool.discard(worker);
           return { exitCode: code, reason: 'oom', message: `out of memory (limit ${req.mem} GB)`, peakMemoryBytes: peak, containerId: worker.id };
@@ -284,7 +285,7 @@ export class LocalDockerPipeline implements PipelineBackend {
         ? { exitCode: null, reason: 'oom', message: `out of memory (limit ${req.mem} GB)`, peakMemoryBytes: peak, containerId: worker.id }
         : { exitCode: died.exitCode, reason: 'error', message: `the container stopped unexpectedly (status ${died.exitCode ?? 'unknown'})`, peakMemoryBytes: peak, containerId: worker.id };
     } finally {
-      stop.abort();
+      stop.abort(JOB_OVER);
       timer?.clear();
       output.close();
       writer.close();

@@ -28,6 +28,10 @@ export function storeRootOf(space: PipelineSpace): string {
 
 /** Host folders, bound into workers of an engine on this machine. */
 export class HostFolders implements WorkerFiles {
+  /** Per definition folder, what is hidden under it: asked per job, the same for the pipeline's life. */
+  private readonly hiddenUnder = new Map<string, string[]>();
+  private userDataMade = false;
+
   constructor(
     private readonly space: PipelineSpace,
     private readonly sdkDir: string,
@@ -36,9 +40,14 @@ export class HostFolders implements WorkerFiles {
   ) {}
 
   async mounts(job: JobSpec): Promise<WorkerMounts> {
-    // Made if a store predates it.
-    makePrivateDir(this.space.userDataDir, { enforce: true });
-    const hidden = job.definitionDir ? hiddenUnderDefinition(job.definitionDir, storeRootOf(this.space)) : [];
+    // Made if a store predates it (once: a large run asks for every job).
+    if (!this.userDataMade) makePrivateDir(this.space.userDataDir, { enforce: true });
+    this.userDataMade = true;
+    let hidden: string[] = [];
+    if (job.definitionDir) {
+      hidden = this.hiddenUnder.get(job.definitionDir) ?? hiddenUnderDefinition(job.definitionDir, storeRootOf(this.space));
+      this.hiddenUnder.set(job.definitionDir, hidden);
+    }
     return { sdk: this.sdkDir, data: this.space.dataDir, userData: this.space.userDataDir, src: job.definitionDir, dockerSocket: this.dockerSocket, ...(hidden.length ? { hidden } : {}) };
   }
 

@@ -8,7 +8,7 @@ import type Dockerode from 'dockerode';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { abortReason, cancelledOutcome, untilAborted, type Backend, type JobHooks, type JobOutcome, type JobSpec, type LeftJob, type PipelineBackend } from '../backend';
+import { abortReason, cancelledOutcome, JOB_OVER, untilAborted, type Backend, type JobHooks, type JobOutcome, type JobSpec, type LeftJob, type PipelineBackend } from '../backend';
 import { dockerEndpoint } from '../docker/connect';
 import { engineMessage } from '../docker/progress';
 import { jobFile, jobScript, newNonce } from '../localDocker/agent';
@@ -283,7 +283,7 @@ export class SwarmPipeline implements PipelineBackend {
       if (signal.aborted) return cancelledOutcome(signal, serviceId);
       return failed(`following the swarm service: ${engineMessage(err)}`, serviceId);
     } finally {
-      stop.abort();
+      stop.abort(JOB_OVER);
       timer?.clear();
       log?.close();
       output.close();

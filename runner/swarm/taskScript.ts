@@ -78,7 +78,7 @@ export const TASK_SCRIPT = [
   // Without the pipeline's data the node would run on nothing: it does not run.
   `data=; [ -n "$PIPEWRIGHT_DATA_URL" ] && command -v python3 >/dev/null 2>&1 && data=1`,
   `if [ -n "$data" ] && ! python3 -c "$sync" get; then echo "pipewright: the pipeline's data could not be fetched from the runner ($PIPEWRIGHT_DATA_URL)" >&2; status=125; fi`,
-  `if [ -z "$status" ]; then ( eval "$script" ) </dev/null; status=$?; fi`,
+  `if [ -z "$status" ]; then ( set --; eval "$script" ) </dev/null; status=$?; fi`,
   `kill -9 -1 2>/dev/null`,
   `if [ -n "$data" ] && [ -f /tmp/.pipewright-data-seen ] && ! python3 -c "$sync" put; then echo "pipewright: the node's data could not be sent to the runner" >&2; [ "$status" = 0 ] && status=125; fi`,
   `now=$(date +%s 2>/dev/null)`,

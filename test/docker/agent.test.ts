@@ -1,0 +1,62 @@
+// The worker's agent (runner/localDocker/agent.ts) in real containers of both shells it meets:
+// busybox sh (its read times out by itself) and dash (a timer process per job). Jobs go in on
+// stdin as the runner frames them; each one's output and end marker come back on stdout.
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { test } from 'node:test';
+import { AGENT_SCRIPT, jobFrame, jobScript, newNonce } from '../../runner/localDocker/agent';
+import { BUSYBOX_IMAGE, TEST_IMAGE } from '../helpers/runnerHarness';
+
+/** Runs the agent in a container, sends it `jobs` one after the other (each after the last one's end), returns what each printed and its status. */
+async function runJobs(image: string, jobs: string[], idleSec = 30): Promise<{ out: string; status: number }[]> {
+  const child = spawn('docker', ['run', '-i', '--rm', '-e', `PIPEWRIGHT_IDLE_SEC=${idleSec}`, image, 'sh', '-c', AGENT_SCRIPT], { stdio: ['pipe', 'pipe', 'ignore'] });
+  let buffer = '';
+  const results: { out: string; status: number }[] = [];
+  try {
+    for (const script of jobs) {
+      const nonce = newNonce();
+      const from = buffer.length;
+      child.stdin.write(jobFrame(nonce, script));
+      const end = await new Promise<RegExpExecArray>((resolve, reject) => {
+        const look = () => {
+          const match = new RegExp(`\\0PWSTART:${nonce}\\n([\\s\\S]*)\\0PWEND:${nonce} (\\d+) `).exec(buffer.slice(from));
+          if (match) resolve(match);
+        };
+        child.stdout.on('data', (d: Buffer) => {
+          buffer += d.toString('latin1');
+          look();
+        });
+        child.once('exit', (code) => reject(new Error(`the agent exited (${code}) before job ${results.length + 1} ended: ${JSON.stringify(buffer.slice(from))}`)));
+        look();
+      });
+      child.stdout.removeAllListeners('data');
+      results.push({ out: end[1]!, status: Number(end[2]) });
+    }
+  } finally {
+    child.stdin.end();
+    child.kill();
+  }
+  return results;
+}
+
+for (const image of [BUSYBOX_IMAGE, TEST_IMAGE]) {
+  test(`agent in ${image}: jobs one after another; trailing newlines, backslashes and a line like the end line are the script's; a long script (big input file) too`, async () => {
+    const small = jobScript({ command: 'printf "%s|" "$A"; cat /tmp/in; echo; echo "args: $#"', env: { A: 'x\\y\n\nz\n' }, workdir: null, inputs: [{ path: '/tmp/in', content: 'PWJOBEND:00000000000000000000000000000000\nkept\n\n' }] }, newNonce());
+    const bigInput = 'line of input\n'.repeat(6000); // over 64 KB: read by head
+    const big = jobScript({ command: 'wc -c < /tmp/big; exit 3', env: {}, workdir: null, inputs: [{ path: '/tmp/big', content: bigInput }] }, newNonce());
+    const [first, second, third] = await runJobs(image, [small, big, jobScript({ command: 'echo after', env: {}, workdir: null }, newNonce())]);
+    assert.equal(first!.out, 'x\\y\n\nz\n|PWJOBEND:00000000000000000000000000000000\nkept\n\n\nargs: 0\n');
+    assert.equal(first!.status, 0);
+    assert.equal(second!.out.trim(), String(Buffer.byteLength(bigInput)), "the input file byte for byte");
+    assert.equal(second!.status, 3);
+    assert.deepEqual(third, { out: 'after\n', status: 0 });
+  });
+
+  test(`agent in ${image}: an idle agent stops by itself`, async () => {
+    const started = Date.now();
+    const child = spawn('docker', ['run', '-i', '--rm', '-e', 'PIPEWRIGHT_IDLE_SEC=1', image, 'sh', '-c', AGENT_SCRIPT], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.equal(code, 0);
+    assert.ok(Date.now() - started < 15_000, `stopped after ${Date.now() - started} ms`);
+  });
+}

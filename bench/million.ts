@@ -7,7 +7,8 @@
  *   the store: bytes and files in all, per node, and the event log's bytes per node;
  *   reopening the finished run from its store (replay): time and RSS after.
  *
- *   node --import tsx bench/million.ts [--nodes 10000] [--image pipewright/busybox:latest]
+ *   node [--expose-gc] --import tsx bench/million.ts [--nodes 10000] [--image pipewright/busybox:latest]
+ *   (--expose-gc: the heap the finished run holds; PIPEWRIGHT_BENCH_SNAPSHOT=FILE writes a heap snapshot)
  *
  * Exit status 0 whatever the figures; 1 if a node did not end done.
  */
@@ -16,6 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { writeHeapSnapshot } from 'node:v8';
 import { evaluateDefinition } from '../evaluator/evaluateDefinition';
 import { PipelineRun } from '../runner/pipelineRun';
 import { createRunContext } from '../runner/runContext';
@@ -126,6 +128,14 @@ async function main(): Promise<number> {
     const engine = engineCpu();
     const workers = workersCpu([...containers]);
     const done = run.tree.root.leafCounts.done;
+    // With --expose-gc: what the finished run holds, garbage collected (RSS also counts what V8 has not given back).
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (gc) {
+      gc();
+      const used = process.memoryUsage().heapUsed;
+      console.log(`heap after GC, the finished run still open: ${(used / MB).toFixed(0)} MB = ${(used / nodes).toFixed(0)} bytes per node`);
+      if (process.env.PIPEWRIGHT_BENCH_SNAPSHOT) console.log(`heap snapshot: ${writeHeapSnapshot(process.env.PIPEWRIGHT_BENCH_SNAPSHOT)}`);
+    }
     await run.close();
     console.log(`run: ${nodes} nodes in ${wall.toFixed(1)} s = ${(nodes / wall).toFixed(0)} nodes/s (${((wall * 1000) / nodes).toFixed(2)} ms/node); ${done} done`);
     const spent = [...engine].map(([name, s]) => `${name} ${(s - (engine0.get(name) ?? 0)).toFixed(1)} s`).join(', ');

@@ -62,6 +62,7 @@ export function parsePipeline(text: string, where = 'pipeline JSON'): PipelineDo
  */
 export async function readPipelineStream(input: Readable, where = 'pipeline JSON'): Promise<PipelineDocument> {
   const lines = createInterface({ input, crlfDelay: Infinity });
+  const shared = new SharedParts();
   let header: PipelineHeader | undefined;
   const nodes: PipelineNode[] = [];
   let lineNo = 0;
@@ -93,7 +94,7 @@ export async function readPipelineStream(input: Readable, where = 'pipeline JSON
     if (ended) throw new PipelineFormatError(at, 'text after the end of the document');
     const json = line.endsWith(',') ? line.slice(0, -1) : line;
     try {
-      nodes.push(checkNode(JSON.parse(json) as PipelineNode, at));
+      nodes.push(shared.node(checkNode(JSON.parse(json) as PipelineNode, at)));
     } catch (err) {
       if (err instanceof PipelineFormatError) throw err;
       throw new PipelineFormatError(at, `bad node (${(err as Error).message})`);
@@ -103,6 +104,33 @@ export async function readPipelineStream(input: Readable, where = 'pipeline JSON
   if (!ended) throw new PipelineFormatError(where, 'truncated document (no closing "]}")', true);
   if (nodes.length === 0) throw new PipelineFormatError(where, 'no nodes');
   return { ...header, nodes };
+}
+
+/**
+ * One object for equal parts of many nodes: the params (a thousand siblings usually have the same),
+ * the definition's file name, empty lists. Nothing changes these in place (a modify makes new
+ * params), so sharing them is safe; at a million nodes it is most of the tree's memory.
+ */
+class SharedParts {
+  private readonly params = new Map<string, PipelineNode['params']>();
+  private readonly files = new Map<string, string>();
+  /** Frozen: a push into a shared list would fail loudly rather than change every node. */
+  private static readonly EMPTY = Object.freeze([]) as unknown as string[];
+
+  node(node: PipelineNode): PipelineNode {
+    const key = JSON.stringify(node.params);
+    const params = this.params.get(key);
+    if (params) node.params = params;
+    else if (this.params.size < 10_000) this.params.set(key, node.params);
+    if (node.source) {
+      const file = this.files.get(node.source.file) ?? node.source.file;
+      this.files.set(file, file);
+      node.source.file = file;
+    }
+    if (node.parents?.length === 0) node.parents = SharedParts.EMPTY;
+    if (node.set?.length === 0) node.set = SharedParts.EMPTY as PipelineNode['set'];
+    return node;
+  }
 }
 
 export function readPipelineFile(file: string): Promise<PipelineDocument> {

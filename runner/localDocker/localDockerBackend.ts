@@ -250,7 +250,7 @@ export class LocalDockerPipeline implements PipelineBackend {
         untilAborted(signal, stop.signal).then(() => abortReason(signal)),
         new Promise<'time limit'>((resolve) => (timer = setLongTimeout(() => resolve('time limit'), req.maxTimeSec * 1000))),
       ]);
-      const first = await Promise.race([output.done.then((status) => ({ status })), stopped, worker.exited.then(() => 'worker died' as const)]);
+      const first = await Promise.race([output.done.then((status) => ({ status })), stopped, untilAborted(worker.gone, stop.signal).then(() => 'worker died' as const)]);
       const peak = output.peakBytes ?? cgroup.peakBytes() ?? null;
       if (output.failure) {
         await this.pool.discard(worker);

@@ -15,6 +15,11 @@ export interface Worker {
   dead: boolean;
   /** Resolves when the container stops, with what the engine says about it. */
   readonly exited: Promise<{ oomKilled: boolean; exitCode: number | null }>;
+  /**
+   * Aborted when the container stops: a job waits on it with a listener it removes when done (a
+   * reaction per job on `exited` would keep every job's closure alive as long as the worker).
+   */
+  readonly gone: AbortSignal;
   idleSince: number;
   /** The job whose output the worker's streams carry now. */
   current?: OutputConsumer;
@@ -195,11 +200,13 @@ export class WorkerPool {
         return { oomKilled: Boolean(info?.State?.OOMKilled), exitCode: res?.StatusCode ?? null };
       })
       .catch(() => ({ oomKilled: false, exitCode: null }));
-    const worker: Worker = { name, key, container, id: container.id, stdin: stream, busy: true, dead: false, exited, idleSince: Date.now(), pinned, context: req.reuseContext };
+    const gone = new AbortController();
+    const worker: Worker = { name, key, container, id: container.id, stdin: stream, busy: true, dead: false, exited, gone: gone.signal, idleSince: Date.now(), pinned, context: req.reuseContext };
     routeOutput(this.docker, stream, worker);
     void exited.then(() => {
       worker.dead = true;
       worker.current?.close();
+      gone.abort('worker gone');
     });
     try {
       await container.start();

@@ -75,13 +75,19 @@ async function terminalText(): Promise<string> {
 
 /** Types a line into the focused terminal. */
 async function typeLine(line: string): Promise<void> {
-  // The terminal shown now: the others are in the DOM too, hidden.
+  // The terminal shown now: the others are in the DOM too, hidden. Which one is shown can change
+  // between looking and clicking (a new terminal taking the view): then look again.
   const terminals = wb.page.locator('.integrated-terminal .xterm');
-  for (let i = (await terminals.count()) - 1; i >= 0; i--) {
-    if (await terminals.nth(i).isVisible()) {
-      await terminals.nth(i).click();
-      break;
+  const until = Date.now() + TIMEOUTS.ui;
+  for (let clicked = false; !clicked; ) {
+    for (let i = (await terminals.count()) - 1; i >= 0 && !clicked; i--) {
+      if (!(await terminals.nth(i).isVisible())) continue;
+      clicked = await terminals
+        .nth(i)
+        .click({ timeout: 2000 })
+        .then(() => true, () => false);
     }
+    if (!clicked && Date.now() > until) throw new Error('no terminal shown to type into');
   }
   await wb.page.keyboard.type(line, { delay: 10 });
   await wb.page.keyboard.press('Enter');

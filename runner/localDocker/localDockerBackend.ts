@@ -327,10 +327,6 @@ function realPath(dir: string): string {
   }
 }
 
-
-
-
-
 /** The text of a multiplexed log buffer (8-byte frame headers: stream, 0, 0, 0, size). */
 function framesText(buf: Buffer): string {
   const parts: Buffer[] = [];

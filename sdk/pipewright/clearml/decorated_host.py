@@ -22,6 +22,7 @@ import traceback
 from .. import batch, loader
 from . import decorator
 from .sessions import Channel, RunnerSession
+from .whole_lines import WholeLines
 
 
 def main(argv):
@@ -29,6 +30,8 @@ def main(argv):
         sys.stderr.write("usage: python3 -m pipewright.clearml.decorated_host FILE FUNCTION\n")
         return 2
     out = batch.claim_stdout()  # the body's prints go to stderr, not into our requests
+    # The body and callbacks (run in other threads) print at once: whole lines each.
+    sys.stderr = sys.stdout = WholeLines(sys.stderr)
     replies = os.fdopen(os.dup(0), "r", encoding="utf-8")  # the body cannot read the replies
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)

@@ -4,6 +4,7 @@ files named like them (inspect.py, json.py, types.py), which must not stand in f
 whenever it imports them. test/sdk/test_shadowing.py checks that this list is complete."""
 # flake8: noqa: F401
 import ast
+import atexit
 import base64
 import collections.abc
 import contextlib

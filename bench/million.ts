@@ -8,7 +8,8 @@
  *   reopening the finished run from its store (replay): time and RSS after.
  *
  *   node [--expose-gc] --import tsx bench/million.ts [--nodes 10000] [--image pipewright/busybox:latest]
- *   (--expose-gc: the heap the finished run holds; PIPEWRIGHT_BENCH_SNAPSHOT=FILE writes a heap snapshot)
+ *   (--expose-gc: the heap the finished run holds; PIPEWRIGHT_BENCH_SNAPSHOT=FILE writes a heap snapshot;
+ *   PIPEWRIGHT_BENCH_KEEP=1 keeps the store)
  *
  * Exit status 0 whatever the figures; 1 if a node did not end done.
  */
@@ -151,7 +152,8 @@ async function main(): Promise<number> {
     return done === nodes ? 0 : 1;
   } finally {
     clearInterval(sampler);
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.PIPEWRIGHT_BENCH_KEEP) console.log(`store kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -112,7 +112,7 @@ export async function runToEnd(first: RunHandle, json: boolean, io: CliIO, start
     if (json) {
       io.out(`${JSON.stringify({ type: 'finished', pipeline: run.id, time: Date.now(), path: '/', state, counts: run.tree.root.leafCounts })}\n`);
     } else if (!live) {
-      io.out(`${renderRun(run.tree, summary)}\n${header()}\n`);
+      io.out(`${renderRun(run.tree, summary !== null)}\n${header()}\n`);
     }
     return state === 'done' ? 0 : 1;
   } finally {

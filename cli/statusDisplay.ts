@@ -73,9 +73,12 @@ function* take<T>(items: Iterable<T>, n: number): Generator<T> {
   }
 }
 
-/** The run as text: the whole tree, or for a large pipeline its summary. */
-export function renderRun(tree: RunTree, summary: RunSummary | null): string {
-  return summary ? summary.render(20) : renderStatus(tree);
+/**
+ * The run at its end as text: the whole tree, or for a large pipeline its summary, read from the
+ * tree (once) so the failures are listed in the pipeline's order, not in the order they happened.
+ */
+export function renderRun(tree: RunTree, summarised: boolean): string {
+  return summarised ? new RunSummary(tree).render(20) : renderStatus(tree);
 }
 
 /** Redraws the status in place on a terminal; big pipelines show their summary. */

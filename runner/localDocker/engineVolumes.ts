@@ -30,6 +30,11 @@ export class EngineVolumes implements WorkerFiles {
   private carrierImage: string | undefined;
   /** What the store's data folder held when it last matched the volume (path, size, mtime of each). */
   private dataSeen = '';
+  /**
+   * Copies of the shared data in and out, one at a time and in order: two steps' data coming home
+   * at once would interleave, and an older copy could land after a newer one.
+   */
+  private dataCopies: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly docker: Dockerode,
@@ -55,14 +60,25 @@ export class EngineVolumes implements WorkerFiles {
       job.definitionDir ? this.volume('src', () => packFolder(job.definitionDir!, [storeRootOf(this.space)])) : null,
     ]);
     // The runner wrote into the store's data since the volume last matched it (a ClearML callback): copied in.
-    if (job.sharesDataWithRunner && (await this.dataFingerprint()) !== this.dataSeen) await this.fill(data, await packFolder(this.space.dataDir));
+    if (job.sharesDataWithRunner)
+      await this.oneAtATime(async () => {
+        if ((await this.dataFingerprint()) !== this.dataSeen) await this.fill(data, await packFolder(this.space.dataDir));
+      });
     return { sdk, data, userData, src, dockerSocket: this.dockerSocket };
   }
 
   async afterJob(container: Dockerode.Container, job: JobSpec): Promise<void> {
     if (!job.sharesDataWithRunner) return;
-    await unpackInto((await container.getArchive({ path: CONTAINER_PATHS.data })) as NodeJS.ReadableStream, this.space.dataDir);
-    this.dataSeen = await this.dataFingerprint();
+    await this.oneAtATime(async () => {
+      await unpackInto((await container.getArchive({ path: CONTAINER_PATHS.data })) as NodeJS.ReadableStream, this.space.dataDir);
+      this.dataSeen = await this.dataFingerprint();
+    });
+  }
+
+  private oneAtATime(copy: () => Promise<void>): Promise<void> {
+    const turn = this.dataCopies.then(copy);
+    this.dataCopies = turn.catch(() => undefined);
+    return turn;
   }
 
   /**

@@ -2,7 +2,7 @@
 // through the API (docker cp). In: the SDK, the definition's folder, the store's data. Out: the
 // shared data nodes wrote, which a hostile node may have filled with links, devices or names that
 // climb out: only folders and regular files come out, and only below the destination.
-import { createWriteStream, lstatSync, mkdirSync } from 'node:fs';
+import { createWriteStream, lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -22,6 +22,8 @@ export interface UnpackSummary {
   /** Entries refused: links, special files, names outside the destination. */
   refused: string[];
 }
+
+let unpacked = 0;
 
 /**
  * Writes the folders and regular files of `archive` into `dest`, dropping the first `strip` path
@@ -52,7 +54,18 @@ export async function unpackInto(archive: NodeJS.ReadableStream, dest: string, s
     if (!makeFolders(dest, rel.slice(0, -1)) || isLink(target)) return skip('a link or file where a folder should be');
     summary.files++;
     summary.bytes += header.size ?? 0;
-    pipeline(body, createWriteStream(target, { mode: 0o644 })).then(() => next(), (err) => unpack.destroy(err as Error));
+    // Written beside, then renamed into place: a reader (the runner reading a step's result while
+    // another step's data comes home) sees the old file or the new one, never half of one.
+    const partial = `${target}.pw-partial-${process.pid}-${++unpacked}`;
+    pipeline(body, createWriteStream(partial, { mode: 0o644, flags: 'wx' }))
+      .then(() => renameSync(partial, target))
+      .then(
+        () => next(),
+        (err) => {
+          rmSync(partial, { force: true });
+          unpack.destroy(err as Error);
+        },
+      );
   });
   archive.pipe(unpack);
   await done;

@@ -75,7 +75,8 @@ test('the engine is the remote one, and the seeds run there: build and test, inh
 test('a ClearML pipeline: artifacts pass between steps on the engine and the runner reads them', async () => {
   const { run } = await h.run(path.join(examples, 'clearml', 'pipeline.py'), remote());
   const states = Object.fromEntries(run.tree.root.children.map((c) => [c.path.slice(1), c.state]));
-  assert.deepEqual(states, { data: 'done', train_slow: 'done', train_mid: 'done', train_fast: 'done', pick_best: 'done' });
+  const why = run.tree.root.children.map((c) => `${c.path}: ${c.executions.at(-1)?.message ?? ''} ${c.state === 'error' ? lastLog(run, c.path) : ''}`).join('\n');
+  assert.deepEqual(states, { data: 'done', train_slow: 'done', train_mid: 'done', train_fast: 'done', pick_best: 'done' }, why);
   assert.match(lastLog(run, '/pick_best'), /best: lr=0\.5/);
   await run.close();
   const result = JSON.parse(readFileSync(path.join(run.space.dataDir, 'clearml', 'pick_best', 'result.json'), 'utf8')) as { artifacts: Record<string, unknown> };

@@ -1,7 +1,7 @@
 // What comes home from a volume on an engine elsewhere: a hostile node's links, devices and names
 // that climb out stay out; folders and regular files arrive byte-exact.
 import { strict as assert } from 'node:assert';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
@@ -62,5 +62,23 @@ test('a folder packed and unpacked again is the same, .git and the left-out fold
   assert.equal(readFileSync(path.join(out, 'pkg', 'a.py'), 'utf8'), 'print(1)\n');
   assert.equal(existsSync(path.join(out, '.git')), false);
   assert.equal(existsSync(path.join(out, 'store')), false, 'the store never leaves the machine');
+  rmSync(root, { recursive: true, force: true });
+});
+
+test('a file coming home replaces the old one whole: while it arrives, a reader sees the old one', async () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'pw-volume-'));
+  writeFileSync(path.join(root, 'result.json'), '{"old": true}');
+  const p = pack();
+  const next = '{"new": true, "pad": "' + 'x'.repeat(100_000) + '"}';
+  const entry = p.entry({ name: 'data/result.json', size: next.length });
+  entry.write(next.slice(0, 50_000));
+  const unpacking = unpackInto(Readable.from(p), root);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(readFileSync(path.join(root, 'result.json'), 'utf8'), '{"old": true}', 'half a file is never in place');
+  entry.end(next.slice(50_000));
+  p.finalize();
+  await unpacking;
+  assert.equal(readFileSync(path.join(root, 'result.json'), 'utf8'), next);
+  assert.deepEqual(readdirSync(root), ['result.json'], 'nothing is left beside it');
   rmSync(root, { recursive: true, force: true });
 });

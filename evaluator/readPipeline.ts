@@ -42,6 +42,18 @@ function checkNode(node: PipelineNode, where: string): PipelineNode {
   return node;
 }
 
+/**
+ * A shortened node line made whole (the store writes them: docs/pipeline-json.md): no `params`, the
+ * node before it's; no `parents`, none; a `source` without `file`, the document's file.
+ */
+function lengthened(node: PipelineNode, before: PipelineNode | undefined, header: PipelineHeader): PipelineNode {
+  if (typeof node !== 'object' || node === null) return node;
+  if (node.params === undefined && before) node.params = before.params;
+  node.parents ??= [];
+  if (node.source && node.source.file === undefined) node.source.file = header.file;
+  return node;
+}
+
 /** Parses a whole pipeline JSON document held in memory (small pipelines, LSP, tests). */
 export function parsePipeline(text: string, where = 'pipeline JSON'): PipelineDocument {
   let doc: PipelineDocument;
@@ -52,7 +64,7 @@ export function parsePipeline(text: string, where = 'pipeline JSON'): PipelineDo
   }
   checkHeader(doc, where);
   if (!Array.isArray(doc.nodes) || doc.nodes.length === 0) throw new PipelineFormatError(where, 'no nodes');
-  doc.nodes.forEach((n) => checkNode(n, where));
+  doc.nodes.forEach((n, i) => checkNode(lengthened(n, doc.nodes[i - 1], doc), where));
   return doc;
 }
 
@@ -94,7 +106,7 @@ export async function readPipelineStream(input: Readable, where = 'pipeline JSON
     if (ended) throw new PipelineFormatError(at, 'text after the end of the document');
     const json = line.endsWith(',') ? line.slice(0, -1) : line;
     try {
-      nodes.push(shared.node(checkNode(JSON.parse(json) as PipelineNode, at)));
+      nodes.push(shared.node(checkNode(lengthened(JSON.parse(json) as PipelineNode, nodes[nodes.length - 1], header), at)));
     } catch (err) {
       if (err instanceof PipelineFormatError) throw err;
       throw new PipelineFormatError(at, `bad node (${(err as Error).message})`);
@@ -117,11 +129,17 @@ class SharedParts {
   /** Frozen: a push into a shared list would fail loudly rather than change every node. */
   private static readonly EMPTY = Object.freeze([]) as unknown as string[];
 
+  /** The params of the node before (a shortened line took them as they are). */
+  private lastParams: PipelineNode['params'] | undefined;
+
   node(node: PipelineNode): PipelineNode {
-    const key = JSON.stringify(node.params);
-    const params = this.params.get(key);
-    if (params) node.params = params;
-    else if (this.params.size < 10_000) this.params.set(key, node.params);
+    if (node.params !== this.lastParams) {
+      const key = JSON.stringify(node.params);
+      const params = this.params.get(key);
+      if (params) node.params = params;
+      else if (this.params.size < 10_000) this.params.set(key, node.params);
+      this.lastParams = node.params;
+    }
     if (node.source) {
       const file = this.files.get(node.source.file) ?? node.source.file;
       this.files.set(file, file);

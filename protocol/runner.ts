@@ -82,7 +82,12 @@ export type NodeModification = { command?: string } & Partial<Pick<NodeParams, '
 export type RunnerEvent =
   | { type: 'created'; pipeline: string; time: number; name: string; file: string }
   | { type: 'state'; pipeline: string; time: number; path: string; state: NodeState; skipped?: boolean }
-  | { type: 'execution-start'; pipeline: string; time: number; path: string; execution: ExecutionRecord }
+  /**
+   * In a pipeline's events.jsonl only, `delta`: `execution` holds only what differs from the
+   * execution-start before it in the log (`unset`: its fields this one does not have), without its
+   * path and log files when they are the usual ones (the replay makes it whole).
+   */
+  | { type: 'execution-start'; pipeline: string; time: number; path: string; execution: ExecutionRecord; delta?: true; unset?: string[] }
   /** `retry`: a pipeline step failed and runs again (retry_on_failure); it goes back to pending. */
   /** In a pipeline's events.jsonl only, `delta`: `execution` holds only what changed since its execution-start (the replay makes it whole). */
   | { type: 'execution-end'; pipeline: string; time: number; path: string; state: NodeState; execution: ExecutionRecord; retry?: boolean; delta?: true }

@@ -1,5 +1,6 @@
 // A pipeline instance's state rebuilt from its event log, after any stop.
-import type { PipelineStatus, RunnerEvent } from '../../protocol/runner';
+import type { ExecutionRecord, PipelineStatus, RunnerEvent } from '../../protocol/runner';
+import { usualExecutionFields } from '../store/eventLog';
 import { applyModification } from '../model/applyModification';
 import type { RunTree } from '../model/runTree';
 
@@ -26,7 +27,10 @@ export async function replay(events: AsyncIterable<RunnerEvent>, tree: RunTree, 
  */
 export class Replayer {
   readonly state: Replayed = { autorun: false, status: 'active', execSeq: 0 };
-  private readonly started = new Map<string, RunnerEvent & { type: 'execution-start' }>();
+  /** Executions started and not yet ended: their end is stored as what changed since. */
+  private readonly started = new Map<string, ExecutionRecord>();
+  /** The last execution start: a stored start holds only what differs from it. */
+  private previousStart: ExecutionRecord | null = null;
 
   constructor(private readonly tree: RunTree) {}
 
@@ -63,10 +67,10 @@ export class Replayer {
       }
       case 'execution-start': {
         const leaf = tree.byPath.get(event.path);
+        const record = this.wholeStart(event);
         if (!leaf?.isLeaf) break;
-        const record = { ...event.execution };
         leaf.executions.push(record);
-        started.set(record.id, { ...event, execution: record });
+        started.set(record.id, record);
         tree.setLeafState(leaf, 'running');
         seq(record.id);
         break;
@@ -75,11 +79,12 @@ export class Replayer {
         const leaf = tree.byPath.get(event.path);
         if (!leaf?.isLeaf) break;
         const start = started.get(event.execution.id);
+        started.delete(event.execution.id);
         if (start) {
-          Object.assign(start.execution, event.execution);
+          Object.assign(start, event.execution);
           // A stored delta is made whole for whoever observes the event after this.
           if (event.delta) {
-            event.execution = start.execution;
+            event.execution = start;
             delete event.delta;
           }
         } else leaf.executions.push({ ...event.execution });
@@ -91,5 +96,21 @@ export class Replayer {
       default:
         break;
     }
+  }
+
+  /** The start's execution record, whole (a stored delta merged with the start before it); the event is made whole too. */
+  private wholeStart(event: RunnerEvent & { type: 'execution-start' }): ExecutionRecord {
+    let record: ExecutionRecord;
+    if (event.delta) {
+      const { path: _path, logFile: _log, stderrFile: _err, ...inherited } = this.previousStart ?? ({} as Partial<ExecutionRecord>);
+      record = { ...inherited, ...usualExecutionFields(event.path, event.execution.id), ...event.execution } as ExecutionRecord;
+      for (const key of event.unset ?? []) delete (record as unknown as Record<string, unknown>)[key];
+      event.execution = record;
+      delete event.delta;
+      delete event.unset;
+    } else record = { ...event.execution };
+    // As it was when it started (its end is merged into `record` later).
+    this.previousStart = { ...record };
+    return record;
   }
 }

@@ -21,6 +21,8 @@ export class EventLog {
    * change afterwards, e.g. a step's metrics): their end is written as what changed since.
    */
   private readonly started = new Map<string, Map<string, string>>();
+  /** The last execution start written (each field as text): the next one is written as what differs. */
+  private previousStart: Map<string, string> | null = null;
   constructor(readonly file: string) {}
   append(events: readonly RunnerEvent[]): void {
     if (!events.length || this.closed) return;
@@ -28,15 +30,23 @@ export class EventLog {
       repairTornTail(this.file);
       this.fd = openPrivateFile(this.file, 'a');
     }
-    writeAll(this.fd, events.map((e) => JSON.stringify(this.compact(e))).join('\n') + '\n');
+    try {
+      writeAll(this.fd, events.map((e) => JSON.stringify(this.compact(e))).join('\n') + '\n');
+    } catch (err) {
+      // What was not written cannot be what the next start differs from.
+      this.previousStart = null;
+      throw err;
+    }
   }
 
   /**
-   * An execution's end as a delta of its start: the command, params and image would otherwise be
-   * written twice per execution (most of a large run's log). The replay merges them back.
+   * A large run's log is mostly executions: each is written as what differs. Its start, from the
+   * start written before it (siblings share command, params, image, container); its path and log
+   * files, when they are the usual ones, not at all; its end, from its start. The replay
+   * (run/replay.ts) makes them whole again.
    */
   private compact(event: RunnerEvent): RunnerEvent {
-    if (event.type === 'execution-start') this.started.set(event.execution.id, new Map(Object.entries(event.execution).map(([key, value]) => [key, JSON.stringify(value)])));
+    if (event.type === 'execution-start') return this.compactStart(event);
     if (event.type !== 'execution-end') return event;
     const start = this.started.get(event.execution.id);
     this.started.delete(event.execution.id);
@@ -45,11 +55,34 @@ export class EventLog {
     for (const [key, value] of Object.entries(event.execution)) if (JSON.stringify(value) !== start.get(key)) delta[key] = value;
     return { ...event, execution: delta as unknown as typeof event.execution, delta: true };
   }
+
+  private compactStart(event: RunnerEvent & { type: 'execution-start' }): RunnerEvent {
+    const { execution } = event;
+    const fields = new Map(Object.entries(execution).map(([key, value]) => [key, JSON.stringify(value)]));
+    this.started.set(execution.id, fields);
+    const previous = this.previousStart;
+    this.previousStart = fields;
+    const usual = usualExecutionFields(event.path, execution.id);
+    const delta: Record<string, unknown> = { id: execution.id };
+    for (const [key, value] of Object.entries(execution)) {
+      if (key === 'id' || usual[key as keyof typeof usual] === value) continue;
+      if (!(key in usual) && previous && fields.get(key) === previous.get(key)) continue;
+      delta[key] = value;
+    }
+    const unset = previous ? [...previous.keys()].filter((key) => !fields.has(key) && !(key in usual)) : [];
+    return { ...event, execution: delta as unknown as typeof execution, delta: true, ...(unset.length ? { unset } : {}) };
+  }
+
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
     this.closed = true;
   }
+}
+
+/** An execution's fields that follow from its node and id, unless it says otherwise. */
+export function usualExecutionFields(path: string, id: string): { path: string; logFile: string; stderrFile: string } {
+  return { path, logFile: `exec/${id}.log`, stderrFile: `exec/${id}.err` };
 }
 
 /**

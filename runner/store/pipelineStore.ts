@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import type { PipelineDocument } from '../../protocol/pipeline';
+import type { PipelineDocument, PipelineNode } from '../../protocol/pipeline';
 import { readPipelineFile } from '../../evaluator/readPipeline';
 import type { PipelineStatus, PipelineSummary, RunnerEvent } from '../../protocol/runner';
 import { EventLog, readEventLog } from './eventLog';
@@ -37,6 +37,17 @@ export interface BrokenPipeline {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** A node's line in the store's pipeline.json without what the reader can tell from the line before and the header. */
+function shortened(node: PipelineNode, paramsAsBefore: boolean, file: string): Partial<PipelineNode> {
+  const { params, parents, source, ...rest } = node;
+  return {
+    ...rest,
+    ...(paramsAsBefore ? {} : { params }),
+    ...(parents.length ? { parents } : {}),
+    ...(source ? { source: source.file === file ? { line: source.line } : source } : {}),
+  } as Partial<PipelineNode>;
+}
 
 /**
  * Pipelines on disk, one folder each: `pipeline.json` as defined, `events.jsonl` (append-only, written
@@ -82,14 +93,18 @@ export class PipelineStore {
     const dir = this.dir(id);
     makePrivateDir(dir);
     this.space(id).ensure();
-    // Same line-per-node layout the SDK writes, so large pipelines stream back in.
+    // Same line-per-node layout the SDK writes, so large pipelines stream back in; lines shortened
+    // (readPipeline.ts makes them whole): a thousand siblings' params and file are written once.
     writePrivateFileAtomic(path.join(dir, 'pipeline.json'), (fd) => {
       const { nodes, ...header } = doc;
       writeAll(fd, `${JSON.stringify(header).slice(0, -1)}, "nodes": [\n`);
       const last = nodes.length - 1;
       let buffer = '';
+      let paramsBefore = '';
       nodes.forEach((node, i) => {
-        buffer += `${JSON.stringify(node)}${i < last ? ',' : ''}\n`;
+        const params = JSON.stringify(node.params);
+        buffer += `${JSON.stringify(shortened(node, params === paramsBefore, doc.file))}${i < last ? ',' : ''}\n`;
+        paramsBefore = params;
         if (buffer.length > 1 << 20) {
           writeAll(fd, buffer);
           buffer = '';

@@ -126,3 +126,34 @@ test("an execution's end is stored as what changed since its start, and replays 
   assert.equal(observed.delta, undefined);
   assert.deepEqual(observed.execution.params, nodes[1]!.params, 'an observer of the replay sees the whole record');
 });
+
+test("an execution's start is stored as what differs from the start before it, and replays whole", async () => {
+  const { id, log } = pipeline();
+  const nodes = [node('/', 'Parallel'), node('/a', 'Exec', 'true'), node('/b', 'Exec', 'true'), node('/c', 'Exec', 'echo c', { cpu: 2 })];
+  const params = (p: string) => nodes.find((x) => x.path === p)!.params;
+  const execution = (p: string, n: number, more: Partial<ExecutionRecord> = {}): ExecutionRecord => ({ id: `e${n}`, path: p, command: nodes.find((x) => x.path === p)!.command!, params: params(p), image: 'img:1', startedAt: 10 + n, logFile: `exec/e${n}.log`, stderrFile: `exec/e${n}.err`, containerId: 'c1', token: `t${n}`, ...more });
+  const start = (e: ExecutionRecord): RunnerEvent => ({ type: 'execution-start', pipeline: id, time: e.startedAt, path: e.path, execution: e });
+  const end = (e: ExecutionRecord): RunnerEvent => ({ type: 'execution-end', pipeline: id, time: 30, path: e.path, state: 'done', execution: { ...e, endedAt: 30, exitCode: 0 } });
+  const first = execution('/a', 1, { cpuClamped: 1, ranOn: 'host' });
+  const second = execution('/b', 2, { ranOn: 'host' });
+  // Another command, params, log file; and cpuClamped, which the one before had, is gone.
+  const third = execution('/c', 3, { ranOn: 'host', logFile: 'elsewhere/e3.log' });
+  const writer = store.openEventLog(id);
+  writer.append([created(id), start(first), end(first), start(second), start(third), end(third), end(second)]);
+  writer.close();
+  const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { delta?: boolean; unset?: string[]; execution: Record<string, unknown> });
+  assert.deepEqual(lines[1]!.execution, { id: 'e1', command: 'true', params: params('/a'), image: 'img:1', startedAt: 11, containerId: 'c1', token: 't1', cpuClamped: 1, ranOn: 'host' }, 'the first: whole but its path and log files');
+  assert.deepEqual(lines[3]!.execution, { id: 'e2', startedAt: 12, token: 't2' }, 'a sibling: only what differs');
+  assert.deepEqual(lines[3]!.unset, ['cpuClamped']);
+  assert.deepEqual(lines[4]!.execution, { id: 'e3', command: 'echo c', params: params('/c'), startedAt: 13, logFile: 'elsewhere/e3.log', token: 't3' });
+  assert.equal(lines[4]!.unset, undefined);
+
+  const tree = new RunTree(nodes);
+  const seen: RunnerEvent[] = [];
+  await replay(store.readEvents(id), tree, (event) => seen.push(event));
+  assert.deepEqual(tree.get('/a').executions, [{ ...first, endedAt: 30, exitCode: 0 }]);
+  assert.deepEqual(tree.get('/b').executions, [{ ...second, endedAt: 30, exitCode: 0 }], 'nothing of the first start or of its end leaks into the second');
+  assert.deepEqual(tree.get('/c').executions, [{ ...third, endedAt: 30, exitCode: 0 }]);
+  const observed = seen.filter((e) => e.type === 'execution-start') as (RunnerEvent & { type: 'execution-start' })[];
+  assert.deepEqual(observed.map((e) => [e.delta, e.unset, e.execution.command]), [[undefined, undefined, 'true'], [undefined, undefined, 'true'], [undefined, undefined, 'echo c']], 'an observer sees each start whole');
+});

@@ -52,3 +52,26 @@ test('reads node callbacks and refuses malformed ones, naming the node and the f
   const extra = { ...node('/', 'Serial'), callbacks: [{ event: 'done', name: 'email', args: {}, when: 1 }] };
   await assert.rejects(readPipelineStream(Readable.from([streamed([extra])])), /node \/ has invalid callbacks: .*when/);
 });
+
+test("the store's copy is shortened (params as the line before, no empty parents, the header's file) and reads back the same", async () => {
+  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { PipelineStore } = await import('../../runner/store/pipelineStore');
+  const root = mkdtempSync(path.join(os.tmpdir(), 'pw-short-'));
+  const nodes = [
+    node('/', 'Parallel', undefined, { cpu: 0.5 }),
+    ...Array.from({ length: 3 }, (_, i) => node(`/n${i}`, 'Exec', 'true', { cpu: 0.5 })),
+    node('/other', 'Exec', 'echo other', { cpu: 2, env: { A: '1' } }, ['/n0']),
+    { ...node('/n9', 'Exec', 'true', { cpu: 0.5 }), source: { file: '/x/helpers.py', line: 7 } },
+  ].map((n) => (n.source.file === '/x/pipeline.py' ? { ...n, source: { file: '/x/p.py', line: 3 } } : n));
+  const doc = { pipewright: 1 as const, name: 'run', file: '/x/p.py', nodes };
+  const store = new PipelineStore(root);
+  const { id } = store.create(structuredClone(doc));
+  const lines = readFileSync(path.join(store.dir(id), 'pipeline.json'), 'utf8').split('\n');
+  assert.equal(lines.filter((l) => l.includes('"params"')).length, 3, 'params once per run of equal params: /, /other, /n9');
+  assert.equal(lines.filter((l) => l.includes('/x/p.py')).length, 1, "the header's file, once");
+  assert.deepEqual(JSON.parse(JSON.stringify((await store.readDocument(id)).nodes)), doc.nodes);
+  assert.deepEqual(parsePipeline(lines.join('\n')).nodes, doc.nodes, 'a whole parse reads it too');
+  rmSync(root, { recursive: true, force: true });
+});

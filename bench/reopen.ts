@@ -1,0 +1,124 @@
+/**
+ * Reopening a finished large run (issue: million-node runs): what `pipewright show`, the sidebar and
+ * the panel begin with. A finished run of N trivial nodes is written into a store by the runner's own
+ * store code (the definition as the SDK exports it; each node's start and end as a run of 8 workers
+ * writes them), without running containers: bench/million.ts runs them for real, and takes 15 minutes
+ * at a million. Then, each in a fresh process, it times and measures (peak RSS):
+ *
+ *   reading the run back (PipelineRun.inspect: the definition and the event log replayed);
+ *   `pipewright show ID` (the CLI's summary of a large run).
+ *
+ *   node --import tsx bench/reopen.ts [--nodes 1000000]      (PIPEWRIGHT_BENCH_KEEP=1 keeps the store)
+ *
+ * Exit status 0 whatever the figures; 1 if the run read back is not the run written.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { parseArgs } from 'node:util';
+import { evaluateDefinition } from '../evaluator/evaluateDefinition';
+import type { ExecutionRecord, RunnerEvent } from '../protocol/runner';
+import { PipelineRun } from '../runner/pipelineRun';
+import { PipelineStore } from '../runner/store/pipelineStore';
+
+const MB = 2 ** 20;
+const runFile = promisify(execFile);
+
+/** Child mode: reads the run back and prints one JSON line of figures. */
+async function inspect(root: string, id: string): Promise<void> {
+  const t0 = performance.now();
+  const run = await PipelineRun.inspect(id, { store: new PipelineStore(root) });
+  const seconds = (performance.now() - t0) / 1000;
+  const counts = run.tree.root.leafCounts;
+  console.log(JSON.stringify({ seconds, done: counts.done, executions: [...run.tree.leaves(run.tree.root)].reduce((n, leaf) => n + leaf.executions.length, 0), peakRssMb: process.resourceUsage().maxRSS / 1024 }));
+}
+
+/** Writes a finished run of `nodes` trivial nodes (Parallels of 1,000) into a store under `dir`; its id. */
+async function writeRun(dir: string, nodes: number): Promise<{ root: string; id: string }> {
+  const file = path.join(dir, 'million.py');
+  writeFileSync(file, `import pipewright as co\nroot = co.Parallel(cpu=0.25, mem=0.25)\nleft = ${nodes}\nfor g in range(${Math.ceil(nodes / 1000)}):\n    p = root[f"g{g:04d}"] = co.Parallel()\n    for i in range(min(1000, left)):\n        p[f"n{i:04d}"] = co.Exec("true")\n    left -= 1000\n`);
+  const doc = await evaluateDefinition(file);
+  const root = path.join(dir, 'store');
+  const store = new PipelineStore(root);
+  const { id } = store.create(doc);
+  const log = store.openEventLog(id);
+  let time = Date.now();
+  log.append([
+    { type: 'created', pipeline: id, time, name: doc.name, file: doc.file },
+    { type: 'autorun', pipeline: id, time, autorun: true },
+  ]);
+  const workers = Array.from({ length: 8 }, () => randomBytes(32).toString('hex'));
+  let batch: RunnerEvent[] = [];
+  let seq = 0;
+  for (const node of doc.nodes) {
+    if (node.type !== 'Exec') continue;
+    const id_ = `e${++seq}`;
+    const execution: ExecutionRecord = {
+      id: id_,
+      path: node.path,
+      command: node.command!,
+      params: node.params,
+      image: 'pipewright/busybox:latest',
+      startedAt: time,
+      logFile: `exec/${id_}.log`,
+      stderrFile: `exec/${id_}.err`,
+      containerId: workers[seq % workers.length]!,
+      token: randomBytes(16).toString('hex'),
+      ranOn: os.hostname(),
+    };
+    time += 1;
+    batch.push({ type: 'execution-start', pipeline: id, time, path: node.path, execution: { ...execution } });
+    batch.push({ type: 'execution-end', pipeline: id, time: time + 1, path: node.path, state: 'done', execution: { ...execution, endedAt: time + 1, exitCode: 0, peakMemoryBytes: 800_000 + (seq % 4096) * 64 } });
+    if (batch.length >= 2000) {
+      log.append(batch);
+      batch = [];
+    }
+  }
+  log.append(batch);
+  log.close();
+  return { root, id };
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000000' }, inspect: { type: 'string' }, id: { type: 'string' } } });
+  if (values.inspect) {
+    await inspect(values.inspect, values.id!);
+    return 0;
+  }
+  const nodes = Number(values.nodes);
+  console.log(`# reopen a finished run: ${nodes} nodes of \`true\` in Parallels of 1,000, cores=${os.cpus().length}, node=${process.version}, date=${new Date().toISOString()}`);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pipewright-reopen-'));
+  try {
+    const w0 = performance.now();
+    const { root, id } = await writeRun(dir, nodes);
+    const stored = ['pipeline.json', 'events.jsonl'].map((f) => statSync(path.join(root, 'pipelines', id, f)).size);
+    console.log(`written in ${((performance.now() - w0) / 1000).toFixed(1)} s: pipeline.json ${(stored[0]! / MB).toFixed(1)} MB, events.jsonl ${(stored[1]! / MB).toFixed(1)} MB = ${((stored[0]! + stored[1]!) / nodes).toFixed(0)} bytes per node`);
+
+    const child = await runFile(process.execPath, ['--import', 'tsx', __filename, '--inspect', root, '--id', id], { maxBuffer: 1 << 20 });
+    const read = JSON.parse(child.stdout.trim().split('\n').pop()!) as { seconds: number; done: number; executions: number; peakRssMb: number };
+    console.log(`read back (PipelineRun.inspect, a fresh process): ${read.seconds.toFixed(2)} s, peak RSS ${read.peakRssMb.toFixed(0)} MB; ${read.done} done, ${read.executions} executions`);
+
+    const cli = path.join(__dirname, '..', 'dist', 'cli.js');
+    const s0 = performance.now();
+    const show = await runFile('/usr/bin/time', ['-f', '%M', process.execPath, cli, 'show', id, '--store', root], { maxBuffer: 16 << 20 });
+    const showSeconds = (performance.now() - s0) / 1000;
+    const showRss = Number(show.stderr.trim().split('\n').pop()) / 1024;
+    console.log(`pipewright show (whole process): ${showSeconds.toFixed(2)} s, peak RSS ${showRss.toFixed(0)} MB, ${show.stdout.split('\n').length - 1} lines`);
+    return read.done === nodes && read.executions === nodes ? 0 : 1;
+  } finally {
+    if (process.env.PIPEWRIGHT_BENCH_KEEP) console.log(`store kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    console.error(`error: ${err.stack ?? err.message}`);
+    process.exit(1);
+  },
+);

@@ -64,8 +64,6 @@ async function writeRun(dir: string, nodes: number): Promise<{ root: string; id:
       params: node.params,
       image: 'pipewright/busybox:latest',
       startedAt: time,
-      logFile: `exec/${id_}.log`,
-      stderrFile: `exec/${id_}.err`,
       containerId: workers[seq % workers.length]!,
       token: randomBytes(16).toString('hex'),
       ranOn: os.hostname(),

@@ -11,6 +11,7 @@ import { ImageProgress, RunStatusBar } from './statusBar/runStatusBar';
 import { DefinitionIndex } from './treeViews/definitionIndex';
 import { PipelinesTreeProvider } from './treeViews/pipelinesTree';
 import { createRunsScope, registerRunsScopeCommands } from './treeViews/registerRunsScope';
+import { MoreNodesItem, SHOW_MORE_NODES_COMMAND } from './treeViews/items';
 import { registerPipelinePanel } from './panel/registerPipelinePanel';
 import { LogDocumentProvider } from './panel/logDocuments';
 
@@ -51,6 +52,7 @@ export function activate(context: vscode.ExtensionContext): void {
   );
   registerRunCommands(context, { runs, tree, treeView: treeView as vscode.TreeView<unknown>, output, treeSource: (uri) => client.tree(uri) });
   registerRunsScopeCommands(context, () => tree.scopeChanged());
+  context.subscriptions.push(vscode.commands.registerCommand(SHOW_MORE_NODES_COMMAND, (more: unknown) => more instanceof MoreNodesItem && tree.showMore(more)));
   registerNodeCommands(context, runs);
   registerPipelineCommands(context, runs);
   registerPipelinePanel(context, runs, treeView as vscode.TreeView<unknown>, tree);

@@ -28,9 +28,6 @@ export interface ExecutionRecord {
   /** Human detail for the reason or for an engine error. */
   message?: string;
   peakMemoryBytes?: number | null;
-  /** Files in the pipeline's folder, relative to it. */
-  logFile: string;
-  stderrFile: string;
   containerId?: string;
   /** The backend profile it was sent to (a step's execution_queue naming one); unset: the run's backend. */
   profile?: string;
@@ -85,7 +82,7 @@ export type RunnerEvent =
   /**
    * In a pipeline's events.jsonl only, `delta`: `execution` holds only what differs from the
    * execution-start before it in the log (`unset`: its fields this one does not have), without its
-   * path and log files when they are the usual ones (the replay makes it whole).
+   * path when it is the event's (the replay makes it whole).
    */
   | { type: 'execution-start'; pipeline: string; time: number; path: string; execution: ExecutionRecord; delta?: true; unset?: string[] }
   /** `retry`: a pipeline step failed and runs again (retry_on_failure); it goes back to pending. */

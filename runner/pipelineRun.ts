@@ -492,10 +492,8 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
       params: leaf.params,
       image: '',
       startedAt: Date.now(),
-      logFile: `exec/${id}.log`,
-      stderrFile: `exec/${id}.err`,
     };
-    leaf.executions.push(execution);
+    leaf.addExecution(execution);
     const live: LiveExecution = { execution, controller: new AbortController(), after: 'killed' };
     this.live.set(leaf, live);
     this.contexts.started(leaf);

@@ -166,4 +166,27 @@ export function nodeItemId(ownerId: string, runId: string | undefined, nodePath:
   return runId ? `node:${ownerId}:${runId}:${nodePath}` : `node:${ownerId}:${nodePath}`;
 }
 
-export type PipewrightItem = DefinitionItem | PipelineItem | RunsGroupItem | RunItem | NodeItem;
+/** Rows shown under a container at first, and added by each click on its "more" row: VS Code makes a row of every item it is given. */
+export const NODE_PAGE = 500;
+
+/** The command a "more" row runs. */
+export const SHOW_MORE_NODES_COMMAND = 'pipewright.showMoreNodes';
+
+/** The last row under a container whose children are more than it shows: a click shows the next page. */
+export class MoreNodesItem extends vscode.TreeItem {
+  readonly kind = 'more';
+  constructor(
+    readonly container: PipewrightItem,
+    shown: number,
+    total: number,
+  ) {
+    super(`… ${(total - shown).toLocaleString('en-US')} more`, vscode.TreeItemCollapsibleState.None);
+    this.id = `${container.id}#more`;
+    this.description = `show ${Math.min(NODE_PAGE, total - shown).toLocaleString('en-US')} more of ${total.toLocaleString('en-US')}`;
+    this.contextValue = 'moreNodes';
+    this.iconPath = new vscode.ThemeIcon('ellipsis');
+    this.command = { title: 'Show More', command: SHOW_MORE_NODES_COMMAND, arguments: [this] };
+  }
+}
+
+export type PipewrightItem = DefinitionItem | PipelineItem | RunsGroupItem | RunItem | NodeItem | MoreNodesItem;

@@ -11,7 +11,7 @@ import { childrenByPath } from '../../presentation/tree';
 import { nodeTooltip } from './nodePresentation';
 import { shownState } from '../../presentation/states';
 import { Throttle } from './throttle';
-import { DefinitionItem, NodeItem, nodeItemId, PipelineItem, RunItem, RunsGroupItem, type PipewrightItem } from './items';
+import { DefinitionItem, MoreNodesItem, NODE_PAGE, NodeItem, nodeItemId, PipelineItem, RunItem, RunsGroupItem, type PipewrightItem } from './items';
 import { scopeRuns } from './runsScope';
 
 /** Asks the language server for a document's pipelines. */
@@ -70,6 +70,8 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
   private readonly lastRefresh = new WeakMap<PipewrightItem, number>();
   /** Expanded or collapsed by the user, by item id (otherwise the item's own collapsibleState). */
   private readonly expanded = new Map<string, boolean>();
+  /** How many children a container shows, by item id, once its "more" row was clicked (else NODE_PAGE). */
+  private readonly shownChildren = new Map<string, number>();
   private readonly containerRefresh = new Throttle(CONTAINER_REFRESH_MS, () => this.flushContainers());
   /** What VS Code last fetched: whether the root held the Runs group, and the Runs group's run ids. */
   private shownRoot: { hasRuns: boolean; at: number } | undefined;
@@ -118,6 +120,7 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
   }
 
   getParent(item: PipewrightItem): PipewrightItem | undefined {
+    if (item instanceof MoreNodesItem) return item.container;
     if (item instanceof PipelineItem) return item.parent;
     if (item instanceof RunItem) return this.runsGroup;
     if (item instanceof NodeItem) {
@@ -131,7 +134,15 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
     return undefined;
   }
 
+  /** A "more" row was clicked: its container shows another page of children. */
+  showMore(more: MoreNodesItem): void {
+    const id = more.container.id!;
+    this.shownChildren.set(id, (this.shownChildren.get(id) ?? NODE_PAGE) + NODE_PAGE);
+    this.emitter.fire(more.container);
+  }
+
   async getChildren(item?: PipewrightItem): Promise<PipewrightItem[]> {
+    if (item instanceof MoreNodesItem) return [];
     if (!item) {
       const defs = (await this.definitions.definitions()).map((uri) => this.keep(new DefinitionItem(uri)));
       const hasRuns = this.hasRuns();
@@ -145,8 +156,8 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
     if (item instanceof PipelineItem) {
       const run = this.runs.latestFor(item.parent.uri.fsPath, item.entry.name);
       // The definition as it is now (it follows edits), with its latest run's states over it.
-      if (item.entry.document) return this.definitionNodes(item, item.entry.document, run, '/');
-      return run ? this.runChildren(item, run, '/') : [];
+      if (item.entry.document) return this.paged(item, (n) => this.definitionNodes(item, item.entry.document!, run, '/', n));
+      return run ? this.paged(item, (n) => this.runChildren(item, run, '/', false, n)) : [];
     }
     if (item instanceof RunsGroupItem) {
       const { active, stored: storedMetas, hidden } = this.scopedRuns();
@@ -156,10 +167,24 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
       const stored = storedMetas.map((meta) => this.keep(new RunItem(meta.id, undefined, meta)));
       return [...live, ...stored];
     }
-    if (item instanceof RunItem) return item.run ? this.runChildren(item, item.run, '/') : [];
-    if (item.owner instanceof PipelineItem && item.owner.entry.document && !item.generated) return this.definitionNodes(item.owner, item.owner.entry.document, item.run, item.spec.path);
-    if (item.run) return this.runChildren(item.owner, item.run, item.spec.path, item.generated);
+    if (item instanceof RunItem) return item.run ? this.paged(item, (n) => this.runChildren(item, item.run!, '/', false, n)) : [];
+    if (item.owner instanceof PipelineItem && item.owner.entry.document && !item.generated) {
+      const { owner } = item;
+      return this.paged(item, (n) => this.definitionNodes(owner, owner.entry.document!, item.run, item.spec.path, n));
+    }
+    if (item.run) return this.paged(item, (n) => this.runChildren(item.owner, item.run!, item.spec.path, item.generated, n));
     return [];
+  }
+
+  /**
+   * A container's children up to the page it shows, then a "more" row when it has others: a
+   * Parallel of a million nodes opens with its first rows, not a million.
+   */
+  private paged(container: PipewrightItem, rows: (limit: number) => { items: NodeItem[]; total: number }): PipewrightItem[] {
+    const shown = this.shownChildren.get(container.id!) ?? NODE_PAGE;
+    const { items, total } = rows(shown);
+    // A new row each time (not kept): its counts change.
+    return total > items.length ? [...items, new MoreNodesItem(container, items.length, total)] : items;
   }
 
   /** The runs the Runs group lists (this workspace's, or all), and how many it leaves out. */
@@ -212,10 +237,11 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
   }
 
   /** `generated`: under a pipeline function, nodes only the run has (a Lazy's generated pipeline). */
-  private runChildren(owner: PipelineItem | RunItem, run: RunHandle, at: string, generated = false): NodeItem[] {
+  private runChildren(owner: PipelineItem | RunItem, run: RunHandle, at: string, generated: boolean, limit: number): { items: NodeItem[]; total: number } {
     const node = run.tree.byPath.get(at);
-    if (!node) return [];
-    return node.children.map((child) => this.keepNode(new NodeItem(owner, child.spec, run, child.children.length > 0 || !child.isLeaf, generated)));
+    if (!node) return { items: [], total: 0 };
+    const items = node.children.slice(0, limit).map((child) => this.keepNode(new NodeItem(owner, child.spec, run, child.children.length > 0 || !child.isLeaf, generated)));
+    return { items, total: node.children.length };
   }
 
   /**
@@ -223,18 +249,19 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
    * added node shows at once), each with the state of the same path in the latest run, if it has
    * one. A Lazy node's children exist only in the run (it generated them): they show from there.
    */
-  private definitionNodes(owner: PipelineItem, doc: PipelineDocument, run: RunHandle | undefined, at: string): NodeItem[] {
+  private definitionNodes(owner: PipelineItem, doc: PipelineDocument, run: RunHandle | undefined, at: string, limit: number): { items: NodeItem[]; total: number } {
     let index = this.documentIndex.get(doc);
     if (!index) this.documentIndex.set(doc, (index = childrenByPath(doc.nodes)));
     const children = index;
     const specs = children.get(at);
-    if (!specs?.length) return run && run.tree.byPath.has(at) ? this.runChildren(owner, run, at, true) : [];
-    return specs.map((spec) => {
+    if (!specs?.length) return run && run.tree.byPath.has(at) ? this.runChildren(owner, run, at, true, limit) : { items: [], total: 0 };
+    const items = specs.slice(0, limit).map((spec) => {
       const runNode = run?.tree.byPath.get(spec.path);
       const hasChildren = children.has(spec.path) || (runNode !== undefined && (runNode.children.length > 0 || !runNode.isLeaf));
       const item = new NodeItem(owner, spec, runNode ? run : undefined, hasChildren);
       return runNode ? this.keepNode(item) : this.keep(item);
     });
+    return { items, total: specs.length };
   }
 
   /** Reuses the item already shown under this id, so refreshes target the same object. */

@@ -6,17 +6,24 @@ export function emptyCounts(): StateCounts {
   return { pending: 0, queued: 0, running: 0, done: 0, error: 0, killed: 0 };
 }
 
+// What an Exec node has none of, shared (frozen: adding to one fails loudly instead of changing
+// every node). At a million nodes, an empty array and a counts object per leaf are 100 MB.
+const NO_CHILDREN = Object.freeze([]) as unknown as RunNode[];
+const NO_COUNTS = Object.freeze(emptyCounts()) as StateCounts;
+const NO_EXECUTIONS = Object.freeze([]) as unknown as ExecutionRecord[];
+
 /** One node of a pipeline instance with its run-time state. */
 export class RunNode {
-  readonly children: RunNode[] = [];
+  readonly children: RunNode[];
   /** Exec: own state. Containers: derived from `childCounts`. */
   state: NodeState = 'pending';
   skipped = false;
   /** Containers: how many children are in each state as their parent sees them. */
-  readonly childCounts: StateCounts = emptyCounts();
+  readonly childCounts: StateCounts;
   /** Exec nodes below (or this one) by state: Conducto's P/Q/R/D/E/K. */
   readonly leafCounts: StateCounts = emptyCounts();
-  readonly executions: ExecutionRecord[] = [];
+  /** Oldest first; added to with `addExecution`. */
+  executions: ExecutionRecord[] = NO_EXECUTIONS;
   /** A Lazy's Execute whose Generate has not produced its children yet: pending, not an empty (done) container. */
   awaitingGeneration: boolean;
 
@@ -26,6 +33,15 @@ export class RunNode {
     readonly indexInParent: number,
   ) {
     this.awaitingGeneration = spec.lazy !== undefined && spec.type !== 'Exec';
+    const leaf = spec.type === 'Exec';
+    this.children = leaf ? NO_CHILDREN : [];
+    this.childCounts = leaf ? NO_COUNTS : emptyCounts();
+  }
+
+  /** Records an execution (the first in an array of its own size: a pushed-to empty array reserves 17 slots). */
+  addExecution(execution: ExecutionRecord): void {
+    if (this.executions.length) this.executions.push(execution);
+    else this.executions = [execution];
   }
 
   get path(): string {
@@ -99,6 +115,7 @@ export class RunTree {
       const parentP = parentPath(spec.path);
       const parent = parentP === null ? undefined : this.byPath.get(parentP);
       if (!parent) throw new Error(`node ${spec.path} comes before its parent`);
+      if (parent.isLeaf) throw new Error(`node ${spec.path} is under an Exec node`);
       if (this.byPath.has(spec.path)) throw new Error(`duplicate node ${spec.path}`);
       const node = new RunNode(spec, parent, parent.children.length);
       parent.children.push(node);

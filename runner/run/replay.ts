@@ -1,6 +1,5 @@
 // A pipeline instance's state rebuilt from its event log, after any stop.
 import type { ExecutionRecord, PipelineStatus, RunnerEvent } from '../../protocol/runner';
-import { usualExecutionFields } from '../store/eventLog';
 import { applyModification } from '../model/applyModification';
 import type { RunTree } from '../model/runTree';
 
@@ -69,7 +68,9 @@ export class Replayer {
         const leaf = tree.byPath.get(event.path);
         const record = this.wholeStart(event);
         if (!leaf?.isLeaf) break;
-        leaf.executions.push(record);
+        // The node's own string, not a copy per execution.
+        if (record.path === leaf.path) record.path = leaf.path;
+        leaf.addExecution(record);
         started.set(record.id, record);
         tree.setLeafState(leaf, 'running');
         seq(record.id);
@@ -87,7 +88,7 @@ export class Replayer {
             event.execution = start;
             delete event.delta;
           }
-        } else leaf.executions.push({ ...event.execution });
+        } else leaf.addExecution({ ...event.execution });
         seq(event.execution.id);
         // A step that failed and was to run again (retry_on_failure) is pending.
         tree.setLeafState(leaf, event.retry ? 'pending' : event.state);
@@ -102,8 +103,9 @@ export class Replayer {
   private wholeStart(event: RunnerEvent & { type: 'execution-start' }): ExecutionRecord {
     let record: ExecutionRecord;
     if (event.delta) {
-      const { path: _path, logFile: _log, stderrFile: _err, ...inherited } = this.previousStart ?? ({} as Partial<ExecutionRecord>);
-      record = { ...inherited, ...usualExecutionFields(event.path, event.execution.id), ...event.execution } as ExecutionRecord;
+      record = { ...this.previousStart, ...event.execution } as ExecutionRecord;
+      // Not written: the event's path (never the previous start's).
+      if (!('path' in event.execution)) record.path = event.path;
       for (const key of event.unset ?? []) delete (record as unknown as Record<string, unknown>)[key];
       event.execution = record;
       delete event.delta;

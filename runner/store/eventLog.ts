@@ -41,8 +41,8 @@ export class EventLog {
 
   /**
    * A large run's log is mostly executions: each is written as what differs. Its start, from the
-   * start written before it (siblings share command, params, image, container); its path and log
-   * files, when they are the usual ones, not at all; its end, from its start. The replay
+   * start written before it (siblings share command, params, image, container); its path, when the
+   * event's, not at all; its end, from its start. The replay
    * (run/replay.ts) makes them whole again.
    */
   private compact(event: RunnerEvent): RunnerEvent {
@@ -62,14 +62,13 @@ export class EventLog {
     this.started.set(execution.id, fields);
     const previous = this.previousStart;
     this.previousStart = fields;
-    const usual = usualExecutionFields(event.path, execution.id);
     const delta: Record<string, unknown> = { id: execution.id };
     for (const [key, value] of Object.entries(execution)) {
-      if (key === 'id' || usual[key as keyof typeof usual] === value) continue;
-      if (!(key in usual) && previous && fields.get(key) === previous.get(key)) continue;
+      if (key === 'id' || (key === 'path' && value === event.path)) continue;
+      if (key !== 'path' && previous && fields.get(key) === previous.get(key)) continue;
       delta[key] = value;
     }
-    const unset = previous ? [...previous.keys()].filter((key) => !fields.has(key) && !(key in usual)) : [];
+    const unset = previous ? [...previous.keys()].filter((key) => !fields.has(key) && key !== 'path') : [];
     return { ...event, execution: delta as unknown as typeof execution, delta: true, ...(unset.length ? { unset } : {}) };
   }
 
@@ -78,11 +77,6 @@ export class EventLog {
     this.fd = null;
     this.closed = true;
   }
-}
-
-/** An execution's fields that follow from its node and id, unless it says otherwise. */
-export function usualExecutionFields(path: string, id: string): { path: string; logFile: string; stderrFile: string } {
-  return { path, logFile: `exec/${id}.log`, stderrFile: `exec/${id}.err` };
 }
 
 /**

@@ -196,7 +196,7 @@ test('a job recorded as started but never handed over (the runner died in betwee
   const backend = ctx.backend.open(made.id, space) as LocalDockerPipeline;
   const { worker } = await backend.pool.acquire({ ...request(made.id), mounts: await backend.files.mounts(request(made.id)), network: await backend.network.ensure(), owner: backend.network.owner });
   const node = made.tree.get('/once');
-  const execution = { id: 'e1', path: '/once', command: node.spec.command!, params: node.params, image: TEST_IMAGE, startedAt: Date.now(), logFile: 'exec/e1.log', stderrFile: 'exec/e1.err', containerId: worker.id, token: newNonce() };
+  const execution = { id: 'e1', path: '/once', command: node.spec.command!, params: node.params, image: TEST_IMAGE, startedAt: Date.now(), containerId: worker.id, token: newNonce() };
   appendFileSync(path.join(h.storeRoot, 'pipelines', made.id, 'events.jsonl'), `${JSON.stringify({ type: 'execution-start', pipeline: made.id, time: Date.now(), path: '/once', execution })}\n`);
 
   const run = h.track(await PipelineRun.open(made.id, ctx));

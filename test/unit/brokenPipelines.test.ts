@@ -18,7 +18,7 @@ const store = new PipelineStore(root);
 /** A pipeline whose /a ran once and printed `hello`, as a runner leaves it. */
 function ranPipeline(name: string): string {
   const { id } = store.create({ pipewright: 1, name, file: `/x/${name}.py`, nodes: [node('/', 'Serial'), node('/a', 'Exec', 'echo hello')] });
-  const execution: ExecutionRecord = { id: 'e1', path: '/a', command: 'echo hello', params: defaultParams, image: 'img', startedAt: 1, logFile: 'exec/e1.log', stderrFile: 'exec/e1.err' };
+  const execution: ExecutionRecord = { id: 'e1', path: '/a', command: 'echo hello', params: defaultParams, image: 'img', startedAt: 1};
   const log = store.openEventLog(id);
   const events: RunnerEvent[] = [
     { type: 'created', pipeline: id, time: 1, name, file: `/x/${name}.py` },

@@ -59,7 +59,7 @@ test('the runner reads a step\'s metrics.jsonl through real folders only: a link
 const metrics = (scalars: StepMetrics['scalars'], extra: Partial<StepMetrics> = {}): StepMetrics => ({ scalars, single: {}, texts: [], tables: [], dropped: 0, ...extra });
 
 test('the panel\'s brief of an execution carries its reports, and the schema lets them through', () => {
-  const record: ExecutionRecord = { id: 'e1', path: '/a', command: 'x', params: {} as ExecutionRecord['params'], image: 'i', startedAt: 1, logFile: 'l', stderrFile: 'e', step: { id: 'p.e1', queue: 'default', parameters: {}, metrics: metrics({ loss: { train: [[0, 1]] } }) } };
+  const record: ExecutionRecord = { id: 'e1', path: '/a', command: 'x', params: {} as ExecutionRecord['params'], image: 'i', startedAt: 1, step: { id: 'p.e1', queue: 'default', parameters: {}, metrics: metrics({ loss: { train: [[0, 1]] } }) } };
   const b = brief(record);
   assert.deepEqual(b.metrics?.scalars, { loss: { train: [[0, 1]] } });
   const node: WebviewNode = { path: '/a', type: 'Exec', state: 'done', skipped: false, counts: { pending: 0, queued: 0, running: 0, done: 1, error: 0, killed: 0 }, executions: [b] };

@@ -78,7 +78,7 @@ test('deep tree: printed as a tree, and as a run’s status', () => {
 
   const tree = new RunTree(nodes);
   const leaf = tree.get(leafPath);
-  leaf.executions.push({ id: 'e1', path: leafPath, command: 'echo deep', params: leaf.params, image: 'alpine', startedAt: 1000, endedAt: 3000, exitCode: 0, logFile: 'exec/e1.log', stderrFile: 'exec/e1.err' });
+  leaf.addExecution({ id: 'e1', path: leafPath, command: 'echo deep', params: leaf.params, image: 'alpine', startedAt: 1000, endedAt: 3000, exitCode: 0});
   tree.setLeafState(leaf, 'done');
   assert.equal(nodeSpan(tree.root), 2000);
   const status = renderStatus(tree).split('\n');

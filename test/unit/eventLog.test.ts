@@ -92,7 +92,7 @@ test('a log that does not begin with the pipeline being created, or holds anothe
 test("an execution's end is stored as what changed since its start, and replays whole (the observer sees it whole)", async () => {
   const { id, log } = pipeline();
   const nodes = [node('/', 'Serial'), node('/a', 'Exec', 'echo a', { cpu: 0.5, env: { A: '1' } }), node('/b', 'Exec', 'echo b')];
-  const execution = (p: string, n: number) => ({ id: `e${n}`, path: p, command: `echo ${p}`, params: nodes.find((x) => x.path === p)!.params, image: 'img:1', startedAt: 10, logFile: `exec/e${n}.log`, stderrFile: `exec/e${n}.err`, containerId: 'c1', token: 't' });
+  const execution = (p: string, n: number) => ({ id: `e${n}`, path: p, command: `echo ${p}`, params: nodes.find((x) => x.path === p)!.params, image: 'img:1', startedAt: 10, containerId: 'c1', token: 't' });
   const start = (p: string, n: number): RunnerEvent => ({ type: 'execution-start', pipeline: id, time: 10, path: p, execution: execution(p, n) });
   const end = (p: string, n: number): RunnerEvent => ({ type: 'execution-end', pipeline: id, time: 20, path: p, state: 'done', execution: { ...execution(p, n), endedAt: 20, exitCode: 0, peakMemoryBytes: 123 } });
   const writer = store.openEventLog(id);
@@ -131,21 +131,21 @@ test("an execution's start is stored as what differs from the start before it, a
   const { id, log } = pipeline();
   const nodes = [node('/', 'Parallel'), node('/a', 'Exec', 'true'), node('/b', 'Exec', 'true'), node('/c', 'Exec', 'echo c', { cpu: 2 })];
   const params = (p: string) => nodes.find((x) => x.path === p)!.params;
-  const execution = (p: string, n: number, more: Partial<ExecutionRecord> = {}): ExecutionRecord => ({ id: `e${n}`, path: p, command: nodes.find((x) => x.path === p)!.command!, params: params(p), image: 'img:1', startedAt: 10 + n, logFile: `exec/e${n}.log`, stderrFile: `exec/e${n}.err`, containerId: 'c1', token: `t${n}`, ...more });
+  const execution = (p: string, n: number, more: Partial<ExecutionRecord> = {}): ExecutionRecord => ({ id: `e${n}`, path: p, command: nodes.find((x) => x.path === p)!.command!, params: params(p), image: 'img:1', startedAt: 10 + n, containerId: 'c1', token: `t${n}`, ...more });
   const start = (e: ExecutionRecord): RunnerEvent => ({ type: 'execution-start', pipeline: id, time: e.startedAt, path: e.path, execution: e });
   const end = (e: ExecutionRecord): RunnerEvent => ({ type: 'execution-end', pipeline: id, time: 30, path: e.path, state: 'done', execution: { ...e, endedAt: 30, exitCode: 0 } });
   const first = execution('/a', 1, { cpuClamped: 1, ranOn: 'host' });
   const second = execution('/b', 2, { ranOn: 'host' });
-  // Another command, params, log file; and cpuClamped, which the one before had, is gone.
-  const third = execution('/c', 3, { ranOn: 'host', logFile: 'elsewhere/e3.log' });
+  // Another command, params, profile; and cpuClamped, which the one before had, is gone.
+  const third = execution('/c', 3, { ranOn: 'host', profile: 'gpu' });
   const writer = store.openEventLog(id);
   writer.append([created(id), start(first), end(first), start(second), start(third), end(third), end(second)]);
   writer.close();
   const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { delta?: boolean; unset?: string[]; execution: Record<string, unknown> });
-  assert.deepEqual(lines[1]!.execution, { id: 'e1', command: 'true', params: params('/a'), image: 'img:1', startedAt: 11, containerId: 'c1', token: 't1', cpuClamped: 1, ranOn: 'host' }, 'the first: whole but its path and log files');
+  assert.deepEqual(lines[1]!.execution, { id: 'e1', command: 'true', params: params('/a'), image: 'img:1', startedAt: 11, containerId: 'c1', token: 't1', cpuClamped: 1, ranOn: 'host' }, 'the first: whole but its path');
   assert.deepEqual(lines[3]!.execution, { id: 'e2', startedAt: 12, token: 't2' }, 'a sibling: only what differs');
   assert.deepEqual(lines[3]!.unset, ['cpuClamped']);
-  assert.deepEqual(lines[4]!.execution, { id: 'e3', command: 'echo c', params: params('/c'), startedAt: 13, logFile: 'elsewhere/e3.log', token: 't3' });
+  assert.deepEqual(lines[4]!.execution, { id: 'e3', command: 'echo c', params: params('/c'), startedAt: 13, token: 't3', profile: 'gpu' });
   assert.equal(lines[4]!.unset, undefined);
 
   const tree = new RunTree(nodes);

@@ -19,11 +19,11 @@ const doc = (nodes: PipelineNode[]): PipelineDocument => ({ name: 'pipeline', fi
 /** build.py's `pipeline` as first written (and run): /build/test, /build/lint, /gen (a Lazy). */
 const FIRST = [spec('/', 'Serial', 3), spec('/build', 'Parallel', 4), spec('/build/test', 'Exec', 5, 'pytest'), spec('/build/lint', 'Exec', 6, 'ruff'), spec('/gen', 'Lazy', 7)];
 
-async function setUp(opts: { runFile?: string; stored?: { id: string; file: string }[]; folders?: string[]; all?: boolean } = {}) {
+async function setUp(opts: { runFile?: string; stored?: { id: string; file: string }[]; folders?: string[]; all?: boolean; nodes?: PipelineNode[] } = {}) {
   const { PipelinesTreeProvider } = await import('../../extension/treeViews/pipelinesTree');
-  const tree = new RunTree(FIRST);
+  const tree = new RunTree(opts.nodes ?? FIRST);
   const run = { id: 'ka-ma', tree, meta: { name: 'pipeline', file: opts.runFile ?? FILE }, status: 'active', scheduler: { autorun: true }, hasSteps: false };
-  let entryDoc = doc(FIRST);
+  let entryDoc = doc(opts.nodes ?? FIRST);
   const changes = new EventEmitter<{ run: typeof run; paths: Set<string> }[]>();
   const stored = (opts.stored ?? []).map((m) => ({ ...m, name: 'other', status: 'active', createdAt: 0, lastUsedAt: 0 }));
   const runs = { onDidChange: changes.event, active: () => [run], stored: () => stored, latestFor: (file: string, func: string) => (file === run.meta.file && func === 'pipeline' ? run : undefined) };
@@ -126,6 +126,46 @@ test('a run’s tooltip spells out P Q R D E K', async () => {
   const [runItem] = await provider.getChildren(runsGroup);
   assert.match(String(runItem!.description), /P2 Q0 R0 D0 E0 K0/);
   assert.match(String(runItem!.tooltip), /P {2}pending {2}2\nQ {2}queued {2}0\nR {2}running {2}0\nD {2}done {2}0\nE {2}error {2}0\nK {2}killed {2}0/);
+  provider.dispose();
+});
+
+test('a container of 1,201 nodes shows 500 rows and a row for the rest; each click on it shows 500 more', async () => {
+  const wide = [spec('/', 'Serial', 1), spec('/wide', 'Parallel', 2), ...Array.from({ length: 1201 }, (_, i) => spec(`/wide/n${i}`, 'Exec', 3, 'true'))];
+  const { provider, tree } = await setUp({ nodes: wide });
+  tree.setLeafState(tree.get('/wide/n0'), 'done');
+  const fired: unknown[] = [];
+  provider.onDidChangeTreeData((item) => fired.push(item));
+  const [def] = await provider.getChildren();
+  const [fn] = await provider.getChildren(def);
+  const [wideRow] = await provider.getChildren(fn);
+  const rows = async () => (await provider.getChildren(wideRow)) as { label?: unknown; description?: unknown; command?: { command: string; arguments?: unknown[] } }[];
+  let shown = await rows();
+  assert.equal(shown.length, 501);
+  assert.equal(shown[0]!.description, 'done');
+  const more = shown[500]!;
+  assert.deepEqual([more.label, more.description], ['… 701 more', 'show 500 more of 1,201']);
+  assert.equal(more.command?.command, 'pipewright.showMoreNodes');
+  assert.equal(provider.getParent(more as never), wideRow, 'its parent is the container (reveal works)');
+  assert.deepEqual(await provider.getChildren(more as never), []);
+
+  provider.showMore(more as never);
+  assert.equal(fired.at(-1), wideRow, 'the container is refreshed');
+  shown = await rows();
+  assert.equal(shown.length, 1001);
+  assert.equal(shown[999]!.label, 'n999');
+  assert.deepEqual([shown[1000]!.label, shown[1000]!.description], ['… 201 more', 'show 201 more of 1,201']);
+  provider.showMore(shown[1000] as never);
+  shown = await rows();
+  assert.equal(shown.length, 1201, 'all of them, no more row');
+  assert.equal(shown.at(-1)!.label, 'n1200');
+
+  // Under Runs, from the run's own tree: the same pages.
+  const runsGroup = (await provider.getChildren()).find((i) => i.label === 'Runs')!;
+  const [runItem] = await provider.getChildren(runsGroup);
+  const [runWide] = await provider.getChildren(runItem);
+  const underRun = await provider.getChildren(runWide);
+  assert.equal(underRun.length, 501);
+  assert.equal(underRun[500]!.label, '… 701 more');
   provider.dispose();
 });
 

@@ -11,7 +11,7 @@ import { RunTree } from '../../runner/model/runTree';
 import { node } from '../helpers/nodes';
 
 function execution(fields: Partial<ExecutionRecord>): ExecutionRecord {
-  return { id: 'e1', path: '/a', command: 'sleep 60', params: node('/a', 'Exec').params, image: 'x', startedAt: 0, endedAt: 1000, logFile: 'l', stderrFile: 'e', ...fields };
+  return { id: 'e1', path: '/a', command: 'sleep 60', params: node('/a', 'Exec').params, image: 'x', startedAt: 0, endedAt: 1000, ...fields };
 }
 
 test('a killed node reads "killed" once; other ends say why', () => {
@@ -22,7 +22,7 @@ test('a killed node reads "killed" once; other ends say why', () => {
   assert.equal(endWhy('done', { exitCode: 0 }), '');
   const tree = new RunTree([node('/', 'Serial'), node('/a', 'Exec', 'sleep 60')]);
   const leaf = tree.get('/a');
-  leaf.executions.push(execution({ reason: 'killed', exitCode: null }));
+  leaf.addExecution(execution({ reason: 'killed', exitCode: null }));
   tree.setLeafState(leaf, 'killed');
   const line = renderStatus(tree, 1000).split('\n').find((l) => l.includes(' a '))!;
   assert.match(line, /killed/);

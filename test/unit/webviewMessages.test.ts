@@ -102,7 +102,7 @@ test('modifications: only the params a user may change, in their types', () => {
 
 test('host → webview: snapshots, deltas, details, logs, comparisons, errors', () => {
   const details = { path: '/a', type: 'Exec', state: 'done', skipped: false, skippedByAncestor: null, params: {}, set: [], origins: {}, envOrigins: {}, parents: [], source: { file: 'f', line: 1 }, executions: [] };
-  const exec = { id: 'e1', path: '/a', command: 'x', params: {}, image: 'i', startedAt: 1, logFile: 'l', stderrFile: 'e' };
+  const exec = { id: 'e1', path: '/a', command: 'x', params: {}, image: 'i', startedAt: 1, };
   const good = [
     { type: 'init', run: summary, live: true, nodes: [node] },
     { type: 'init', run: summary, live: false, nodes: [], select: '/a' },

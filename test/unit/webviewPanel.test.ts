@@ -64,8 +64,8 @@ const spec = (p: string, type: PipelineNode['type'], command?: string): Pipeline
 function fakeRun() {
   const tree = new RunTree([spec('/', 'Parallel'), spec('/a', 'Exec', 'echo a'), spec('/b', 'Exec', 'echo b')]);
   const calls: unknown[][] = [];
-  const exec: ExecutionRecord = { id: 'e1', path: '/a', command: 'echo a', params, image: 'img', startedAt: 1, logFile: 'exec/e1.log', stderrFile: 'exec/e1.err' };
-  tree.get('/a').executions.push(exec);
+  const exec: ExecutionRecord = { id: 'e1', path: '/a', command: 'echo a', params, image: 'img', startedAt: 1};
+  tree.get('/a').addExecution(exec);
   const run = {
     id: 'bei-hou',
     meta: { name: 'race', file: '/x/race.py' },

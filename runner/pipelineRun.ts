@@ -656,7 +656,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
   private async replay(): Promise<void> {
     this.replaying = true;
     try {
-      const replayed = await replay(this.ctx.store.readEvents(this.id), this.tree, (event) => this.steps?.observe(event, true));
+      const replayed = await replay(this.ctx.store.readEventBatches(this.id), this.tree, (event) => this.steps?.observe(event, true));
       this.scheduler.autorun = replayed.autorun;
       this.status = replayed.status;
       this.execSeq = replayed.execSeq;

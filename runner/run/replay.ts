@@ -11,11 +11,13 @@ export interface Replayed {
 }
 
 /** Applies every event to `tree` (nodes, states, executions); `observe` sees each event too. */
-export async function replay(events: AsyncIterable<RunnerEvent>, tree: RunTree, observe?: (event: RunnerEvent) => void): Promise<Replayed> {
+export async function replay(batches: AsyncIterable<readonly RunnerEvent[]>, tree: RunTree, observe?: (event: RunnerEvent) => void): Promise<Replayed> {
   const replayer = new Replayer(tree);
-  for await (const event of events) {
-    replayer.apply(event);
-    observe?.(event);
+  for await (const events of batches) {
+    for (const event of events) {
+      replayer.apply(event);
+      observe?.(event);
+    }
   }
   return replayer.state;
 }
@@ -35,7 +37,6 @@ export class Replayer {
 
   apply(event: RunnerEvent): void {
     const { tree, state: out, started } = this;
-    const seq = (id: string) => (out.execSeq = Math.max(out.execSeq, Number(id.slice(1)) || 0));
     switch (event.type) {
       case 'autorun':
         out.autorun = event.autorun;
@@ -73,7 +74,7 @@ export class Replayer {
         leaf.addExecution(record);
         started.set(record.id, record);
         tree.setLeafState(leaf, 'running');
-        seq(record.id);
+        this.seq(record.id);
         break;
       }
       case 'execution-end': {
@@ -89,7 +90,7 @@ export class Replayer {
             delete event.delta;
           }
         } else leaf.addExecution({ ...event.execution });
-        seq(event.execution.id);
+        this.seq(event.execution.id);
         // A step that failed and was to run again (retry_on_failure) is pending.
         tree.setLeafState(leaf, event.retry ? 'pending' : event.state);
         break;
@@ -97,6 +98,12 @@ export class Replayer {
       default:
         break;
     }
+  }
+
+  /** Execution ids count up (e1, e2...): new ones go on from the highest. */
+  private seq(id: string): void {
+    const n = Number(id.slice(1)) || 0;
+    if (n > this.state.execSeq) this.state.execSeq = n;
   }
 
   /** The start's execution record, whole (a stored delta merged with the start before it); the event is made whole too. */

@@ -58,7 +58,7 @@ export class RemoteRun extends EventEmitter<{ event: [RunnerEvent] }> implements
     );
     try {
       const start = (await this.client.request({ op: 'watch', pipeline: this.id })) as WatchStart;
-      for await (const event of store.readEvents(this.id, start.offset)) this.replayer.apply(event);
+      for await (const events of store.readEventBatches(this.id, start.offset)) for (const event of events) this.replayer.apply(event);
       for (const nodePath of start.queued) {
         const leaf = this.tree.byPath.get(nodePath);
         if (leaf?.isLeaf && leaf.state === 'pending') this.tree.setLeafState(leaf, 'queued');

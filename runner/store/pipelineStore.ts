@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { PipelineDocument, PipelineNode } from '../../protocol/pipeline';
 import { readPipelineFile } from '../../evaluator/readPipeline';
 import type { PipelineStatus, PipelineSummary, RunnerEvent } from '../../protocol/runner';
-import { EventLog, readEventLog } from './eventLog';
+import { EventLog, readEventBatches, readEventLog } from './eventLog';
 import { newPipelineName } from './pipelineNames';
 import { readMeta, type PipelineMeta } from './pipelineMeta';
 import { PipelineSpace } from './pipelineSpace';
@@ -153,6 +153,11 @@ export class PipelineStore {
   /** Replays the event log; a torn last line is ignored, a log that cannot be trusted throws naming the file. */
   readEvents(id: string, end?: number): AsyncGenerator<RunnerEvent> {
     return readEventLog(path.join(this.dir(id), 'events.jsonl'), id, end);
+  }
+
+  /** The same, a read's worth of events at a time (replays of large logs). */
+  readEventBatches(id: string, end?: number): AsyncGenerator<RunnerEvent[]> {
+    return readEventBatches(path.join(this.dir(id), 'events.jsonl'), id, end);
   }
 
   /** Every pipeline, newest first, and those whose meta.json cannot be read (one never hides the others). */

@@ -41,7 +41,7 @@ test('a replayed log appends the same nodes after the ones already there', async
     { type: 'state', pipeline: 'p', time: 4, path: '/a', state: 'done' },
   ];
   await replay((async function* () {
-    yield* events;
+    yield events;
   })(), tree);
   assert.deepEqual(tree.root.children.map((c) => [c.path, c.state]), [['/body', 'running'], ['/a', 'done'], ['/b', 'pending']]);
   assert.deepEqual(tree.get('/b').spec.parents, ['/a']);

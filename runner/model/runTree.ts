@@ -11,6 +11,8 @@ export function emptyCounts(): StateCounts {
 const NO_CHILDREN = Object.freeze([]) as unknown as RunNode[];
 const NO_COUNTS = Object.freeze(emptyCounts()) as StateCounts;
 const NO_EXECUTIONS = Object.freeze([]) as unknown as ExecutionRecord[];
+/** An Exec node's counts: one, in its state. */
+const LEAF_COUNTS = Object.fromEntries(NODE_STATES.map((state) => [state, Object.freeze({ ...emptyCounts(), [state]: 1 })])) as Record<NodeState, StateCounts>;
 
 /** One node of a pipeline instance with its run-time state. */
 export class RunNode {
@@ -20,8 +22,8 @@ export class RunNode {
   skipped = false;
   /** Containers: how many children are in each state as their parent sees them. */
   readonly childCounts: StateCounts;
-  /** Exec nodes below (or this one) by state: Conducto's P/Q/R/D/E/K. */
-  readonly leafCounts: StateCounts = emptyCounts();
+  /** Containers: the Exec nodes below by state (an Exec node's follow from its state). */
+  private readonly ownCounts: StateCounts | null;
   /** Oldest first; added to with `addExecution`. */
   executions: ExecutionRecord[] = NO_EXECUTIONS;
   /** A Lazy's Execute whose Generate has not produced its children yet: pending, not an empty (done) container. */
@@ -36,6 +38,12 @@ export class RunNode {
     const leaf = spec.type === 'Exec';
     this.children = leaf ? NO_CHILDREN : [];
     this.childCounts = leaf ? NO_COUNTS : emptyCounts();
+    this.ownCounts = leaf ? null : emptyCounts();
+  }
+
+  /** Exec nodes below (or this one) by state: Conducto's P/Q/R/D/E/K. */
+  get leafCounts(): StateCounts {
+    return this.ownCounts ?? LEAF_COUNTS[this.state];
   }
 
   /** Records an execution (the first in an array of its own size: a pushed-to empty array reserves 17 slots). */
@@ -175,11 +183,7 @@ export class RunTree {
     const order = subtree(node);
     for (let i = order.length - 1; i >= 0; i--) {
       const n = order[i]!;
-      if (n.isLeaf) {
-        Object.assign(n.leafCounts, emptyCounts());
-        n.leafCounts[n.state] = 1;
-        continue;
-      }
+      if (n.isLeaf) continue;
       Object.assign(n.childCounts, emptyCounts());
       Object.assign(n.leafCounts, emptyCounts());
       for (const child of n.children) {
@@ -201,7 +205,7 @@ export class RunTree {
     if (!leaf.isLeaf) throw new Error(`${leaf.path} is not an Exec node`);
     if (leaf.state === state) return;
     const oldView = leaf.viewState;
-    for (let p: RunNode | null = leaf; p; p = p.parent) {
+    for (let p = leaf.parent; p; p = p.parent) {
       p.leafCounts[leaf.state]--;
       p.leafCounts[state]++;
     }

@@ -13,6 +13,7 @@
  *
  * Exit status 0 whatever the figures; 1 if a node did not end done.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -26,9 +27,12 @@ import { docker, meanMs } from './timing';
 
 const MB = 2 ** 20;
 
+/** The kernel's clock ticks per second, in which /proc/PID/stat counts CPU time. */
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
 /** CPU seconds so far of this machine's processes by name (the engine's own: dockerd, containerd, shims). */
 function engineCpu(): Map<string, number> {
-  const hz = 100;
+  const hz = CLOCK_TICKS;
   const out = new Map<string, number>();
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     let stat: string;

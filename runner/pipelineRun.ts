@@ -562,6 +562,16 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
       abort = after.abort === true;
     }
     this.emitEvent({ type: 'execution-end', pipeline: this.id, time: execution.endedAt!, path: leaf.path, state, execution: { ...execution }, ...(retry ? { retry } : {}) });
+    // Once its end is recorded (it is never re-attached, never written again from the start). A
+    // pipeline step's log is the step's own file, which its controller reads (stepEngine.ts).
+    if (!this.steps?.isStep(leaf)) {
+      try {
+        this.space.packLogs(execution.id);
+      } catch (err) {
+        // The logs stay in their own files: nothing is lost, the node ended as it did.
+        this.emitEvent({ type: 'notice', pipeline: this.id, time: Date.now(), path: leaf.path, message: `could not pack the logs of ${execution.id}: ${(err as Error).message}` }, false);
+      }
+    }
     this.scheduler.release(leaf);
     this.tree.setLeafState(leaf, retry ? 'pending' : state);
     if (retry || outcome.notStarted) this.scheduler.reopened(leaf);

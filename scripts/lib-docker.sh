@@ -1,4 +1,4 @@
-# Shared helpers for scripts/ensure-docker.sh, scripts/build-base-images.sh
+# Shared helpers for scripts/ensure-docker.sh, scripts/build-base-images.sh, the test engines
 # and bench/docker_baseline.sh. Source it; it defines functions only.
 # shellcheck shell=bash
 
@@ -49,4 +49,16 @@ pw_lock() {
   local f="${TMPDIR:-/tmp}/pipewright-$1.lock"
   exec 9>>"$f"
   flock -w 900 9 || pw_die "timed out waiting for $f (held by: $(fuser "$f" 2>/dev/null || echo '?'))"
+}
+
+# Waits until HOST:PORT accepts a connection (bash's /dev/tcp: no curl or nc on a fresh machine), up
+# to TRIES tenths of a second, while the process in PIDFILE lives. Status 1 when it never listened.
+pw_wait_listening() {
+  local host=$1 port=$2 pidfile=$3 tries=$4
+  for _ in $(seq 1 "$tries"); do
+    (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null && return 0
+    kill -0 "$(cat "$pidfile")" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
 }

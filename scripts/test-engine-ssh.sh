@@ -6,6 +6,7 @@
 #   scripts/test-engine-ssh.sh start I   (engine I running); prints the client's ssh config file
 #   scripts/test-engine-ssh.sh stop I
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib-docker.sh"
 DATA=/var/lib/pipewright-engines
 i=${2:?usage: $0 start|stop I}
 dir=$DATA/ssh-$i
@@ -48,11 +49,7 @@ Host $ip
 CFG
   nsenter --target "$engine" --net --mount --uts sh -c "mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e -f '$dir/sshd_config'" > "$dir/log" 2>&1 9>&- &
   echo $! > "$dir/pid"
-  for _ in $(seq 1 50); do
-    (exec 3<>"/dev/tcp/$ip/22") 2>/dev/null && { echo "$dir/client_config"; return; }
-    kill -0 "$(cat "$dir/pid")" 2>/dev/null || break
-    sleep 0.1
-  done
+  pw_wait_listening "$ip" 22 "$dir/pid" 50 && { echo "$dir/client_config"; return; }
   echo "sshd did not start beside engine $i; its log: $dir/log" >&2
   cat "$dir/log" >&2
   return 1

@@ -6,6 +6,7 @@
 #   scripts/test-registry.sh start   (needs the switch: start an engine first); prints HOST:PORT
 #   scripts/test-registry.sh stop    stops it by its PID and removes its storage
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib-docker.sh"
 ADDR=${PIPEWRIGHT_REGISTRY_ADDR:-10.77.0.1:5000}
 HOME_DIR=/var/lib/pipewright-registry
 BIN=$HOME_DIR/pkg/usr/bin/docker-registry
@@ -44,12 +45,8 @@ http:
 EOF
   "$BIN" serve "$STATE/config.yml" > "$STATE/log" 2>&1 &
   echo $! > "$STATE/pid"
-  for _ in $(seq 1 100); do
-    # Listening is enough (no curl needed on a fresh machine).
-    (exec 3<>"/dev/tcp/${ADDR%:*}/${ADDR##*:}") 2>/dev/null && { echo "$ADDR"; return; }
-    kill -0 "$(cat "$STATE/pid")" 2>/dev/null || break
-    sleep 0.1
-  done
+  # Listening is enough.
+  pw_wait_listening "${ADDR%:*}" "${ADDR##*:}" "$STATE/pid" 100 && { echo "$ADDR"; return; }
   echo "the registry did not start; its log: $STATE/log" >&2
   tail -20 "$STATE/log" >&2
   return 1

@@ -6,6 +6,7 @@ import { closeSync, createReadStream, existsSync, fstatSync, openSync, readFileS
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
+import { LogPack, type PackedSlice } from './logPack';
 import { appendPrivateFile, makePrivateDir, openPrivateFile, writeAll } from './privateFiles';
 
 /** Stdout and stderr as they interleaved, or stderr alone. */
@@ -22,8 +23,12 @@ export class PipelineSpace {
    */
   readonly userDataDir: string;
 
+  /** Small logs of ended executions. */
+  private readonly pack: LogPack;
+
   constructor(readonly dir: string) {
     this.execDir = path.join(dir, 'exec');
+    this.pack = new LogPack(this.execDir);
     this.dataDir = path.join(dir, 'data');
     this.userDataDir = path.join(path.dirname(path.dirname(dir)), 'user-data');
   }
@@ -36,7 +41,15 @@ export class PipelineSpace {
   }
 
   log(execId: string, stream: LogStream = 'combined'): LogFile {
-    return new LogFile(this.file(execId, stream === 'stderr' ? 'err' : 'log'));
+    return new LogFile(this.file(execId, stream === 'stderr' ? 'err' : 'log'), () => {
+      const slice = this.pack.find(execId, stream);
+      return slice ? { ...slice, file: this.pack.packFile } : null;
+    });
+  }
+
+  /** An ended execution's small logs go into the pack (no two files per node that printed a line). */
+  packLogs(execId: string): void {
+    this.pack.pack(execId, this.log(execId).path, this.log(execId, 'stderr').path);
   }
 
   /**
@@ -45,7 +58,7 @@ export class PipelineSpace {
    * container can reach these files.
    */
   logWriter(execId: string): LogWriter {
-    return new LogWriter(this.log(execId).path, this.log(execId, 'stderr').path);
+    return new LogWriter(this.log(execId).path, this.log(execId, 'stderr').path, () => this.pack.forget(execId));
   }
 
   /** The runner's own line in an execution's log (why a step could not start, a callback's error). */
@@ -97,11 +110,14 @@ export class LogWriter {
   constructor(
     private readonly combinedPath: string,
     private readonly stderrPath: string,
+    /** Forgets what of these logs was packed. */
+    private readonly unpack: () => void = () => undefined,
   ) {}
 
   /** Starts the logs over (a re-attach writes the whole output again from the engine's copy). */
   restart(): void {
     this.close();
+    this.unpack();
     rmSync(this.combinedPath, { force: true });
     rmSync(this.stderrPath, { force: true });
   }
@@ -119,50 +135,77 @@ export class LogWriter {
   }
 }
 
-/** One log of one execution: read while the node still writes it, or after. */
+/** One log of one execution: read while the node still writes it, or after (packed, when small: logPack.ts). */
 export class LogFile {
-  constructor(readonly path: string) {}
+  constructor(
+    readonly path: string,
+    /** Its bytes in the pack of small logs, if it was packed. */
+    private readonly packed: () => (PackedSlice & { file: string }) | null = () => null,
+  ) {}
 
   exists(): boolean {
-    return existsSync(this.path);
+    return existsSync(this.path) || this.packed() !== null;
   }
 
   /** Bytes so far; 0 before the node printed anything. */
   size(): number {
+    let own = 0;
     try {
-      return statSync(this.path).size;
+      own = statSync(this.path).size;
     } catch {
-      return 0;
+      // not written (yet), or packed
     }
+    return (this.packed()?.length ?? 0) + own;
   }
 
   /** Every byte. */
   async all(): Promise<Buffer> {
-    return readFile(this.path).catch(() => Buffer.alloc(0));
+    if (!this.packed()) return readFile(this.path).catch(() => Buffer.alloc(0));
+    return this.bytes();
   }
 
-  /** Bytes [from, to) as far as the file has them; reading with `fn` holds the file open once. */
+  /** Every byte, read now (small logs: a large one is better read with `all` or by ranges). */
+  bytes(): Buffer {
+    return this.read((read, size) => read(0, size)) ?? Buffer.alloc(0);
+  }
+
+  /**
+   * Bytes [from, to) as far as the log has them (the packed bytes, then the file's); reading with
+   * `fn` holds the files open once.
+   */
   read<T>(fn: (read: (from: number, to: number) => Buffer, size: number) => T): T | undefined {
-    let fd: number;
+    const packed = this.packed();
+    const parts: { fd: number; start: number; length: number }[] = [];
     try {
-      fd = openSync(this.path, 'r');
-    } catch {
-      return undefined; // not written yet
-    }
-    try {
+      if (packed) parts.push({ fd: openSync(packed.file, 'r'), start: packed.offset, length: packed.length });
+      try {
+        const fd = openSync(this.path, 'r');
+        parts.push({ fd, start: 0, length: fstatSync(fd).size });
+      } catch {
+        // not written yet, or all of it packed
+      }
+      if (!parts.length) return undefined;
+      const size = parts.reduce((sum, p) => sum + p.length, 0);
       const read = (from: number, to: number) => {
-        const buf = Buffer.alloc(Math.max(0, to - from));
+        const buf = Buffer.alloc(Math.max(0, Math.min(to, size) - from));
         let got = 0;
-        while (got < buf.length) {
-          const n = readSync(fd, buf, got, buf.length - got, from + got);
-          if (n <= 0) break;
-          got += n;
+        let base = 0;
+        for (const part of parts) {
+          while (got < buf.length) {
+            // Where the next byte wanted is in this part.
+            const at = from + got - base;
+            if (at < 0 || at >= part.length) break;
+            const n = readSync(part.fd, buf, got, Math.min(buf.length - got, part.length - at), part.start + at);
+            if (n <= 0) break;
+            got += n;
+          }
+          base += part.length;
         }
         return buf.subarray(0, got);
       };
-      return fn(read, fstatSync(fd).size);
+      return fn(read, size);
     } finally {
-      closeSync(fd);
+      for (const part of parts) closeSync(part.fd);
     }
   }
 

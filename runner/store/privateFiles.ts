@@ -27,7 +27,7 @@ export function makePrivateDir(dir: string, { enforce = false } = {}): void {
 }
 
 /** Opens (creating if need be) a file only the user can read; `flags` as fs.openSync's. */
-export function openPrivateFile(file: string, flags: string): number {
+export function openPrivateFile(file: string, flags: string | number): number {
   const fd = openSync(file, flags, PRIVATE_FILE_MODE);
   try {
     fchmodSync(fd, PRIVATE_FILE_MODE);

@@ -1,7 +1,7 @@
 // The `pipewright` CLI driving the runner headless, as CI users do.
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -80,6 +80,25 @@ test('a pipeline 3,000 levels deep runs to the end and prints its status (it use
   assert.equal(result.code, 0, result.stderr);
   // Over 150 nodes: the summary, not 3,002 rows.
   assert.match(result.stdout, /\n3002 nodes\npipeline \S+ {2}done {2}P0 Q0 R0 D1 E0 K0\n$/);
+});
+
+test('nodes that print a little leave no file each: their logs are packed, and read back byte for byte; a big output keeps its file', { timeout: 120_000 }, async () => {
+  const file = define('chatty.py', 'import conducto as co\nroot = co.Parallel(cpu=0.25, mem=0.25)\nfor i in range(200):\n    root["n%03d" % i] = co.Exec("echo out %d; printf \'err %d\\\\000\\\\n\' >&2; echo done" % (i, i))\nroot["big"] = co.Exec("head -c 100000 /dev/zero | tr \'\\\\0\' x")\n');
+  const result = await cli(['run', file], env);
+  assert.equal(result.code, 0, result.stderr);
+  const id = /^pipeline (\S+)/.exec(result.stdout)![1]!;
+  const store = new PipelineStore(path.join(scratch, 'store'));
+  const files = readdirSync(store.space(id).execDir).filter((f) => /\.(log|err)$|^logs\./.test(f));
+  const big = (await cli(['logs', id, '/big'], env)).stdout;
+  assert.equal(big, 'x'.repeat(100_000), 'every byte of the big output');
+  assert.deepEqual(files.filter((f) => !f.startsWith('logs.')).length, 1, `one file of its own, the big node's: ${files.join(' ')}`);
+  assert.ok(files.includes('logs.pack') && files.includes('logs.index'));
+  // Stdout and stderr are two pipes: their lines may interleave either way, but none is lost or changed.
+  const lines = (text: string) => text.split('\n').sort();
+  const one = await cli(['logs', id, '/n007'], env);
+  assert.deepEqual(lines(one.stdout), lines('out 7\nerr 7\u0000\ndone\n'));
+  const last = await cli(['logs', id, '/n199'], env);
+  assert.deepEqual(lines(last.stdout), lines('out 199\nerr 199\u0000\ndone\n'));
 });
 
 test('a large run is summarised: failures as they happen and at the end (with why), never a row per node; show too, unless --all', { timeout: 120_000 }, async () => {

@@ -1,6 +1,5 @@
 // How Exec nodes end, for real: limits, kills, output, bad input.
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DockerUnavailableError } from '../../runner/docker/errors';
@@ -68,9 +67,9 @@ test('output: non-UTF-8 bytes are kept exactly; stderr is kept apart too', async
   const file = h.write('bytes.py', `import conducto as co\nroot = co.Serial()\nroot["raw"] = co.Exec("printf 'a\\\\377\\\\376b\\\\n'; printf 'oops\\\\n' >&2")\n`);
   const { run } = await h.run(file);
   const execution = run.tree.get('/raw').executions[0]!;
-  const bytes = readFileSync(run.space.log(execution.id).path);
+  const bytes = run.space.log(execution.id).bytes();
   assert.ok(bytes.includes(Buffer.from([0x61, 0xff, 0xfe, 0x62, 0x0a])), `raw bytes kept: ${bytes.toString('hex')}`);
-  assert.equal(readFileSync(run.space.log(execution.id, 'stderr').path, 'utf8'), 'oops\n');
+  assert.equal(run.space.log(execution.id, 'stderr').bytes().toString('utf8'), 'oops\n');
   await run.close();
 });
 

@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -216,7 +216,7 @@ test('the store becomes unwritable mid-run (its disk is full): the node ends say
     const node = run.tree.get('/writes');
     assert.equal(node.state, 'error');
     assert.match(node.executions[0]?.message ?? '', /could not be written to the store: .*ENOSPC|could not record how this node ended: .*ENOSPC/);
-    assert.match(readFileSync(run.space.log('e1').path, 'utf8'), /^start\n/, 'what was written before stays');
+    assert.match(run.space.log('e1').bytes().toString('utf8'), /^start\n/, 'what was written before stays');
     await run.close();
     assert.deepEqual(await leftoverContainers(ctx, [run.id]), []);
   } finally {

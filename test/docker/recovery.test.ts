@@ -246,7 +246,7 @@ test("a re-attached job's container outlives its result until the run lets go: a
   // The runner that re-attached stops here, before it records the end: the next one reads it again.
   const again = await ctx.backend.open(pipeline, space).reattach(left, {}, new AbortController().signal);
   assert.equal(again.exitCode, 0, JSON.stringify(again));
-  assert.equal(readFileSync(space.log('e1').path, 'utf8'), 'started\nfinished\n', 'the whole output, once');
+  assert.equal(space.log('e1').bytes().toString('utf8'), 'started\nfinished\n', 'the whole output, once');
   await backend.shutdown();
   assert.deepEqual(await leftoverContainers(ctx, [pipeline]), [], 'it goes when the run lets go');
 });

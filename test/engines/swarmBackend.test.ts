@@ -134,10 +134,10 @@ if __name__ == "__main__":
   assert.deepEqual(pipeline.tree.root.leafCounts, { pending: 0, queued: 0, running: 0, done: 4, error: 0, killed: 0 });
   assert.equal(lastLog(pipeline, '/Build/app'), 'building app\n');
   assert.equal(lastLog(pipeline, '/Build/lib'), 'building lib\n');
-  assert.equal(readFileSync(pipeline.space.log(lastExecution(pipeline, '/Build/lib').id, 'stderr').path, 'utf8'), 'building lib\n');
+  assert.equal(pipeline.space.log(lastExecution(pipeline, '/Build/lib').id, 'stderr').bytes().toString('utf8'), 'building lib\n');
   const bytes = lastExecution(pipeline, '/Test/bytes');
-  assert.deepEqual([...readFileSync(pipeline.space.log(bytes.id).path)].sort(), [...Buffer.from('a\0bno newlineerr\ntail')].sort(), 'every byte, none added');
-  assert.equal(readFileSync(pipeline.space.log(bytes.id, 'stderr').path, 'utf8'), 'err\n');
+  assert.deepEqual([...pipeline.space.log(bytes.id).bytes()].sort(), [...Buffer.from('a\0bno newlineerr\ntail')].sort(), 'every byte, none added');
+  assert.equal(pipeline.space.log(bytes.id, 'stderr').bytes().toString('utf8'), 'err\n');
   assert.equal(bytes.exitCode, 0);
   await pipeline.close();
 });

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { after } from 'node:test';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -108,7 +108,7 @@ export function lastLog(run: PipelineRun, nodePath: string): string {
   const execution = node.executions[node.executions.length - 1];
   if (!execution) return '';
   // A node that printed nothing has no log file.
-  return existsSync(run.space.log(execution.id).path) ? readFileSync(run.space.log(execution.id).path, 'utf8') : '';
+  return run.space.log(execution.id).bytes().toString('utf8');
 }
 
 /** Most Exec nodes running at the same time, from a run's events. */

@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { writeHeapSnapshot } from 'node:v8';
 import { evaluateDefinition } from '../evaluator/evaluateDefinition';
 import { PipelineRun } from '../runner/pipelineRun';
+import { boundHeapGrowth } from '../runner/heapGrowth';
 import { createRunContext } from '../runner/runContext';
 import { docker, meanMs } from './timing';
 
@@ -90,6 +91,8 @@ function walk(dir: string): { bytes: number; files: number } {
 }
 
 async function main(): Promise<number> {
+  // As the CLI and the runner service run (runner/heapGrowth.ts).
+  boundHeapGrowth();
   const { values } = parseArgs({ options: { nodes: { type: 'string', default: '10000' }, image: { type: 'string', default: 'pipewright/busybox:latest' } } });
   const nodes = Number(values.nodes);
   const image = values.image!;

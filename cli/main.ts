@@ -8,6 +8,7 @@ import { serviceCommand, serviceUsage, watchCommand, watchUsage } from './comman
 import { sleepCommand, sleepUsage, wakeCommand, wakeUsage } from './commands/sleepWake';
 import { treeCommand, treeUsage } from './commands/tree';
 import { processIO, type CliIO } from './io';
+import { boundHeapGrowth } from '../runner/heapGrowth';
 
 type Command = (argv: readonly string[], io: CliIO) => Promise<number>;
 
@@ -67,6 +68,7 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO): Pr
 }
 
 if (require.main === module) {
+  boundHeapGrowth();
   runCli(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -84,6 +84,8 @@ export class Replayer {
         started.delete(event.execution.id);
         if (start) {
           Object.assign(start, event.execution);
+          // As the live run does: an ended job's handle is of no use.
+          start.token = undefined;
           // A stored delta is made whole for whoever observes the event after this.
           if (event.delta) {
             event.execution = start;

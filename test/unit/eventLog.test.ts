@@ -120,7 +120,7 @@ test("an execution's end is stored as what changed since its start, and replays 
   const tree = new RunTree(nodes);
   const seen: RunnerEvent[] = [];
   await replay(store.readEventBatches(id), tree, (event) => seen.push(event));
-  assert.deepEqual(tree.get('/a').executions, [{ ...execution('/a', 1), step, endedAt: 20, exitCode: 0, peakMemoryBytes: 123 }]);
+  assert.deepEqual(tree.get('/a').executions, [{ ...execution('/a', 1), token: undefined, step, endedAt: 20, exitCode: 0, peakMemoryBytes: 123 }]);
   assert.deepEqual(tree.get('/b').executions, [{ ...execution('/b', 2), endedAt: 20, exitCode: 0, peakMemoryBytes: 123 }]);
   const observed = seen.find((e) => e.type === 'execution-end' && e.path === '/a') as RunnerEvent & { type: 'execution-end' };
   assert.equal(observed.delta, undefined);
@@ -151,9 +151,9 @@ test("an execution's start is stored as what differs from the start before it, a
   const tree = new RunTree(nodes);
   const seen: RunnerEvent[] = [];
   await replay(store.readEventBatches(id), tree, (event) => seen.push(event));
-  assert.deepEqual(tree.get('/a').executions, [{ ...first, endedAt: 30, exitCode: 0 }]);
-  assert.deepEqual(tree.get('/b').executions, [{ ...second, endedAt: 30, exitCode: 0 }], 'nothing of the first start or of its end leaks into the second');
-  assert.deepEqual(tree.get('/c').executions, [{ ...third, endedAt: 30, exitCode: 0 }]);
+  assert.deepEqual(tree.get('/a').executions, [{ ...first, token: undefined, endedAt: 30, exitCode: 0 }], 'an ended job needs no handle');
+  assert.deepEqual(tree.get('/b').executions, [{ ...second, token: undefined, endedAt: 30, exitCode: 0 }], 'nothing of the first start or of its end leaks into the second');
+  assert.deepEqual(tree.get('/c').executions, [{ ...third, token: undefined, endedAt: 30, exitCode: 0 }]);
   const observed = seen.filter((e) => e.type === 'execution-start') as (RunnerEvent & { type: 'execution-start' })[];
   assert.deepEqual(observed.map((e) => [e.delta, e.unset, e.execution.command]), [[undefined, undefined, 'true'], [undefined, undefined, 'true'], [undefined, undefined, 'echo c']], 'an observer sees each start whole');
 });

@@ -6,7 +6,7 @@
  * at a million. Then, each in a fresh process, it times and measures (peak RSS):
  *
  *   reading the run back (PipelineRun.inspect: the definition and the event log replayed);
- *   `pipewright show ID` (the CLI's summary of a large run).
+ *   `pipewright show ID` (the CLI's summary of a large run; dist/cli.js, as `node scripts/build.mjs` made it).
  *
  *   node --import tsx bench/reopen.ts [--nodes 1000000]      (PIPEWRIGHT_BENCH_KEEP=1 keeps the store)
  *
@@ -22,6 +22,7 @@ import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { evaluateDefinition } from '../evaluator/evaluateDefinition';
 import type { ExecutionRecord, RunnerEvent } from '../protocol/runner';
+import { boundHeapGrowth } from '../runner/heapGrowth';
 import { PipelineRun } from '../runner/pipelineRun';
 import { PipelineStore } from '../runner/store/pipelineStore';
 
@@ -84,6 +85,7 @@ async function writeRun(dir: string, nodes: number): Promise<{ root: string; id:
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000000' }, inspect: { type: 'string' }, id: { type: 'string' } } });
   if (values.inspect) {
+    boundHeapGrowth();
     await inspect(values.inspect, values.id!);
     return 0;
   }
@@ -101,10 +103,13 @@ async function main(): Promise<number> {
     console.log(`read back (PipelineRun.inspect, a fresh process): ${read.seconds.toFixed(2)} s, peak RSS ${read.peakRssMb.toFixed(0)} MB; ${read.done} done, ${read.executions} executions`);
 
     const cli = path.join(__dirname, '..', 'dist', 'cli.js');
+    // The CLI's own peak RSS, printed as it exits (no /usr/bin/time on a fresh machine).
+    const peak = path.join(dir, 'peak-rss.js');
+    writeFileSync(peak, "process.on('exit', () => process.stderr.write(`\\npeak-rss-kb ${process.resourceUsage().maxRSS}\\n`));\n");
     const s0 = performance.now();
-    const show = await runFile('/usr/bin/time', ['-f', '%M', process.execPath, cli, 'show', id, '--store', root], { maxBuffer: 16 << 20 });
+    const show = await runFile(process.execPath, ['--require', peak, cli, 'show', id, '--store', root], { maxBuffer: 16 << 20 });
     const showSeconds = (performance.now() - s0) / 1000;
-    const showRss = Number(show.stderr.trim().split('\n').pop()) / 1024;
+    const showRss = Number(/peak-rss-kb (\d+)/.exec(show.stderr)?.[1]) / 1024;
     console.log(`pipewright show (whole process): ${showSeconds.toFixed(2)} s, peak RSS ${showRss.toFixed(0)} MB, ${show.stdout.split('\n').length - 1} lines`);
     return read.done === nodes && read.executions === nodes ? 0 : 1;
   } finally {

@@ -47,6 +47,12 @@ bash bench/swarm.sh || status=1
 echo "== kill -9 soak: 30 random pipelines killed at random moments (bench/kill_soak.ts; goal: no failure found)"
 node --import tsx bench/kill_soak.ts || status=1
 
+echo "== A large run: 100,000 trivial nodes end to end (bench/million.ts; goal at 1,000,000: >= 1,000 nodes/s, < 1 GB RSS, < 1 KB and a fixed number of files per node)"
+node --expose-gc --import tsx bench/million.ts --nodes 100000 || status=1
+
+echo "== Reopening a finished 1,000,000-node run: read back and pipewright show (bench/reopen.ts; goal < 5 s and < 1 GB)"
+node --import tsx bench/reopen.ts --nodes 1000000 || status=1
+
 echo "== Logs tab: 1,000,000 lines streaming into the pipeline panel (bench/log_view.ts; goal: frame times near the baselines, the last line shown)"
 bash scripts/ensure-code-server.sh
 npm run --silent package >/dev/null

@@ -42,8 +42,7 @@ export class EventLog {
   /**
    * A large run's log is mostly executions: each is written as what differs. Its start, from the
    * start written before it (siblings share command, params, image, container); its path, when the
-   * event's, not at all; its end, from its start. The replay
-   * (run/replay.ts) makes them whole again.
+   * event's, not at all; its end, from its start. The replay (run/replay.ts) makes them whole again.
    */
   private compact(event: RunnerEvent): RunnerEvent {
     if (event.type === 'execution-start') return this.compactStart(event);
@@ -135,20 +134,6 @@ function isEvent(value: unknown): value is RunnerEvent {
   return typeof event.type === 'string' && typeof event.pipeline === 'string';
 }
 
-/** Lines that are each one event, as one array; null when any is not (a blank or broken line, not an event). */
-function parseLines(text: string): RunnerEvent[] | null {
-  let values: unknown;
-  try {
-    values = JSON.parse(`[${text.replaceAll('\n', ',')}]`);
-  } catch {
-    return null;
-  }
-  const events = values as unknown[];
-  let lines = 1;
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
-  return events.length === lines && events.every(isEvent) ? (events as RunnerEvent[]) : null;
-}
-
 /**
  * Replays the log of pipeline `pipelineId`. Tolerates one torn last line (a runner died mid-write, or
  * is writing it now); refuses, naming the file and line, a log that is missing or empty, does not
@@ -175,20 +160,8 @@ export async function* readEventBatches(file: string, pipelineId: string, end?: 
     const lastNewline = text.lastIndexOf('\n');
     pending = text.slice(lastNewline + 1);
     if (lastNewline < 0) continue;
-    const whole = text.slice(0, lastNewline);
-    // The usual log: every line an event. One parse for the read (a million-node log is millions
-    // of lines; a parse per line costs seconds); anything else is read line by line to say where.
-    const fast = parseLines(whole);
-    if (fast) {
-      for (const event of fast) {
-        lineNo++;
-        check(event);
-      }
-      yield fast;
-      continue;
-    }
     const batch: RunnerEvent[] = [];
-    for (const line of whole.split('\n')) {
+    for (const line of text.slice(0, lastNewline).split('\n')) {
       lineNo++;
       if (!line.trim()) continue;
       let value: unknown;

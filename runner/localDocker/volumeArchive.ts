@@ -2,6 +2,7 @@
 // through the API (docker cp). In: the SDK, the definition's folder, the store's data. Out: the
 // shared data nodes wrote, which a hostile node may have filled with links, devices or names that
 // climb out: only folders and regular files come out, and only below the destination.
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -22,8 +23,6 @@ export interface UnpackSummary {
   /** Entries refused: links, special files, names outside the destination. */
   refused: string[];
 }
-
-let unpacked = 0;
 
 /**
  * Writes the folders and regular files of `archive` into `dest`, dropping the first `strip` path
@@ -56,7 +55,8 @@ export async function unpackInto(archive: NodeJS.ReadableStream, dest: string, s
     summary.bytes += header.size ?? 0;
     // Written beside, then renamed into place: a reader (the runner reading a step's result while
     // another step's data comes home) sees the old file or the new one, never half of one.
-    const partial = `${target}.pw-partial-${process.pid}-${++unpacked}`;
+    // A name no node can guess: one it planted in the volume would make the whole copy fail ('wx').
+    const partial = `${target}.pw-partial-${randomBytes(12).toString('hex')}`;
     pipeline(body, createWriteStream(partial, { mode: 0o644, flags: 'wx' }))
       .then(() => renameSync(partial, target))
       .then(

@@ -5,7 +5,9 @@
  * writes them), without running containers: bench/million.ts runs them for real, and takes 15 minutes
  * at a million. Then, each in a fresh process, it times and measures (peak RSS):
  *
- *   reading the run back (PipelineRun.inspect: the definition and the event log replayed);
+ *   reading the run back with no checkpoint (PipelineRun.inspect: the definition and the whole event log replayed);
+ *   writing its checkpoint (what the runner does as it closes a run: store/checkpointFile.ts);
+ *   reading it back again, from the checkpoint;
  *   `pipewright show ID` (the CLI's summary of a large run; dist/cli.js, as `node scripts/build.mjs` made it).
  *
  *   node --import tsx bench/reopen.ts [--nodes 1000000]      (PIPEWRIGHT_BENCH_KEEP=1 keeps the store)
@@ -24,18 +26,28 @@ import { evaluateDefinition } from '../evaluator/evaluateDefinition';
 import type { ExecutionRecord, RunnerEvent } from '../protocol/runner';
 import { boundHeapGrowth } from '../runner/heapGrowth';
 import { PipelineRun } from '../runner/pipelineRun';
+import { saveCheckpoint } from '../runner/run/saveCheckpoint';
 import { PipelineStore } from '../runner/store/pipelineStore';
 
 const MB = 2 ** 20;
 const runFile = promisify(execFile);
 
-/** Child mode: reads the run back and prints one JSON line of figures. */
-async function inspect(root: string, id: string): Promise<void> {
+/** Child mode: reads the run back (then writes its checkpoint if asked) and prints one JSON line of figures. */
+async function inspect(root: string, id: string, checkpoint: boolean): Promise<void> {
   const t0 = performance.now();
-  const run = await PipelineRun.inspect(id, { store: new PipelineStore(root) });
+  const store = new PipelineStore(root);
+  const run = await PipelineRun.inspect(id, { store });
   const seconds = (performance.now() - t0) / 1000;
+  let checkpointSeconds = 0;
+  if (checkpoint) {
+    const t1 = performance.now();
+    // As the run's owner would at its close (this run has no added or modified nodes).
+    const execSeq = [...run.tree.leaves(run.tree.root)].length;
+    saveCheckpoint(store, id, { tree: run.tree, state: { autorun: run.scheduler.autorun, status: run.status, execSeq }, structural: [], lastStart: null });
+    checkpointSeconds = (performance.now() - t1) / 1000;
+  }
   const counts = run.tree.root.leafCounts;
-  console.log(JSON.stringify({ seconds, done: counts.done, executions: [...run.tree.leaves(run.tree.root)].reduce((n, leaf) => n + leaf.executions.length, 0), peakRssMb: process.resourceUsage().maxRSS / 1024 }));
+  console.log(JSON.stringify({ seconds, checkpointSeconds, done: counts.done, executions: [...run.tree.leaves(run.tree.root)].reduce((n, leaf) => n + leaf.executions.length, 0), peakRssMb: process.resourceUsage().maxRSS / 1024 }));
 }
 
 /** Writes a finished run of `nodes` trivial nodes (Parallels of 1,000) into a store under `dir`; its id. */
@@ -83,10 +95,10 @@ async function writeRun(dir: string, nodes: number): Promise<{ root: string; id:
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000000' }, inspect: { type: 'string' }, id: { type: 'string' } } });
+  const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000000' }, inspect: { type: 'string' }, id: { type: 'string' }, checkpoint: { type: 'boolean' }, store: { type: 'string' } } });
   if (values.inspect) {
     boundHeapGrowth();
-    await inspect(values.inspect, values.id!);
+    await inspect(values.inspect, values.id!, !!values.checkpoint);
     return 0;
   }
   const nodes = Number(values.nodes);
@@ -98,9 +110,17 @@ async function main(): Promise<number> {
     const stored = ['pipeline.json', 'events.jsonl'].map((f) => statSync(path.join(root, 'pipelines', id, f)).size);
     console.log(`written in ${((performance.now() - w0) / 1000).toFixed(1)} s: pipeline.json ${(stored[0]! / MB).toFixed(1)} MB, events.jsonl ${(stored[1]! / MB).toFixed(1)} MB = ${((stored[0]! + stored[1]!) / nodes).toFixed(0)} bytes per node`);
 
-    const child = await runFile(process.execPath, ['--import', 'tsx', __filename, '--inspect', root, '--id', id], { maxBuffer: 1 << 20 });
-    const read = JSON.parse(child.stdout.trim().split('\n').pop()!) as { seconds: number; done: number; executions: number; peakRssMb: number };
-    console.log(`read back (PipelineRun.inspect, a fresh process): ${read.seconds.toFixed(2)} s, peak RSS ${read.peakRssMb.toFixed(0)} MB; ${read.done} done, ${read.executions} executions`);
+    type Read = { seconds: number; checkpointSeconds: number; done: number; executions: number; peakRssMb: number };
+    const readBack = async (checkpoint: boolean): Promise<Read> => {
+      const child = await runFile(process.execPath, ['--import', 'tsx', __filename, '--inspect', root, '--id', id, ...(checkpoint ? ['--checkpoint'] : [])], { maxBuffer: 1 << 20 });
+      return JSON.parse(child.stdout.trim().split('\n').pop()!) as Read;
+    };
+    const whole = await readBack(true);
+    console.log(`read back from the whole log (PipelineRun.inspect, a fresh process): ${whole.seconds.toFixed(2)} s, peak RSS ${whole.peakRssMb.toFixed(0)} MB; ${whole.done} done, ${whole.executions} executions`);
+    const checkpointSize = statSync(path.join(root, 'pipelines', id, 'checkpoint.jsonl')).size;
+    console.log(`checkpoint written (as the runner does at close) in ${whole.checkpointSeconds.toFixed(2)} s: ${(checkpointSize / MB).toFixed(1)} MB = ${(checkpointSize / nodes).toFixed(0)} bytes per node (store in all: ${((stored[0]! + stored[1]! + checkpointSize) / nodes).toFixed(0)})`);
+    const read = await readBack(false);
+    console.log(`read back from the checkpoint (a fresh process): ${read.seconds.toFixed(2)} s, peak RSS ${read.peakRssMb.toFixed(0)} MB; ${read.done} done, ${read.executions} executions`);
 
     const cli = path.join(__dirname, '..', 'dist', 'cli.js');
     // The CLI's own peak RSS, printed as it exits (no /usr/bin/time on a fresh machine).
@@ -111,7 +131,7 @@ async function main(): Promise<number> {
     const showSeconds = (performance.now() - s0) / 1000;
     const showRss = Number(/peak-rss-kb (\d+)/.exec(show.stderr)?.[1]) / 1024;
     console.log(`pipewright show (whole process): ${showSeconds.toFixed(2)} s, peak RSS ${showRss.toFixed(0)} MB, ${show.stdout.split('\n').length - 1} lines`);
-    return read.done === nodes && read.executions === nodes ? 0 : 1;
+    return [whole, read].every((r) => r.done === nodes && r.executions === nodes) ? 0 : 1;
   } finally {
     if (process.env.PIPEWRIGHT_BENCH_KEEP) console.log(`store kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });

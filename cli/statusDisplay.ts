@@ -31,7 +31,8 @@ export const SUMMARY_ABOVE = 150;
  */
 export class RunSummary {
   readonly running = new Set<string>();
-  readonly failed = new Map<string, string>();
+  /** Why each failed is read when it is shown: a reopened run's executions stay on disk until asked for. */
+  readonly failed = new Set<string>();
 
   constructor(private readonly tree: RunTree) {
     // A pipeline reopened mid-run: what is running or failed already (once, at the start).
@@ -51,17 +52,21 @@ export class RunSummary {
       out.push(`${title} (${total}):`, ...items, ...(total > items.length ? [`  … and ${total - items.length} more`] : []));
     };
     list('running', [...take(this.running.keys(), rows)].map((p) => `  ▶ ${p}`), this.running.size);
-    list('failed', [...take(this.failed.entries(), rows)].map(([p, why]) => `  ✖ ${p}${why ? ` (${why})` : ''}`), this.failed.size);
+    list('failed', [...take(this.failed, rows)].map((p) => `  ✖ ${p}${this.why(p)}`), this.failed.size);
     return out.join('\n');
   }
 
   private note(path: string, state: NodeState): void {
     if (state === 'running') this.running.add(path);
     else this.running.delete(path);
-    if (state === 'error' || state === 'killed') {
-      const node = this.tree.get(path);
-      this.failed.set(path, endWhy(state, node.executions[node.executions.length - 1]));
-    } else this.failed.delete(path);
+    if (state === 'error' || state === 'killed') this.failed.add(path);
+    else this.failed.delete(path);
+  }
+
+  private why(path: string): string {
+    const node = this.tree.get(path);
+    const why = endWhy(node.state, node.executions[node.executions.length - 1]);
+    return why ? ` (${why})` : '';
   }
 }
 

@@ -12,7 +12,9 @@ import { applyModification } from './model/applyModification';
 import { validateModification } from './model/validateModification';
 import { RunTree, type RunNode } from './model/runTree';
 import { GENERATED_PIPELINE, isLazyGenerate, launch, outputsOf, type Ending, type LaunchHost } from './run/launch';
-import { replay } from './run/replay';
+import { STRUCTURAL } from './run/replay';
+import { restore } from './run/restore';
+import { saveCheckpoint } from './run/saveCheckpoint';
 import { OpenContexts, reuseContextOf } from './run/reuseContext';
 import { instanceImageMap } from './docker/imageMap';
 import type { RunContext } from './runContext';
@@ -57,6 +59,10 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
   private readonly log: EventLog;
   private readonly live = new Map<RunNode, LiveExecution>();
   private execSeq = 0;
+  /** What shaped the tree after its definition, in order: a checkpoint keeps them. */
+  private structural: RunnerEvent[] = [];
+  /** The last execution start the log holds (replayed): a checkpoint keeps it. */
+  private lastStart: ExecutionRecord | null = null;
   private settleWaiters: (() => void)[] = [];
   private replaying = false;
   private readonly inbox: ControlInbox;
@@ -222,7 +228,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
     ctx.store.claim(id);
     try {
       const run = new PipelineRun(meta, doc, ctx);
-      await run.replay();
+      await run.replay(doc);
       await run.recover();
       // Only now may anything start: re-attached executions hold their resources first.
       run.scheduler.setAsleep(run.status === 'sleeping');
@@ -250,7 +256,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
       },
     } satisfies RunContext;
     const run = new PipelineRun(meta, doc, readOnly);
-    await run.replay();
+    await run.replay(doc);
     run.log.close();
     return run;
   }
@@ -473,6 +479,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
     try {
       this.ctx.store.touch(this.id);
       this.ctx.store.saveSummary(this.summary());
+      this.saveCheckpoint();
     } catch (err) {
       // The store cannot be written (a full disk): the containers are gone all the same; say so.
       this.emitEvent({ type: 'notice', pipeline: this.id, time: Date.now(), message: `could not save the pipeline's summary: ${(err as Error).message}` }, false);
@@ -660,22 +667,38 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
   private emitEvent(event: RunnerEvent, persist = PERSISTED.has(event.type)): void {
     if (this.replaying) return;
     if (persist) this.log.append([event]);
+    if (persist && STRUCTURAL.has(event.type)) this.structural.push(event);
     this.steps?.observe(event, false);
     this.decorated?.observe();
     this.emit('event', event);
   }
 
-  private async replay(): Promise<void> {
+  private async replay(doc: PipelineDocument): Promise<void> {
     this.replaying = true;
     try {
-      const replayed = await replay(this.ctx.store.readEventBatches(this.id), this.tree, (event) => this.steps?.observe(event, true));
+      const steps = this.steps;
+      const replayer = await restore(this.ctx.store, this.id, this.tree, { nodes: doc.nodes, useCheckpoint: !steps, ...(steps ? { observe: (event: RunnerEvent) => steps.observe(event, true) } : {}) });
+      const replayed = replayer.state;
       this.scheduler.autorun = replayed.autorun;
       this.status = replayed.status;
       this.execSeq = replayed.execSeq;
+      this.structural = replayer.structural;
+      this.lastStart = replayer.lastStart;
     } finally {
       this.replaying = false;
     }
   }
+
+  /**
+   * Writes the run as it is now beside its log (store/checkpointFile.ts): reopening it then reads a line
+   * per Exec node, not every event. Not for pipeline steps (their engine needs every event).
+   */
+  private saveCheckpoint(): void {
+    if (this.steps) return;
+    const state = { autorun: this.scheduler.autorun, status: this.status, execSeq: this.execSeq };
+    saveCheckpoint(this.ctx.store, this.id, { tree: this.tree, state, structural: this.structural, lastStart: this.log.lastStart() ?? this.lastStart });
+  }
+
 
   /** Finishes what a stopped runner left: re-attach to live containers, the rest killed. */
   private async recover(): Promise<void> {

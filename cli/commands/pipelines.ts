@@ -26,6 +26,9 @@ export async function listCommand(argv: readonly string[], io: CliIO): Promise<n
   return 0;
 }
 
+/** Running and failed nodes a summarised `show` lists, of each. */
+const SUMMARY_ROWS = 20;
+
 export const showUsage = 'pipewright show ID [--json] [--all]';
 export async function showCommand(argv: readonly string[], io: CliIO): Promise<number> {
   const args = parseArgs(argv, { flags: { ...STORE_FLAG, json: 'boolean', all: 'boolean' } });
@@ -39,10 +42,13 @@ export async function showCommand(argv: readonly string[], io: CliIO): Promise<n
   } else {
     // A large pipeline: its summary (counts, running and failed nodes) unless --all asks for every row.
     const whole = args.has('all') || run.tree.byPath.size <= SUMMARY_ABOVE;
-    const body = whole ? renderStatus(run.tree, Date.now(), run.status === 'sleeping') : `${new RunSummary(run.tree).render(20)}\n(every node: pipewright show ${id} --all)`;
+    const summary = whole ? null : new RunSummary(run.tree);
+    const body = summary ? `${summary.render(SUMMARY_ROWS)}\n(every node: pipewright show ${id} --all)` : renderStatus(run.tree, Date.now(), run.status === 'sleeping');
     io.out(`pipeline ${id} (${run.meta.name} from ${run.meta.file}) ${run.status}, run ${run.scheduler.autorun ? 'on' : 'off'}\n${body}\n${formatCounts(run.tree.root.leafCounts)}\n`);
-    // Images not run as asked (image map) or built from a git commit, by the latest execution.
-    for (const n of run.tree.byPath.values()) {
+    // Images not run as asked (image map) or built from a git commit, by the latest execution; of a
+    // summarised run, the running and failed nodes it lists (the others' executions stay on disk).
+    const shown = summary ? [...[...summary.running].slice(0, SUMMARY_ROWS), ...[...summary.failed].slice(0, SUMMARY_ROWS)].map((p) => run.tree.get(p)) : run.tree.byPath.values();
+    for (const n of shown) {
       const from = n.executions.at(-1)?.imageFrom;
       for (const m of from?.mapped ?? []) io.out(`image ${n.path}: ${m.from} -> ${m.to} (image map)\n`);
       if (from?.git) io.out(`image ${n.path}: ${from.git.url} ${from.git.branch} at ${from.git.commit}\n`);

@@ -14,6 +14,14 @@ const NO_EXECUTIONS = Object.freeze([]) as unknown as ExecutionRecord[];
 /** An Exec node's counts: one, in its state. */
 const LEAF_COUNTS = Object.fromEntries(NODE_STATES.map((state) => [state, Object.freeze({ ...emptyCounts(), [state]: 1 })])) as Record<NodeState, StateCounts>;
 
+/**
+ * Where the executions of some Exec nodes are kept until first asked for: `load` gives each of those
+ * nodes (still waiting for them) its own.
+ */
+export interface StoredExecutions {
+  load(): void;
+}
+
 /** One node of a pipeline instance with its run-time state. */
 export class RunNode {
   readonly children: RunNode[];
@@ -24,8 +32,8 @@ export class RunNode {
   readonly childCounts: StateCounts;
   /** Containers: the Exec nodes below by state (an Exec node's follow from its state). */
   private readonly ownCounts: StateCounts | null;
-  /** Oldest first; added to with `addExecution`. */
-  executions: ExecutionRecord[] = NO_EXECUTIONS;
+  /** Oldest first, or where to read them from when first asked for (a run reopened from its checkpoint). */
+  private stored: ExecutionRecord[] | StoredExecutions = NO_EXECUTIONS;
   /** A Lazy's Execute whose Generate has not produced its children yet: pending, not an empty (done) container. */
   awaitingGeneration: boolean;
 
@@ -44,6 +52,22 @@ export class RunNode {
   /** Exec nodes below (or this one) by state: Conducto's P/Q/R/D/E/K. */
   get leafCounts(): StateCounts {
     return this.ownCounts ?? LEAF_COUNTS[this.state];
+  }
+
+  /** Oldest first; added to with `addExecution`. */
+  get executions(): ExecutionRecord[] {
+    const stored = this.stored;
+    if (Array.isArray(stored)) return stored;
+    stored.load();
+    return this.stored as ExecutionRecord[];
+  }
+  set executions(records: ExecutionRecord[]) {
+    this.stored = records;
+  }
+
+  /** Its executions are read from `source` when first asked for. */
+  storedIn(source: StoredExecutions): void {
+    this.stored = source;
   }
 
   /** Records an execution (the first in an array of its own size: a pushed-to empty array reserves 17 slots). */
@@ -198,6 +222,34 @@ export class RunTree {
       if (delta) for (let p = up; p; p = p.parent) p.leafCounts[s] += delta;
     }
     if (up) this.childViewChanged(node, oldView);
+  }
+
+  /**
+   * Gives every Exec node, in tree order, its state and where its executions are (a checkpoint read
+   * back), then counts once: a million setLeafState calls would walk every ancestor each time.
+   */
+  restoreLeaves(states: readonly NodeState[], storedIn: (index: number, leaf: RunNode) => StoredExecutions): void {
+    let i = 0;
+    for (const leaf of this.leaves(this.root)) {
+      leaf.state = states[i]!;
+      leaf.storedIn(storedIn(i++, leaf));
+    }
+    this.recount(this.root);
+  }
+
+  /** Back to the tree `nodes` describe, nothing run (what a checkpoint that did not fit had changed is undone). */
+  rebuild(nodes: readonly PipelineNode[]): void {
+    const root = this.root;
+    const [first] = nodes;
+    if (!first || first.path !== root.path) throw new Error('a pipeline is rebuilt from its own nodes');
+    if (root.isLeaf) {
+      root.spec = first;
+      root.state = 'pending';
+      root.executions = NO_EXECUTIONS;
+    } else this.replaceChildren(root, nodes);
+    root.awaitingGeneration = first.lazy !== undefined && first.type !== 'Exec';
+    root.skipped = !!first.params.skip;
+    this.recount(root);
   }
 
   /** Sets an Exec node's state and keeps every ancestor's counts and state current. */

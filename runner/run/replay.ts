@@ -3,6 +3,9 @@ import type { ExecutionRecord, PipelineStatus, RunnerEvent } from '../../protoco
 import { applyModification } from '../model/applyModification';
 import type { RunTree } from '../model/runTree';
 
+/** Events that change the tree's nodes, their params or skipping, as opposed to states and executions. */
+export const STRUCTURAL = new Set<RunnerEvent['type']>(['nodes-added', 'modify', 'skip']);
+
 export interface Replayed {
   autorun: boolean;
   status: PipelineStatus;
@@ -32,11 +35,25 @@ export class Replayer {
   private readonly started = new Map<string, ExecutionRecord>();
   /** The last execution start: a stored start holds only what differs from it. */
   private previousStart: ExecutionRecord | null = null;
+  /** What shaped the tree after its definition (a checkpoint keeps them: checkpointFile.ts). */
+  readonly structural: RunnerEvent[] = [];
 
   constructor(private readonly tree: RunTree) {}
 
+  /** Goes on from a checkpoint: its state, the start later deltas build on, the executions not yet ended. */
+  resume(state: Replayed, previousStart: ExecutionRecord | null, open: readonly ExecutionRecord[]): void {
+    Object.assign(this.state, state);
+    this.previousStart = previousStart;
+    for (const record of open) this.started.set(record.id, record);
+  }
+
+  get lastStart(): ExecutionRecord | null {
+    return this.previousStart;
+  }
+
   apply(event: RunnerEvent): void {
     const { tree, state: out, started } = this;
+    if (STRUCTURAL.has(event.type)) this.structural.push(event);
     switch (event.type) {
       case 'autorun':
         out.autorun = event.autorun;

@@ -6,6 +6,7 @@ import type { WatchStart } from '../../protocol/service';
 import { StepEngine } from '../clearml/stepEngine';
 import { RunTree } from '../model/runTree';
 import { Replayer } from '../run/replay';
+import { restore } from '../run/restore';
 import { summarize, type RunHandle } from '../runHandle';
 import type { PendingReason } from '../scheduler/pendingReasons';
 import type { PipelineMeta } from '../store/pipelineMeta';
@@ -22,7 +23,7 @@ export class RemoteRun extends EventEmitter<{ event: [RunnerEvent] }> implements
   readonly tree: RunTree;
   readonly space: PipelineSpace;
   readonly hasSteps: boolean;
-  private readonly replayer: Replayer;
+  private replayer: Replayer;
   private readonly unsubscribe: (() => void)[] = [];
   private fallingAsleep = false;
   private detached = false;
@@ -44,12 +45,13 @@ export class RemoteRun extends EventEmitter<{ event: [RunnerEvent] }> implements
 
   /** Follows the run `id` the service holds: its past from the log, then its events as they come. */
   static async attach(client: ServiceClient, store: PipelineStore, id: string): Promise<RemoteRun> {
-    const run = new RemoteRun(client, store.meta(id), await store.readDocument(id), store);
-    await run.follow(store);
+    const doc = await store.readDocument(id);
+    const run = new RemoteRun(client, store.meta(id), doc, store);
+    await run.follow(store, doc);
     return run;
   }
 
-  private async follow(store: PipelineStore): Promise<void> {
+  private async follow(store: PipelineStore, doc: PipelineDocument): Promise<void> {
     let early: RunnerEvent[] | null = [];
     this.unsubscribe.push(
       this.client.onEvents(this.id, (events) => (early ? early.push(...events) : this.applyLive(events))),
@@ -58,7 +60,7 @@ export class RemoteRun extends EventEmitter<{ event: [RunnerEvent] }> implements
     );
     try {
       const start = (await this.client.request({ op: 'watch', pipeline: this.id })) as WatchStart;
-      for await (const events of store.readEventBatches(this.id, start.offset)) for (const event of events) this.replayer.apply(event);
+      this.replayer = await restore(store, this.id, this.tree, { nodes: doc.nodes, end: start.offset, useCheckpoint: !this.hasSteps });
       for (const nodePath of start.queued) {
         const leaf = this.tree.byPath.get(nodePath);
         if (leaf?.isLeaf && leaf.state === 'pending') this.tree.setLeafState(leaf, 'queued');

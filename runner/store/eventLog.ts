@@ -4,7 +4,7 @@
 // replaying. Anything else that is not an event of this pipeline makes the whole log untrustworthy:
 // replaying it as if nothing had happened would run again what already ran, so it is refused.
 import { closeSync, createReadStream, existsSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
-import type { RunnerEvent } from '../../protocol/runner';
+import type { ExecutionRecord, RunnerEvent } from '../../protocol/runner';
 import { openPrivateFile, writeAll } from './privateFiles';
 import { StoreFileError } from './storeFileError';
 
@@ -24,6 +24,11 @@ export class EventLog {
   /** The last execution start written (each field as text): the next one is written as what differs. */
   private previousStart: Map<string, string> | null = null;
   constructor(readonly file: string) {}
+
+  /** The last execution start this log wrote, whole; null if it wrote none. */
+  lastStart(): ExecutionRecord | null {
+    return this.previousStart && (Object.fromEntries([...this.previousStart].map(([key, text]) => [key, JSON.parse(text) as unknown])) as unknown as ExecutionRecord);
+  }
   append(events: readonly RunnerEvent[]): void {
     if (!events.length || this.closed) return;
     if (this.fd === null) {
@@ -143,19 +148,25 @@ export async function* readEventLog(file: string, pipelineId: string, end?: numb
   for await (const batch of readEventBatches(file, pipelineId, end)) yield* batch;
 }
 
-/** readEventLog's events, a read's worth at a time (a million-node log is millions of events: one await each costs seconds). */
-export async function* readEventBatches(file: string, pipelineId: string, end?: number): AsyncGenerator<RunnerEvent[]> {
+/**
+ * readEventLog's events, a read's worth at a time (a million-node log is millions of events: one await
+ * each costs seconds); from byte `start` (a line's beginning: what a checkpoint stands for is skipped).
+ */
+export async function* readEventBatches(file: string, pipelineId: string, end?: number, start = 0): AsyncGenerator<RunnerEvent[]> {
   if (!existsSync(file)) throw new StoreFileError(file, 'the event log is missing: the pipeline has no history to replay');
   let lineNo = 0;
-  let count = 0;
+  // Read from `start`: the lines before it are counted only to name a bad line.
+  const lineNumber = () => lineNo + (start > 0 ? newlinesBefore(file, start) : 0);
+  let count = start > 0 ? 1 : 0;
   const check = (event: RunnerEvent): RunnerEvent => {
-    if (count++ === 0 && event.type !== 'created') throw new StoreFileError(file, `the log must begin with the pipeline's "created" event, not "${event.type}"`, lineNo);
-    if (event.pipeline !== pipelineId) throw new StoreFileError(file, `an event of pipeline "${event.pipeline}" in the log of "${pipelineId}"`, lineNo);
+    if (count++ === 0 && event.type !== 'created') throw new StoreFileError(file, `the log must begin with the pipeline's "created" event, not "${event.type}"`, lineNumber());
+    if (event.pipeline !== pipelineId) throw new StoreFileError(file, `an event of pipeline "${event.pipeline}" in the log of "${pipelineId}"`, lineNumber());
     return event;
   };
+  if (end !== undefined && start >= end) return;
   let pending = '';
   // `end`: only the bytes before it (what a live run's log held when a client began to watch it).
-  for await (const chunk of createReadStream(file, { encoding: 'utf8', ...(end !== undefined ? { end: end - 1 } : {}) })) {
+  for await (const chunk of createReadStream(file, { encoding: 'utf8', start, ...(end !== undefined ? { end: end - 1 } : {}) })) {
     const text = pending + (chunk as string);
     const lastNewline = text.lastIndexOf('\n');
     pending = text.slice(lastNewline + 1);
@@ -168,9 +179,9 @@ export async function* readEventBatches(file: string, pipelineId: string, end?: 
       try {
         value = JSON.parse(line);
       } catch (err) {
-        throw new StoreFileError(file, `not JSON (${(err as Error).message}): the log cannot be trusted`, lineNo);
+        throw new StoreFileError(file, `not JSON (${(err as Error).message}): the log cannot be trusted`, lineNumber());
       }
-      if (!isEvent(value)) throw new StoreFileError(file, 'not an event (an object with a "type" and a "pipeline")', lineNo);
+      if (!isEvent(value)) throw new StoreFileError(file, 'not an event (an object with a "type" and a "pipeline")', lineNumber());
       batch.push(check(value));
     }
     if (batch.length) yield batch;
@@ -182,4 +193,21 @@ export async function* readEventBatches(file: string, pipelineId: string, end?: 
     if (event) yield [check(event)];
   }
   if (count === 0) throw new StoreFileError(file, 'no events: a pipeline\'s log holds at least its "created" event');
+}
+
+function newlinesBefore(file: string, end: number): number {
+  const fd = openSync(file, 'r');
+  try {
+    const chunk = Buffer.alloc(1 << 20);
+    let count = 0;
+    for (let at = 0; at < end; ) {
+      const n = readSync(fd, chunk, 0, Math.min(chunk.length, end - at), at);
+      if (n === 0) break;
+      for (let i = chunk.indexOf(0x0a); i >= 0 && i < n; i = chunk.indexOf(0x0a, i + 1)) count++;
+      at += n;
+    }
+    return count;
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -156,8 +156,17 @@ export class PipelineStore {
   }
 
   /** The same, a read's worth of events at a time (replays of large logs). */
-  readEventBatches(id: string, end?: number): AsyncGenerator<RunnerEvent[]> {
-    return readEventBatches(path.join(this.dir(id), 'events.jsonl'), id, end);
+  readEventBatches(id: string, end?: number, start?: number): AsyncGenerator<RunnerEvent[]> {
+    return readEventBatches(this.eventLogFile(id), id, end, start);
+  }
+
+  eventLogFile(id: string): string {
+    return path.join(this.dir(id), 'events.jsonl');
+  }
+
+  /** Where the run's state is written when it closes (store/checkpointFile.ts). */
+  checkpointFile(id: string): string {
+    return path.join(this.dir(id), 'checkpoint.jsonl');
   }
 
   /** Every pipeline, newest first, and those whose meta.json cannot be read (one never hides the others). */

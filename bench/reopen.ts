@@ -7,7 +7,8 @@
  *
  *   reading the run back with no checkpoint (PipelineRun.inspect: the definition and the whole event log replayed);
  *   writing its checkpoint (what the runner does as it closes a run: store/checkpointFile.ts);
- *   reading it back again, from the checkpoint;
+ *   reading it back again, from the checkpoint, and what the panel's host sends its webview first
+ *   (extension/panel/panelPages.ts: the root's first page of children) and for a group opened;
  *   `pipewright show ID` (the CLI's summary of a large run; dist/cli.js, as `node scripts/build.mjs` made it).
  *
  *   node --import tsx bench/reopen.ts [--nodes 1000000]      (PIPEWRIGHT_BENCH_KEEP=1 keeps the store)
@@ -24,10 +25,10 @@ import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { evaluateDefinition } from '../evaluator/evaluateDefinition';
 import type { ExecutionRecord, RunnerEvent } from '../protocol/runner';
-import { boundHeapGrowth } from '../runner/heapGrowth';
 import { PipelineRun } from '../runner/pipelineRun';
 import { saveCheckpoint } from '../runner/run/saveCheckpoint';
 import { PipelineStore } from '../runner/store/pipelineStore';
+import { PanelPages } from '../extension/panel/panelPages';
 
 const MB = 2 ** 20;
 const runFile = promisify(execFile);
@@ -39,6 +40,15 @@ async function inspect(root: string, id: string, checkpoint: boolean): Promise<v
   const run = await PipelineRun.inspect(id, { store });
   const seconds = (performance.now() - t0) / 1000;
   let checkpointSeconds = 0;
+  let panel = { initMs: 0, initKb: 0, initNodes: 0, pageMs: 0, pageKb: 0 };
+  if (!checkpoint) {
+    const p0 = performance.now();
+    const pages = new PanelPages(() => run.tree);
+    const init = JSON.stringify(pages.init());
+    const p1 = performance.now();
+    const page = JSON.stringify(pages.children(run.tree.root.children[0]!.path, 0));
+    panel = { initMs: p1 - p0, initKb: init.length / 1024, initNodes: run.tree.root.children.length > 500 ? 501 : run.tree.root.children.length + 1, pageMs: performance.now() - p1, pageKb: page.length / 1024 };
+  }
   if (checkpoint) {
     const t1 = performance.now();
     // As the run's owner would at its close (this run has no added or modified nodes).
@@ -47,7 +57,9 @@ async function inspect(root: string, id: string, checkpoint: boolean): Promise<v
     checkpointSeconds = (performance.now() - t1) / 1000;
   }
   const counts = run.tree.root.leafCounts;
-  console.log(JSON.stringify({ seconds, checkpointSeconds, done: counts.done, executions: [...run.tree.leaves(run.tree.root)].reduce((n, leaf) => n + leaf.executions.length, 0), peakRssMb: process.resourceUsage().maxRSS / 1024 }));
+  // Peak RSS of reading (and the panel's first pages), before every execution is read to be checked.
+  const peakRssMb = process.resourceUsage().maxRSS / 1024;
+  console.log(JSON.stringify({ seconds, checkpointSeconds, panel, peakRssMb, done: counts.done, executions: [...run.tree.leaves(run.tree.root)].reduce((n, leaf) => n + leaf.executions.length, 0) }));
 }
 
 /** Writes a finished run of `nodes` trivial nodes (Parallels of 1,000) into a store under `dir`; its id. */
@@ -97,7 +109,7 @@ async function writeRun(dir: string, nodes: number): Promise<{ root: string; id:
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000000' }, inspect: { type: 'string' }, id: { type: 'string' }, checkpoint: { type: 'boolean' }, store: { type: 'string' } } });
   if (values.inspect) {
-    boundHeapGrowth();
+    // As its readers run: `show` and the extension host keep V8's own heap growth (cli/main.ts).
     await inspect(values.inspect, values.id!, !!values.checkpoint);
     return 0;
   }
@@ -110,7 +122,7 @@ async function main(): Promise<number> {
     const stored = ['pipeline.json', 'events.jsonl'].map((f) => statSync(path.join(root, 'pipelines', id, f)).size);
     console.log(`written in ${((performance.now() - w0) / 1000).toFixed(1)} s: pipeline.json ${(stored[0]! / MB).toFixed(1)} MB, events.jsonl ${(stored[1]! / MB).toFixed(1)} MB = ${((stored[0]! + stored[1]!) / nodes).toFixed(0)} bytes per node`);
 
-    type Read = { seconds: number; checkpointSeconds: number; done: number; executions: number; peakRssMb: number };
+    type Read = { seconds: number; checkpointSeconds: number; panel: { initMs: number; initKb: number; initNodes: number; pageMs: number; pageKb: number }; done: number; executions: number; peakRssMb: number };
     const readBack = async (checkpoint: boolean): Promise<Read> => {
       const child = await runFile(process.execPath, ['--import', 'tsx', __filename, '--inspect', root, '--id', id, ...(checkpoint ? ['--checkpoint'] : [])], { maxBuffer: 1 << 20 });
       return JSON.parse(child.stdout.trim().split('\n').pop()!) as Read;
@@ -121,6 +133,8 @@ async function main(): Promise<number> {
     console.log(`checkpoint written (as the runner does at close) in ${whole.checkpointSeconds.toFixed(2)} s: ${(checkpointSize / MB).toFixed(1)} MB = ${(checkpointSize / nodes).toFixed(0)} bytes per node (store in all: ${((stored[0]! + stored[1]! + checkpointSize) / nodes).toFixed(0)})`);
     const read = await readBack(false);
     console.log(`read back from the checkpoint (a fresh process): ${read.seconds.toFixed(2)} s, peak RSS ${read.peakRssMb.toFixed(0)} MB; ${read.done} done, ${read.executions} executions`);
+    const { panel } = read;
+    console.log(`panel: init ${panel.initNodes} nodes, ${panel.initKb.toFixed(0)} KB in ${panel.initMs.toFixed(0)} ms; a group opened: ${panel.pageKb.toFixed(0)} KB in ${panel.pageMs.toFixed(0)} ms`);
 
     const cli = path.join(__dirname, '..', 'dist', 'cli.js');
     // The CLI's own peak RSS, printed as it exits (no /usr/bin/time on a fresh machine).

@@ -41,6 +41,11 @@ export interface WebviewNode {
   /** Exec nodes below (or this one) by state. */
   counts: StateCounts;
   executions: ExecutionBrief[];
+  /**
+   * A container of a large run (sent a page at a time: extension/panel/panelPages.ts): how many
+   * children it has. The webview holds the first ones it was sent and asks for more (`children`).
+   */
+  childCount?: number;
 }
 
 /** Where a param's value comes from: the nearest node (this one or an ancestor) that sets it. */
@@ -96,6 +101,8 @@ export const MAX_TAIL_BYTES = 8 * 1024 * 1024;
 const WebviewToHostSchema = v.variant('type', [
   v.object({ type: v.literal('ready') }),
   v.object({ type: v.literal('select'), path: NodePathSchema }),
+  /** A large run's container: its children from index `from` on, a page of them (the answer is a `nodes` message). */
+  v.object({ type: v.literal('children'), path: NodePathSchema, from: v.pipe(FiniteSchema, v.integer(), v.minValue(0)) }),
   /** `execution` null: unsubscribe. `tailBytes`: how much of the end of the file to show first. */
   v.object({
     type: v.literal('subscribeLog'),
@@ -163,6 +170,7 @@ const WebviewNodeSchema = v.object({
   parents: v.optional(v.array(NodePathSchema)),
   counts: StateCountsSchema,
   executions: v.array(BriefSchema),
+  childCount: v.optional(v.pipe(FiniteSchema, v.integer(), v.minValue(0))),
 });
 
 const ExecutionRecordSchema = v.object({ id: v.string(), path: NodePathSchema, command: v.string(), params: AnyObjectSchema, startedAt: FiniteSchema });

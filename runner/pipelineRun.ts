@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { PipelineDocument } from '../protocol/pipeline';
 import { nodeName } from '../protocol/pipeline';
@@ -35,6 +36,9 @@ export type { RunContext } from './runContext';
 /** Events this instance writes to its log: enough to rebuild its state after any stop. */
 const PERSISTED = new Set<RunnerEvent['type']>(['created', 'execution-start', 'execution-end', 'state', 'skip', 'reset', 'modify', 'nodes-added', 'autorun', 'sleep', 'wake']);
 
+/** How long a run stays settled before its checkpoint is written (a node rerun at once writes none). */
+const CHECKPOINT_AFTER_MS = 1500;
+
 /** An execution from the moment it is scheduled to its end. */
 interface LiveExecution {
   execution: ExecutionRecord;
@@ -63,6 +67,11 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
   private structural: RunnerEvent[] = [];
   /** The last execution start the log holds (replayed): a checkpoint keeps it. */
   private lastStart: ExecutionRecord | null = null;
+  /** Opened to be read (inspect): it writes no checkpoint. */
+  private readOnly = false;
+  /** How much of the log the last checkpoint written stands for. */
+  private checkpointed = -1;
+  private checkpointTimer: NodeJS.Timeout | undefined;
   private settleWaiters: (() => void)[] = [];
   private replaying = false;
   private readonly inbox: ControlInbox;
@@ -256,6 +265,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
       },
     } satisfies RunContext;
     const run = new PipelineRun(meta, doc, readOnly);
+    run.readOnly = true;
     await run.replay(doc);
     run.log.close();
     return run;
@@ -476,6 +486,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
     await this.steps?.close();
     this.inbox.close();
     this.log.close();
+    if (this.checkpointTimer) clearTimeout(this.checkpointTimer);
     try {
       this.ctx.store.touch(this.id);
       this.ctx.store.saveSummary(this.summary());
@@ -656,6 +667,7 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
     // After the callbacks: a retry keeps a reuse context going.
     this.endContexts();
     if (!this.isSettled()) return;
+    this.checkpointSoon();
     const waiters = this.settleWaiters;
     this.settleWaiters = [];
     for (const resolve of waiters) resolve();
@@ -684,6 +696,8 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
       this.execSeq = replayed.execSeq;
       this.structural = replayer.structural;
       this.lastStart = replayer.lastStart;
+      // Nothing logged after its checkpoint: closing unchanged writes none.
+      if (replayer.checkpointEnd === statSync(this.ctx.store.eventLogFile(this.id)).size) this.checkpointed = replayer.checkpointEnd;
     } finally {
       this.replaying = false;
     }
@@ -694,10 +708,32 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
    * per Exec node, not every event. Not for pipeline steps (their engine needs every event).
    */
   private saveCheckpoint(): void {
-    if (this.steps) return;
+    if (this.steps || this.readOnly) return;
+    const logSize = statSync(this.ctx.store.eventLogFile(this.id)).size;
+    if (logSize === this.checkpointed) return;
     const state = { autorun: this.scheduler.autorun, status: this.status, execSeq: this.execSeq };
     saveCheckpoint(this.ctx.store, this.id, { tree: this.tree, state, structural: this.structural, lastStart: this.log.lastStart() ?? this.lastStart });
+    this.checkpointed = logSize;
   }
+
+  /**
+   * A run that stays settled a while gets its checkpoint then, not only when it closes: a window that
+   * attaches to it while the runner service still holds it reads that, not the whole log.
+   */
+  private checkpointSoon(): void {
+    if (this.checkpointTimer || this.closing || this.readOnly || this.steps) return;
+    this.checkpointTimer = setTimeout(() => {
+      this.checkpointTimer = undefined;
+      if (this.closing || !this.isSettled()) return;
+      try {
+        this.saveCheckpoint();
+      } catch (err) {
+        this.emitEvent({ type: 'notice', pipeline: this.id, time: Date.now(), message: `could not save the pipeline's checkpoint: ${(err as Error).message}` }, false);
+      }
+    }, CHECKPOINT_AFTER_MS);
+    this.checkpointTimer.unref();
+  }
+
 
 
   /** Finishes what a stopped runner left: re-attach to live containers, the rest killed. */

@@ -129,7 +129,10 @@ export class DetailsView {
       const last = rounds[rounds.length - 1];
       const leaves = s.index.leaves(path);
       const skipped = leaves.filter((l) => s.index.skippedBy(l.path)).length;
-      fact('exec nodes', `${leaves.length}${skipped ? ` (${skipped} skipped)` : ''}`);
+      // A large run's panel holds some of them (a page of children at a time): the counts are all.
+      const total = Object.values(node.counts).reduce((a, b) => a + b, 0);
+      const held = leaves.length < total ? ` · ${leaves.length} of them shown` : '';
+      fact('exec nodes', `${total}${skipped ? ` (${skipped} skipped)` : ''}${held}`);
       fact(
         'states',
         (['pending', 'queued', 'running', 'done', 'error', 'killed'] as const)
@@ -138,7 +141,7 @@ export class DetailsView {
       );
       if (last) {
         fact('last run', `${formatDateTime(last.start)} · ${formatDuration(last.end - last.start)}${last.running ? ' so far' : ''}`);
-        fact('ran', `${last.leaves} of ${leaves.length} exec nodes${rounds.length > 1 ? ` · ${rounds.length} runs in all (see Timeline)` : ''}`);
+        fact('ran', `${last.leaves} of ${leaves.length} exec nodes${held ? ' shown' : ''}${rounds.length > 1 ? ` · ${rounds.length} runs in all (see Timeline)` : ''}`);
       }
     }
     if (d?.parents.length) fact('after', d.parents.join(', '));

@@ -12,7 +12,7 @@ import { Header } from './header';
 import { LogView } from './logView';
 import { MetricsView } from './metricsView';
 import { NodeTree } from './nodeTree';
-import { applyHostMessage, applyUiAction, initialState, savedState, syncLogSubscription, TABS, type Dirty, type Tab, type UiAction } from './state';
+import { applyHostMessage, applyUiAction, childRequests, initialState, savedState, syncLogSubscription, TABS, type Dirty, type Tab, type UiAction } from './state';
 import { TimelineModel } from './timelineModel';
 import { TimelineView } from './timeline';
 
@@ -153,7 +153,8 @@ function redraw(): void {
   if (d.rows) {
     const rows = state.index.rows(state.expanded);
     tree.setRows(state, rows);
-    timeline.setRows(rows);
+    timeline.setRows(rows.filter((r) => !r.more));
+    childRequests(state, rows).forEach(send);
   }
   if (d.rows || d.tree) tree.refresh(state);
   if (d.reveal) tree.reveal(state.selected);

@@ -8,7 +8,12 @@ export interface Row {
   depth: number;
   hasChildren: boolean;
   expanded: boolean;
+  /** A "… N more" row after the children a large run's container has sent so far (`path` is the container's + MORE). */
+  more?: { container: string; loaded: number; remaining: number };
 }
+
+/** Ends a "more" row's key: no node path holds a newline. */
+export const MORE = '\n…';
 
 export class NodeIndex {
   readonly byPath = new Map<string, WebviewNode>();
@@ -83,7 +88,18 @@ export class NodeIndex {
   }
 
   hasChildren(path: string): boolean {
-    return (this.children.get(path)?.length ?? 0) > 0;
+    return (this.children.get(path)?.length ?? 0) > 0 || (this.byPath.get(path)?.childCount ?? 0) > 0;
+  }
+
+  /** Children a large run's container has that the host has not sent yet. */
+  unsent(path: string): number {
+    const total = this.byPath.get(path)?.childCount;
+    return total === undefined ? 0 : Math.max(0, total - this.childrenOf(path).length);
+  }
+
+  /** Sent a page at a time (the host said how many children its containers have). */
+  get paged(): boolean {
+    return this.root?.childCount !== undefined;
   }
 
   /** Skipped itself or through an ancestor: the nearest skipped node, or null. */
@@ -99,11 +115,18 @@ export class NodeIndex {
     const stack: [string, number][] = [['/', 0]];
     while (stack.length) {
       const [path, depth] = stack.pop()!;
-      const kids = this.children.get(path);
-      const hasChildren = !!kids && kids.length > 0;
+      if (path.endsWith(MORE)) {
+        const container = path.slice(0, -MORE.length);
+        rows.push({ path, depth, hasChildren: false, expanded: false, more: { container, loaded: this.childrenOf(container).length, remaining: this.unsent(container) } });
+        continue;
+      }
+      const kids = this.children.get(path) ?? [];
+      const hasChildren = this.hasChildren(path);
       const open = hasChildren && expanded.has(path);
       rows.push({ path, depth, hasChildren, expanded: open });
-      if (open) for (let i = kids!.length - 1; i >= 0; i--) stack.push([kids![i]!, depth + 1]);
+      if (!open) continue;
+      if (this.unsent(path)) stack.push([path + MORE, depth + 1]);
+      for (let i = kids.length - 1; i >= 0; i--) stack.push([kids[i]!, depth + 1]);
     }
     return rows;
   }

@@ -81,6 +81,7 @@ export class NodeTree {
 
   private renderRow(el: HTMLElement, i: number): void {
     const row = this.rows[i];
+    if (row?.more) return this.renderMore(el, i, row);
     const node = row && this.s.index.get(row.path);
     if (!row || !node) return;
     const selected = row.path === this.s.selected;
@@ -114,6 +115,22 @@ export class NodeTree {
     el.title = `${row.path} (${node.type})${node.command ? `\n${node.command}` : ''}`;
   }
 
+  /** "… N more": a large run's container's children not sent yet; a click asks for the next page. */
+  private renderMore(el: HTMLElement, i: number, row: Row): void {
+    const { loaded, remaining } = row.more!;
+    el.id = `node-row-${i}`;
+    el.setAttribute('role', 'treeitem');
+    el.setAttribute('aria-level', String(row.depth + 1));
+    el.setAttribute('aria-selected', 'false');
+    el.removeAttribute('aria-expanded');
+    el.dataset.path = row.path;
+    el.className = 'vlist-row tree-row more-row';
+    el.style.paddingLeft = `${6 + row.depth * 14}px`;
+    clear(el);
+    el.append(h('span', { class: 'twisty' }), icon(loaded ? 'ellipsis' : 'loading', loaded ? 'state-icon' : 'state-icon codicon-modifier-spin'), h('span', { class: 'label' }, loaded ? `${remaining.toLocaleString('en-US')} more` : `loading ${remaining.toLocaleString('en-US')}…`));
+    el.title = loaded ? `Show the next children of ${row.more!.container}` : '';
+  }
+
   private pathAt(e: Event): string | undefined {
     return ((e.target as HTMLElement).closest('.tree-row') as HTMLElement | null)?.dataset.path;
   }
@@ -121,6 +138,8 @@ export class NodeTree {
   private onClick(e: MouseEvent): void {
     const path = this.pathAt(e);
     if (!path) return;
+    const more = this.rows[this.rowOf.get(path) ?? -1]?.more;
+    if (more) return this.dispatch({ type: 'moreChildren', path: more.container });
     if ((e.target as HTMLElement).classList.contains('twisty')) this.dispatch({ type: 'toggle', path });
     else this.dispatch({ type: 'select', path });
     this.list.viewport.focus();
@@ -131,7 +150,9 @@ export class NodeTree {
     const row = this.rows[cur];
     const go = (i: number) => {
       const r = this.rows[Math.max(0, Math.min(this.rows.length - 1, i))];
-      if (r) {
+      // Arrowing onto "… N more" brings the next page (the selection stays on a node).
+      if (r?.more) this.dispatch({ type: 'moreChildren', path: r.more.container });
+      else if (r) {
         this.dispatch({ type: 'select', path: r.path });
         this.reveal(r.path);
       }
@@ -171,7 +192,8 @@ export class NodeTree {
         break;
       case 'Enter':
       case ' ':
-        if (row?.hasChildren) this.dispatch({ type: 'toggle', path: row.path });
+        if (row?.more) this.dispatch({ type: 'moreChildren', path: row.more.container });
+        else if (row?.hasChildren) this.dispatch({ type: 'toggle', path: row.path });
         break;
       default:
         return;

@@ -4,7 +4,7 @@ import type { PipelineSummary } from '../protocol/runner';
 import type { ExecutionRecord } from '../protocol/runner';
 import { MAX_TAIL_BYTES, type ExecutionRef, type HostToWebview, type LogStream, type NodeDetails, type PanelState, type WebviewToHost } from '../protocol/webviewMessages';
 import { parentPath } from '../protocol/pipeline';
-import { NodeIndex } from './nodeIndex';
+import { NodeIndex, type Row } from './nodeIndex';
 import { outcome } from './format';
 
 export type Tab = 'details' | 'logs' | 'timeline' | 'graph' | 'metrics';
@@ -48,6 +48,8 @@ export interface ViewState {
   comparison: { a: ExecutionRecord; b: ExecutionRecord; aPath: string; bPath: string } | null;
   error: string | null;
   initialized: boolean;
+  /** Pages of children asked of the host and not yet come ("path from"): each is asked once. */
+  asked: Set<string>;
 }
 
 export interface Dirty {
@@ -87,6 +89,7 @@ export function initialState(saved?: Partial<PanelState>): ViewState {
     comparison: null,
     error: null,
     initialized: !!saved?.expanded,
+    asked: new Set(),
   };
 }
 
@@ -101,6 +104,8 @@ export function savedState(s: ViewState): PanelState | undefined {
 }
 
 function defaultExpansion(index: NodeIndex): Set<string> {
+  // A large run sent a page at a time: the root's first page; more as the user opens containers.
+  if (index.paged) return new Set(['/']);
   if (index.size < EXPAND_ALL_BELOW) return new Set(index.containers());
   const open = new Set<string>(['/']);
   for (const c of index.childrenOf('/')) if (index.hasChildren(c)) open.add(c);
@@ -127,6 +132,7 @@ export function applyHostMessage(s: ViewState, m: HostToWebview): Dirty {
       s.run = m.run;
       s.live = m.live;
       s.index.reset(m.nodes);
+      s.asked.clear();
       if (!s.initialized || !sameRun) {
         s.expanded = defaultExpansion(s.index);
         s.initialized = true;
@@ -186,6 +192,8 @@ export type UiAction =
   | { type: 'stream'; stream: LogStream }
   | { type: 'follow'; on: boolean }
   | { type: 'loadMore' }
+  /** The next page of a large run's container's children. */
+  | { type: 'moreChildren'; path: string }
   | { type: 'compareToggle'; ref: ExecutionRef }
   | { type: 'compareClear' }
   | { type: 'dismissError' };
@@ -250,6 +258,8 @@ export function applyUiAction(s: ViewState, a: UiAction): Outcome {
       s.tailBytes = Math.min(s.tailBytes * 4, MAX_TAIL_BYTES);
       s.logSub = null;
       return { dirty: { logs: true }, send: [] };
+    case 'moreChildren':
+      return { dirty: {}, send: askChildren(s, a.path) };
     case 'compareToggle': {
       const at = s.compare.findIndex((r) => r.path === a.ref.path && r.execution === a.ref.execution);
       if (at >= 0) s.compare.splice(at, 1);
@@ -269,6 +279,20 @@ export function applyUiAction(s: ViewState, a: UiAction): Outcome {
       s.error = null;
       return { dirty: { error: true }, send: [] };
   }
+}
+
+/** Asks for a container's next page of children unless it was asked for already. */
+function askChildren(s: ViewState, path: string): WebviewToHost[] {
+  const from = s.index.childrenOf(path).length;
+  const key = `${path} ${from}`;
+  if (!s.index.unsent(path) || s.asked.has(key)) return [];
+  s.asked.add(key);
+  return [{ type: 'children', path, from }];
+}
+
+/** Open containers shown with none of their children yet: their first page, asked for once. */
+export function childRequests(s: ViewState, rows: readonly Row[]): WebviewToHost[] {
+  return rows.flatMap((row) => (row.more && row.more.loaded === 0 ? askChildren(s, row.more.container) : []));
 }
 
 /** The execution whose log and history entry show: the picked one, else the latest. */

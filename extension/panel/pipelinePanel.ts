@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { COMMANDS } from '../../protocol/lsp';
 import type { ExecutionRecord, RunnerEvent } from '../../protocol/runner';
-import { PANEL_VIEW_TYPE, parseWebviewToHost, type HostToWebview, type LogStream, type PanelState, type WebviewToHost } from '../../protocol/webviewMessages';
+import { PANEL_VIEW_TYPE, parseWebviewToHost, type HostToWebview, type LogStream, type PanelState, type WebviewNode, type WebviewToHost } from '../../protocol/webviewMessages';
 import { PipelineRun } from '../../runner/pipelineRun';
 import type { RunHandle } from '../../runner/runHandle';
 import type { RunChange, RunManager } from '../runManager';
@@ -10,7 +10,8 @@ import { openNodeTerminal, storeRootOf } from '../commands/nodeTerminals';
 import { LogReader } from './logReader';
 import { showLogDocument } from './logDocuments';
 import { makeNonce, panelHtml } from './panelHtml';
-import { affects, delta, details, findExecution, flatten } from './snapshot';
+import { PanelPages } from './panelPages';
+import { affects, details, findExecution } from './snapshot';
 
 /** Host → webview updates go out at most this often (the runner emits hundreds of events a second). */
 const FLUSH_MS = 150;
@@ -58,6 +59,8 @@ export class PipelinePanel implements vscode.Disposable {
   /** Why the run could not be shown; told again each time the webview loads. */
   private failure: string | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  /** What the webview holds of the tree (a large run's, a page at a time). */
+  private readonly pages = new PanelPages(() => this.run.tree);
 
   /** Opens (or reveals) the panel of a pipeline, optionally selecting a node. */
   static async show(deps: PanelDeps, runId: string, select?: string, options: { preserveFocus?: boolean } = {}): Promise<PipelinePanel> {
@@ -126,6 +129,7 @@ export class PipelinePanel implements vscode.Disposable {
   selectFromOutside(nodePath: string): void {
     if (nodePath === this.selected) return; // the echo of our own reveal in the sidebar
     this.selected = nodePath;
+    this.postNodes(this.pages.reveal(nodePath));
     this.post({ type: 'select', path: nodePath });
     this.sendDetails();
   }
@@ -225,7 +229,7 @@ export class PipelinePanel implements vscode.Disposable {
     this.replacedPaths.clear();
     if (changed.length || replaced.length || this.summaryChanged) {
       this.summaryChanged = false;
-      const { nodes, replaced: rep } = delta(this.run.tree, changed, replaced);
+      const { nodes, replaced: rep } = this.pages.update(changed, replaced);
       this.post({ type: 'nodes', run: this.run.summary(), live: this.live, nodes, replaced: rep });
       const sel = this.selected;
       if (sel && [...changed, ...replaced].some((c) => affects(c, sel))) this.sendDetails();
@@ -240,13 +244,19 @@ export class PipelinePanel implements vscode.Disposable {
     if (!this.ready) return;
     this.changedPaths.clear();
     this.replacedPaths.clear();
-    const msg: HostToWebview = { type: 'init', run: this.run.summary(), live: this.live, nodes: flatten(this.run.tree.root) };
-    if (this.selected && this.run.tree.byPath.has(this.selected)) msg.select = this.selected;
+    const select = this.selected && this.run.tree.byPath.has(this.selected) ? this.selected : undefined;
+    const msg: HostToWebview = { type: 'init', run: this.run.summary(), live: this.live, nodes: this.pages.init(select) };
+    if (select) msg.select = select;
     // The webview subscribes to its log again after every init.
     this.log = undefined;
     this.logDirty = false;
     this.post(msg);
     this.sendDetails();
+  }
+
+  /** Nodes the webview did not hold (a page of children, the way to a node). */
+  private postNodes(nodes: WebviewNode[]): void {
+    if (nodes.length) this.post({ type: 'nodes', run: this.run.summary(), live: this.live, nodes, replaced: [] });
   }
 
   private sendDetails(): void {
@@ -336,6 +346,9 @@ export class PipelinePanel implements vscode.Disposable {
         this.selected = m.path;
         this.sendDetails();
         this.deps.revealInSidebar?.(this.runId, m.path);
+        return;
+      case 'children':
+        this.postNodes(this.pages.children(m.path, m.from));
         return;
       case 'subscribeLog':
         if (m.execution === null) this.log = undefined;

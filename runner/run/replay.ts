@@ -37,12 +37,15 @@ export class Replayer {
   private previousStart: ExecutionRecord | null = null;
   /** What shaped the tree after its definition (a checkpoint keeps them: checkpointFile.ts). */
   readonly structural: RunnerEvent[] = [];
+  /** How much of the log the checkpoint it resumed from stood for (0: none). */
+  checkpointEnd = 0;
 
   constructor(private readonly tree: RunTree) {}
 
   /** Goes on from a checkpoint: its state, the start later deltas build on, the executions not yet ended. */
-  resume(state: Replayed, previousStart: ExecutionRecord | null, open: readonly ExecutionRecord[]): void {
+  resume(state: Replayed, previousStart: ExecutionRecord | null, open: readonly ExecutionRecord[], checkpointEnd: number): void {
     Object.assign(this.state, state);
+    this.checkpointEnd = checkpointEnd;
     this.previousStart = previousStart;
     for (const record of open) this.started.set(record.id, record);
   }

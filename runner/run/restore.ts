@@ -78,7 +78,7 @@ function resumeFrom(checkpoint: CheckpointReader, tree: RunTree, replayer: Repla
       if (open.length === ids.size) break;
     }
   }
-  replayer.resume({ autorun: header.autorun, status: header.status, execSeq: header.execSeq }, header.previousStart, open);
+  replayer.resume({ autorun: header.autorun, status: header.status, execSeq: header.execSeq }, header.previousStart, open, header.events);
 }
 
 function countLeaves(tree: RunTree): number {

@@ -70,25 +70,32 @@ export function writeCheckpoint(file: string, header: Omit<CheckpointHeader, 'ch
   });
 }
 
-/** Each record as the keys whose values differ from the record before (compared as JSON text). */
+/** Each record as the keys whose values differ from the record before (objects compared as JSON text). */
 class DeltaEncoder {
-  private previous = new Map<string, string>();
+  private previous: Record<string, unknown> = {};
 
   next(record: ExecutionRecord, leafPath: string): Record<string, unknown> {
-    const fields = new Map<string, string>();
+    const fields = record as unknown as Record<string, unknown>;
+    const previous = this.previous;
     const delta: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(record)) {
-      if (value === undefined || key === 'path') continue;
-      const text = JSON.stringify(value);
-      fields.set(key, text);
-      if (this.previous.get(key) !== text) delta[key] = value;
+    for (const key in fields) {
+      const value = fields[key];
+      if (value === undefined || key === 'path' || same(value, previous[key])) continue;
+      delta[key] = value;
     }
     if (record.path !== leafPath) delta.path = record.path;
-    const gone = [...this.previous.keys()].filter((key) => !fields.has(key));
-    if (gone.length) delta['-'] = gone;
+    let gone: string[] | undefined;
+    for (const key in previous) if (previous[key] !== undefined && key !== 'path' && fields[key] === undefined) (gone ??= []).push(key);
+    if (gone) delta['-'] = gone;
     this.previous = fields;
     return delta;
   }
+}
+
+/** Siblings' executions share their params object: most comparisons end at `===`. */
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  return typeof a === 'object' && typeof b === 'object' && a !== null && b !== null && JSON.stringify(a) === JSON.stringify(b);
 }
 
 /**

@@ -1,6 +1,6 @@
 // History, control and crash safety: reset, modify, sleep/wake, and a runner killed with -9.
 import { strict as assert } from 'node:assert';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { pipewrightToEnd, runThenKill9 } from '../helpers/cliChild';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -250,3 +250,57 @@ test("a re-attached job's container outlives its result until the run lets go: a
   await backend.shutdown();
   assert.deepEqual(await leftoverContainers(ctx, [pipeline]), [], 'it goes when the run lets go');
 });
+
+test('a settled run writes its checkpoint while the runner holds it; reopened from it, the run is as its whole log says', async () => {
+  const file = h.write(
+    'checkpointed.py',
+    `import conducto as co
+
+def pipe() -> co.Serial:
+    root = co.Serial()
+    root["a"] = co.Exec("echo a")
+    root["Gen"] = co.Lazy(make)
+    root["z"] = co.Exec("exit 3")
+    return root
+
+def make() -> co.Parallel:
+    out = co.Parallel()
+    for i in range(3):
+        out[f"g{i}"] = co.Exec(f"echo g{i}")
+    return out
+`,
+  );
+  const { run } = await h.run(file, { func: 'pipe' });
+  const ctx = await h.context();
+  const checkpoint = ctx.store.checkpointFile(run.id);
+  await until('the settled run checkpointed', () => existsSync(checkpoint), 10_000);
+  const logSize = () => statSync(ctx.store.eventLogFile(run.id)).size;
+  assert.equal(JSON.parse(readFileSync(checkpoint, 'utf8').split('\n')[0]!).events, logSize(), 'it stands for the whole log');
+
+  // What is logged after it (a modify, a skip, a rerun) is replayed after it.
+  run.modify('/a', { command: 'echo A' });
+  run.reset('/a');
+  await run.settled();
+  run.skip('/z', true);
+  const reader = await PipelineRun.inspect(run.id, ctx);
+  assert.deepEqual(picture(reader), picture(run), 'a reader while the runner holds the run');
+  await run.close();
+  assert.equal(JSON.parse(readFileSync(checkpoint, 'utf8').split('\n')[0]!).events, logSize(), 'closing wrote it again');
+
+  const fromCheckpoint = picture(await PipelineRun.inspect(run.id, ctx));
+  rmSync(checkpoint);
+  const fromLog = picture(await PipelineRun.inspect(run.id, ctx));
+  assert.deepEqual(fromCheckpoint, fromLog);
+  const nodes = (fromLog as { nodes: { path: string; state: string; executions: { command: string }[] }[] }).nodes;
+  assert.deepEqual(
+    nodes.filter((n) => n.path.startsWith('/Gen/Execute/')).map((n) => [n.path, n.state]),
+    [0, 1, 2].map((i) => [`/Gen/Execute/g${i}`, 'done']),
+  );
+  assert.deepEqual(nodes.find((n) => n.path === '/a')!.executions.map((e) => e.command), ['echo a', 'echo A']);
+});
+
+/** Everything a reader sees of a run, as JSON (a field set to undefined is no field). */
+function picture(run: PipelineRun): unknown {
+  const nodes = [...run.tree.byPath.values()].map((n) => ({ path: n.path, state: n.state, skipped: n.skipped, spec: n.spec, counts: n.leafCounts, executions: n.executions }));
+  return JSON.parse(JSON.stringify({ status: run.status, autorun: run.scheduler.autorun, nodes }));
+}

@@ -16,16 +16,14 @@
  * Exit status 0 whatever the figures; 1 if the run read back is not the run written.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
-import { evaluateDefinition } from '../evaluator/evaluateDefinition';
-import type { ExecutionRecord, RunnerEvent } from '../protocol/runner';
 import { PipelineRun } from '../runner/pipelineRun';
+import { writeFinishedRun } from './finishedRun';
 import { saveCheckpoint } from '../runner/run/saveCheckpoint';
 import { PipelineStore } from '../runner/store/pipelineStore';
 import { PanelPages } from '../extension/panel/panelPages';
@@ -62,50 +60,6 @@ async function inspect(root: string, id: string, checkpoint: boolean): Promise<v
   console.log(JSON.stringify({ seconds, checkpointSeconds, panel, peakRssMb, done: counts.done, executions: [...run.tree.leaves(run.tree.root)].reduce((n, leaf) => n + leaf.executions.length, 0) }));
 }
 
-/** Writes a finished run of `nodes` trivial nodes (Parallels of 1,000) into a store under `dir`; its id. */
-async function writeRun(dir: string, nodes: number): Promise<{ root: string; id: string }> {
-  const file = path.join(dir, 'million.py');
-  writeFileSync(file, `import pipewright as co\nroot = co.Parallel(cpu=0.25, mem=0.25)\nleft = ${nodes}\nfor g in range(${Math.ceil(nodes / 1000)}):\n    p = root[f"g{g:04d}"] = co.Parallel()\n    for i in range(min(1000, left)):\n        p[f"n{i:04d}"] = co.Exec("true")\n    left -= 1000\n`);
-  const doc = await evaluateDefinition(file);
-  const root = path.join(dir, 'store');
-  const store = new PipelineStore(root);
-  const { id } = store.create(doc);
-  const log = store.openEventLog(id);
-  let time = Date.now();
-  log.append([
-    { type: 'created', pipeline: id, time, name: doc.name, file: doc.file },
-    { type: 'autorun', pipeline: id, time, autorun: true },
-  ]);
-  const workers = Array.from({ length: 8 }, () => randomBytes(32).toString('hex'));
-  let batch: RunnerEvent[] = [];
-  let seq = 0;
-  for (const node of doc.nodes) {
-    if (node.type !== 'Exec') continue;
-    const id_ = `e${++seq}`;
-    const execution: ExecutionRecord = {
-      id: id_,
-      path: node.path,
-      command: node.command!,
-      params: node.params,
-      image: 'pipewright/busybox:latest',
-      startedAt: time,
-      containerId: workers[seq % workers.length]!,
-      token: randomBytes(16).toString('hex'),
-      ranOn: os.hostname(),
-    };
-    time += 1;
-    batch.push({ type: 'execution-start', pipeline: id, time, path: node.path, execution: { ...execution } });
-    batch.push({ type: 'execution-end', pipeline: id, time: time + 1, path: node.path, state: 'done', execution: { ...execution, endedAt: time + 1, exitCode: 0, peakMemoryBytes: 800_000 + (seq % 4096) * 64 } });
-    if (batch.length >= 2000) {
-      log.append(batch);
-      batch = [];
-    }
-  }
-  log.append(batch);
-  log.close();
-  return { root, id };
-}
-
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000000' }, inspect: { type: 'string' }, id: { type: 'string' }, checkpoint: { type: 'boolean' }, store: { type: 'string' } } });
   if (values.inspect) {
@@ -118,7 +72,7 @@ async function main(): Promise<number> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pipewright-reopen-'));
   try {
     const w0 = performance.now();
-    const { root, id } = await writeRun(dir, nodes);
+    const { root, id } = await writeFinishedRun(dir, nodes);
     const stored = ['pipeline.json', 'events.jsonl'].map((f) => statSync(path.join(root, 'pipelines', id, f)).size);
     console.log(`written in ${((performance.now() - w0) / 1000).toFixed(1)} s: pipeline.json ${(stored[0]! / MB).toFixed(1)} MB, events.jsonl ${(stored[1]! / MB).toFixed(1)} MB = ${((stored[0]! + stored[1]!) / nodes).toFixed(0)} bytes per node`);
 

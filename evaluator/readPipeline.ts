@@ -30,7 +30,10 @@ function checkHeader(header: PipelineHeader, where: string): void {
   }
 }
 
-function checkNode(node: PipelineNode, where: string): PipelineNode {
+/** `line`: where in `where` the node is (named only in an error: a million nodes, a million strings). */
+function checkNode(node: PipelineNode, whereFile: string, line?: number): PipelineNode {
+  if (isWellFormed(node)) return node;
+  const where = line === undefined ? whereFile : `${whereFile}:${line}`;
   if (typeof node?.path !== 'string' || !node.path.startsWith('/')) throw new PipelineFormatError(where, 'node without a valid "path"');
   if (!NODE_TYPES.has(node.type)) throw new PipelineFormatError(where, `node ${node.path} has unknown type ${String(node.type)}`);
   if (node.type === 'Exec' && typeof node.command !== 'string') throw new PipelineFormatError(where, `Exec node ${node.path} has no command`);
@@ -40,6 +43,19 @@ function checkNode(node: PipelineNode, where: string): PipelineNode {
     if (!checked.ok) throw new PipelineFormatError(where, `node ${node.path} has invalid callbacks: ${checked.error}`);
   }
   return node;
+}
+
+/** checkNode's tests, without naming where (what almost every node passes). */
+function isWellFormed(node: PipelineNode): boolean {
+  return (
+    typeof node?.path === 'string' &&
+    node.path.startsWith('/') &&
+    NODE_TYPES.has(node.type) &&
+    (node.type !== 'Exec' || typeof node.command === 'string') &&
+    typeof node.params === 'object' &&
+    node.params !== null &&
+    (node.callbacks === undefined || checkNodeCallbacks(node.callbacks).ok)
+  );
 }
 
 /**
@@ -84,7 +100,6 @@ export async function readPipelineStream(input: Readable, where = 'pipeline JSON
     lineNo++;
     const line = raw.trim();
     if (line === '') continue;
-    const at = `${where}:${lineNo}`;
     if (!header) {
       if (!line.endsWith('"nodes": [') && !line.endsWith('"nodes":[')) {
         // Not the streaming layout (e.g. pretty-printed by hand): fall back to a whole parse.
@@ -95,22 +110,22 @@ export async function readPipelineStream(input: Readable, where = 'pipeline JSON
       try {
         header = JSON.parse(line.replace(/"nodes":\s*\[$/, '"nodes": []}')) as PipelineHeader;
       } catch (err) {
-        throw new PipelineFormatError(at, `bad header (${(err as Error).message})`);
+        throw new PipelineFormatError(`${where}:${lineNo}`, `bad header (${(err as Error).message})`);
       }
-      checkHeader(header, at);
+      checkHeader(header, `${where}:${lineNo}`);
       continue;
     }
     if (line === ']}') {
       ended = true;
       continue;
     }
-    if (ended) throw new PipelineFormatError(at, 'text after the end of the document');
+    if (ended) throw new PipelineFormatError(`${where}:${lineNo}`, 'text after the end of the document');
     const json = line.endsWith(',') ? line.slice(0, -1) : line;
     try {
-      nodes.push(shared.node(checkNode(lengthened(JSON.parse(json) as PipelineNode, nodes[nodes.length - 1], header), at)));
+      nodes.push(shared.node(checkNode(lengthened(JSON.parse(json) as PipelineNode, nodes[nodes.length - 1], header), where, lineNo)));
     } catch (err) {
       if (err instanceof PipelineFormatError) throw err;
-      throw new PipelineFormatError(at, `bad node (${(err as Error).message})`);
+      throw new PipelineFormatError(`${where}:${lineNo}`, `bad node (${(err as Error).message})`);
     }
   }
   if (!header) throw new PipelineFormatError(where, 'empty document', true);

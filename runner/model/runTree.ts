@@ -143,9 +143,11 @@ export class RunTree {
   /** Adds nodes (depth-first, parents before children) under existing ones. */
   private addNodes(nodes: readonly PipelineNode[]): RunNode[] {
     const added: RunNode[] = [];
+    // Siblings come one after the other: their parent is looked up once.
+    let parent: RunNode | undefined;
     for (const spec of nodes) {
       const parentP = parentPath(spec.path);
-      const parent = parentP === null ? undefined : this.byPath.get(parentP);
+      if (parent?.path !== parentP) parent = parentP === null ? undefined : this.byPath.get(parentP);
       if (!parent) throw new Error(`node ${spec.path} comes before its parent`);
       if (parent.isLeaf) throw new Error(`node ${spec.path} is under an Exec node`);
       if (this.byPath.has(spec.path)) throw new Error(`duplicate node ${spec.path}`);

@@ -50,7 +50,7 @@ node --import tsx bench/kill_soak.ts || status=1
 echo "== A large run: 100,000 trivial nodes end to end (bench/million.ts; goal at 1,000,000: >= 1,000 nodes/s, < 1 GB RSS, < 1 KB and a fixed number of files per node)"
 node --expose-gc --import tsx bench/million.ts --nodes 100000 || status=1
 
-echo "== Reopening a finished 1,000,000-node run: read back and pipewright show (bench/reopen.ts; goal < 5 s and < 1 GB)"
+echo "== Reopening a finished 1,000,000-node run: read back (whole log, checkpoint), the panel's first page and pipewright show (bench/reopen.ts; goal < 5 s and < 1 GB)"
 node --import tsx bench/reopen.ts --nodes 1000000 || status=1
 
 echo "== Logs tab: 1,000,000 lines streaming into the pipeline panel (bench/log_view.ts; goal: frame times near the baselines, the last line shown)"
@@ -60,5 +60,8 @@ node --import tsx bench/log_view.ts || status=1
 
 echo "== Pipelines view: a 100,101-node pipeline opened, then run (bench/tree_view.ts; goal: opens at once, scrolling while it runs near the baselines)"
 node --import tsx bench/tree_view.ts || status=1
+
+echo "== The pipeline panel of a finished 1,000,000-node run (bench/panel_million.ts; goal < 5 s and < 1 GB)"
+node --import tsx bench/panel_million.ts --nodes 1000000 || status=1
 
 exit "$status"

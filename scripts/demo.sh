@@ -66,8 +66,8 @@ echo
 echo "== act two: give \"process parallelism\" ten cores and rerun it"
 echo "   pipewright modify $id \"/process parallelism\" --cpu 10 --reset"
 # As the seed does. On a machine with fewer cores the node waits until it can run alone and gets
-# every core there is (the execution records the clamp). Every node has a container of its own,
-# so the rerun gets a fresh copy of the payloads.
+# every core there is (the execution records the clamp). Asking for other resources, it starts in a
+# new container, with a fresh copy of the payloads (not in the one where they are .gz already).
 node dist/cli.js modify "$id" "/process parallelism" --cpu 10 --reset
 echo
 echo "== \"process parallelism\", both executions"

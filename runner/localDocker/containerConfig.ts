@@ -46,9 +46,13 @@ export interface WorkerMounts {
   dockerSocket: string | null;
 }
 
-/** What must match for two nodes to share a worker container. */
-export function workerKey(req: WorkerRequest, cpuLimit: number): string {
-  const parts = [req.pipelineId, req.image, cpuLimit, req.mem, req.gpu, req.requiresDocker, req.reuseContext ?? '', req.definitionDir ?? ''];
+/**
+ * What must match for two nodes to share a worker container. The cpu asked, not the limit it gets:
+ * a node modified to ask for more cores (clamped to the machine's, as before) starts in a container
+ * of its own, not in the one its last run left its files in.
+ */
+export function workerKey(req: WorkerRequest): string {
+  const parts = [req.pipelineId, req.image, req.cpu, req.mem, req.gpu, req.requiresDocker, req.reuseContext ?? '', req.definitionDir ?? ''];
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }
 
@@ -101,7 +105,7 @@ export function workerContainerConfig(req: WorkerRequest, workerName: string, li
       [LABELS.pipeline]: req.pipelineId,
       [LABELS.owner]: req.owner,
       [LABELS.worker]: workerName,
-      [LABELS.key]: workerKey(req, limitCpu),
+      [LABELS.key]: workerKey(req),
     },
     HostConfig: {
       NanoCpus: limitCpu > 0 ? Math.round(limitCpu * 1e9) : 0,

@@ -70,7 +70,7 @@ export class WorkerPool {
    */
   async acquire(req: WorkerRequest): Promise<{ worker: Worker; cpuLimit: number }> {
     const limit = cpuLimit(req.cpu, this.hostCpus);
-    const key = workerKey(req, limit);
+    const key = workerKey(req);
     const pinned = Boolean(req.pinnedContext && req.reuseContext);
     if (pinned) await this.takeLane(key);
     try {

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { renderTree } from '../../presentation/tree';
 import { evaluateDefinition } from '../../evaluator/evaluateDefinition';
-import { dockerSuite, type Harness } from '../helpers/runnerHarness';
+import { dockerSuite, lastLog, type Harness } from '../helpers/runnerHarness';
 
 const source = path.resolve(__dirname, '..', '..', 'examples', 'compression_race');
 const h = dockerSuite();
@@ -110,6 +110,19 @@ test('the race runs to done; every strategy compresses its own copy in container
       const span = Math.max(...execs.map(([, e]) => e.endedAt!)) - Math.min(...execs.map(([, e]) => e.startedAt));
       assert.ok(span > 0, `${strategy} took ${span} ms`);
     }
+
+    // Act two, as the seed and `npm run demo`: ten cores for process parallelism, run again. It asks
+    // for other resources, so it starts in a new container with a fresh copy of the payloads (the
+    // machine's cores: the clamp), not in the one where they are .gz already.
+    run.modify('/process parallelism', { cpu: 10 });
+    run.reset('/process parallelism');
+    await run.settled();
+    const [first, second] = run.tree.get('/process parallelism').executions;
+    const log = lastLog(run, '/process parallelism');
+    assert.equal(second?.exitCode, 0, log);
+    assert.notEqual(second!.containerId, first!.containerId);
+    assert.doesNotMatch(log, /cannot access/);
+    assert.deepEqual(await filesInContainer(second!.containerId!), [...example, ...[1, 2, 3, 4, 5].map((j) => `${dat(j)}.gz`)].sort());
   } finally {
     await run.close();
   }

@@ -734,8 +734,6 @@ export class PipelineRun extends EventEmitter<{ event: [RunnerEvent] }> implemen
     this.checkpointTimer.unref();
   }
 
-
-
   /** Finishes what a stopped runner left: re-attach to live containers, the rest killed. */
   private async recover(): Promise<void> {
     const unfinished: { leaf: RunNode; execution: ExecutionRecord }[] = [];

@@ -26,8 +26,7 @@ export async function restore(store: PipelineStore, id: string, tree: RunTree, o
   let from = 0;
   const checkpoint = options.useCheckpoint ? usableCheckpoint(store, id, options.end) : null;
   if (checkpoint) {
-    for (const event of checkpoint.structural) replayer.apply(event);
-    if (countLeaves(tree) === checkpoint.header.leaves) {
+    if (fits(checkpoint, tree, replayer)) {
       resumeFrom(checkpoint, tree, replayer);
       from = checkpoint.header.events;
     } else {
@@ -79,6 +78,17 @@ function resumeFrom(checkpoint: CheckpointReader, tree: RunTree, replayer: Repla
     }
   }
   replayer.resume({ autorun: header.autorun, status: header.status, execSeq: header.execSeq }, header.previousStart, open, header.events);
+}
+
+/** Applies the checkpoint's structural events: does the tree then have the Exec nodes it was written for? */
+function fits(checkpoint: CheckpointReader, tree: RunTree, replayer: Replayer): boolean {
+  try {
+    for (const event of checkpoint.structural) replayer.apply(event);
+  } catch {
+    // An event for a node the tree does not have.
+    return false;
+  }
+  return countLeaves(tree) === checkpoint.header.leaves;
 }
 
 function countLeaves(tree: RunTree): number {

@@ -12,6 +12,7 @@ import type { ExecutionRecord, RunnerEvent } from '../../protocol/runner';
 import { RunTree, type RunNode } from '../../runner/model/runTree';
 import { restore } from '../../runner/run/restore';
 import { saveCheckpoint } from '../../runner/run/saveCheckpoint';
+import { writeCheckpoint, type CheckpointHeader } from '../../runner/store/checkpointFile';
 import { PipelineStore } from '../../runner/store/pipelineStore';
 import { node } from '../helpers/nodes';
 
@@ -137,13 +138,20 @@ test('a checkpoint that does not fit is ignored: the whole log is replayed', asy
   const cases: Record<string, string> = {
     'cut short': text.slice(0, text.length - 3),
     'another version': `${JSON.stringify({ ...header, checkpoint: 99 })}\n${rest}`,
-    'written for another tree (the Lazy\'s children missing)': `${JSON.stringify({ ...header, structural: 0 })}\n${rest.split('\n').slice(3).join('\n')}`,
+    'shaped by an event for a node the tree does not have': `${JSON.stringify(header)}\n${rest.replace('"path":"/c","changes"', '"path":"/q","changes"')}`,
     'standing for more log than there is': `${JSON.stringify({ ...header, events: (header.events as number) + 10 })}\n${rest}`,
     'not ending where a line of the log ends': `${JSON.stringify({ ...header, events: (header.events as number) - 1 })}\n${rest}`,
     'not JSON': 'garbage\n',
   };
+  // Written whole by the writer, for another tree: a node appended that this log never added, and five
+  // Exec nodes where the tree then has four. What it changed is undone.
+  const { checkpoint: _version, leaves: _leaves, structural: _structural, ...fields } = header as unknown as CheckpointHeader;
+  const fiveLeaves = ['/a', '/x1', '/x2', '/b', '/c'].map((p) => ({ path: p, executions: [] }));
+  writeCheckpoint(file, fields, [{ type: 'nodes-added', pipeline: id, time: 9, under: '/', nodes: [node('/z', 'Exec', 'echo z')], append: true }], fiveLeaves, fiveLeaves.map(() => 'done'));
+  cases['written for another tree'] = readFileSync(file, 'utf8');
   for (const [name, content] of Object.entries(cases)) {
     await t.test(name, async () => {
+      assert.notEqual(content, text);
       writeFileSync(file, content);
       assert.deepEqual((await reopened(id)).picture, whole);
     });

@@ -227,7 +227,9 @@ export function applyUiAction(s: ViewState, a: UiAction): Outcome {
       return { dirty: { rows: true, tree: true, timeline: true }, send: [] };
     }
     case 'expandAll':
-      s.expanded = a.open ? new Set(s.index.containers()) : new Set(['/']);
+      // A large run's: the containers whose children came already (opening them all would ask for
+      // a page of each, hundreds of thousands of nodes).
+      s.expanded = a.open ? new Set(s.index.containers().filter((p) => !s.index.paged || s.index.childrenOf(p).length > 0)) : new Set(['/']);
       if (!a.open && s.selected && s.selected !== '/' && parentPath(s.selected) !== '/') s.selected = '/';
       return { dirty: { rows: true, tree: true, timeline: true, reveal: true }, send: [] };
     case 'tab':

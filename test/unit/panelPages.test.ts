@@ -89,6 +89,11 @@ test('a large run goes to the panel a page of children at a time, asked for as c
   view.receive({ type: 'nodes', run: summary, live: false, ...update });
   assert.equal(view.s.index.get('/g1')!.counts.done, 2);
   assert.equal(view.s.index.get('/g1/n1999'), undefined);
+
+  // "Expand all" opens what came already; it asks for nothing.
+  applyUiAction(view.s, { type: 'expandAll', open: true });
+  assert.deepEqual([...view.s.expanded].sort(), ['/', '/g1']);
+  assert.deepEqual(view.draw(), []);
 });
 
 test('selecting a node the webview does not hold sends the way to it first', () => {

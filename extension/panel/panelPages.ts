@@ -52,6 +52,11 @@ export class PanelPages {
     return out;
   }
 
+  /** Sent whole, the run has grown past what is sent whole (a Lazy generated many nodes): send `init` again. */
+  get outgrown(): boolean {
+    return !this.paged && this.tree().byPath.size > SEND_WHOLE_UP_TO;
+  }
+
   /** Does the webview hold this node? */
   holds(path: string): boolean {
     if (!this.paged) return true;

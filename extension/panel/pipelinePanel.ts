@@ -227,7 +227,11 @@ export class PipelinePanel implements vscode.Disposable {
     const replaced = [...this.replacedPaths];
     this.changedPaths.clear();
     this.replacedPaths.clear();
-    if (changed.length || replaced.length || this.summaryChanged) {
+    if (this.pages.outgrown) {
+      // Whole no more: the webview starts again from the first pages.
+      this.summaryChanged = false;
+      this.sendInit();
+    } else if (changed.length || replaced.length || this.summaryChanged) {
       this.summaryChanged = false;
       const { nodes, replaced: rep } = this.pages.update(changed, replaced);
       this.post({ type: 'nodes', run: this.run.summary(), live: this.live, nodes, replaced: rep });

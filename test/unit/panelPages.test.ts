@@ -126,6 +126,18 @@ test("a container whose children are replaced (a Lazy's) sends its first page ag
   assert.deepEqual(host.children('/g1', 500).map((n) => n.path), Array.from({ length: 200 }, (_, i) => `/g1/m${500 + i}`));
 });
 
+test('a run sent whole that grows past the limit (a Lazy generating thousands) is sent again in pages', () => {
+  const tree = new RunTree([node('/', 'Serial'), node('/gen', 'Parallel')]);
+  const host = new PanelPages(() => tree);
+  host.init();
+  assert.equal(host.outgrown, false);
+  tree.replaceChildren(tree.get('/gen'), Array.from({ length: SEND_WHOLE_UP_TO }, (_, i) => node(`/gen/n${i}`, 'Exec', 'true')));
+  assert.equal(host.outgrown, true, 'the panel sends init again rather than the whole subtree');
+  const nodes = host.init();
+  assert.deepEqual(nodes.map((n) => [n.path, n.childCount]), [['/', 1], ['/gen', SEND_WHOLE_UP_TO]]);
+  assert.equal(host.outgrown, false);
+});
+
 test('a small run goes whole, as before', () => {
   const tree = new RunTree([node('/', 'Serial'), node('/a', 'Exec', 'true'), node('/b', 'Parallel'), node('/b/c', 'Exec', 'true')]);
   const host = new PanelPages(() => tree);

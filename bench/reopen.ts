@@ -42,12 +42,12 @@ async function inspect(root: string, id: string, checkpoint: boolean): Promise<v
   if (!checkpoint) {
     const p0 = performance.now();
     const pages = new PanelPages(() => run.tree);
-    const init = JSON.stringify(pages.init());
+    const first = pages.init();
+    const init = JSON.stringify(first);
     const p1 = performance.now();
     const page = JSON.stringify(pages.children(run.tree.root.children[0]!.path, 0));
-    panel = { initMs: p1 - p0, initKb: init.length / 1024, initNodes: run.tree.root.children.length > 500 ? 501 : run.tree.root.children.length + 1, pageMs: performance.now() - p1, pageKb: page.length / 1024 };
-  }
-  if (checkpoint) {
+    panel = { initMs: p1 - p0, initKb: init.length / 1024, initNodes: first.length, pageMs: performance.now() - p1, pageKb: page.length / 1024 };
+  } else {
     const t1 = performance.now();
     // As the run's owner would at its close (this run has no added or modified nodes).
     const execSeq = [...run.tree.leaves(run.tree.root)].length;
@@ -61,7 +61,7 @@ async function inspect(root: string, id: string, checkpoint: boolean): Promise<v
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000000' }, inspect: { type: 'string' }, id: { type: 'string' }, checkpoint: { type: 'boolean' }, store: { type: 'string' } } });
+  const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000000' }, inspect: { type: 'string' }, id: { type: 'string' }, checkpoint: { type: 'boolean' } } });
   if (values.inspect) {
     // As its readers run: `show` and the extension host keep V8's own heap growth (cli/main.ts).
     await inspect(values.inspect, values.id!, !!values.checkpoint);

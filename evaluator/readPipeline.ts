@@ -30,32 +30,24 @@ function checkHeader(header: PipelineHeader, where: string): void {
   }
 }
 
-/** `line`: where in `where` the node is (named only in an error: a million nodes, a million strings). */
-function checkNode(node: PipelineNode, whereFile: string, line?: number): PipelineNode {
-  if (isWellFormed(node)) return node;
-  const where = line === undefined ? whereFile : `${whereFile}:${line}`;
-  if (typeof node?.path !== 'string' || !node.path.startsWith('/')) throw new PipelineFormatError(where, 'node without a valid "path"');
-  if (!NODE_TYPES.has(node.type)) throw new PipelineFormatError(where, `node ${node.path} has unknown type ${String(node.type)}`);
-  if (node.type === 'Exec' && typeof node.command !== 'string') throw new PipelineFormatError(where, `Exec node ${node.path} has no command`);
-  if (typeof node.params !== 'object' || node.params === null) throw new PipelineFormatError(where, `node ${node.path} has no params`);
-  if (node.callbacks !== undefined) {
-    const checked = checkNodeCallbacks(node.callbacks);
-    if (!checked.ok) throw new PipelineFormatError(where, `node ${node.path} has invalid callbacks: ${checked.error}`);
-  }
+/** The node as it is, or a PipelineFormatError naming where it is (`line`: named only then, not a string per node). */
+function checkNode(node: PipelineNode, where: string, line?: number): PipelineNode {
+  const problem = nodeProblem(node);
+  if (problem) throw new PipelineFormatError(line === undefined ? where : `${where}:${line}`, problem);
   return node;
 }
 
-/** checkNode's tests, without naming where (what almost every node passes). */
-function isWellFormed(node: PipelineNode): boolean {
-  return (
-    typeof node?.path === 'string' &&
-    node.path.startsWith('/') &&
-    NODE_TYPES.has(node.type) &&
-    (node.type !== 'Exec' || typeof node.command === 'string') &&
-    typeof node.params === 'object' &&
-    node.params !== null &&
-    (node.callbacks === undefined || checkNodeCallbacks(node.callbacks).ok)
-  );
+/** What is wrong with a node, or null. */
+function nodeProblem(node: PipelineNode): string | null {
+  if (typeof node?.path !== 'string' || !node.path.startsWith('/')) return 'node without a valid "path"';
+  if (!NODE_TYPES.has(node.type)) return `node ${node.path} has unknown type ${String(node.type)}`;
+  if (node.type === 'Exec' && typeof node.command !== 'string') return `Exec node ${node.path} has no command`;
+  if (typeof node.params !== 'object' || node.params === null) return `node ${node.path} has no params`;
+  if (node.callbacks !== undefined) {
+    const checked = checkNodeCallbacks(node.callbacks);
+    if (!checked.ok) return `node ${node.path} has invalid callbacks: ${checked.error}`;
+  }
+  return null;
 }
 
 /**

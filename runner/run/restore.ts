@@ -2,8 +2,8 @@
 // the events logged after it; else from the whole log.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { PipelineNode } from '../../protocol/pipeline';
-import type { ExecutionRecord, RunnerEvent } from '../../protocol/runner';
-import type { RunTree } from '../model/runTree';
+import type { RunnerEvent } from '../../protocol/runner';
+import type { RunNode, RunTree } from '../model/runTree';
 import { CheckpointReader } from '../store/checkpointFile';
 import type { PipelineStore } from '../store/pipelineStore';
 import { executionsFrom } from './checkpointExecutions';
@@ -68,15 +68,12 @@ function usableCheckpoint(store: PipelineStore, id: string, end: number | undefi
 function resumeFrom(checkpoint: CheckpointReader, tree: RunTree, replayer: Replayer): void {
   const { header } = checkpoint;
   tree.restoreLeaves(checkpoint.states, executionsFrom(checkpoint, tree));
-  const open: ExecutionRecord[] = [];
-  if (header.open.length) {
-    const ids = new Set(header.open);
-    // Running nodes have them (the others' stay on disk), unless a later state left one behind.
-    for (const running of [true, false]) {
-      for (const leaf of tree.leaves(tree.root)) if ((leaf.state === 'running') === running) for (const record of leaf.executions) if (ids.has(record.id)) open.push(record);
-      if (open.length === ids.size) break;
-    }
-  }
+  const ids = new Set(header.open);
+  const openIn = (leaf: RunNode) => leaf.executions.filter((record) => ids.has(record.id));
+  // Running nodes have them (the others' executions stay on disk), unless a later state left one behind.
+  const leaves = ids.size ? [...tree.leaves(tree.root)] : [];
+  let open = leaves.filter((leaf) => leaf.state === 'running').flatMap(openIn);
+  if (open.length < ids.size) open = leaves.flatMap(openIn);
   replayer.resume({ autorun: header.autorun, status: header.status, execSeq: header.execSeq }, header.previousStart, open, header.events);
 }
 

@@ -12,6 +12,7 @@
 // out when it is its node's: a block is read on its own.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { NODE_STATES, type ExecutionRecord, type NodeState, type PipelineStatus, type RunnerEvent } from '../../protocol/runner';
+import { lastLineStart } from './lastLine';
 import { writeAll, writePrivateFileAtomic } from './privateFiles';
 import { StoreFileError } from './storeFileError';
 
@@ -246,14 +247,9 @@ class LineReader {
 
 /** The file's last line, without its newline ('' if it does not end with one). */
 function lastLine(fd: number, size: number): string {
-  let length = 4096;
-  for (;;) {
-    const from = Math.max(0, size - length);
-    const bytes = Buffer.alloc(size - from);
-    readSync(fd, bytes, 0, bytes.length, from);
-    if (bytes[bytes.length - 1] !== 0x0a) return '';
-    const newline = bytes.lastIndexOf(0x0a, bytes.length - 2);
-    if (newline >= 0 || from === 0) return bytes.toString('utf8', newline + 1, bytes.length - 1);
-    length *= 4;
-  }
+  if (size === 0) return '';
+  const start = lastLineStart(fd, size - 1);
+  const bytes = Buffer.alloc(size - start);
+  readSync(fd, bytes, 0, bytes.length, start);
+  return bytes[bytes.length - 1] === 0x0a ? bytes.toString('utf8', 0, bytes.length - 1) : '';
 }

@@ -5,6 +5,7 @@
 // replaying it as if nothing had happened would run again what already ran, so it is refused.
 import { closeSync, createReadStream, existsSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import type { ExecutionRecord, RunnerEvent } from '../../protocol/runner';
+import { lastLineStart } from './lastLine';
 import { openPrivateFile, writeAll } from './privateFiles';
 import { StoreFileError } from './storeFileError';
 
@@ -107,19 +108,6 @@ export function repairTornTail(file: string): void {
   } finally {
     closeSync(fd);
   }
-}
-
-/** Where the last line begins: just after the last newline (`size` when the file ends with one). */
-function lastLineStart(fd: number, size: number): number {
-  const chunk = Buffer.alloc(64 * 1024);
-  for (let end = size; end > 0; ) {
-    const start = Math.max(0, end - chunk.length);
-    const n = readSync(fd, chunk, 0, end - start, start);
-    const newline = chunk.subarray(0, n).lastIndexOf(0x0a);
-    if (newline >= 0) return start + newline + 1;
-    end = start;
-  }
-  return 0;
 }
 
 /** The line as an event, or null when it is not one (not JSON, or not an object with a type and a pipeline). */

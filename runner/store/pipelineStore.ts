@@ -147,12 +147,12 @@ export class PipelineStore {
 
   /** The log to append to; only the pipeline's owner opens it (it repairs a torn last line). */
   openEventLog(id: string): EventLog {
-    return new EventLog(path.join(this.dir(id), 'events.jsonl'));
+    return new EventLog(this.eventLogFile(id));
   }
 
   /** Replays the event log; a torn last line is ignored, a log that cannot be trusted throws naming the file. */
   readEvents(id: string, end?: number): AsyncGenerator<RunnerEvent> {
-    return readEventLog(path.join(this.dir(id), 'events.jsonl'), id, end);
+    return readEventLog(this.eventLogFile(id), id, end);
   }
 
   /** The same, a read's worth of events at a time (replays of large logs). */

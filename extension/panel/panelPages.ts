@@ -34,7 +34,9 @@ export class PanelPages {
   /** The next page of a container's children from `from` (what the webview asked for). */
   children(path: string, from: number): WebviewNode[] {
     const node = this.tree().byPath.get(path);
-    if (!this.paged || !node || !this.sent.has(path)) return [];
+    const sent = this.sent.get(path);
+    // Pages come in order: one asked for past what was sent would leave a gap the webview cannot place.
+    if (!this.paged || !node || sent === undefined || from > sent) return [];
     return this.page(node, from + CHILD_PAGE, from);
   }
 

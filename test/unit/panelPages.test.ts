@@ -138,6 +138,27 @@ test('a run sent whole that grows past the limit (a Lazy generating thousands) i
   assert.equal(host.outgrown, false);
 });
 
+test('a request for children that is not a page is refused by the schema, naming what is wrong', () => {
+  for (const [bad, why] of [
+    [{ type: 'children', path: '/g1', from: -1 }, /from/],
+    [{ type: 'children', path: '/g1', from: 1.5 }, /from/],
+    [{ type: 'children', path: 'g1', from: 0 }, /path/],
+  ] as const) {
+    const parsed = parseWebviewToHost(bad);
+    assert.equal(parsed.ok, false, JSON.stringify(bad));
+    if (!parsed.ok) assert.match(parsed.error, why);
+  }
+  // A page past the end, or of a path the webview cannot hold, is nothing.
+  const tree = largeTree();
+  const host = new PanelPages(() => tree);
+  host.init();
+  assert.deepEqual(host.children('/g1', 5000), []);
+  assert.deepEqual(host.children('/g1', 500), [], 'past what was sent: a gap');
+  assert.equal(host.holds('/g1/n0'), false, 'nothing counted as sent');
+  assert.deepEqual(host.children('/g1/n0', 0), []);
+  assert.deepEqual(host.children('/nowhere', 0), []);
+});
+
 test('a small run goes whole, as before', () => {
   const tree = new RunTree([node('/', 'Serial'), node('/a', 'Exec', 'true'), node('/b', 'Parallel'), node('/b/c', 'Exec', 'true')]);
   const host = new PanelPages(() => tree);

@@ -122,6 +122,29 @@ export interface Backend {
 /** The reason a job's own wait ends with (abort() without one makes a DOMException, a stack trace, per job). */
 export const JOB_OVER = 'job over';
 
+/**
+ * Waits on signals for as long as one job runs, its listeners removed together when it ends:
+ * an AbortController per job to do that cost as much as the job's bookkeeping at a million nodes.
+ */
+export class JobWaits {
+  private readonly removers: (() => void)[] = [];
+
+  /** Resolves when `signal` aborts (at once if it has), unless the job ends first. */
+  until(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const onAbort = () => resolve();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.removers.push(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  /** The job is over: no listener stays on the signals. */
+  end(): void {
+    for (const remove of this.removers.splice(0)) remove();
+  }
+}
+
 /** Resolves when `signal` aborts; `done` aborting drops the listener (the wait is over anyway). */
 export function untilAborted(signal: AbortSignal, done: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

@@ -1,6 +1,6 @@
 // The worker's PID 1 and the channel to it. The runner attaches to the container's stdin, stdout
 // and stderr (docker attach: the same API on a local or a remote engine). It writes a job as
-// `NONCE LENGTH\n` + a shell script (+ `PWJOBEND:NONCE\n` after a short one); the agent runs the script with the container's stdout and
+// `NONCE BYTES LINES\n` + a shell script; the agent runs the script with the container's stdout and
 // stderr, then ends every process the job left (a node ends when its command does), then writes
 // an end marker carrying the exit status to both streams. Only the runner knows a job's nonce
 // before the job starts, so nothing a node prints can end another job or forge its status; no
@@ -26,36 +26,43 @@ export const AGENT_SCRIPT = [
   `trap 'exit 0' USR1`,
   `trap '' INT TERM HUP PIPE`,
   `idle=\${PIPEWRIGHT_IDLE_SEC:-300}`,
-  // The kernel's count of OOM kills in the container's cgroup (v1, else v2): the engine's OOMKilled
-  // is only for PID 1, and a runner whose engine is elsewhere cannot read the cgroup itself.
-  // Sets $n (no command substitution: a fork per job saved).
-  `oomk() { n=0; { while read -r k v; do [ "$k" = oom_kill ] && n=$v; done </sys/fs/cgroup/memory/memory.oom_control || while read -r k v; do [ "$k" = oom_kill ] && n=$v; done </sys/fs/cgroup/memory.events; } 2>/dev/null; }`,
+  // The kernel's count of OOM kills in the container's cgroup (v1, else v2; chosen once): the
+  // engine's OOMKilled is only for PID 1, and a runner whose engine is elsewhere cannot read the
+  // cgroup itself. Sets $n (no command substitution: a fork per job saved). Read once per job:
+  // between jobs nothing runs, so the count at the last job's end is where this one starts.
+  `oomf=/sys/fs/cgroup/memory/memory.oom_control; peakf=/sys/fs/cgroup/memory/memory.max_usage_in_bytes`,
+  `[ -r "$oomf" ] || { oomf=/sys/fs/cgroup/memory.events; peakf=/sys/fs/cgroup/memory.peak; }`,
+  `oomk() { n=0; { while read -r k v; do [ "$k" = oom_kill ] && n=$v; done <"$oomf"; } 2>/dev/null; }`,
+  // The job's own shell runs bash when the image has it: asked per job (a job may install it), by
+  // name, so each job's script stays short (the agent reads it a byte at a time).
+  `pwbash() { command -v bash >/dev/null 2>&1; }`,
   // Each fork and exec per job costs about as much as the node's own `true`: what can be a builtin is.
   // The clock from the boot time and the uptime (no date process); date where /proc says nothing.
   `bt=; { while read -r k v; do [ "$k" = btime ] && bt=$v; done </proc/stat; } 2>/dev/null`,
   `clock() { now=; up=; read -r up _ </proc/uptime 2>/dev/null; if [ -n "$bt" ] && [ -n "$up" ]; then now=$(( bt + \${up%.*} )); else now=$(date +%s 2>/dev/null); fi; }`,
   // A read that times out by itself (busybox) needs no timer process per job; dash's read cannot.
   `rt=; ( read -t 1 x </dev/null ) 2>/dev/null; [ $? = 1 ] && rt=1`,
+  `oomk; oom0=$n`,
   `nl='`,
   `'`,
   `while :; do`,
-  `  if [ -n "$rt" ]; then IFS=' ' read -t "$idle" -r nonce len || exit 0; else`,
+  `  if [ -n "$rt" ]; then IFS=' ' read -t "$idle" -r nonce len lines || exit 0; else`,
   `    ( sleep "$idle"; kill -USR1 1 ) 2>/dev/null & timer=$!`,
-  `    IFS=' ' read -r nonce len || exit 0`,
+  `    IFS=' ' read -r nonce len lines || exit 0`,
   // -9: the timer inherits the ignored TERM (ignored signals stay ignored in children).
   `    kill -9 "$timer" 2>/dev/null`,
   `  fi`,
   `  case "$nonce" in ''|*[!0-9a-f]*) continue;; esac`,
   `  case "$len" in ''|*[!0-9]*) continue;; esac`,
-  // A script up to LINE_READ_MAX bytes: its lines up to the line that ends it (it holds the nonce:
-  // no content can end the script early), read by the shell itself, no process per job. A longer
-  // one (big input files) in blocks by head, the x keeping trailing newlines; busybox's head may
-  // read past len, but nothing follows such a script in the pipe until its end marker.
+  `  case "$lines" in ''|*[!0-9]*) continue;; esac`,
+  // A script up to LINE_READ_MAX bytes: as many lines as the header says (the runner counted them:
+  // no content can end the script early or late), read by the shell itself, no process per job. A
+  // longer one (big input files) in blocks by head, the x keeping trailing newlines; busybox's head
+  // may read past len, but nothing follows such a script in the pipe until its end marker.
   `  if [ "$len" -gt ${LINE_READ_MAX} ]; then script=$(head -c "$len"; echo x); script=\${script%x}; else`,
-  `    script=; while :; do IFS= read -r line || exit 0; [ "$line" = "PWJOBEND:$nonce" ] && break; script="$script$line$nl"; done`,
+  `    script=; while [ "$lines" -gt 0 ]; do IFS= read -r line || exit 0; script="$script$line$nl"; lines=$((lines - 1)); done`,
   `  fi`,
   `  printf '\\000PWSTART:%s\\n' "$nonce"; printf '\\000PWSTART:%s\\n' "$nonce" >&2`,
-  `  oomk; oom0=$n`,
   `  ( set --; eval "$script" ) </dev/null`,
   `  status=$?`,
   // Every process but this one (PID 1 is out of reach of kill -1): what the job left behind.
@@ -63,14 +70,24 @@ export const AGENT_SCRIPT = [
   // With the time it ended and the container's peak memory (the runner resets it before each job
   // on cgroup v1): a runner that re-attaches later records both, even once the worker has stopped.
   `  clock`,
-  `  peak=; { read -r peak </sys/fs/cgroup/memory/memory.max_usage_in_bytes || read -r peak </sys/fs/cgroup/memory.peak; } 2>/dev/null`,
-  `  oomk; ooms=$(( n - oom0 ))`,
+  `  peak=; { read -r peak <"$peakf"; } 2>/dev/null`,
+  `  oomk; ooms=$(( n - oom0 )); oom0=$n`,
   `  printf '\\000PWEND:%s %s %s %s %s\\n' "$nonce" "$status" "$now" "$peak" "$ooms"; printf '\\000PWEND:%s %s %s %s %s\\n' "$nonce" "$status" "$now" "$peak" "$ooms" >&2`,
   `done`,
 ].join('\n');
 
+/** Random bytes drawn a block at a time: one draw per job cost a syscall and a buffer per node. */
+let nonceBytes = Buffer.alloc(0);
+let nonceAt = 0;
+
 export function newNonce(): string {
-  return randomBytes(16).toString('hex');
+  if (nonceAt + 16 > nonceBytes.length) {
+    nonceBytes = randomBytes(16 * 256);
+    nonceAt = 0;
+  }
+  const nonce = nonceBytes.toString('hex', nonceAt, nonceAt + 16);
+  nonceAt += 16;
+  return nonce;
 }
 
 // A NUL starts each marker: output rarely ends in one, so almost nothing is held back waiting to
@@ -91,7 +108,7 @@ export interface JobScript {
   outputs?: boolean;
 }
 
-/** The script the agent evaluates for one job. */
+/** The script the agent evaluates for one job (its shell defines `pwbash`: TASK_SCRIPT does too). */
 export function jobScript(job: JobScript, nonce: string): string {
   const lines: string[] = [];
   if (job.inputs?.length || job.outputs) lines.push(`mkdir -p ${JOB_FILES} || exit 126`);
@@ -106,13 +123,14 @@ export function jobScript(job: JobScript, nonce: string): string {
   // As Conducto: bash when the image has it (pipefail, [[ ]], arrays), else the image's sh, which
   // is the shell running this script: evaluated here, without another sh process.
   const command = shQuote(job.command);
-  lines.push(`if command -v bash >/dev/null 2>&1; then exec bash -c ${command}; fi`, `eval ${command}`);
+  lines.push(`pwbash && exec bash -c ${command}`, `eval ${command}`);
   return `${lines.join('\n')}\n`;
 }
 
-/** A job as the agent reads it from its stdin: a header, the script, and after a short one the line that ends it. */
+/** A job as the agent reads it from its stdin: a header (nonce, bytes, lines), then the script. */
 export function jobFrame(nonce: string, script: string): Buffer {
   const body = Buffer.from(script.endsWith('\n') ? script : `${script}\n`, 'utf8');
-  const end = body.length > LINE_READ_MAX ? [] : [Buffer.from(`PWJOBEND:${nonce}\n`)];
-  return Buffer.concat([Buffer.from(`${nonce} ${body.length}\n`), body, ...end]);
+  let lines = 0;
+  for (let at = body.indexOf(10); at !== -1; at = body.indexOf(10, at + 1)) lines++;
+  return Buffer.concat([Buffer.from(`${nonce} ${body.length} ${lines}\n`), body]);
 }

@@ -1,10 +1,14 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 
 /**
  * A container's memory cgroup read from the host: peak usage per execution and OOM kills. Works
  * where the runner shares the engine's host (the product's case); elsewhere every read gives null.
  */
 export class CgroupMemory {
+  /** The peak file held open for its reset before every job (an open per job cost a path walk). */
+  private resetFd: number | null = null;
+  private closed = false;
+
   private constructor(
     private readonly peakFile: string | null,
     private readonly oomFile: string | null,
@@ -25,12 +29,19 @@ export class CgroupMemory {
 
   /** Starts a new peak measurement (cgroup v1); on v2 the peak spans the worker's life. */
   resetPeak(): void {
-    if (!this.peakFile || !this.resettable) return;
+    if (!this.peakFile || !this.resettable || this.closed) return;
     try {
-      writeFileSync(this.peakFile, '0');
+      writeSync((this.resetFd ??= openSync(this.peakFile, 'w')), '0');
     } catch {
       // read-only cgroupfs: the peak then spans the worker's life
     }
+  }
+
+  /** The container is gone: its cgroup with it. */
+  close(): void {
+    this.closed = true;
+    if (this.resetFd !== null) closeSync(this.resetFd);
+    this.resetFd = null;
   }
 
   peakBytes(): number | null {

@@ -7,7 +7,7 @@ import type Dockerode from 'dockerode';
 import { createWriteStream, realpathSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar-stream';
-import { abortReason, cancelledOutcome, JOB_OVER, untilAborted, type Backend, type JobHooks, type JobOutcome, type JobSpec, type LeftJob, type PipelineBackend } from '../backend';
+import { abortReason, cancelledOutcome, JOB_OVER, JobWaits, untilAborted, type Backend, type JobHooks, type JobOutcome, type JobSpec, type LeftJob, type PipelineBackend } from '../backend';
 import type { DockerEngineInfo } from '../docker/connect';
 import { engineMessage } from '../docker/progress';
 import { withTimeout } from '../docker/timeout';
@@ -236,7 +236,7 @@ export class LocalDockerPipeline implements PipelineBackend {
     const writer = this.space.logWriter(req.execId);
     const output = new JobOutput(nonce, logSink(writer, false), onLog);
     let timer: { clear(): void } | undefined;
-    const stop = new AbortController();
+    const waits = new JobWaits();
     try {
       const inputs = (req.inputs ?? []).map((input) => ({ path: jobFile(req.execId, input.name), content: this.space.readInput(req.execId, input.name) }));
       const env = { ...req.env };
@@ -247,10 +247,10 @@ export class LocalDockerPipeline implements PipelineBackend {
       onStart?.({ containerId: worker.id, token: nonce, ranOn: this.options.ranOn });
       worker.stdin.write(jobFrame(nonce, script));
       const stopped = Promise.race([
-        untilAborted(signal, stop.signal).then(() => abortReason(signal)),
+        waits.until(signal).then(() => abortReason(signal)),
         new Promise<'time limit'>((resolve) => (timer = setLongTimeout(() => resolve('time limit'), req.maxTimeSec * 1000))),
       ]);
-      const first = await Promise.race([output.done.then((status) => ({ status })), stopped, untilAborted(worker.gone, stop.signal).then(() => 'worker died' as const)]);
+      const first = await Promise.race([output.done.then((status) => ({ status })), stopped, waits.until(worker.gone).then(() => 'worker died' as const)]);
       const peak = output.peakBytes ?? cgroup.peakBytes() ?? null;
       if (output.failure) {
         await this.pool.discard(worker);
@@ -285,7 +285,7 @@ export class LocalDockerPipeline implements PipelineBackend {
         ? { exitCode: null, reason: 'oom', message: `out of memory (limit ${req.mem} GB)`, peakMemoryBytes: peak, containerId: worker.id }
         : { exitCode: died.exitCode, reason: 'error', message: `the container stopped unexpectedly (status ${died.exitCode ?? 'unknown'})`, peakMemoryBytes: peak, containerId: worker.id };
     } finally {
-      stop.abort(JOB_OVER);
+      waits.end();
       timer?.clear();
       output.close();
       writer.close();

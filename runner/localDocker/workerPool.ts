@@ -205,6 +205,7 @@ export class WorkerPool {
     routeOutput(this.docker, stream, worker);
     void exited.then(() => {
       worker.dead = true;
+      worker.cgroup?.close();
       worker.current?.close();
       gone.abort('worker gone');
     });

@@ -106,9 +106,10 @@ function executionNumber(execId: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
+/** 0 for a missing file, without an exception: most nodes of a large run print nothing. */
 function sizeOf(file: string): number {
   try {
-    return statSync(file).size;
+    return statSync(file, { throwIfNoEntry: false })?.size ?? 0;
   } catch {
     return 0;
   }

@@ -73,6 +73,8 @@ if sys.argv[1] == "get" and not os.path.lexists("${CONTAINER_PATHS.conductoPipel
 
 export const TASK_SCRIPT = [
   `nonce=$1; script=$2; shift 2; status=`,
+  // What the job's script calls to choose bash (agent.ts's jobScript).
+  `pwbash() { command -v bash >/dev/null 2>&1; }`,
   `sync=${shQuote(DATA_SYNC)}`,
   `printf '\\000PWSTART:%s\\n' "$nonce"; printf '\\000PWSTART:%s\\n' "$nonce" >&2`,
   // Without the pipeline's data the node would run on nothing: it does not run.

@@ -40,12 +40,15 @@ async function runJobs(image: string, jobs: string[], idleSec = 30): Promise<{ o
 }
 
 for (const image of [BUSYBOX_IMAGE, TEST_IMAGE]) {
-  test(`agent in ${image}: jobs one after another; trailing newlines, backslashes and a line like the end line are the script's; a long script (big input file) too`, async () => {
-    const small = jobScript({ command: 'printf "%s|" "$A"; cat /tmp/in; echo; echo "args: $#"', env: { A: 'x\\y\n\nz\n' }, workdir: null, inputs: [{ path: '/tmp/in', content: 'PWJOBEND:00000000000000000000000000000000\nkept\n\n' }] }, newNonce());
+  test(`agent in ${image}: jobs one after another; trailing newlines, backslashes and lines like a job's header are the script's; a long script (big input file) too`, async () => {
+    // The header counts the script's lines: a line that looks like another job's header, or like
+    // the end line of the earlier protocol, is read as the script's own.
+    const lookalike = `${newNonce()} 12 1\nPWJOBEND:00000000000000000000000000000000\nkept\n\n`;
+    const small = jobScript({ command: 'printf "%s|" "$A"; cat /tmp/in; echo; echo "args: $#"', env: { A: 'x\\y\n\nz\n' }, workdir: null, inputs: [{ path: '/tmp/in', content: lookalike }] }, newNonce());
     const bigInput = 'line of input\n'.repeat(6000); // over 64 KB: read by head
     const big = jobScript({ command: 'wc -c < /tmp/big; exit 3', env: {}, workdir: null, inputs: [{ path: '/tmp/big', content: bigInput }] }, newNonce());
     const [first, second, third] = await runJobs(image, [small, big, jobScript({ command: 'echo after', env: {}, workdir: null }, newNonce())]);
-    assert.equal(first!.out, 'x\\y\n\nz\n|PWJOBEND:00000000000000000000000000000000\nkept\n\n\nargs: 0\n');
+    assert.equal(first!.out, `x\\y\n\nz\n|${lookalike}\nargs: 0\n`);
     assert.equal(first!.status, 0);
     assert.equal(second!.out.trim(), String(Buffer.byteLength(bigInput)), "the input file byte for byte");
     assert.equal(second!.status, 3);

@@ -49,6 +49,22 @@ test('out of memory: a node over its mem limit is reported as OOM', async () => 
   await run.close();
 });
 
+test("OOM kills are counted per job: a child killed for memory in one node does not make the next node's SIGKILL an OOM", async () => {
+  // The agent reads the cgroup's count once per job, each job from where the last one ended. The
+  // first node survives its child's OOM kill, so the worker stays for the second, which kills itself.
+  const hog = `python3 -c 'b = bytearray(400 * 2**20)' || echo child killed`;
+  const file = h.write('oom_per_job.py', `import conducto as co\nroot = co.Serial()\nroot["survives"] = co.Exec(${JSON.stringify(hog)}, mem=0.125)\nroot["self kill"] = co.Exec("kill -9 $$", mem=0.125)\n`);
+  const { run } = await h.run(file);
+  const survived = run.tree.get('/survives').executions[0]!;
+  assert.equal(run.tree.get('/survives').state, 'done', survived.message);
+  assert.match(lastLog(run, '/survives'), /child killed\n$/);
+  const killed = run.tree.get('/self kill').executions[0]!;
+  assert.equal(killed.containerId, survived.containerId, 'the same worker ran both');
+  assert.equal(killed.exitCode, 137);
+  assert.notEqual(killed.reason, 'oom', `reason ${killed.reason}: ${killed.message}`);
+  await run.close();
+});
+
 test('kill: a running node is stopped on request and marked killed', async () => {
   const file = h.write('kill.py', `import conducto as co\nroot = co.Parallel()\nroot["long"] = co.Exec("sleep 60")\nroot["short"] = co.Exec("echo short")\n`);
   const { run } = await h.create(file);

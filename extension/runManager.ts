@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunnerEvent } from '../protocol/runner';
@@ -10,6 +11,7 @@ import type { ServiceRunInfo } from '../protocol/service';
 import { PipelineStore, type PipelineMeta } from '../runner/store/pipelineStore';
 import { defaultStoreRoot } from '../runner/store/storeLocation';
 import { evaluateDefinition } from '../evaluator/evaluateDefinition';
+import { PipelineRun } from '../runner/pipelineRun';
 import { evaluationLimits, pythonInterpreter, runContextOptions } from './settings';
 
 export interface RunChange {
@@ -19,6 +21,9 @@ export interface RunChange {
   /** The run is new to this window (started, opened, or found running in the runner service). */
   added?: true;
 }
+
+/** Stored runs kept read, for the Runs list and the panel together: one of a million nodes is about 600 MB. */
+const INSPECTED_KEPT = 2;
 
 /** How long after losing the runner service a window starts another to recover its runs. */
 const RECONNECT_DELAY_MS = 500;
@@ -42,6 +47,8 @@ export class RunManager implements vscode.Disposable {
   readonly onDidChange = this.changeEmitter.event;
   readonly onEvent = this.eventEmitter.event;
   private pending = new Map<RunHandle, Set<string>>();
+  /** Stored runs read from the store (not live), most recently asked for last, with their log's size then. */
+  private readonly inspected = new Map<string, { run: Promise<RunHandle>; logBytes: number }>();
   private flushTimer: NodeJS.Timeout | undefined;
   private disposed = false;
 
@@ -171,6 +178,31 @@ export class RunManager implements vscode.Disposable {
   }
 
   /**
+   * A run to look at: the live one when this window follows it, else the stored one read from the
+   * store (from its checkpoint: a finished run of a million nodes in a few seconds). The Runs list
+   * and the panel share what was read; it is read again once its log has grown (another process
+   * ran it meanwhile). A read-only run: control goes through `open`.
+   */
+  inspect(id: string): Promise<RunHandle> {
+    const live = this.runs.get(id);
+    if (live) return Promise.resolve(live);
+    const store = this.store();
+    const logBytes = statSync(store.eventLogFile(id), { throwIfNoEntry: false })?.size ?? 0;
+    const kept = this.inspected.get(id);
+    this.inspected.delete(id);
+    if (kept && kept.logBytes === logBytes) {
+      this.inspected.set(id, kept);
+      return kept.run;
+    }
+    const run = PipelineRun.inspect(id, { store });
+    this.inspected.set(id, { run, logBytes });
+    // A failed read is not kept: the next look tries again.
+    run.catch(() => this.inspected.get(id)?.run === run && this.inspected.delete(id));
+    for (const old of this.inspected.keys()) if (this.inspected.size > INSPECTED_KEPT) this.inspected.delete(old);
+    return run;
+  }
+
+  /**
    * Evaluates a definition's pipeline and has the runner service run a new instance of it.
    * `args`: the function's arguments as the command line takes them (`--n=5`), recorded with it.
    */
@@ -205,11 +237,14 @@ export class RunManager implements vscode.Disposable {
       this.runs.delete(id);
     }
     this.store().delete(id);
+    this.inspected.delete(id);
     this.changeEmitter.fire([]);
   }
 
   private adopt(run: RunHandle): void {
     this.runs.set(run.id, run);
+    // Live now: what was read of it from the store is out of date.
+    this.inspected.delete(run.id);
     // A run found in the service (after a reload, or started by another client) is its
     // definition's latest when no newer one is known here.
     const key = `${path.resolve(run.meta.file)}#${run.meta.name}`;

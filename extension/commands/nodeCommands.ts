@@ -32,21 +32,23 @@ function guarded(fn: () => void | Promise<void>): Promise<void> {
 }
 
 export function registerNodeCommands(context: vscode.ExtensionContext, runs: RunManager): void {
-  const onNode = (id: string, action: (run: RunHandle, path: string) => void | Promise<void>) =>
+  // `control`: the action changes the run, so a stored run read for the view is first opened in
+  // the runner service (as the panel's controls do).
+  const onNode = (id: string, action: (run: RunHandle, path: string) => void | Promise<void>, control = false) =>
     vscode.commands.registerCommand(id, (item: unknown, nodePath?: string) => {
       const t = target(runs, item, nodePath);
       if (!t) {
         if (item === undefined) return lostItem();
         return void vscode.window.showInformationMessage('Pipewright: run the pipeline first; this node has no run yet.');
       }
-      return guarded(() => action(t.run, t.path));
+      return guarded(async () => action(control ? await runs.open(t.run.id) : t.run, t.path));
     });
   context.subscriptions.push(
-    onNode(COMMANDS.nodeRun, (run, p) => run.runAgain(p)),
-    onNode(COMMANDS.nodeRefresh, (run, p) => run.runAgain(p, { withoutCache: true })),
-    onNode(COMMANDS.nodeSkip, (run, p) => run.skip(p, true)),
-    onNode(COMMANDS.nodeUnskip, (run, p) => run.skip(p, false)),
-    onNode(COMMANDS.nodeKill, (run, p) => run.kill(p)),
+    onNode(COMMANDS.nodeRun, (run, p) => run.runAgain(p), true),
+    onNode(COMMANDS.nodeRefresh, (run, p) => run.runAgain(p, { withoutCache: true }), true),
+    onNode(COMMANDS.nodeSkip, (run, p) => run.skip(p, true), true),
+    onNode(COMMANDS.nodeUnskip, (run, p) => run.skip(p, false), true),
+    onNode(COMMANDS.nodeKill, (run, p) => run.kill(p), true),
     onNode(COMMANDS.nodeLogs, async (run, p) => {
       const node = run.tree.get(p);
       const execution = node.executions[node.executions.length - 1];

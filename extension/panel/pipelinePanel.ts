@@ -3,7 +3,6 @@ import * as vscode from 'vscode';
 import { COMMANDS } from '../../protocol/lsp';
 import type { ExecutionRecord, RunnerEvent } from '../../protocol/runner';
 import { PANEL_VIEW_TYPE, parseWebviewToHost, type HostToWebview, type LogStream, type PanelState, type WebviewNode, type WebviewToHost } from '../../protocol/webviewMessages';
-import { PipelineRun } from '../../runner/pipelineRun';
 import type { RunHandle } from '../../runner/runHandle';
 import type { RunChange, RunManager } from '../runManager';
 import { openNodeTerminal, storeRootOf } from '../commands/nodeTerminals';
@@ -146,7 +145,7 @@ export class PipelinePanel implements vscode.Disposable {
       this.run = live;
       this.live = true;
     } else {
-      this.run = await PipelineRun.inspect(this.runId, { store: this.deps.runs.store() });
+      this.run = await this.deps.runs.inspect(this.runId);
       this.live = false;
     }
     this.panel.title = `${this.run.meta.name} · ${this.runId}`;

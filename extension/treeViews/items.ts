@@ -76,7 +76,8 @@ export class RunItem extends vscode.TreeItem {
     readonly run: RunHandle | undefined,
     readonly meta: PipelineMeta | undefined,
   ) {
-    super(runId, run ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    // A stored run opens too: its nodes are read from the store when it is expanded.
+    super(runId, vscode.TreeItemCollapsibleState.Collapsed);
     this.id = `run:${runId}`;
     this.update();
   }

@@ -167,13 +167,27 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<Pipewright
       const stored = storedMetas.map((meta) => this.keep(new RunItem(meta.id, undefined, meta)));
       return [...live, ...stored];
     }
-    if (item instanceof RunItem) return item.run ? this.paged(item, (n) => this.runChildren(item, item.run!, '/', false, n)) : [];
+    if (item instanceof RunItem) {
+      // A stored run is read when opened (from its checkpoint), shared with the panel.
+      const run = item.run ?? (await this.storedRun(item.runId));
+      return run ? this.paged(item, (n) => this.runChildren(item, run, '/', false, n)) : [];
+    }
     if (item.owner instanceof PipelineItem && item.owner.entry.document && !item.generated) {
       const { owner } = item;
       return this.paged(item, (n) => this.definitionNodes(owner, owner.entry.document!, item.run, item.spec.path, n));
     }
     if (item.run) return this.paged(item, (n) => this.runChildren(item.owner, item.run!, item.spec.path, item.generated, n));
     return [];
+  }
+
+  /** A stored run read from the store; a run that cannot be read says why, naming it, and shows no rows. */
+  private async storedRun(id: string): Promise<RunHandle | undefined> {
+    try {
+      return await this.runs.inspect(id);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Pipewright: run ${id} could not be read from the store: ${(err as Error).message}`);
+      return undefined;
+    }
   }
 
   /**

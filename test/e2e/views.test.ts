@@ -4,12 +4,14 @@
 //   workspace's run shows the welcome text, which offers "Show Runs of All Workspaces";
 // - after a run, the definition's tree follows edits: a node renamed in the editor shows its new
 //   name under the pipeline function without another run;
+// - a stored run (finished by the CLI, held by no runner) opens in the Runs list with its nodes,
+//   read from the store; a node's control opens it in the runner service;
 // - a click on a run's node in the sidebar opens the panel on that node's details;
 // - the Logs tab follows a new execution of the node after an older one was picked in the Timeline,
 //   unless pinned, and says which execution it shows; the whole log opens in a tab named
 //   "test · eN" (node and execution).
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -129,6 +131,62 @@ test('the Runs list is this workspace’s: another workspace’s run leaves the 
     // And back: this workspace's runs only (none), the welcome text again.
     await wb.runCommand('Pipewright: Show Runs of This Workspace');
     await waitUntil('the welcome text again', welcomeText, (t) => /Runs of other workspaces are not listed here/.test(t));
+  });
+});
+
+/** A run made elsewhere and finished by the CLI: it is stored, no runner holds it. */
+const STORED_PY = `import conducto as co
+
+
+def finished():
+    root = co.Serial()
+    root["fine"] = co.Exec("echo fine")
+    root["broken"] = co.Exec("sleep 3; exit 3")
+    return root
+
+
+if __name__ == "__main__":
+    co.main(default=finished)
+`;
+
+/** The stored run `id` under Runs: expanded, its nodes; a node's control makes it live. */
+async function storedRunOpens(id: string): Promise<void> {
+  await wb.waitForDescription(id, /· stored ·/, { under: [RUNS] });
+  // Expanding the stored run reads it: its nodes with the states they ended in.
+  await wb.waitForDescription('fine', /^done\b/, { under: [RUNS, id] });
+  await wb.waitForDescription('broken', /^error\b.*3/, { under: [RUNS, id] });
+  await wb.screenshot('stored-run-open');
+
+  // Its node's Run / Reset opens the run in the runner service, which runs the node again.
+  const seen = await wb.watchDescriptions();
+  await wb.treeItemContextMenu('broken', 'Run / Reset', { under: [RUNS, id] });
+  await wb.waitForDescription(id, (d) => !/· stored ·/.test(d), { under: [RUNS], timeout: TIMEOUTS.run });
+  await waitUntil('the node running again', () => seen.history('broken', [RUNS, id]), (h) => h.some((d) => /^(queued|running)\b/.test(d)), TIMEOUTS.run);
+  await wb.waitForDescription('broken', /^error\b/, { under: [RUNS, id], timeout: TIMEOUTS.run });
+  await seen.stop();
+}
+
+test('a stored run opens in the Runs list with its nodes, read from the store; a node control opens it in the runner service', async () => {
+  await wb.step('stored-run', async () => {
+    const elsewhere = path.join(wb.root, 'elsewhere');
+    mkdirSync(elsewhere, { recursive: true });
+    writeFileSync(path.join(elsewhere, 'stored.py'), STORED_PY);
+    // Run to its end by the CLI in its own process (no runner service): it ends in error.
+    const cli = spawnSync(process.execPath, [path.join(REPO, 'dist', 'cli.js'), 'run', path.join(elsewhere, 'stored.py'), '--store', wb.storeDir], {
+      encoding: 'utf8',
+      env: { ...process.env, PIPEWRIGHT_HOME: wb.storeDir, PIPEWRIGHT_SERVICE: 'off', PIPEWRIGHT_DEFAULT_IMAGE: 'pipewright/python:latest' },
+      timeout: TIMEOUTS.run,
+    });
+    const id = /^pipeline (\S+)/m.exec(cli.stdout)?.[1] ?? '';
+    assert.ok(id && cli.status !== 0, `the CLI ran the pipeline to its error: ${cli.status} ${cli.stdout} ${cli.stderr}`);
+
+    await wb.runCommand('Pipewright: Refresh');
+    await wb.runCommand('Pipewright: Show Runs of All Workspaces');
+    try {
+      await storedRunOpens(id);
+    } finally {
+      await wb.runCommand('Pipewright: Show Runs of This Workspace');
+    }
   });
 });
 

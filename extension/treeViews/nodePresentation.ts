@@ -24,7 +24,8 @@ export function stateIcon(state: NodeState, skipped: boolean, sleeping = false):
 /** "done 1.2s", "error exit 3 0.4s", "killed", "sleeping", "skipped" — the state first, as users scan for it. */
 export function nodeDescription(node: RunNode, sleeping = false): string {
   if (node.skipped) return 'skipped';
-  const span = nodeSpan(node);
+  // A group's span from what is in memory: a reopened run's rows do not read every node's executions.
+  const span = nodeSpan(node, Date.now(), { atHandOnly: !node.isLeaf });
   const last = node.executions[node.executions.length - 1];
   const why = node.isLeaf ? endWhy(node.state, last) : '';
   const cached = node.isLeaf && last?.cached ? ' (cached)' : '';

@@ -65,6 +65,11 @@ export class RunNode {
     this.stored = records;
   }
 
+  /** Are its executions in memory (not yet to be read from a checkpoint)? */
+  get executionsAtHand(): boolean {
+    return Array.isArray(this.stored);
+  }
+
   /** Its executions are read from `source` when first asked for. */
   storedIn(source: StoredExecutions): void {
     this.stored = source;

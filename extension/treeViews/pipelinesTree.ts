@@ -48,8 +48,8 @@ const TIMER_SLACK_MS = 100;
  */
 const REFETCH_GRACE_MS = 2000;
 
-/** The runs the Runs group lists, as one string to compare. */
-const runIds = (active: readonly { id: string }[], stored: readonly { id: string }[]): string => [...active, ...stored].map((r) => r.id).join(' ');
+/** The runs the Runs group lists, as one string to compare: a stored run that went live is another row under the same id. */
+const runIds = (active: readonly { id: string }[], stored: readonly { id: string }[]): string => [...active.map((r) => `${r.id}:live`), ...stored.map((r) => r.id)].join(' ');
 
 /**
  * The "Pipelines" view: definitions → pipeline functions → nodes (live states once run), and the

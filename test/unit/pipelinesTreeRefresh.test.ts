@@ -146,3 +146,37 @@ test('a root refresh VS Code dropped (the Runs group never fetched) is fired aga
   assert.deepEqual(fired, ['<root>', '<root>'], 'what VS Code fetched matches: nothing more');
   provider.dispose();
 });
+
+test('a stored run that went live is listed again when VS Code dropped the refresh: same id, another row', async () => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 100_000 });
+  const { PipelinesTreeProvider } = await import('../../extension/treeViews/pipelinesTree');
+  const { RunItem } = await import('../../extension/treeViews/items');
+  const tree = new RunTree([spec('/', 'Parallel'), spec('/data', 'Exec', 'make data')]);
+  const meta = { id: 'ka-ma', name: 'pipeline', file: FILE, status: 'done', createdAt: 1 };
+  const run = { id: 'ka-ma', tree, meta, status: 'active', scheduler: { autorun: true }, hasSteps: false };
+  let active: (typeof run)[] = [];
+  let stored: (typeof meta)[] = [meta];
+  const changes = new EventEmitter<{ run: typeof run; paths: Set<string>; added?: true }[]>();
+  const runs = { onDidChange: changes.event, active: () => active, stored: () => stored, latestFor: () => undefined };
+  const definitions = { onDidChange: new EventEmitter<void>().event, definitions: async () => [uri(FILE)] };
+  const provider = new PipelinesTreeProvider(runs as never, definitions as never, (async () => undefined) as never);
+  const fired: string[] = [];
+  provider.onDidChangeTreeData((item) => fired.push(item?.id ?? '<root>'));
+  const root = await provider.getChildren();
+  const [storedItem] = await provider.getChildren(root[root.length - 1]);
+  assert.ok(storedItem instanceof RunItem && !storedItem.run, 'listed as stored');
+
+  // A control opens it in the runner service: live now, under the same id.
+  active = [run];
+  stored = [];
+  changes.fire([{ run, paths: new Set(), added: true }]);
+  assert.deepEqual(fired, ['<root>']);
+  // VS Code drops that refresh; the run's next changes come past the grace.
+  mock.timers.tick(2500);
+  changes.fire([{ run, paths: new Set(['/data']) }]);
+  mock.timers.tick(1000);
+  assert.ok(fired.includes('runs'), `the Runs group is fetched again (fired: ${fired.join(', ')})`);
+  const [liveItem] = await provider.getChildren(root[root.length - 1]);
+  assert.ok(liveItem instanceof RunItem && (liveItem.run as unknown) === run, 'its row is the live run');
+  provider.dispose();
+});

@@ -610,8 +610,14 @@ export class Workbench {
 
   /** Right-clicks a tree item and picks a context-menu entry by its title ("Skip", "Run / Reset"). */
   async treeItemContextMenu(label: Match, entry: string, opts: { under?: Match[]; view?: string; container?: string } = {}): Promise<void> {
-    const row = await this.treeItem(label, opts);
-    await row.click({ button: 'right' });
+    // A right-click on a row the view re-renders at that moment (a running pipeline's rows refresh
+    // every second) opens no menu: find the row again and right-click it again.
+    for (let attempt = 1; ; attempt++) {
+      const row = await this.treeItem(label, opts);
+      await row.click({ button: 'right' });
+      const opened = await this.page.locator('.context-view .monaco-menu').first().waitFor({ timeout: 5000 }).then(() => true, () => false);
+      if (opened || attempt === 3) break;
+    }
     await this.clickMenuEntry(entry);
   }
 

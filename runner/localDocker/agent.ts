@@ -2,11 +2,14 @@
 // and stderr (docker attach: the same API on a local or a remote engine). It writes a job as
 // `NONCE BYTES LINES\n` + a shell script; the agent runs the script with the container's stdout and
 // stderr, then ends every process the job left (a node ends when its command does), then writes
-// an end marker carrying the exit status to both streams. Only the runner knows a job's nonce
-// before the job starts, so nothing a node prints can end another job or forge its status; no
-// file on the host is shared with the container to carry jobs or results. Output written while no
-// runner is attached goes to the engine's log of the container, where a restarted runner finds
-// it (re-attach). Works with busybox sh and dash.
+// an end marker carrying the exit status to both streams. The runner hands a worker its next job
+// only after both end markers, and nothing runs in between: what comes after them is the next
+// job's (no start marker: each marker is a wake-up of the engine's copiers and of the runner, a
+// third of the channel's cost per job). Only the runner knows a job's nonce before the job starts,
+// so nothing a node prints can end another job or forge its status; no file on the host is shared
+// with the container to carry jobs or results. Output written while no runner is attached goes to
+// the engine's log of the container, where a restarted runner finds it (re-attach: after the end
+// markers that came before the job, countEarlierEnds). Works with busybox sh and dash.
 import { randomBytes } from 'node:crypto';
 import { shQuote } from '../shQuote';
 
@@ -62,8 +65,9 @@ export const AGENT_SCRIPT = [
   `  if [ "$len" -gt ${LINE_READ_MAX} ]; then script=$(head -c "$len"; echo x); script=\${script%x}; else`,
   `    script=; while [ "$lines" -gt 0 ]; do IFS= read -r line || exit 0; script="$script$line$nl"; lines=$((lines - 1)); done`,
   `  fi`,
-  `  printf '\\000PWSTART:%s\\n' "$nonce"; printf '\\000PWSTART:%s\\n' "$nonce" >&2`,
-  `  ( set --; eval "$script" ) </dev/null`,
+  // The job does not get its nonce from the agent's variables (it could print this job's end and
+  // have the runner take what it prints next for the next job's output).
+  `  ( set --; eval "unset nonce script line len lines$nl$script" ) </dev/null`,
   `  status=$?`,
   // Every process but this one (PID 1 is out of reach of kill -1): what the job left behind.
   `  kill -9 -1 2>/dev/null`,
@@ -92,7 +96,10 @@ export function newNonce(): string {
 
 // A NUL starts each marker: output rarely ends in one, so almost nothing is held back waiting to
 // see whether it is a marker (a held newline would reach the combined log after later stderr).
+/** A swarm task's start marker (runner/swarm/taskScript.ts); the local agent sends none. */
 export const startMarker = (nonce: string) => Buffer.from(`\0PWSTART:${nonce}\n`);
+/** How every end marker begins, whatever its nonce. */
+export const END_PREFIX = Buffer.from('\0PWEND:');
 /** The end marker up to its status: `\0PWEND:NONCE ` then the status, the time (s), the peak memory (bytes, may be empty), the OOM kills during the job and a newline. */
 export const endMarker = (nonce: string) => Buffer.from(`\0PWEND:${nonce} `);
 
@@ -109,12 +116,14 @@ export interface JobScript {
 }
 
 /** The script the agent evaluates for one job (its shell defines `pwbash`: TASK_SCRIPT does too). */
-export function jobScript(job: JobScript, nonce: string): string {
+export function jobScript(job: JobScript): string {
   const lines: string[] = [];
   if (job.inputs?.length || job.outputs) lines.push(`mkdir -p ${JOB_FILES} || exit 126`);
-  // A quoted here-document whose end line holds the nonce: no content can end it early.
-  // The here-document ends every line with a newline: content ending in one is written as it is.
-  for (const input of job.inputs ?? []) lines.push(`cat > ${shQuote(input.path)} <<'PWEOF_${nonce}'`, input.content.replace(/\n$/, ''), `PWEOF_${nonce}`);
+  // A quoted here-document whose end line holds a nonce of its own (the job's is not the job's to
+  // read): no content can end it early. It ends every line with a newline: content ending in one
+  // is written as it is.
+  const eof = job.inputs?.length ? `PWEOF_${newNonce()}` : '';
+  for (const input of job.inputs ?? []) lines.push(`cat > ${shQuote(input.path)} <<'${eof}'`, input.content.replace(/\n$/, ''), eof);
   if (job.workdir) lines.push(`cd ${shQuote(job.workdir)} || exit 126`);
   for (const [key, value] of Object.entries(job.env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) continue;

@@ -19,7 +19,7 @@ import { CgroupMemory } from './cgroupMemory';
 import { EngineVolumes } from './engineVolumes';
 import { LABELS, type WorkerRequest } from './containerConfig';
 import { HostFolders, type WorkerFiles } from './workerFiles';
-import { JobOutput, type OutputSink } from './jobOutput';
+import { JobOutput, type OutputSink, type StreamName } from './jobOutput';
 import { PipelineNetwork } from './pipelineNetwork';
 import { routeOutput, WorkerPool, type Worker } from './workerPool';
 
@@ -145,17 +145,21 @@ export class LocalDockerPipeline implements PipelineBackend {
     if (!info) return { exitCode: null, reason: 'runner stopped', message: 'the runner stopped and its container is gone', peakMemoryBytes: null, containerId };
     if (info.Config?.Image) this.files.useImage(info.Config.Image);
     const writer = this.space.logWriter(execId);
-    const output = new JobOutput(left.token, logSink(writer, true), hooks.onLog, true);
+    // The engine's log from a little before the job's start: earlier jobs' output and end markers
+    // come first. Read once to count those ends, then followed from the same time on.
+    const since = Math.floor(left.startedAt / 1000) - 2;
+    const { nonce, previous } = parseJobToken(left.token);
+    const ends = previous ? await countEarlierEnds(container, nonce, previous, since) : { stdout: 0, stderr: 0 };
+    const output = new JobOutput(nonce, logSink(writer, true), hooks.onLog, { start: { kind: 'after-ends', previous, ends }, endWithoutStart: true });
     // A no-op job queued behind it tells whether the job ever reached the agent: if the probe
-    // starts first, the runner stopped before handing the job over.
+    // ends first, the runner stopped before handing the job over.
     const probeNonce = newNonce();
-    let neverSent = false;
-    const probe = new JobOutput(probeNonce, { begin: () => (neverSent = !output.started), write: () => undefined });
+    const probe = new JobOutput(probeNonce, { begin: () => undefined, write: () => undefined }, undefined, { start: { kind: 'now' } });
     const stop = new AbortController();
     let timer: { clear(): void } | undefined;
     let stdin: NodeJS.ReadWriteStream | undefined;
     try {
-      const logs = (await container.logs({ follow: true, stdout: true, stderr: true, since: Math.floor(left.startedAt / 1000) - 2 })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+      const logs = (await container.logs({ follow: true, stdout: true, stderr: true, since })) as unknown as NodeJS.ReadableStream & { destroy(): void };
       routeOutput(this.docker, logs, { current: { feed: (stream, chunk) => (output.feed(stream, chunk), probe.feed(stream, chunk)), close: () => (output.close(), probe.close()) } });
       if (info.State?.Running) {
         stdin = (await container.attach({ stream: true, stdin: true, hijack: true })) as unknown as NodeJS.ReadWriteStream;
@@ -164,12 +168,15 @@ export class LocalDockerPipeline implements PipelineBackend {
       const remainingMs = Math.max(0, left.startedAt + left.maxTimeSec * 1000 - Date.now());
       const result = await Promise.race([
         output.done.then((status) => ({ status })),
-        probe.done.then(() => (neverSent ? ('never sent' as const) : new Promise<never>(() => undefined))),
+        probe.done.then(() => (output.ended ? new Promise<never>(() => undefined) : ('never sent' as const))),
         untilAborted(signal, stop.signal).then(() => 'killed' as const),
         new Promise<'time'>((resolve) => (timer = setLongTimeout(() => resolve('time'), remainingMs))),
       ]);
       logs.destroy();
-      if (result === 'never sent') return await this.removed(container, { exitCode: null, reason: 'runner stopped', message: 'the runner stopped before handing the job to its container', peakMemoryBytes: null, containerId, notStarted: true });
+      if (result === 'never sent') {
+        writer.restart(); // what came after the earlier ends was the probe's
+        return await this.removed(container, { exitCode: null, reason: 'runner stopped', message: 'the runner stopped before handing the job to its container', peakMemoryBytes: null, containerId, notStarted: true });
+      }
       if (result === 'time') return await this.removed(container, { exitCode: null, reason: 'time limit', message: `exceeded max_time of ${left.maxTimeSec}s`, peakMemoryBytes: null, containerId });
       if (result === 'killed') return await this.removed(container, cancelledOutcome(signal, containerId));
       if (result.status === null) return await this.removed(container, { exitCode: null, reason: 'runner stopped', message: 'its container stopped while the runner was away', peakMemoryBytes: null, containerId });
@@ -234,17 +241,17 @@ export class LocalDockerPipeline implements PipelineBackend {
     cgroup.resetPeak();
     const nonce = newNonce();
     const writer = this.space.logWriter(req.execId);
-    const output = new JobOutput(nonce, logSink(writer, false), onLog);
+    const output = new JobOutput(nonce, logSink(writer, false), onLog, { start: { kind: 'now' } });
     let timer: { clear(): void } | undefined;
     const waits = new JobWaits();
     try {
       const inputs = (req.inputs ?? []).map((input) => ({ path: jobFile(req.execId, input.name), content: this.space.readInput(req.execId, input.name) }));
       const env = { ...req.env };
       for (const file of [...(req.inputs ?? []), ...(req.outputs ?? [])]) env[file.env] = jobFile(req.execId, file.name);
-      const script = jobScript({ command: req.command, env, workdir: req.workdir, inputs, outputs: Boolean(req.outputs?.length) }, nonce);
+      const script = jobScript({ command: req.command, env, workdir: req.workdir, inputs, outputs: Boolean(req.outputs?.length) });
       worker.current = output;
       // Recorded before it is handed over: a runner stopped in between finds it never began.
-      onStart?.({ containerId: worker.id, token: nonce, ranOn: this.options.ranOn });
+      onStart?.({ containerId: worker.id, token: jobToken(nonce, worker.lastNonce), ranOn: this.options.ranOn });
       worker.stdin.write(jobFrame(nonce, script));
       const stopped = Promise.race([
         waits.until(signal).then(() => abortReason(signal)),
@@ -258,6 +265,7 @@ export class LocalDockerPipeline implements PipelineBackend {
       }
       if (typeof first === 'object' && first.status !== null) {
         const code = first.status;
+        worker.lastNonce = nonce;
         // Without the agent's count (an older agent), the host's: any OOM kill in the container so far.
         const oomKilled = output.oomKills !== null && output.oomKills !== undefined ? output.oomKills > 0 : (cgroup.oomKills() ?? 0) > 0;
         if (code === SIGKILL_STATUS && oomKilled) {
@@ -277,7 +285,7 @@ export class LocalDockerPipeline implements PipelineBackend {
         return { exitCode: null, reason: first, message, peakMemoryBytes: peak, containerId: worker.id };
       }
       const died = await worker.exited;
-      if (!output.started && !died.oomKilled) {
+      if (!output.heardFrom && !died.oomKilled) {
         const said = await worker.container.logs({ stdout: true, stderr: true, tail: 5 }).then((b) => framesText(b).trim(), () => '');
         return { exitCode: died.exitCode, reason: 'error', message: `the worker container for ${req.image} stopped before the node began (status ${died.exitCode ?? 'unknown'})${said ? `: ${said}` : ''}; the image needs /bin/sh`, peakMemoryBytes: peak, containerId: worker.id };
       }
@@ -327,13 +335,41 @@ function realPath(dir: string): string {
   }
 }
 
-/** The text of a multiplexed log buffer (8-byte frame headers: stream, 0, 0, 0, size). */
-function framesText(buf: Buffer): string {
-  const parts: Buffer[] = [];
+/** The frames of a multiplexed log buffer (8-byte headers: stream, 0, 0, 0, size). */
+function* logFrames(buf: Buffer): Generator<{ stream: StreamName; bytes: Buffer }> {
   for (let at = 0; at + 8 <= buf.length; ) {
     const size = buf.readUInt32BE(at + 4);
-    parts.push(buf.subarray(at + 8, at + 8 + size));
+    yield { stream: buf[at] === 2 ? 'stderr' : 'stdout', bytes: buf.subarray(at + 8, at + 8 + size) };
     at += 8 + size;
   }
-  return Buffer.concat(parts).toString('utf8');
+}
+
+function framesText(buf: Buffer): string {
+  return Buffer.concat([...logFrames(buf)].map((f) => f.bytes)).toString('utf8');
+}
+
+/** What of the previous job's nonce a job's token carries: enough that no lookalike matches by chance. */
+const PREVIOUS_CHARS = 12;
+
+/** A local job's handle (LeftJob.token): its nonce, and the start of the nonce of the job before it on its worker. */
+function jobToken(nonce: string, previous: string | undefined): string {
+  return previous ? `${nonce}:${previous.slice(0, PREVIOUS_CHARS)}` : nonce;
+}
+
+function parseJobToken(token: string): { nonce: string; previous: string } {
+  const [nonce = '', previous = ''] = token.split(':');
+  return { nonce, previous };
+}
+
+/**
+ * How many end markers of the previous job on the worker come before this job's output on each
+ * stream of the engine's log from `since` on. The last of them is its real one: a job can print
+ * lookalikes of its own before it (its nonce is within its reach), but nothing of it runs after.
+ */
+async function countEarlierEnds(container: Dockerode.Container, nonce: string, previous: string, since: number): Promise<Record<StreamName, number>> {
+  const buf = (await container.logs({ follow: false, stdout: true, stderr: true, since }).catch(() => Buffer.alloc(0))) as unknown as Buffer;
+  const counter = new JobOutput(nonce, { begin: () => undefined, write: () => undefined }, undefined, { start: { kind: 'after-ends', previous, ends: { stdout: Infinity, stderr: Infinity } }, endWithoutStart: true });
+  for (const { stream, bytes } of logFrames(buf)) counter.feed(stream, bytes);
+  counter.close();
+  return counter.endsPassed;
 }

@@ -25,6 +25,8 @@ export interface Worker {
   current?: OutputConsumer;
   /** Its memory cgroup on the host, looked up once. */
   cgroup?: CgroupMemory;
+  /** The nonce of the last job it ended: where the next job's output begins in its log (re-attach). */
+  lastNonce?: string;
   /** The only worker of a pinned reuse context (JobSpec.pinnedContext): never reaped when idle. */
   readonly pinned: boolean;
   readonly context: string | null;

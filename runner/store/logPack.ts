@@ -37,8 +37,10 @@ export class LogPack {
     const n = executionNumber(execId);
     if (n === null) return false;
     const combinedSize = sizeOf(combinedFile);
+    // Most nodes of a large run print nothing; stderr's bytes are in the combined log too.
+    if (combinedSize === 0) return false;
     const stderrSize = sizeOf(stderrFile);
-    if (combinedSize === 0 || combinedSize + stderrSize > SMALL_LOG_BYTES) return false;
+    if (combinedSize + stderrSize > SMALL_LOG_BYTES) return false;
     const combined = readFileSync(combinedFile);
     const stderr = stderrSize ? readFileSync(stderrFile) : Buffer.alloc(0);
     const pack = openPrivateFile(this.packFile, 'a');

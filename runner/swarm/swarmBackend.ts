@@ -143,7 +143,7 @@ export class SwarmPipeline implements PipelineBackend {
     const inputs = (job.inputs ?? []).map((input) => ({ path: jobFile(job.execId, input.name), content: this.space.readInput(job.execId, input.name) }));
     const env = { ...job.env };
     for (const file of [...(job.inputs ?? []), ...(job.outputs ?? [])]) env[file.env] = jobFile(job.execId, file.name);
-    const script = jobScript({ command: job.command, env, workdir: job.workdir, inputs, outputs: Boolean(job.outputs?.length) }, nonce);
+    const script = jobScript({ command: job.command, env, workdir: job.workdir, inputs, outputs: Boolean(job.outputs?.length) });
     const command = taskCommand(nonce, script, (job.outputs ?? []).map((o) => ({ name: o.name, path: jobFile(job.execId, o.name) })));
     let serviceId: string;
     try {
@@ -227,7 +227,7 @@ export class SwarmPipeline implements PipelineBackend {
     } catch (err) {
       return failed(`the node's log could not be opened in the store: ${(err as Error).message}`, serviceId);
     }
-    const output = new JobOutput(nonce, logSink(writer, reattach), onLog, reattach);
+    const output = new JobOutput(nonce, logSink(writer, reattach), onLog, { start: { kind: 'marker' }, endWithoutStart: reattach });
     const trailer = new TrailerReader(nonce);
     const stop = new AbortController();
     let timer: { clear(): void } | undefined;

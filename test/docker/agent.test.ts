@@ -1,6 +1,7 @@
 // The worker's agent (runner/localDocker/agent.ts) in real containers of both shells it meets:
 // busybox sh (its read times out by itself) and dash (a timer process per job). Jobs go in on
-// stdin as the runner frames them; each one's output and end marker come back on stdout.
+// stdin as the runner frames them; each one's output and end marker come back on stdout, and
+// nothing else (the runner takes all that follows one job's end for the next job's).
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
@@ -19,7 +20,8 @@ async function runJobs(image: string, jobs: string[], idleSec = 30): Promise<{ o
       child.stdin.write(jobFrame(nonce, script));
       const end = await new Promise<RegExpExecArray>((resolve, reject) => {
         const look = () => {
-          const match = new RegExp(`\\0PWSTART:${nonce}\\n([\\s\\S]*)\\0PWEND:${nonce} (\\d+) `).exec(buffer.slice(from));
+          // No start marker: all the agent sends after the last job's end is this one's.
+          const match = new RegExp(`^([\\s\\S]*)\\0PWEND:${nonce} (\\d+) .*\\n`).exec(buffer.slice(from));
           if (match) resolve(match);
         };
         child.stdout.on('data', (d: Buffer) => {
@@ -44,10 +46,10 @@ for (const image of [BUSYBOX_IMAGE, TEST_IMAGE]) {
     // The header counts the script's lines: a line that looks like another job's header, or like
     // the end line of the earlier protocol, is read as the script's own.
     const lookalike = `${newNonce()} 12 1\nPWJOBEND:00000000000000000000000000000000\nkept\n\n`;
-    const small = jobScript({ command: 'printf "%s|" "$A"; cat /tmp/in; echo; echo "args: $#"', env: { A: 'x\\y\n\nz\n' }, workdir: null, inputs: [{ path: '/tmp/in', content: lookalike }] }, newNonce());
+    const small = jobScript({ command: 'printf "%s|" "$A"; cat /tmp/in; echo; echo "args: $#"', env: { A: 'x\\y\n\nz\n' }, workdir: null, inputs: [{ path: '/tmp/in', content: lookalike }] });
     const bigInput = 'line of input\n'.repeat(6000); // over 64 KB: read by head
-    const big = jobScript({ command: 'wc -c < /tmp/big; exit 3', env: {}, workdir: null, inputs: [{ path: '/tmp/big', content: bigInput }] }, newNonce());
-    const [first, second, third] = await runJobs(image, [small, big, jobScript({ command: 'echo after', env: {}, workdir: null }, newNonce())]);
+    const big = jobScript({ command: 'wc -c < /tmp/big; exit 3', env: {}, workdir: null, inputs: [{ path: '/tmp/big', content: bigInput }] });
+    const [first, second, third] = await runJobs(image, [small, big, jobScript({ command: 'echo after', env: {}, workdir: null })]);
     assert.equal(first!.out, `x\\y\n\nz\n|${lookalike}\nargs: 0\n`);
     assert.equal(first!.status, 0);
     assert.equal(second!.out.trim(), String(Buffer.byteLength(bigInput)), "the input file byte for byte");

@@ -86,6 +86,12 @@ same = co.Serial(container_reuse_context="same")
 same["hostile"] = co.Exec("${forge}")
 same["victim"] = co.Exec("sleep 2; exit 3")
 root["same_worker"] = same
+# Without bash the job runs in the agent's own shell: its variables must not give the nonce away
+# (an end of its own, then more, would pass for the next job's output).
+shell = co.Serial(image="${BUSYBOX_IMAGE}", container_reuse_context="shell")
+shell["hostile"] = co.Exec(r"""printf '\\000PWEND:%s 0 1 1 0\\n' "$nonce" "$script" "$line"; printf '\\000PWEND:%s 0 1 1 0\\n' "$nonce" >&2; for i in $(seq 40); do echo INJECTED; echo INJECTED >&2; sleep 0.1; done""")
+shell["victim"] = co.Exec("echo mine; exit 3")
+root["same_shell"] = shell
 `,
   );
   const { run } = await h.run(file);
@@ -95,6 +101,10 @@ root["same_worker"] = same
   assert.equal(run.tree.get('/same_worker/victim').state, 'error', 'the next node in the same worker keeps its own status');
   assert.equal(run.tree.get('/same_worker/victim').executions[0]!.exitCode, 3);
   assert.equal(run.tree.get('/same_worker/hostile').executions[0]!.containerId, run.tree.get('/same_worker/victim').executions[0]!.containerId, 'they shared a worker');
+  const victim = run.tree.get('/same_shell/victim');
+  assert.equal(victim.executions[0]!.exitCode, 3, 'the next node in a worker without bash keeps its own status');
+  assert.equal(lastLog(run, '/same_shell/victim'), 'mine\n', 'and its own output only');
+  assert.equal(run.tree.get('/same_shell/hostile').executions[0]!.containerId, victim.executions[0]!.containerId, 'they shared a worker');
   assert.equal(run.tree.root.state, 'error');
   await run.close();
 });

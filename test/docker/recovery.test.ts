@@ -251,6 +251,38 @@ test("a re-attached job's container outlives its result until the run lets go: a
   assert.deepEqual(await leftoverContainers(ctx, [pipeline]), [], 'it goes when the run lets go');
 });
 
+test("after kill -9, a job re-attached on a worker that ran a hostile job before it gets only its own output: the earlier job's forged ends and the bytes after them stay out", async () => {
+  // Busybox has no bash: the hostile job runs in the agent's own shell and reads its nonce. It
+  // prints its own end marker and more on both streams before its real end. The next job on the
+  // same worker prints a lookalike end of another nonce (its own output, kept) and waits for the test.
+  const file = h.write(
+    'hostile_before.py',
+    `import conducto as co
+root = co.Serial(image=${JSON.stringify(BUSYBOX_IMAGE)})
+root["hostile"] = co.Exec(r"""for s in 1 2; do printf '\\000PWEND:%s 0 1764500000 1 0\\n' "$nonce"; echo INJECTED; printf '\\000PWEND:%s 0 1764500000 1 0\\n' "$nonce" >&2; echo INJECTED ERR >&2; done""")
+root["victim"] = co.Exec(r"""echo started; printf 'look \\000PWEND:%s 0 1 1 0\\n' 0123456789abcdef0123456789abcdef; until test -e /pipewright/data/go; do sleep 0.2; done; echo finished; echo err >&2""")
+`,
+  );
+  const containers = new Map<string, string>();
+  const { pipeline } = await runThenKill9(h.storeRoot, file, (event) => {
+    if (event.type === 'execution-start') containers.set(event.path, event.execution.containerId!);
+    return event.type === 'log' && event.path === '/victim';
+  });
+  assert.equal(containers.get('/victim'), containers.get('/hostile'), 'both ran on one worker (else this test shows nothing)');
+  const ctx = await h.context();
+  writeFileSync(path.join(ctx.store.space(pipeline).dataDir, 'go'), '');
+  const run = h.track(await PipelineRun.open(pipeline, ctx));
+  await run.settled();
+  const victim = run.tree.get('/victim');
+  assert.equal(victim.state, 'done');
+  assert.equal(victim.executions.length, 1, 're-attached, not run again');
+  // stdout and stderr interleave in either order in the combined log.
+  const combined = lastLog(run, '/victim');
+  assert.equal(combined.replace('err\n', ''), 'started\nlook \0PWEND:0123456789abcdef0123456789abcdef 0 1 1 0\nfinished\n', JSON.stringify(combined));
+  assert.equal(run.space.log(victim.executions[0]!.id, 'stderr').bytes().toString(), 'err\n');
+  await run.close();
+});
+
 test('a settled run writes its checkpoint while the runner holds it; reopened from it, the run is as its whole log says', async () => {
   const file = h.write(
     'checkpointed.py',

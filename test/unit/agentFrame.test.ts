@@ -6,7 +6,7 @@ import { jobFrame, jobScript, newNonce } from '../../runner/localDocker/agent';
 
 test("the header holds the nonce, the script's bytes and its lines", () => {
   const nonce = newNonce();
-  const script = jobScript({ command: 'echo "a\nb"', env: { X: 'one\ntwo' }, workdir: '/w', inputs: [{ path: '/tmp/in', content: `${nonce} 5 1\nlast\n` }] }, nonce);
+  const script = jobScript({ command: 'echo "a\nb"', env: { X: 'one\ntwo' }, workdir: '/w', inputs: [{ path: '/tmp/in', content: `${nonce} 5 1\nlast\n` }] });
   const frame = jobFrame(nonce, script).toString('utf8');
   const [header, ...rest] = frame.split('\n');
   const body = rest.join('\n');

@@ -24,6 +24,9 @@ export function jobFile(execId: string, name: string): string {
 /** Scripts up to this size are read line by line by the agent's shell; longer ones by head. */
 const LINE_READ_MAX = 65536;
 
+/** The shell function a job's script calls to choose bash (jobScript): the agent's and a swarm task's. */
+export const PWBASH = `pwbash() { command -v bash >/dev/null 2>&1; }`;
+
 export const AGENT_SCRIPT = [
   // An idle worker whose runner is gone stops by itself (the live runner removes idle workers sooner).
   `trap 'exit 0' USR1`,
@@ -38,7 +41,7 @@ export const AGENT_SCRIPT = [
   `oomk() { n=0; { while read -r k v; do [ "$k" = oom_kill ] && n=$v; done <"$oomf"; } 2>/dev/null; }`,
   // The job's own shell runs bash when the image has it: asked per job (a job may install it), by
   // name, so each job's script stays short (the agent reads it a byte at a time).
-  `pwbash() { command -v bash >/dev/null 2>&1; }`,
+  PWBASH,
   // Each fork and exec per job costs about as much as the node's own `true`: what can be a builtin is.
   // The clock from the boot time and the uptime (no date process); date where /proc says nothing.
   `bt=; { while read -r k v; do [ "$k" = btime ] && bt=$v; done </proc/stat; } 2>/dev/null`,

@@ -3,14 +3,14 @@
 // service spec (in) and the service's log (out). The job's script (agent.ts's jobScript: inputs,
 // workdir, env, command) is an argument of `sh -c`, not an env var to decode: argv carries any
 // bytes but NUL (which a shell script never holds), and the image needs nothing but /bin/sh.
-// After the job: the same start and end markers as the local agent (runner/localDocker/agent.ts,
-// parsed by JobOutput), then on stdout only a trailer the node cannot reach into its log: the
-// cgroup's OOM-kill count (the manager reports an OOM only as exit 137) and the output files,
-// base64, up to a closing marker. The wrapper is PID 1 of the task's container: after the job it
+// Around the job: a start marker (the task's log holds the wrapper's own output too) and the end
+// markers of the local agent (runner/localDocker/agent.ts, parsed by JobOutput), then on stdout
+// only a trailer the node cannot reach into its log: the cgroup's OOM-kill count (the manager
+// reports an OOM only as exit 137) and the output files, base64, up to a closing marker. The wrapper is PID 1 of the task's container: after the job it
 // ends every process the job left, as the local agent does. With a data service, the pipeline's
 // shared data is fetched before the job and what it changed sent back after (nodes whose image has
 // no python3 run without it).
-import { endMarker } from '../localDocker/agent';
+import { endMarker, PWBASH } from '../localDocker/agent';
 import { CONTAINER_PATHS } from '../nodePaths';
 import { shQuote } from '../shQuote';
 
@@ -74,7 +74,7 @@ if sys.argv[1] == "get" and not os.path.lexists("${CONTAINER_PATHS.conductoPipel
 export const TASK_SCRIPT = [
   `nonce=$1; script=$2; shift 2; status=`,
   // What the job's script calls to choose bash (agent.ts's jobScript).
-  `pwbash() { command -v bash >/dev/null 2>&1; }`,
+  PWBASH,
   `sync=${shQuote(DATA_SYNC)}`,
   `printf '\\000PWSTART:%s\\n' "$nonce"; printf '\\000PWSTART:%s\\n' "$nonce" >&2`,
   // Without the pipeline's data the node would run on nothing: it does not run.

@@ -40,9 +40,9 @@ export interface JobOutputOptions {
 
 interface StreamState {
   started: boolean;
-  /** End markers of other jobs still to pass before this job's output ('after-ends'). */
+  /** End markers of the previous job still to pass before this job's output ('after-ends'). */
   skip: number;
-  /** End markers of other jobs passed. */
+  /** End markers of the previous job passed. */
   passed: number;
   /** Inside such a marker: its line is passed up to its newline. */
   inMarker: boolean;

@@ -344,6 +344,7 @@ function* logFrames(buf: Buffer): Generator<{ stream: StreamName; bytes: Buffer 
   }
 }
 
+/** The text of a multiplexed log buffer. */
 function framesText(buf: Buffer): string {
   return Buffer.concat([...logFrames(buf)].map((f) => f.bytes)).toString('utf8');
 }

@@ -4,14 +4,15 @@
  * checkpoint the runner writes when a run settles. Prints:
  *  - until the sidebar shows the run's first rows (the stored run expanded in the Runs list), and
  *    until a group of 1,000 opens there;
- *  - after a reload (a fresh extension host), until the panel shows the run (the Runs list's "Open Pipeline Panel" to the root's row counting
- *    every node), and until a group of 1,000 opens in it;
+ *  - after a reload (a fresh extension host), until the panel shows the run (the Runs list's
+ *    "Open Pipeline Panel" to the root's row counting every node), and until a group of 1,000
+ *    opens in it;
  *  - the extension host's resident memory before and after, and its peak (VmHWM), which includes
  *    everything else the extension host did since it started.
  * Run: `bash scripts/test-e2e.sh` once (installs code-server), then
  *   node --import tsx bench/panel_million.ts [--nodes 1000000]
- * The goal (issue 15: "the sidebar and the panel of a finished 1,000,000-node run: under 5 s and under 1 GB") is
- * judged from these figures.
+ * The goal (issue 15: "the sidebar and the panel of a finished 1,000,000-node run: under 5 s and
+ * under 1 GB") is judged from these figures.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';

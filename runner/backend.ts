@@ -145,12 +145,3 @@ export class JobWaits {
   }
 }
 
-/** Resolves when `signal` aborts; `done` aborting drops the listener (the wait is over anyway). */
-export function untilAborted(signal: AbortSignal, done: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const onAbort = () => resolve();
-    signal.addEventListener('abort', onAbort, { once: true });
-    done.addEventListener('abort', () => signal.removeEventListener('abort', onAbort), { once: true });
-  });
-}

@@ -7,7 +7,7 @@ import type Dockerode from 'dockerode';
 import { createWriteStream, realpathSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar-stream';
-import { abortReason, cancelledOutcome, JOB_OVER, JobWaits, untilAborted, type Backend, type JobHooks, type JobOutcome, type JobSpec, type LeftJob, type PipelineBackend } from '../backend';
+import { abortReason, cancelledOutcome, JobWaits, type Backend, type JobHooks, type JobOutcome, type JobSpec, type LeftJob, type PipelineBackend } from '../backend';
 import type { DockerEngineInfo } from '../docker/connect';
 import { engineMessage } from '../docker/progress';
 import { withTimeout } from '../docker/timeout';
@@ -77,6 +77,9 @@ export class LocalDocker implements Backend {
     return new LocalDockerPipeline(this.docker, pipelineId, space, { ...this.options, hostCpus: this.capacity().cpu, ...(ranOn ? { ranOn } : {}) });
   }
 }
+
+/** Output only read for its markers (the probe's, the count of earlier ends): kept nowhere. */
+const DISCARD: OutputSink = { begin: () => undefined, write: () => undefined };
 
 /** Where a job's output goes: its log files, started over when a re-attach rewrites them. */
 function logSink(writer: LogWriter, restart: boolean): OutputSink {
@@ -154,8 +157,8 @@ export class LocalDockerPipeline implements PipelineBackend {
     // A no-op job queued behind it tells whether the job ever reached the agent: if the probe
     // ends first, the runner stopped before handing the job over.
     const probeNonce = newNonce();
-    const probe = new JobOutput(probeNonce, { begin: () => undefined, write: () => undefined }, undefined, { start: { kind: 'now' } });
-    const stop = new AbortController();
+    const probe = new JobOutput(probeNonce, DISCARD, undefined, { start: { kind: 'now' } });
+    const waits = new JobWaits();
     let timer: { clear(): void } | undefined;
     let stdin: NodeJS.ReadWriteStream | undefined;
     try {
@@ -169,7 +172,7 @@ export class LocalDockerPipeline implements PipelineBackend {
       const result = await Promise.race([
         output.done.then((status) => ({ status })),
         probe.done.then(() => (output.ended ? new Promise<never>(() => undefined) : ('never sent' as const))),
-        untilAborted(signal, stop.signal).then(() => 'killed' as const),
+        waits.until(signal).then(() => 'killed' as const),
         new Promise<'time'>((resolve) => (timer = setLongTimeout(() => resolve('time'), remainingMs))),
       ]);
       logs.destroy();
@@ -190,7 +193,7 @@ export class LocalDockerPipeline implements PipelineBackend {
       this.finishedLeft.add(containerId);
       return { exitCode: result.status, peakMemoryBytes, containerId, ...(output.endedAt && output.endedAt >= left.startedAt - 2000 ? { endedAt: Math.max(left.startedAt, output.endedAt) } : {}) };
     } finally {
-      stop.abort(JOB_OVER);
+      waits.end();
       timer?.clear();
       stdin?.end();
       output.close();
@@ -369,7 +372,7 @@ function parseJobToken(token: string): { nonce: string; previous: string } {
  */
 async function countEarlierEnds(container: Dockerode.Container, nonce: string, previous: string, since: number): Promise<Record<StreamName, number>> {
   const buf = (await container.logs({ follow: false, stdout: true, stderr: true, since }).catch(() => Buffer.alloc(0))) as unknown as Buffer;
-  const counter = new JobOutput(nonce, { begin: () => undefined, write: () => undefined }, undefined, { start: { kind: 'after-ends', previous, ends: { stdout: Infinity, stderr: Infinity } }, endWithoutStart: true });
+  const counter = new JobOutput(nonce, DISCARD, undefined, { start: { kind: 'after-ends', previous, ends: { stdout: Infinity, stderr: Infinity } }, endWithoutStart: true });
   for (const { stream, bytes } of logFrames(buf)) counter.feed(stream, bytes);
   counter.close();
   return counter.endsPassed;

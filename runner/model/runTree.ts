@@ -1,4 +1,4 @@
-import { childPath, parentPath, ROOT_PATH, type NodeParams, type ParamName, type PipelineNode } from '../../protocol/pipeline';
+import { childPath, parentPath, type NodeParams, type ParamName, type PipelineNode } from '../../protocol/pipeline';
 import { NODE_STATES, type ExecutionRecord, type NodeState, type StateCounts } from '../../protocol/runner';
 import { inheritParams } from './inheritParams';
 
@@ -101,12 +101,6 @@ export class RunNode {
   }
 }
 
-/** Is `path` a child of `parent` (no string cut per node: a million of them cost a collection or two)? */
-function isChildPath(parent: string, path: string): boolean {
-  const at = parent === ROOT_PATH ? 0 : parent.length;
-  return path.length > at + 1 && path.charCodeAt(at) === 47 && path.indexOf('/', at + 1) === -1 && (at === 0 || path.startsWith(parent));
-}
-
 /** Derives a container's state from its children's view states. */
 export function deriveState(counts: StateCounts): NodeState {
   if (counts.running) return 'running';
@@ -157,10 +151,8 @@ export class RunTree {
     // Siblings come one after the other: their parent is looked up once.
     let parent: RunNode | undefined;
     for (const spec of nodes) {
-      if (!parent || !isChildPath(parent.path, spec.path)) {
-        const parentP = parentPath(spec.path);
-        parent = parentP === null ? undefined : this.byPath.get(parentP);
-      }
+      const parentP = parentPath(spec.path);
+      if (parent?.path !== parentP) parent = parentP === null ? undefined : this.byPath.get(parentP);
       if (!parent) throw new Error(`node ${spec.path} comes before its parent`);
       if (parent.isLeaf) throw new Error(`node ${spec.path} is under an Exec node`);
       if (this.byPath.has(spec.path)) throw new Error(`duplicate node ${spec.path}`);

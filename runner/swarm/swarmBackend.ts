@@ -8,7 +8,7 @@ import type Dockerode from 'dockerode';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { abortReason, cancelledOutcome, JOB_OVER, untilAborted, type Backend, type JobHooks, type JobOutcome, type JobSpec, type LeftJob, type PipelineBackend } from '../backend';
+import { abortReason, cancelledOutcome, JOB_OVER, JobWaits, type Backend, type JobHooks, type JobOutcome, type JobSpec, type LeftJob, type PipelineBackend } from '../backend';
 import { dockerEndpoint } from '../docker/connect';
 import { engineMessage } from '../docker/progress';
 import { jobFile, jobScript, newNonce } from '../localDocker/agent';
@@ -230,6 +230,7 @@ export class SwarmPipeline implements PipelineBackend {
     const output = new JobOutput(nonce, logSink(writer, reattach), onLog, { start: { kind: 'marker' }, endWithoutStart: reattach });
     const trailer = new TrailerReader(nonce);
     const stop = new AbortController();
+    const waits = new JobWaits();
     let timer: { clear(): void } | undefined;
     let log: Awaited<ReturnType<typeof followServiceLog>> | undefined;
     try {
@@ -241,7 +242,7 @@ export class SwarmPipeline implements PipelineBackend {
       const first = await Promise.race([
         output.done.then((status) => ({ status })),
         taskEnded,
-        untilAborted(signal, stop.signal).then(() => abortReason(signal)),
+        waits.until(signal).then(() => abortReason(signal)),
         new Promise<'time limit'>((resolve) => (timer = setLongTimeout(() => resolve('time limit'), Math.max(0, job.endsAt - Date.now())))),
       ]);
       if (output.failure) return failed(`the node's output could not be written to the store: ${output.failure.message}`, serviceId);
@@ -284,6 +285,7 @@ export class SwarmPipeline implements PipelineBackend {
       return failed(`following the swarm service: ${engineMessage(err)}`, serviceId);
     } finally {
       stop.abort(JOB_OVER);
+      waits.end();
       timer?.clear();
       log?.close();
       output.close();

@@ -6,10 +6,10 @@
 // Around the job: a start marker (the task's log holds the wrapper's own output too) and the end
 // markers of the local agent (runner/localDocker/agent.ts, parsed by JobOutput), then on stdout
 // only a trailer the node cannot reach into its log: the cgroup's OOM-kill count (the manager
-// reports an OOM only as exit 137) and the output files, base64, up to a closing marker. The wrapper is PID 1 of the task's container: after the job it
-// ends every process the job left, as the local agent does. With a data service, the pipeline's
-// shared data is fetched before the job and what it changed sent back after (nodes whose image has
-// no python3 run without it).
+// reports an OOM only as exit 137) and the output files, base64, up to a closing marker. The
+// wrapper is PID 1 of the task's container: after the job it ends every process the job left, as
+// the local agent does. With a data service, the pipeline's shared data is fetched before the job
+// and what it changed sent back after (nodes whose image has no python3 run without it).
 import { endMarker, PWBASH } from '../localDocker/agent';
 import { CONTAINER_PATHS } from '../nodePaths';
 import { shQuote } from '../shQuote';

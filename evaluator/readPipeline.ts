@@ -8,6 +8,7 @@ import {
   type PipelineNode,
 } from '../protocol/pipeline';
 import { checkNodeCallbacks } from '../protocol/nodeCallbacks';
+import { plainExecNode } from './plainExecLine';
 
 export class PipelineFormatError extends Error {
   constructor(
@@ -112,9 +113,15 @@ export async function readPipelineStream(input: Readable, where = 'pipeline JSON
       continue;
     }
     if (ended) throw new PipelineFormatError(`${where}:${lineNo}`, 'text after the end of the document');
+    const before = nodes[nodes.length - 1];
+    const plain = before && plainExecNode(line, before, header.file);
+    if (plain) {
+      nodes.push(shared.node(plain));
+      continue;
+    }
     const json = line.endsWith(',') ? line.slice(0, -1) : line;
     try {
-      nodes.push(shared.node(checkNode(lengthened(JSON.parse(json) as PipelineNode, nodes[nodes.length - 1], header), where, lineNo)));
+      nodes.push(shared.node(checkNode(lengthened(JSON.parse(json) as PipelineNode, before, header), where, lineNo)));
     } catch (err) {
       if (err instanceof PipelineFormatError) throw err;
       throw new PipelineFormatError(`${where}:${lineNo}`, `bad node (${(err as Error).message})`);
@@ -153,6 +160,7 @@ class SharedParts {
 
   /** The params of the node before (a shortened line took them as they are). */
   private lastParams: PipelineNode['params'] | undefined;
+  private lastSource: PipelineNode['source'] | undefined;
 
   node(node: PipelineNode): PipelineNode {
     if (node.params !== this.lastParams) {
@@ -162,10 +170,17 @@ class SharedParts {
       else if (this.params.size < 10_000) this.params.set(key, node.params);
       this.lastParams = node.params;
     }
-    if (node.source) {
-      const file = this.files.get(node.source.file) ?? node.source.file;
-      this.files.set(file, file);
-      node.source.file = file;
+    const source = node.source;
+    if (source) {
+      const before = this.lastSource;
+      // Siblings made in a loop share a line: one object for them (a million fewer to keep).
+      if (before && source.line === before.line && source.file === before.file) node.source = before;
+      else {
+        const file = this.files.get(source.file) ?? source.file;
+        this.files.set(file, file);
+        source.file = file;
+        this.lastSource = source;
+      }
     }
     if (node.parents?.length === 0) node.parents = SharedParts.EMPTY;
     if (node.set?.length === 0) node.set = SharedParts.EMPTY as PipelineNode['set'];

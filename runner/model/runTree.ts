@@ -1,6 +1,7 @@
 import { childPath, parentPath, type NodeParams, type ParamName, type PipelineNode } from '../../protocol/pipeline';
 import { NODE_STATES, type ExecutionRecord, type NodeState, type StateCounts } from '../../protocol/runner';
 import { inheritParams } from './inheritParams';
+import { PathIndex } from './pathIndex';
 
 export function emptyCounts(): StateCounts {
   return { pending: 0, queued: 0, running: 0, done: 0, error: 0, killed: 0 };
@@ -125,7 +126,8 @@ export type ContainerListener = (container: RunNode, replaced: boolean) => void;
  * change, so deriving states stays cheap at a million nodes.
  */
 export class RunTree {
-  readonly byPath = new Map<string, RunNode>();
+  /** Every node by path; its `values()` in pre-order. */
+  readonly byPath = new PathIndex<RunNode>(() => preOrder(this.root));
   readonly root: RunNode;
   onState: StateListener = () => {};
   onContainerChange: ContainerListener = () => {};
@@ -134,7 +136,7 @@ export class RunTree {
     const first = nodes[0];
     if (!first) throw new Error('a pipeline needs at least a root node');
     this.root = new RunNode(first, null, 0);
-    this.byPath.set(first.path, this.root);
+    this.byPath.add(this.root);
     this.addNodes(nodes.slice(1));
     this.recount(this.root);
   }
@@ -155,10 +157,9 @@ export class RunTree {
       if (parent?.path !== parentP) parent = parentP === null ? undefined : this.byPath.get(parentP);
       if (!parent) throw new Error(`node ${spec.path} comes before its parent`);
       if (parent.isLeaf) throw new Error(`node ${spec.path} is under an Exec node`);
-      if (this.byPath.has(spec.path)) throw new Error(`duplicate node ${spec.path}`);
       const node = new RunNode(spec, parent, parent.children.length);
+      if (!this.byPath.add(node)) throw new Error(`duplicate node ${spec.path}`);
       parent.children.push(node);
-      this.byPath.set(spec.path, node);
       if (spec.params.skip) node.skipped = true;
       added.push(node);
     }
@@ -203,18 +204,18 @@ export class RunTree {
   }
 
   private removeSubtree(node: RunNode): void {
-    for (const n of subtree(node)) this.byPath.delete(n.path);
+    for (const n of subtree(node)) this.byPath.delete(n);
   }
 
   /** Rebuilds the counts of a subtree from scratch and pushes the difference up. */
   recount(node: RunNode): void {
     const before = { ...node.leafCounts };
     const oldView = node.viewState;
-    // Children before their parents: the reverse of a pre-order.
-    const order = subtree(node);
+    // Children before their parents: the reverse of a pre-order of the containers (an Exec node is
+    // counted by its parent: no list of a million).
+    const order = containers(node);
     for (let i = order.length - 1; i >= 0; i--) {
       const n = order[i]!;
-      if (n.isLeaf) continue;
       Object.assign(n.childCounts, emptyCounts());
       Object.assign(n.leafCounts, emptyCounts());
       const counts = n.leafCounts;
@@ -331,14 +332,30 @@ export class RunTree {
 
 /** A subtree's nodes in pre-order (parents before children), without recursion: trees may be thousands of levels deep. */
 export function subtree(node: RunNode): RunNode[] {
+  return Array.from(preOrder(node));
+}
+
+/** A subtree's containers (not its Exec nodes) in pre-order. */
+function containers(node: RunNode): RunNode[] {
   const out: RunNode[] = [];
   const stack = [node];
   while (stack.length) {
     const n = stack.pop()!;
+    if (n.isLeaf) continue;
     out.push(n);
-    for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
+    for (let i = n.children.length - 1; i >= 0; i--) if (!n.children[i]!.isLeaf) stack.push(n.children[i]!);
   }
   return out;
+}
+
+/** A subtree's nodes in pre-order, one at a time (no array of a million). */
+function* preOrder(node: RunNode): Generator<RunNode> {
+  const stack = [node];
+  while (stack.length) {
+    const n = stack.pop()!;
+    yield n;
+    for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
+  }
 }
 
 /** Moves a generated pipeline's descendants under a node: paths prefixed, params inherited from it. */

@@ -2,7 +2,7 @@
 // the events logged after it; else from the whole log.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { PipelineNode } from '../../protocol/pipeline';
-import type { RunnerEvent } from '../../protocol/runner';
+import { NODE_STATES, type RunnerEvent } from '../../protocol/runner';
 import type { RunNode, RunTree } from '../model/runTree';
 import { CheckpointReader } from '../store/checkpointFile';
 import type { PipelineStore } from '../store/pipelineStore';
@@ -85,13 +85,9 @@ function fits(checkpoint: CheckpointReader, tree: RunTree, replayer: Replayer): 
     // An event for a node the tree does not have.
     return false;
   }
-  return countLeaves(tree) === checkpoint.header.leaves;
-}
-
-function countLeaves(tree: RunTree): number {
-  let n = 0;
-  for (const _ of tree.leaves(tree.root)) n++;
-  return n;
+  // Every Exec node is counted once, in its state.
+  const counts = tree.root.leafCounts;
+  return NODE_STATES.reduce((n, state) => n + counts[state], 0) === checkpoint.header.leaves;
 }
 
 function byteAt(file: string, at: number): number {

@@ -75,3 +75,41 @@ test("the store's copy is shortened (params as the line before, no empty parents
   assert.deepEqual(parsePipeline(lines.join('\n')).nodes, doc.nodes, 'a whole parse reads it too');
   rmSync(root, { recursive: true, force: true });
 });
+
+test("a plain Exec line of the store's (path, command, empty set, source line) reads as JSON.parse reads it; any other line is parsed", async () => {
+  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { PipelineStore } = await import('../../runner/store/pipelineStore');
+  const { plainExecNode } = await import('../../evaluator/plainExecLine');
+  const root = mkdtempSync(path.join(os.tmpdir(), 'pw-plain-'));
+  const at = (n: ReturnType<typeof node>, line: number) => ({ ...n, set: [], source: { file: '/x/p.py', line } });
+  const nodes = [
+    at(node('/', 'Parallel'), 1),
+    ...Array.from({ length: 3 }, (_, i) => at(node(`/g/n${i}`, 'Exec', 'true'), 7)),
+    at(node('/g/quoted', 'Exec', 'echo "hi" \\ there'), 8),
+    at(node('/g/é ü', 'Exec', 'echo 日本'), 9),
+    at(node('/g/"odd"', 'Exec', 'true'), 10),
+    at(node('/g/after', 'Exec', 'true', {}, ['/g/n0']), 11),
+    { ...at(node('/g/set', 'Exec', 'true'), 12), set: ['cpu' as const] },
+    { ...at(node('/g/elsewhere', 'Exec', 'true'), 13), source: { file: '/x/helpers.py', line: 13 } },
+    at(node('/g/last', 'Exec', 'sleep 1'), 123456789),
+  ];
+  // Every node under /g: put the container in.
+  nodes.splice(1, 0, at(node('/g', 'Serial'), 5));
+  const doc = { pipewright: 1 as const, name: 'run', file: '/x/p.py', nodes };
+  const store = new PipelineStore(root);
+  const { id } = store.create(structuredClone(doc));
+  const lines = readFileSync(path.join(store.dir(id), 'pipeline.json'), 'utf8').split('\n').slice(1, -2);
+  const plain: string[] = [];
+  lines.forEach((line, i) => {
+    const read = plainExecNode(line, nodes[i - 1] ?? nodes[0]!, '/x/p.py');
+    if (read) {
+      plain.push(read.path);
+      assert.deepEqual(read, nodes[i], line);
+    }
+  });
+  assert.deepEqual(plain, ['/g/n0', '/g/n1', '/g/n2', '/g/é ü', '/g/last'], 'escapes, parents, a set, another file: parsed');
+  assert.deepEqual(JSON.parse(JSON.stringify((await store.readDocument(id)).nodes)), doc.nodes);
+  rmSync(root, { recursive: true, force: true });
+});

@@ -1,9 +1,8 @@
 // Most lines of a large stored pipeline.json are one shape: an Exec node the store shortened to its
 // path, command, empty `set` and source line (its params are the node before's). JSON.parse reads a
-// million of them in about a second on this machine and leaves every object to the young-generation
-// collector; this pattern reads them in under half of that, into objects V8 can allocate where they
-// will stay. It matches only text without escapes, whose values JSON.parse would give the same;
-// every other line is JSON.parse'd as before.
+// million of them in about a second on this machine; this pattern reads them in under half of that.
+// It matches only text without escapes, whose values JSON.parse would give the same; every other
+// line is JSON.parse'd as before.
 import type { PipelineNode } from '../protocol/pipeline';
 
 const PLAIN_EXEC = /^\{"path":"(\/[^"\\]*)","type":"Exec","command":"([^"\\]*)","set":\[\],"source":\{"line":(\d{1,9})\}\},?$/;

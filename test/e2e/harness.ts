@@ -509,14 +509,16 @@ export class Workbench {
         const rows = await this.treeRows(opts.view, opts.container).catch(() => []);
         throw new Error(`no tree item ${chain.map(String).join(' › ')} within ${(opts.timeout ?? TIMEOUTS.ui) / 1000}s; rows:\n${rows.map((r) => `${'  '.repeat(r.level - 1)}${r.label}  [${r.description}]`).join('\n')}`);
       }
-      // Wait for the list to change (a row added, relabelled, expanded) instead of polling blindly.
+      // Wait for the list to change (a row added, relabelled, expanded) instead of polling blindly;
+      // a change since the search above counts (else the wait would miss it and last its second).
       await pane.locator('.pane-body .monaco-list').first().evaluate(
-        (list, ms) => new Promise<void>((resolve) => {
+        (list, { ms, seen }) => new Promise<void>((resolve) => {
+          if (list.innerHTML !== seen) return resolve();
           const obs = new MutationObserver(() => { obs.disconnect(); resolve(); });
           obs.observe(list, { subtree: true, childList: true, characterData: true, attributes: true });
           setTimeout(() => { obs.disconnect(); resolve(); }, ms);
         }),
-        1000,
+        { ms: 1000, seen: found.seen },
       ).catch(() => sleep(250));
     }
   }
@@ -889,8 +891,8 @@ const findChain = new Function('list', 'chain', `
     }
     return -1;
   };
-  return { index: search(0, 0, 0), collapsedIndex };
-`) as (list: Element, chain: SerializedMatch[]) => { index: number; collapsedIndex: number };
+  return { index: search(0, 0, 0), collapsedIndex, seen: list.innerHTML };
+`) as (list: Element, chain: SerializedMatch[]) => { index: number; collapsedIndex: number; seen: string };
 
 /** A RegExp matching exactly `text` (for hasText, which otherwise matches substrings). */
 export function exactText(text: string): RegExp {

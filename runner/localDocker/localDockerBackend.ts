@@ -4,7 +4,7 @@
 // runner; its exit status comes from the agent's end marker; nothing on the host is shared with a
 // container to carry jobs or results.
 import type Dockerode from 'dockerode';
-import { createWriteStream, realpathSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { extract } from 'tar-stream';
 import { abortReason, cancelledOutcome, JobWaits, type Backend, type JobHooks, type JobOutcome, type JobSpec, type LeftJob, type PipelineBackend } from '../backend';
@@ -20,7 +20,7 @@ import { EngineVolumes } from './engineVolumes';
 import { LABELS, type WorkerRequest } from './containerConfig';
 import { HostFolders, type WorkerFiles } from './workerFiles';
 import { JobOutput, type OutputSink, type StreamName } from './jobOutput';
-import { PipelineNetwork } from './pipelineNetwork';
+import { ownerKeyOf, PipelineNetwork } from './pipelineNetwork';
 import { routeOutput, WorkerPool, type Worker } from './workerPool';
 
 export interface LocalDockerOptions {
@@ -103,7 +103,7 @@ export class LocalDockerPipeline implements PipelineBackend {
     private readonly options: LocalDockerOptions & { hostCpus: number },
   ) {
     this.pool = new WorkerPool(docker, options.hostCpus, options.workerIdleMs);
-    this.network = new PipelineNetwork(docker, pipelineId, realPath(space.dir));
+    this.network = new PipelineNetwork(docker, pipelineId, ownerKeyOf(space.dir));
     this.files = workerFilesFor(docker, options, pipelineId, this.network.owner, space);
   }
 
@@ -326,15 +326,6 @@ export class LocalDockerPipeline implements PipelineBackend {
         (archive as NodeJS.ReadableStream).pipe(unpack);
       });
     }
-  }
-}
-
-/** The path without links (the same store reached by two paths is one owner); as given if it is gone. */
-function realPath(dir: string): string {
-  try {
-    return realpathSync(dir);
-  } catch {
-    return dir;
   }
 }
 

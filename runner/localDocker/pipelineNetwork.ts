@@ -5,6 +5,7 @@
 // networks and out of reach. It is a bridge like Docker's default one: nothing of the host opens.
 import type Dockerode from 'dockerode';
 import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import { isPipelineDirLive } from '../store/pipelineStore';
 import { LABELS } from './containerConfig';
 
@@ -18,6 +19,20 @@ export function conductoNetworkName(pipelineId: string): string {
   return `conducto_network_${pipelineId}`;
 }
 
+/** A pipeline folder's path without links (the same store reached by two paths is one owner); as given if it is gone. */
+export function ownerKeyOf(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return dir;
+  }
+}
+
+/** What a pipeline's network and workers are labelled with (LABELS.owner), from its `ownerKeyOf`. */
+export function ownerOf(ownerKey: string): string {
+  return createHash('sha256').update(ownerKey).digest('hex').slice(0, 16);
+}
+
 export class PipelineNetwork {
   private ready: Promise<string> | undefined;
   /** Tells this pipeline from a namesake in another store; its workers carry it too (LABELS.owner). */
@@ -29,7 +44,7 @@ export class PipelineNetwork {
     private readonly pipelineId: string,
     private readonly ownerKey: string,
   ) {
-    this.owner = createHash('sha256').update(ownerKey).digest('hex').slice(0, 16);
+    this.owner = ownerOf(ownerKey);
   }
 
   /** The network's name, made the first time it is asked for (again after a failure or `remove`). */

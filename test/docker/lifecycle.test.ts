@@ -15,6 +15,7 @@ import type { RunContext } from '../../runner/runContext';
 import { EventLog, PipelineStore } from '../../runner/store/pipelineStore';
 import { runThenKill9 } from '../helpers/cliChild';
 import { LABELS } from '../../runner/localDocker/containerConfig';
+import { ownerKeyOf, ownerOf } from '../../runner/localDocker/pipelineNetwork';
 import type { LocalDockerPipeline } from '../../runner/localDocker/localDockerBackend';
 import { BUSYBOX_IMAGE, dockerSuite, leftoverContainers, TEST_IMAGE, until } from '../helpers/runnerHarness';
 
@@ -128,6 +129,25 @@ pipe.add_step("waits", base_task_project="p", base_task_name="echo", pre_execute
   assert.equal(run.tree.get('/waits').state, 'killed');
   assert.ok(!events.some((e) => e.type === 'execution-start'), 'the step never started');
   await within(15_000, 'close', run.close());
+});
+
+test("a namesake's containers (a pipeline of the same id in another store) are not counted as this pipeline's leftovers", async () => {
+  // CI once failed here: another suite's killed runner had left 8 idle workers of a pipeline whose
+  // id the sleeping pipeline below drew too.
+  const file = h.write('namesake.py', `import conducto as co\nroot = co.Serial()\nroot["a"] = co.Exec("true")\n`);
+  const { run } = await h.create(file);
+  const ctx = await h.context();
+  const make = (owner: string) => ctx.docker.createContainer({ Image: BUSYBOX_IMAGE, Cmd: ['true'], Labels: { [LABELS.pipeline]: run.id, [LABELS.owner]: owner } });
+  const namesake = await make('0123456789abcdef');
+  const ours = await make(ownerOf(ownerKeyOf(ctx.store.space(run.id).dir)));
+  try {
+    const left = await leftoverContainers(ctx, [run.id]);
+    assert.equal(left.length, 1, left.join(', '));
+    assert.equal(left[0], `/${(await ours.inspect()).Name.replace(/^\//, '')} (${run.id})`);
+  } finally {
+    await Promise.all([namesake.remove({ force: true }), ours.remove({ force: true })]);
+    await run.close();
+  }
 });
 
 test('a sleeping pipeline starts nothing when nodes are reset, unskipped or refreshed; wake runs them', async () => {

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RunnerEvent } from '../../protocol/runner';
 import { LABELS } from '../../runner/localDocker/containerConfig';
+import { ownerKeyOf, ownerOf } from '../../runner/localDocker/pipelineNetwork';
 import { PipelineRun } from '../../runner/pipelineRun';
 import { createRunContext, type EngineRunContext, type RunContextOptions } from '../../runner/runContext';
 import { evaluateDefinition } from '../../evaluator/evaluateDefinition';
@@ -96,10 +97,16 @@ export function dockerSuite(): Harness {
   return h;
 }
 
-/** Containers the runner made for the given pipelines (or any pipeline), still on the engine. */
+/**
+ * Containers the runner made for the given pipelines of this context's store (or any pipeline), still
+ * on the engine. Ids repeat across stores (2,704 two-syllable names): a namesake's containers, left
+ * by another suite's killed runner, are not these pipelines'.
+ */
 export async function leftoverContainers(ctx: EngineRunContext, ids?: string[]): Promise<string[]> {
   const list = await ctx.docker.listContainers({ all: true, filters: { label: [LABELS.pipeline] } });
-  return list.filter((c) => !ids || ids.includes(c.Labels[LABELS.pipeline] ?? '')).map((c) => `${c.Names[0]} (${c.Labels[LABELS.pipeline]})`);
+  const owners = ids && new Map(ids.map((id) => [id, ownerOf(ownerKeyOf(ctx.store.space(id).dir))]));
+  const ours = (labels: Record<string, string>) => !owners || owners.get(labels[LABELS.pipeline] ?? '') === labels[LABELS.owner];
+  return list.filter((c) => ours(c.Labels)).map((c) => `${c.Names[0]} (${c.Labels[LABELS.pipeline]})`);
 }
 
 /** The text of a node's latest log. */

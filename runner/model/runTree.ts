@@ -337,24 +337,16 @@ export function subtree(node: RunNode): RunNode[] {
 
 /** A subtree's containers (not its Exec nodes) in pre-order. */
 function containers(node: RunNode): RunNode[] {
-  const out: RunNode[] = [];
-  const stack = [node];
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (n.isLeaf) continue;
-    out.push(n);
-    for (let i = n.children.length - 1; i >= 0; i--) if (!n.children[i]!.isLeaf) stack.push(n.children[i]!);
-  }
-  return out;
+  return Array.from(preOrder(node, (n) => !n.isLeaf));
 }
 
-/** A subtree's nodes in pre-order, one at a time (no array of a million). */
-function* preOrder(node: RunNode): Generator<RunNode> {
-  const stack = [node];
+/** A subtree's nodes in pre-order, one at a time (no array of a million); only those `take` keeps, and below them. */
+function* preOrder(node: RunNode, take: (n: RunNode) => boolean = () => true): Generator<RunNode> {
+  const stack = take(node) ? [node] : [];
   while (stack.length) {
     const n = stack.pop()!;
     yield n;
-    for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
+    for (let i = n.children.length - 1; i >= 0; i--) if (take(n.children[i]!)) stack.push(n.children[i]!);
   }
 }
 
